@@ -1,0 +1,345 @@
+//! Consensus encoding: the `Encodable`/`Decodable` traits and a bounds-checked reader.
+//!
+//! Every read checks the bytes actually present before it allocates, so a length
+//! field from the network can never make the decoder allocate more than the
+//! message holds, and no input can make it panic.
+
+use core::fmt;
+
+/// Why a byte string could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The input ended before the field was complete.
+    UnexpectedEnd {
+        /// Bytes the field needed.
+        needed: usize,
+        /// Bytes that were left.
+        remaining: usize,
+    },
+    /// A compact size was not in its shortest form.
+    NonCanonicalCompactSize(u64),
+    /// A count or length claims more items than the remaining bytes could hold.
+    LengthTooLarge {
+        /// The field that carried the length.
+        field: &'static str,
+        /// The claimed length.
+        len: u64,
+        /// The largest length the remaining input allows.
+        max: u64,
+    },
+    /// Bytes were left over after a complete value.
+    TrailingBytes(usize),
+    /// A field holds a value that this layout does not allow.
+    InvalidValue {
+        /// The field.
+        field: &'static str,
+        /// The value found.
+        value: u64,
+    },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnexpectedEnd { needed, remaining } => {
+                write!(
+                    f,
+                    "unexpected end of input: needed {needed} bytes, {remaining} left"
+                )
+            }
+            Self::NonCanonicalCompactSize(v) => write!(f, "non-canonical compact size {v}"),
+            Self::LengthTooLarge { field, len, max } => {
+                write!(
+                    f,
+                    "{field}: length {len} exceeds the {max} the input can hold"
+                )
+            }
+            Self::TrailingBytes(n) => write!(f, "{n} trailing bytes after the value"),
+            Self::InvalidValue { field, value } => write!(f, "{field}: invalid value {value}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A cursor over untrusted bytes whose every read is bounds-checked.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Starts reading at the beginning of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// Bytes read so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Fails with [`DecodeError::TrailingBytes`] unless every byte was read.
+    pub fn finish(&self) -> Result<(), DecodeError> {
+        match self.remaining() {
+            0 => Ok(()),
+            n => Err(DecodeError::TrailingBytes(n)),
+        }
+    }
+
+    /// Reads `n` bytes.
+    pub fn read_bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let remaining = self.remaining();
+        if n > remaining {
+            return Err(DecodeError::UnexpectedEnd {
+                needed: n,
+                remaining,
+            });
+        }
+        let start = self.pos;
+        self.pos += n;
+        Ok(&self.buf[start..self.pos])
+    }
+
+    /// Reads a fixed-size array.
+    pub fn read_array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.read_bytes(N)?);
+        Ok(out)
+    }
+
+    /// Reads one byte.
+    pub fn read_u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.read_array::<1>()?[0])
+    }
+
+    /// Reads a little-endian `u16`.
+    pub fn read_u16(&mut self) -> Result<u16, DecodeError> {
+        Ok(u16::from_le_bytes(self.read_array()?))
+    }
+
+    /// Reads a little-endian `u32`.
+    pub fn read_u32(&mut self) -> Result<u32, DecodeError> {
+        Ok(u32::from_le_bytes(self.read_array()?))
+    }
+
+    /// Reads a little-endian `i32`.
+    pub fn read_i32(&mut self) -> Result<i32, DecodeError> {
+        Ok(i32::from_le_bytes(self.read_array()?))
+    }
+
+    /// Reads a little-endian `u64`.
+    pub fn read_u64(&mut self) -> Result<u64, DecodeError> {
+        Ok(u64::from_le_bytes(self.read_array()?))
+    }
+
+    /// Reads a little-endian `i64`.
+    pub fn read_i64(&mut self) -> Result<i64, DecodeError> {
+        Ok(i64::from_le_bytes(self.read_array()?))
+    }
+
+    /// Reads a Bitcoin compact size, rejecting non-canonical encodings.
+    pub fn read_compact_size(&mut self) -> Result<u64, DecodeError> {
+        let (value, min) = match self.read_u8()? {
+            0xfd => (u64::from(self.read_u16()?), 0xfd),
+            0xfe => (u64::from(self.read_u32()?), 0x1_0000),
+            0xff => (self.read_u64()?, 0x1_0000_0000),
+            n => return Ok(u64::from(n)),
+        };
+        if value < min {
+            return Err(DecodeError::NonCanonicalCompactSize(value));
+        }
+        Ok(value)
+    }
+
+    /// Reads a count of items that each take at least `min_item_size` bytes,
+    /// rejecting a count the remaining input cannot hold.
+    pub fn read_count(
+        &mut self,
+        field: &'static str,
+        min_item_size: usize,
+    ) -> Result<usize, DecodeError> {
+        let len = self.read_compact_size()?;
+        let max = (self.remaining() / min_item_size.max(1)) as u64;
+        if len > max {
+            return Err(DecodeError::LengthTooLarge { field, len, max });
+        }
+        Ok(len as usize)
+    }
+
+    /// Reads a compact-size-prefixed byte string.
+    pub fn read_var_bytes(&mut self, field: &'static str) -> Result<&'a [u8], DecodeError> {
+        let len = self.read_count(field, 1)?;
+        self.read_bytes(len)
+    }
+
+    /// Reads a compact-size-prefixed list of values.
+    pub fn read_vec<T: Decodable>(&mut self, field: &'static str) -> Result<Vec<T>, DecodeError> {
+        let len = self.read_count(field, T::MIN_ENCODED_SIZE)?;
+        let mut out = Vec::with_capacity(len);
+        for _ in 0..len {
+            out.push(T::decode(self)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A value with a consensus encoding that can be written.
+pub trait Encodable {
+    /// Appends the encoding of `self` to `out`.
+    fn encode(&self, out: &mut Vec<u8>);
+}
+
+/// A value with a consensus encoding that can be read from untrusted bytes.
+pub trait Decodable: Sized {
+    /// The fewest bytes any encoding of this type takes; bounds list lengths.
+    const MIN_ENCODED_SIZE: usize = 1;
+
+    /// Reads one value.
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
+}
+
+/// Encodes a value into a new buffer.
+pub fn serialize<T: Encodable + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    value.encode(&mut out);
+    out
+}
+
+/// Decodes a value that must take up all of `bytes`.
+pub fn deserialize<T: Decodable>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let mut r = Reader::new(bytes);
+    let value = T::decode(&mut r)?;
+    r.finish()?;
+    Ok(value)
+}
+
+/// Appends a compact size.
+pub fn write_compact_size(out: &mut Vec<u8>, n: u64) {
+    match n {
+        0..=0xfc => out.push(n as u8),
+        0xfd..=0xffff => {
+            out.push(0xfd);
+            out.extend_from_slice(&(n as u16).to_le_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(0xfe);
+            out.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+        _ => {
+            out.push(0xff);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+    }
+}
+
+/// Appends a compact-size-prefixed byte string.
+pub fn write_var_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    write_compact_size(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Appends a compact-size-prefixed list of values.
+pub fn write_vec<T: Encodable>(out: &mut Vec<u8>, items: &[T]) {
+    write_compact_size(out, items.len() as u64);
+    for item in items {
+        item.encode(out);
+    }
+}
+
+macro_rules! impl_int {
+    ($($t:ty => $read:ident),*) => {$(
+        impl Encodable for $t {
+            fn encode(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+        }
+        impl Decodable for $t {
+            const MIN_ENCODED_SIZE: usize = core::mem::size_of::<$t>();
+            fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                r.$read()
+            }
+        }
+    )*};
+}
+impl_int!(u8 => read_u8, u16 => read_u16, u32 => read_u32, i32 => read_i32, u64 => read_u64, i64 => read_i64);
+
+impl<const N: usize> Encodable for [u8; N] {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self);
+    }
+}
+
+impl<const N: usize> Decodable for [u8; N] {
+    const MIN_ENCODED_SIZE: usize = N;
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.read_array()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_size_round_trips_at_every_boundary() {
+        for n in [
+            0u64,
+            0xfc,
+            0xfd,
+            0xffff,
+            0x1_0000,
+            0xffff_ffff,
+            0x1_0000_0000,
+            u64::MAX,
+        ] {
+            let mut out = Vec::new();
+            write_compact_size(&mut out, n);
+            assert_eq!(Reader::new(&out).read_compact_size(), Ok(n));
+        }
+    }
+
+    #[test]
+    fn non_canonical_compact_size_is_rejected() {
+        assert_eq!(
+            Reader::new(&[0xfd, 0x10, 0x00]).read_compact_size(),
+            Err(DecodeError::NonCanonicalCompactSize(0x10))
+        );
+    }
+
+    #[test]
+    fn huge_count_is_rejected_before_allocating() {
+        let bytes = [
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3,
+        ];
+        let err = Reader::new(&bytes).read_vec::<u32>("items").unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::LengthTooLarge {
+                field: "items",
+                len: 0x7fff_ffff_ffff_ffff,
+                max: 0
+            }
+        );
+    }
+
+    #[test]
+    fn reads_past_the_end_fail_without_moving() {
+        let mut r = Reader::new(&[1, 2]);
+        assert_eq!(
+            r.read_u32(),
+            Err(DecodeError::UnexpectedEnd {
+                needed: 4,
+                remaining: 2
+            })
+        );
+        assert_eq!(r.read_u16(), Ok(0x0201));
+        assert_eq!(r.finish(), Ok(()));
+    }
+}

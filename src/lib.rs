@@ -1,0 +1,14 @@
+//! dashlight: a Dash light client that verifies the header chain, the
+//! deterministic masternode list, LLMQ quorums and ChainLocks itself.
+//!
+//! Protocol and sync logic is sans-IO and platform independent; the browser
+//! glue is compiled only for `wasm32`.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod block;
+pub mod encode;
+pub mod hash;
+pub mod network;
+pub mod protocol;

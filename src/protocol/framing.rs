@@ -1,0 +1,416 @@
+//! The 24-byte message header and a streaming decoder that frames messages
+//! from bytes arriving in arbitrary chunks.
+
+use crate::hash::sha256d;
+use crate::network::Network;
+use core::fmt;
+
+/// The size of a message header.
+pub const HEADER_LEN: usize = 24;
+
+/// The largest payload accepted. The largest real messages, QRInfos from
+/// genesis on mainnet, are about 3.5 MB.
+pub const MAX_PAYLOAD: usize = 8 * 1024 * 1024;
+
+/// A message command: up to 12 ASCII bytes, NUL-padded on the wire.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Command([u8; 12]);
+
+impl Command {
+    /// A command from its name. Names longer than 12 bytes are cut.
+    pub fn new(name: &str) -> Command {
+        let mut bytes = [0u8; 12];
+        for (slot, b) in bytes.iter_mut().zip(name.bytes()) {
+            *slot = b;
+        }
+        Command(bytes)
+    }
+
+    /// The 12 wire bytes.
+    pub fn as_bytes(&self) -> &[u8; 12] {
+        &self.0
+    }
+
+    /// The name without padding (non-ASCII bytes are shown escaped).
+    pub fn name(&self) -> String {
+        let end = self.0.iter().position(|&b| b == 0).unwrap_or(12);
+        self.0[..end].escape_ascii().to_string()
+    }
+
+    /// Whether the command is printable ASCII followed only by NUL padding.
+    fn is_well_formed(&self) -> bool {
+        let end = self.0.iter().position(|&b| b == 0).unwrap_or(12);
+        end > 0
+            && self.0[..end].iter().all(|b| b.is_ascii_graphic())
+            && self.0[end..].iter().all(|&b| b == 0)
+    }
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Command({})", self.name())
+    }
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// The first four bytes of the double SHA-256 of a payload.
+pub fn checksum(payload: &[u8]) -> [u8; 4] {
+    let h = sha256d(payload);
+    [h[0], h[1], h[2], h[3]]
+}
+
+/// A message header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageHeader {
+    /// Network magic.
+    pub magic: [u8; 4],
+    /// The command.
+    pub command: Command,
+    /// Payload length in bytes.
+    pub length: u32,
+    /// Checksum of the payload.
+    pub checksum: [u8; 4],
+}
+
+impl MessageHeader {
+    /// Reads a header from its 24 bytes.
+    pub fn from_bytes(bytes: &[u8; HEADER_LEN]) -> MessageHeader {
+        let mut magic = [0u8; 4];
+        magic.copy_from_slice(&bytes[0..4]);
+        let mut command = [0u8; 12];
+        command.copy_from_slice(&bytes[4..16]);
+        let mut length = [0u8; 4];
+        length.copy_from_slice(&bytes[16..20]);
+        let mut sum = [0u8; 4];
+        sum.copy_from_slice(&bytes[20..24]);
+        MessageHeader {
+            magic,
+            command: Command(command),
+            length: u32::from_le_bytes(length),
+            checksum: sum,
+        }
+    }
+
+    /// The 24 wire bytes.
+    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
+        let mut out = [0u8; HEADER_LEN];
+        out[0..4].copy_from_slice(&self.magic);
+        out[4..16].copy_from_slice(self.command.as_bytes());
+        out[16..20].copy_from_slice(&self.length.to_le_bytes());
+        out[20..24].copy_from_slice(&self.checksum);
+        out
+    }
+}
+
+/// A framed message whose payload has not been interpreted yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMessage {
+    /// The command.
+    pub command: Command,
+    /// The payload bytes.
+    pub payload: Vec<u8>,
+}
+
+impl RawMessage {
+    /// The full wire form (header and payload) for `network`.
+    pub fn to_wire(&self, network: Network) -> Vec<u8> {
+        let header = MessageHeader {
+            magic: network.magic(),
+            command: self.command,
+            length: self.payload.len() as u32,
+            checksum: checksum(&self.payload),
+        };
+        let mut out = Vec::with_capacity(HEADER_LEN + self.payload.len());
+        out.extend_from_slice(&header.to_bytes());
+        out.extend_from_slice(&self.payload);
+        out
+    }
+}
+
+/// Why a byte stream is not a valid sequence of messages. Every variant is
+/// fatal for the connection: the stream cannot be resynchronised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FramingError {
+    /// The magic is not the expected network's.
+    WrongMagic {
+        /// The magic expected.
+        expected: [u8; 4],
+        /// The magic found.
+        found: [u8; 4],
+    },
+    /// The command is not NUL-padded printable ASCII.
+    MalformedCommand([u8; 12]),
+    /// The declared payload is larger than [`MAX_PAYLOAD`] (or the configured bound).
+    PayloadTooLarge {
+        /// The command.
+        command: Command,
+        /// Declared length.
+        length: u32,
+        /// The bound.
+        max: usize,
+    },
+    /// The payload does not match the header's checksum.
+    BadChecksum {
+        /// The command.
+        command: Command,
+    },
+}
+
+impl fmt::Display for FramingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WrongMagic { expected, found } => {
+                write!(
+                    f,
+                    "wrong network magic {} (expected {})",
+                    hex::encode(found),
+                    hex::encode(expected)
+                )
+            }
+            Self::MalformedCommand(bytes) => write!(f, "malformed command {}", hex::encode(bytes)),
+            Self::PayloadTooLarge {
+                command,
+                length,
+                max,
+            } => {
+                write!(
+                    f,
+                    "{command}: payload of {length} bytes exceeds the limit of {max}"
+                )
+            }
+            Self::BadChecksum { command } => write!(f, "{command}: payload checksum mismatch"),
+        }
+    }
+}
+
+impl std::error::Error for FramingError {}
+
+/// Frames messages out of a byte stream that arrives in chunks of any size.
+///
+/// Feed bytes with [`StreamDecoder::feed`] and take messages with
+/// [`StreamDecoder::next_message`]. Memory is bounded by the payload limit:
+/// a header that declares a larger payload is an error at once.
+#[derive(Debug, Clone)]
+pub struct StreamDecoder {
+    magic: [u8; 4],
+    max_payload: usize,
+    buf: Vec<u8>,
+    start: usize,
+    failed: Option<FramingError>,
+}
+
+impl StreamDecoder {
+    /// A decoder for `network`'s messages with the default payload bound.
+    pub fn new(network: Network) -> StreamDecoder {
+        Self::with_max_payload(network, MAX_PAYLOAD)
+    }
+
+    /// A decoder with a custom payload bound.
+    pub fn with_max_payload(network: Network, max_payload: usize) -> StreamDecoder {
+        StreamDecoder {
+            magic: network.magic(),
+            max_payload,
+            buf: Vec::new(),
+            start: 0,
+            failed: None,
+        }
+    }
+
+    /// Appends received bytes.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.failed.is_none() {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
+    /// Bytes received but not yet returned as messages.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// The next complete message, `Ok(None)` if more bytes are needed, or the
+    /// error that ended the stream (returned again on every later call).
+    pub fn next_message(&mut self) -> Result<Option<RawMessage>, FramingError> {
+        if let Some(err) = &self.failed {
+            return Err(err.clone());
+        }
+        match self.try_frame() {
+            Ok(message) => Ok(message),
+            Err(err) => {
+                self.failed = Some(err.clone());
+                self.buf = Vec::new();
+                self.start = 0;
+                Err(err)
+            }
+        }
+    }
+
+    fn try_frame(&mut self) -> Result<Option<RawMessage>, FramingError> {
+        let pending = &self.buf[self.start..];
+        let Some(head) = pending.get(..HEADER_LEN) else {
+            return Ok(None);
+        };
+        let mut head_bytes = [0u8; HEADER_LEN];
+        head_bytes.copy_from_slice(head);
+        let header = MessageHeader::from_bytes(&head_bytes);
+        if header.magic != self.magic {
+            return Err(FramingError::WrongMagic {
+                expected: self.magic,
+                found: header.magic,
+            });
+        }
+        if !header.command.is_well_formed() {
+            return Err(FramingError::MalformedCommand(header.command.0));
+        }
+        let length = header.length as usize;
+        if length > self.max_payload {
+            return Err(FramingError::PayloadTooLarge {
+                command: header.command,
+                length: header.length,
+                max: self.max_payload,
+            });
+        }
+        let Some(payload) = pending.get(HEADER_LEN..HEADER_LEN + length) else {
+            return Ok(None);
+        };
+        if checksum(payload) != header.checksum {
+            return Err(FramingError::BadChecksum {
+                command: header.command,
+            });
+        }
+        let message = RawMessage {
+            command: header.command,
+            payload: payload.to_vec(),
+        };
+        self.start += HEADER_LEN + length;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        } else if self.start > self.buf.len() / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        Ok(Some(message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample_stream() -> (Vec<RawMessage>, Vec<u8>) {
+        let messages = vec![
+            RawMessage {
+                command: Command::new("verack"),
+                payload: vec![],
+            },
+            RawMessage {
+                command: Command::new("ping"),
+                payload: 42u64.to_le_bytes().to_vec(),
+            },
+            RawMessage {
+                command: Command::new("headers"),
+                payload: vec![7; 5000],
+            },
+        ];
+        let wire = messages
+            .iter()
+            .flat_map(|m| m.to_wire(Network::Testnet))
+            .collect();
+        (messages, wire)
+    }
+
+    fn drain(decoder: &mut StreamDecoder) -> Vec<RawMessage> {
+        let mut out = Vec::new();
+        while let Some(m) = decoder.next_message().unwrap() {
+            out.push(m);
+        }
+        out
+    }
+
+    #[test]
+    fn frames_a_stream_fed_at_once() {
+        let (messages, wire) = sample_stream();
+        let mut decoder = StreamDecoder::new(Network::Testnet);
+        decoder.feed(&wire);
+        assert_eq!(drain(&mut decoder), messages);
+        assert_eq!(decoder.buffered(), 0);
+    }
+
+    #[test]
+    fn wrong_magic_is_fatal() {
+        let (_, wire) = sample_stream();
+        let mut decoder = StreamDecoder::new(Network::Mainnet);
+        decoder.feed(&wire);
+        assert!(matches!(
+            decoder.next_message(),
+            Err(FramingError::WrongMagic { .. })
+        ));
+        assert!(decoder.next_message().is_err());
+    }
+
+    #[test]
+    fn oversize_payload_is_rejected_from_the_header_alone() {
+        let mut header = MessageHeader {
+            magic: Network::Testnet.magic(),
+            command: Command::new("qrinfo"),
+            length: (MAX_PAYLOAD + 1) as u32,
+            checksum: [0; 4],
+        }
+        .to_bytes()
+        .to_vec();
+        header.truncate(HEADER_LEN);
+        let mut decoder = StreamDecoder::new(Network::Testnet);
+        decoder.feed(&header);
+        assert!(matches!(
+            decoder.next_message(),
+            Err(FramingError::PayloadTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn corrupted_payload_fails_the_checksum() {
+        let (_, mut wire) = sample_stream();
+        let last = wire.len() - 1;
+        wire[last] ^= 1;
+        let mut decoder = StreamDecoder::new(Network::Testnet);
+        decoder.feed(&wire);
+        assert!(decoder.next_message().unwrap().is_some());
+        assert!(decoder.next_message().unwrap().is_some());
+        assert!(matches!(
+            decoder.next_message(),
+            Err(FramingError::BadChecksum { .. })
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn any_chunking_yields_the_same_messages(cuts in proptest::collection::vec(0usize..6000, 0..20)) {
+            let (messages, wire) = sample_stream();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (wire.len() + 1)).collect();
+            cuts.push(0);
+            cuts.push(wire.len());
+            cuts.sort_unstable();
+            let mut decoder = StreamDecoder::new(Network::Testnet);
+            let mut got = Vec::new();
+            for pair in cuts.windows(2) {
+                decoder.feed(&wire[pair[0]..pair[1]]);
+                got.extend(drain(&mut decoder));
+            }
+            prop_assert_eq!(got, messages);
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut decoder = StreamDecoder::new(Network::Testnet);
+            decoder.feed(&bytes);
+            while let Ok(Some(_)) = decoder.next_message() {}
+        }
+    }
+}
