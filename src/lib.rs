@@ -12,3 +12,5 @@ pub mod encode;
 pub mod hash;
 pub mod network;
 pub mod protocol;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
