@@ -8,6 +8,8 @@
 #![warn(missing_docs)]
 
 pub mod block;
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 pub mod encode;
 pub mod hash;
 pub mod network;

@@ -17,7 +17,9 @@ fn genesis_header(network: Network) -> BlockHeader {
     BlockHeader {
         version: 1,
         prev_blockhash: BlockHash::ZERO,
-        merkle_root: "e0028eb9648db56b1ac77cf090b99048a8007e2bb64b68f092c03c7f56a662c7".parse().unwrap(),
+        merkle_root: "e0028eb9648db56b1ac77cf090b99048a8007e2bb64b68f092c03c7f56a662c7"
+            .parse()
+            .unwrap(),
         time,
         bits: 0x1e0ffff0,
         nonce,
@@ -28,6 +30,10 @@ fn genesis_header(network: Network) -> BlockHeader {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn genesis_headers_hash_to_the_network_genesis() {
     for network in [Network::Mainnet, Network::Testnet] {
-        assert_eq!(genesis_header(network).block_hash(), network.genesis_hash(), "{network}");
+        assert_eq!(
+            genesis_header(network).block_hash(),
+            network.genesis_hash(),
+            "{network}"
+        );
     }
 }

@@ -1,0 +1,6 @@
+//! Browser glue: WebSockets, the browser's connectivity events, clocks and
+//! IndexedDB, around the sans-IO core.
+
+pub mod clock;
+pub mod connectivity;
+pub mod socket;
