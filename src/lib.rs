@@ -12,3 +12,4 @@ pub mod encode;
 pub mod hash;
 pub mod network;
 pub mod protocol;
+pub mod sync;
