@@ -1,6 +1,7 @@
 //! Progress a UI can show.
 
 use super::engine::ChainLockTarget;
+use super::requests::{ManagerKind, Output};
 use super::state::{SyncFailure, SyncState};
 use super::time::Timestamp;
 
@@ -47,4 +48,19 @@ pub struct SyncProgress {
     pub chainlocks: Progress,
     /// The best verified ChainLock.
     pub best_chainlock: Option<ChainLockTarget>,
+}
+
+impl Progress {
+    /// Moves to `to`, publishing the change (on every path, the error path included) and
+    /// recording the cause of an `Error` as the last error.
+    pub(crate) fn set_state(&mut self, manager: ManagerKind, to: SyncState, out: &mut Vec<Output>) {
+        if self.state == to {
+            return;
+        }
+        if let SyncState::Error(cause) = &to {
+            self.last_error = Some(cause.clone());
+        }
+        let from = core::mem::replace(&mut self.state, to.clone());
+        out.push(Output::StateChanged { manager, from, to });
+    }
 }
