@@ -647,3 +647,638 @@ fn give_up_list(
     *needs = kept;
     unverifiable.extend(gone);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::chain_view::HeaderChain;
+    use crate::sync::sim::{
+        sim_config, SimBlocks, SimChain, SimEngine, SimMnListDiff, SimQrInfo, SimVerdict,
+    };
+    use crate::sync::time::Millis;
+
+    /// A masternode manager over a chain that has headers up to 130.
+    struct Rig {
+        blocks: SimBlocks,
+        chain: SimChain,
+        engine: SimEngine,
+        manager: MasternodeManager,
+        now: Timestamp,
+    }
+
+    const TIP: u32 = 130;
+
+    fn secs(s: u64) -> Millis {
+        Millis::from_secs(s)
+    }
+
+    fn qrinfos(out: &[Output]) -> Vec<&Request> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Send(request @ Request::GetQrInfo { .. }) => Some(request),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn diffs(out: &[Output]) -> Vec<(BlockHash, BlockHash)> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Send(Request::GetMnListDiff {
+                    base_block_hash,
+                    block_hash,
+                }) => Some((*base_block_hash, *block_hash)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    impl Rig {
+        fn new() -> Self {
+            let blocks = SimBlocks::new(TIP);
+            let chain = SimChain::with_blocks(&blocks, TIP);
+            Rig {
+                blocks,
+                chain,
+                engine: SimEngine::new(sim_config().dkg_interval),
+                manager: MasternodeManager::new(sim_config(), None),
+                now: Timestamp(1_000),
+            }
+        }
+
+        fn tip_hash(&self) -> BlockHash {
+            self.chain.tip().hash
+        }
+
+        fn peers(&mut self, connected_count: usize) -> Vec<Output> {
+            let mut out = Vec::new();
+            let event = NetworkEvent::PeersUpdated {
+                connected_count,
+                best_height: Some(TIP),
+            };
+            self.manager
+                .handle_network(self.now, &event, &self.chain, &self.engine, &mut out);
+            out
+        }
+
+        fn network(&mut self, event: NetworkEvent) -> Vec<Output> {
+            let mut out = Vec::new();
+            self.manager
+                .handle_network(self.now, &event, &self.chain, &self.engine, &mut out);
+            out
+        }
+
+        fn headers_synced(&mut self) -> Vec<Output> {
+            let mut out = Vec::new();
+            let event = SyncEvent::HeaderSyncComplete {
+                tip: self.chain.tip(),
+            };
+            self.manager
+                .handle_sync_event(self.now, &event, &self.chain, &self.engine, &mut out);
+            out
+        }
+
+        fn at(&mut self, now: Timestamp) -> Vec<Output> {
+            self.now = now;
+            let mut out = Vec::new();
+            self.manager
+                .tick(now, &self.chain, &mut self.engine, &mut out);
+            out
+        }
+
+        fn after(&mut self, span: Millis) -> Vec<Output> {
+            let now = self.now + span;
+            self.at(now)
+        }
+
+        fn qrinfo(&mut self, tip: BlockHash, verdict: SimVerdict) -> Vec<Output> {
+            let mut out = Vec::new();
+            let qrinfo = SimQrInfo {
+                tip,
+                base_block_hashes: Vec::new(),
+                verdict,
+            };
+            self.manager
+                .handle_qrinfo(self.now, qrinfo, &self.chain, &mut self.engine, &mut out);
+            out
+        }
+
+        fn diff(&mut self, base: BlockHash, block: BlockHash, verdict: SimVerdict) -> Vec<Output> {
+            let mut out = Vec::new();
+            let diff = SimMnListDiff {
+                base,
+                block,
+                verdict,
+            };
+            self.manager
+                .handle_mnlistdiff(self.now, diff, &self.chain, &mut self.engine, &mut out);
+            out
+        }
+
+        /// Connected, headers synced, one QRInfo in flight.
+        fn syncing() -> (Rig, Vec<Output>) {
+            let mut rig = Rig::new();
+            assert!(rig.peers(2).iter().all(|o| !matches!(o, Output::Send(_))));
+            let out = rig.headers_synced();
+            assert_eq!(*rig.manager.state(), SyncState::Syncing);
+            (rig, out)
+        }
+
+        /// Every QRInfo attempt timed out: `Error`, peers still connected.
+        fn in_error() -> Rig {
+            let (mut rig, _) = Rig::syncing();
+            let start = rig.now;
+            assert_eq!(qrinfos(&rig.at(start + secs(10))).len(), 1);
+            assert_eq!(qrinfos(&rig.at(start + secs(40))).len(), 1);
+            assert!(qrinfos(&rig.at(start + secs(100))).is_empty());
+            assert_eq!(
+                *rig.manager.state(),
+                SyncState::Error(SyncFailure::QrInfoUnanswered { attempts: 3 })
+            );
+            rig
+        }
+
+        /// QRInfo and every list it needs applied.
+        fn synced() -> Rig {
+            let (mut rig, _) = Rig::syncing();
+            let tip = rig.tip_hash();
+            let requested = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+            assert_eq!(requested.len(), 3);
+            for (base, block) in requested {
+                rig.diff(base, block, SimVerdict::Valid);
+            }
+            assert_eq!(*rig.manager.state(), SyncState::Synced);
+            rig
+        }
+
+        fn assert_awaiting_fresh_qrinfo(&self, sent_at: Timestamp) {
+            match self.manager.work() {
+                MasternodeWork::QrInfo(QrInfoState::Awaiting {
+                    request,
+                    sent_at: at,
+                    deadline,
+                    attempt,
+                    round,
+                }) => {
+                    assert_eq!(request.tip, self.chain.tip());
+                    assert_eq!(*at, sent_at);
+                    assert_eq!(*deadline, sent_at + secs(10));
+                    assert_eq!(*attempt, 1);
+                    assert_eq!(*round, 0);
+                }
+                other => panic!("expected a fresh QRInfo in flight, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn recovery_from_error_on_reconnect_sends_exactly_one_qrinfo_for_the_tip() {
+        let mut rig = Rig::in_error();
+        rig.now = rig.now + secs(1);
+        let mut out = rig.network(NetworkEvent::PeerDisconnected);
+        out.extend(rig.peers(1));
+        out.extend(rig.network(NetworkEvent::PeerConnected));
+        out.extend(rig.peers(2));
+        let sent = qrinfos(&out);
+        assert_eq!(
+            sent,
+            vec![&Request::GetQrInfo {
+                base_block_hashes: Vec::new(),
+                block_request_hash: rig.tip_hash(),
+                extra_share: true,
+            }]
+        );
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        assert!(rig.manager.waiting_for_qrinfo());
+        let now = rig.now;
+        rig.assert_awaiting_fresh_qrinfo(now);
+    }
+
+    #[test]
+    fn recovery_resets_the_retry_count() {
+        let mut rig = Rig::in_error();
+        rig.now = rig.now + secs(1);
+        rig.peers(2);
+        let now = rig.now;
+        rig.assert_awaiting_fresh_qrinfo(now);
+        // A fresh attempt run: three more attempts before the next Error.
+        assert_eq!(qrinfos(&rig.after(secs(10))).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        assert_eq!(qrinfos(&rig.after(secs(30))).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        assert!(qrinfos(&rig.after(secs(60))).is_empty());
+        assert!(rig.manager.state().is_error());
+    }
+
+    #[test]
+    fn no_recovery_with_zero_peers() {
+        let mut rig = Rig::in_error();
+        let out = rig.peers(0);
+        assert!(qrinfos(&out).is_empty());
+        assert_eq!(*rig.manager.state(), SyncState::WaitingForConnections);
+        assert_eq!(*rig.manager.work(), MasternodeWork::Idle);
+        assert_eq!(rig.manager.next_deadline(), None);
+        // Nothing fires later either: no dead deadline, no request without peers.
+        assert!(rig.after(secs(600)).is_empty());
+    }
+
+    #[test]
+    fn waiting_for_connections_still_starts_sync() {
+        let mut rig = Rig::new();
+        assert_eq!(*rig.manager.state(), SyncState::WaitingForConnections);
+        let out = rig.peers(1);
+        assert!(qrinfos(&out).is_empty());
+        assert_eq!(*rig.manager.state(), SyncState::WaitForEvents);
+        let out = rig.headers_synced();
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        let now = rig.now;
+        rig.assert_awaiting_fresh_qrinfo(now);
+    }
+
+    #[test]
+    fn synced_is_not_disturbed_by_peer_updates() {
+        let mut rig = Rig::synced();
+        for count in [3, 1, 5] {
+            let out = rig.peers(count);
+            assert!(out.is_empty(), "{out:?}");
+            assert_eq!(*rig.manager.state(), SyncState::Synced);
+            assert_eq!(*rig.manager.work(), MasternodeWork::Idle);
+        }
+    }
+
+    #[test]
+    fn full_disconnect_reconnect_cycle() {
+        let (mut rig, _) = Rig::syncing();
+        let out = rig.peers(0);
+        assert!(out.iter().all(|o| !matches!(o, Output::Send(_))));
+        assert_eq!(*rig.manager.state(), SyncState::WaitingForConnections);
+        assert_eq!(*rig.manager.work(), MasternodeWork::Idle);
+        assert!(rig.after(secs(120)).is_empty());
+        let out = rig.peers(1);
+        assert!(qrinfos(&out).is_empty());
+        assert_eq!(*rig.manager.state(), SyncState::WaitForEvents);
+        let out = rig.headers_synced();
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        let tip = rig.tip_hash();
+        for (base, block) in diffs(&rig.qrinfo(tip, SimVerdict::Valid)) {
+            rig.diff(base, block, SimVerdict::Valid);
+        }
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+    }
+
+    #[test]
+    fn error_retries_on_its_own_with_backoff_while_connected() {
+        let mut rig = Rig::in_error();
+        let failed_at = rig.now;
+        assert_eq!(rig.manager.next_deadline(), Some(failed_at + secs(5)));
+        assert!(rig.at(failed_at + secs(5) - Millis(1)).is_empty());
+        let out = rig.at(failed_at + secs(5));
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        // The second run fails too: the backoff doubles.
+        let restarted = rig.now;
+        rig.at(restarted + secs(10));
+        rig.at(restarted + secs(40));
+        rig.at(restarted + secs(100));
+        assert!(rig.manager.state().is_error());
+        assert_eq!(rig.manager.next_deadline(), Some(rig.now + secs(10)));
+    }
+
+    #[test]
+    fn recovery_without_prior_disconnect() {
+        // Error while a peer stays connected all along; another peer joining recovers.
+        let mut rig = Rig::in_error();
+        rig.now = rig.now + secs(2);
+        let out = rig.peers(3);
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        let tip = rig.tip_hash();
+        for (base, block) in diffs(&rig.qrinfo(tip, SimVerdict::Valid)) {
+            rig.diff(base, block, SimVerdict::Valid);
+        }
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+    }
+
+    #[test]
+    fn regression_chainlock_retry_deadline_does_not_survive_recovery() {
+        let (mut rig, _) = Rig::syncing();
+        let start = rig.now;
+        rig.at(start + secs(10));
+        rig.at(start + secs(40));
+        // The last attempt is answered, but a required rotated ChainLock signature is
+        // missing: Error, with the retry scheduled for later.
+        rig.now = start + secs(41);
+        let tip = rig.tip_hash();
+        rig.qrinfo(tip, SimVerdict::NotYetAvailable);
+        assert_eq!(
+            *rig.manager.state(),
+            SyncState::Error(SyncFailure::QrInfoRejected {
+                reason: "required rotated ChainLock signature not present".into()
+            })
+        );
+        let stale_deadline = rig.now + secs(5);
+        assert_eq!(rig.manager.next_deadline(), Some(stale_deadline));
+
+        // A peer reconnects one second later.
+        rig.now = rig.now + secs(1);
+        let reconnected_at = rig.now;
+        let out = rig.peers(2);
+        assert_eq!(qrinfos(&out).len(), 1);
+        rig.assert_awaiting_fresh_qrinfo(reconnected_at);
+        assert_eq!(rig.manager.next_deadline(), Some(reconnected_at + secs(10)));
+
+        // The stale deadline passes: no duplicate QRInfo.
+        assert!(rig.at(stale_deadline).is_empty());
+        assert!(rig.at(reconnected_at + secs(10) - Millis(1)).is_empty());
+        // The QRInfo timeout fires on time.
+        let out = rig.at(reconnected_at + secs(10));
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+    }
+
+    #[test]
+    fn regression_chainlock_retry_deadline_does_not_survive_a_full_disconnect() {
+        let (mut rig, _) = Rig::syncing();
+        rig.now = rig.now + secs(1);
+        let tip = rig.tip_hash();
+        let out = rig.qrinfo(tip, SimVerdict::NotYetAvailable);
+        assert!(qrinfos(&out).is_empty());
+        let retry_at = rig.now + secs(5);
+        assert_eq!(
+            *rig.manager.work(),
+            MasternodeWork::QrInfo(QrInfoState::RetryAt {
+                at: retry_at,
+                attempt: 2,
+                round: 0
+            })
+        );
+        rig.peers(0);
+        rig.peers(1);
+        assert_eq!(rig.manager.next_deadline(), None);
+        assert!(rig.at(retry_at).is_empty());
+        let out = rig.headers_synced();
+        assert_eq!(qrinfos(&out).len(), 1);
+        let now = rig.now;
+        rig.assert_awaiting_fresh_qrinfo(now);
+        assert_eq!(qrinfos(&rig.at(now + secs(10))).len(), 1);
+    }
+
+    #[test]
+    fn a_not_yet_checkable_qrinfo_is_asked_again_after_the_delay() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        rig.qrinfo(tip, SimVerdict::NotYetAvailable);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        assert!(rig.after(secs(5) - Millis(1)).is_empty());
+        assert_eq!(qrinfos(&rig.after(Millis(1))).len(), 1);
+        assert!(rig.manager.waiting_for_qrinfo());
+    }
+
+    #[test]
+    fn a_rejected_qrinfo_is_retried_with_a_fresh_request() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        let out = rig.qrinfo(tip, SimVerdict::Invalid);
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        assert!(rig.manager.waiting_for_qrinfo());
+        assert_eq!(
+            rig.manager.progress().last_error,
+            Some(SyncFailure::QrInfoRejected {
+                reason: "signature does not verify".into()
+            })
+        );
+        let requested = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+        for (base, block) in requested {
+            rig.diff(base, block, SimVerdict::Valid);
+        }
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        assert_eq!(rig.manager.progress().qrinfos_requested, 2);
+    }
+
+    #[test]
+    fn qrinfo_timeouts_escalate_10_30_60() {
+        let (mut rig, _) = Rig::syncing();
+        let start = rig.now;
+        assert!(rig.at(start + secs(10) - Millis(1)).is_empty());
+        assert_eq!(qrinfos(&rig.at(start + secs(10))).len(), 1);
+        assert!(rig.at(start + secs(40) - Millis(1)).is_empty());
+        assert_eq!(qrinfos(&rig.at(start + secs(40))).len(), 1);
+        assert!(rig.at(start + secs(100) - Millis(1)).is_empty());
+        let out = rig.at(start + secs(100));
+        assert!(qrinfos(&out).is_empty());
+        let failure = SyncFailure::QrInfoUnanswered { attempts: 3 };
+        assert!(out.contains(&Output::StateChanged {
+            manager: ManagerKind::Masternodes,
+            from: SyncState::Syncing,
+            to: SyncState::Error(failure.clone()),
+        }));
+        assert_eq!(rig.manager.progress().last_error, Some(failure));
+        assert_eq!(rig.manager.progress().qrinfos_requested, 3);
+    }
+
+    #[test]
+    fn unsolicited_and_duplicate_qrinfos_are_dropped() {
+        let mut rig = Rig::new();
+        rig.peers(1);
+        let tip = rig.tip_hash();
+        assert!(rig.qrinfo(tip, SimVerdict::Valid).is_empty());
+        assert_eq!(rig.engine.list_heights(), Vec::<u32>::new());
+        assert_eq!(rig.manager.progress().responses_dropped, 1);
+
+        rig.headers_synced();
+        let other = rig.blocks.hash_at(100).expect("block 100");
+        assert!(rig.qrinfo(other, SimVerdict::Valid).is_empty());
+        assert_eq!(rig.manager.progress().responses_dropped, 2);
+        assert!(rig.manager.waiting_for_qrinfo());
+
+        assert_eq!(diffs(&rig.qrinfo(tip, SimVerdict::Valid)).len(), 3);
+        let lists = rig.engine.list_heights();
+        assert!(rig.qrinfo(tip, SimVerdict::Valid).is_empty());
+        assert_eq!(rig.manager.progress().responses_dropped, 3);
+        assert_eq!(rig.engine.list_heights(), lists);
+    }
+
+    #[test]
+    fn unsolicited_and_duplicate_mnlistdiffs_are_dropped() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        let stray = rig.blocks.hash_at(77).expect("block 77");
+        assert!(rig
+            .diff(BlockHash::ZERO, stray, SimVerdict::Valid)
+            .is_empty());
+        assert_eq!(rig.manager.progress().responses_dropped, 1);
+        let requested = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+        let (base, block) = requested[0];
+        rig.diff(base, block, SimVerdict::Valid);
+        assert_eq!(rig.manager.progress().diffs_processed, 1);
+        rig.diff(base, block, SimVerdict::Valid);
+        rig.diff(BlockHash::ZERO, stray, SimVerdict::Valid);
+        assert_eq!(rig.manager.progress().diffs_processed, 1);
+        assert_eq!(rig.manager.progress().responses_dropped, 3);
+        assert!(!rig.engine.list_heights().contains(&77));
+    }
+
+    #[test]
+    fn an_unanswerable_mnlistdiff_is_dropped_and_sync_completes_with_unverified_quorums() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        let requested = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+        assert_eq!(requested.len(), 3);
+        let (lost_base, lost_block) = requested[0];
+        for &(base, block) in &requested[1..] {
+            rig.diff(base, block, SimVerdict::Valid);
+        }
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        let start = rig.now;
+        assert_eq!(
+            diffs(&rig.at(start + secs(15))),
+            vec![(lost_base, lost_block)]
+        );
+        assert_eq!(
+            diffs(&rig.at(start + secs(45))),
+            vec![(lost_base, lost_block)]
+        );
+        assert!(rig.at(start + secs(105) - Millis(1)).is_empty());
+        rig.at(start + secs(105));
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        let lost_height = rig.chain.height_of(&lost_block).expect("on chain");
+        assert_eq!(rig.manager.progress().unverified_quorums, 1);
+        let unverifiable = rig.manager.unverifiable_quorums();
+        assert_eq!(unverifiable.len(), 1);
+        assert_eq!(unverifiable[0].list_height, lost_height);
+        assert_eq!(
+            rig.manager.progress().last_error,
+            Some(SyncFailure::MnListDiffUnanswered {
+                list_height: lost_height,
+                attempts: 3
+            })
+        );
+    }
+
+    #[test]
+    fn a_rejected_mnlistdiff_is_asked_again() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        let requested = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+        let (base, block) = requested[0];
+        let out = rig.diff(base, block, SimVerdict::Invalid);
+        assert_eq!(diffs(&out), vec![(base, block)]);
+        assert_eq!(rig.manager.progress().diffs_processed, 0);
+    }
+
+    #[test]
+    fn the_pipeline_bounds_concurrency() {
+        let config = SyncConfig {
+            max_diffs_in_flight: 1,
+            ..sim_config()
+        };
+        let mut rig = Rig::new();
+        rig.manager = MasternodeManager::new(config, None);
+        rig.peers(1);
+        rig.headers_synced();
+        let tip = rig.tip_hash();
+        let first = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+        assert_eq!(first.len(), 1);
+        let second = diffs(&rig.diff(first[0].0, first[0].1, SimVerdict::Valid));
+        assert_eq!(second.len(), 1);
+        let third = diffs(&rig.diff(second[0].0, second[0].1, SimVerdict::Valid));
+        assert_eq!(third.len(), 1);
+        assert!(diffs(&rig.diff(third[0].0, third[0].1, SimVerdict::Valid)).is_empty());
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+    }
+
+    #[test]
+    fn the_qrinfo_base_is_one_anchor_several_cycles_behind() {
+        let mut rig = Rig::new();
+        // Tip 130 is in the cycle starting at 120; the anchor must be at or before
+        // 120 - 4 * 24 = 24.
+        for height in [10, 20, 30, 100] {
+            let hash = rig.blocks.hash_at(height).expect("on chain");
+            rig.engine.store_list(height, hash);
+        }
+        rig.peers(1);
+        let out = rig.headers_synced();
+        let anchor = rig.blocks.hash_at(20).expect("on chain");
+        assert_eq!(
+            qrinfos(&out),
+            vec![&Request::GetQrInfo {
+                base_block_hashes: vec![anchor],
+                block_request_hash: rig.tip_hash(),
+                extra_share: true,
+            }]
+        );
+    }
+
+    #[test]
+    fn without_an_old_enough_list_the_qrinfo_is_based_on_genesis() {
+        let mut rig = Rig::new();
+        let hash = rig.blocks.hash_at(100).expect("on chain");
+        rig.engine.store_list(100, hash);
+        rig.peers(1);
+        let out = rig.headers_synced();
+        let Some(Request::GetQrInfo {
+            base_block_hashes, ..
+        }) = qrinfos(&out).first()
+        else {
+            panic!("no QRInfo sent");
+        };
+        assert!(base_block_hashes.is_empty());
+    }
+
+    fn extend_chain(rig: &mut Rig, count: u32) -> Vec<Output> {
+        let headers = rig.blocks.grow(count);
+        let connected = rig.chain.connect_headers(&headers).expect("connects");
+        let mut out = Vec::new();
+        let event = SyncEvent::HeadersStored { tip: connected.tip };
+        rig.manager
+            .handle_sync_event(rig.now, &event, &rig.chain, &rig.engine, &mut out);
+        out
+    }
+
+    #[test]
+    fn new_blocks_are_followed_incrementally_once_synced() {
+        let mut rig = Rig::synced();
+        // 131 is early in the cycle starting at 120 (already covered by the QRInfo).
+        let out = extend_chain(&mut rig, 1);
+        let list_hash = rig.blocks.hash_at(TIP).expect("on chain");
+        let new_tip = rig.tip_hash();
+        assert_eq!(diffs(&out), vec![(list_hash, new_tip)]);
+        let out = rig.diff(list_hash, new_tip, SimVerdict::Valid);
+        assert!(
+            out.contains(&Output::Event(SyncEvent::MasternodeListsSynced {
+                list_height: TIP + 1
+            }))
+        );
+        assert_eq!(rig.manager.progress().current_height, TIP + 1);
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+    }
+
+    #[test]
+    fn a_new_cycle_is_fetched_with_a_qrinfo_while_staying_synced() {
+        let mut rig = Rig::synced();
+        // Past 144 + mining window end 10.
+        let out = extend_chain(&mut rig, 25);
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        // It keeps failing: the lists stay usable, the manager stays Synced.
+        let start = rig.now;
+        rig.at(start + secs(10));
+        rig.at(start + secs(40));
+        rig.at(start + secs(100));
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        assert_eq!(*rig.manager.work(), MasternodeWork::Idle);
+    }
+
+    #[test]
+    fn a_lost_peer_makes_the_qrinfo_retry_on_the_next_tick() {
+        let (mut rig, _) = Rig::syncing();
+        rig.now = rig.now + secs(1);
+        rig.network(NetworkEvent::PeerDisconnected);
+        rig.peers(1);
+        let out = rig.after(Millis(0));
+        assert_eq!(qrinfos(&out).len(), 1);
+    }
+}

@@ -5,7 +5,7 @@
 //! epoch works as long as it is used consistently.
 
 use core::fmt;
-use core::ops::Add;
+use core::ops::{Add, Sub};
 
 /// A span of time in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -26,6 +26,15 @@ impl Millis {
     pub fn doubled(self, times: u32, cap: Millis) -> Millis {
         let factor = 1u64.checked_shl(times.min(63)).unwrap_or(u64::MAX);
         Millis(self.0.saturating_mul(factor)).min(cap)
+    }
+}
+
+impl Sub for Millis {
+    type Output = Millis;
+
+    /// Saturating at zero.
+    fn sub(self, other: Millis) -> Millis {
+        Millis(self.0.saturating_sub(other.0))
     }
 }
 
@@ -62,6 +71,15 @@ impl Add<Millis> for Timestamp {
     /// Saturating: a deadline past the end of time stays at the end of time.
     fn add(self, span: Millis) -> Timestamp {
         Timestamp(self.0.saturating_add(span.0))
+    }
+}
+
+impl Sub<Millis> for Timestamp {
+    type Output = Timestamp;
+
+    /// Saturating: nothing is earlier than the epoch.
+    fn sub(self, span: Millis) -> Timestamp {
+        Timestamp(self.0.saturating_sub(span.0))
     }
 }
 
