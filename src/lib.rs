@@ -14,5 +14,6 @@ pub mod encode;
 pub mod hash;
 pub mod network;
 pub mod protocol;
+pub mod sync;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
