@@ -13,6 +13,7 @@ pub mod browser;
 pub mod encode;
 pub mod hash;
 pub mod network;
+pub mod node;
 pub mod peer;
 pub mod protocol;
 pub mod sync;
