@@ -10,7 +10,7 @@ pub fn monotonic_ms() -> u64 {
         .ok()
         .and_then(|p| p.dyn_into::<Performance>().ok())
         .map(|p| p.now().max(0.0) as u64)
-        .unwrap_or_else(|| unix_ms())
+        .unwrap_or_else(unix_ms)
 }
 
 /// Milliseconds since the Unix epoch, from the wall clock (`Date.now()`).
