@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod block;
+pub mod chain;
 pub mod encode;
 pub mod hash;
 pub mod network;
