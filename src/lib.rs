@@ -10,6 +10,7 @@
 pub mod block;
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
+pub mod chain;
 pub mod encode;
 pub mod hash;
 pub mod network;
