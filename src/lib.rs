@@ -8,7 +8,9 @@
 #![warn(missing_docs)]
 
 pub mod block;
+pub mod bls;
 pub mod encode;
 pub mod hash;
+pub mod llmq;
 pub mod network;
 pub mod protocol;

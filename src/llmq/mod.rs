@@ -1,0 +1,7 @@
+//! Long-living masternode quorums (LLMQs): their parameters, member selection
+//! (DIP-6 and DIP-24 rotation) and the verification of final commitments.
+
+pub mod hashes;
+pub mod params;
+
+pub use params::{ChainRules, LlmqParams, LlmqType};
