@@ -12,5 +12,6 @@ pub mod bls;
 pub mod encode;
 pub mod hash;
 pub mod llmq;
+pub mod mnlist;
 pub mod network;
 pub mod protocol;

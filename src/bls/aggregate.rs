@@ -63,7 +63,7 @@ pub fn secure_aggregation_coefficients<'k>(
 ) -> Vec<(&'k PublicKey, [u8; 32])> {
     let mut sorted: Vec<([u8; 48], &PublicKey)> =
         keys.iter().map(|k| (k.to_bytes(scheme), *k)).collect();
-    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    sorted.sort_unstable_by_key(|a| a.0);
     let mut engine = sha256::HashEngine::default();
     for (bytes, _) in &sorted {
         engine.input(bytes);
