@@ -120,6 +120,29 @@ fn select_quorum<'a>(
     }
 }
 
+/// Checks a ChainLock's signature against one quorum (basic scheme).
+fn verify_signature(
+    clsig: &ClSig,
+    quorum: &QuorumEntry,
+    request_id: &Sha256dHash,
+) -> Result<(), ChainLockFailure> {
+    let signature = Signature::from_bytes(&clsig.signature, Scheme::Basic)
+        .map_err(ChainLockFailure::BadSignature)?;
+    let key = PublicKey::from_bytes(&quorum.commitment.quorum_public_key, Scheme::Basic)
+        .map_err(ChainLockFailure::BadQuorumKey)?;
+    let hash = sign_hash(
+        quorum.llmq_type(),
+        &quorum.quorum_hash(),
+        request_id,
+        clsig.block_hash.as_bytes(),
+    );
+    match key.verify(hash.as_bytes(), &signature, Scheme::Basic) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ChainLockFailure::InvalidSignature),
+        Err(e) => Err(ChainLockFailure::BadSignature(e)),
+    }
+}
+
 impl MasternodeEngine {
     /// The sets of active quorums of `llmq_type` at `height` the stored lists
     /// allow: one set if known, two if a commitment may have been mined
@@ -153,6 +176,46 @@ impl MasternodeEngine {
         }
     }
 
+    /// Verifies a ChainLock's signature against a quorum the caller names
+    /// (found in any stored list), skipping the selection of the signing
+    /// quorum: for signatures whose selection lists are not at hand.
+    pub fn verify_chainlock_with_quorum(
+        &self,
+        clsig: &ClSig,
+        llmq_type: LlmqType,
+        quorum_hash: &BlockHash,
+        headers: &impl HeaderChain,
+    ) -> ChainLockCheck {
+        let request_id = chainlock_request_id(clsig.height);
+        let mut check = ChainLockCheck {
+            height: clsig.height,
+            block_hash: clsig.block_hash,
+            on_header_chain: u32::try_from(clsig.height)
+                .ok()
+                .and_then(|h| headers.hash_at(h))
+                .map(|h| h == clsig.block_hash),
+            request_id,
+            quorum: Some((llmq_type, *quorum_hash)),
+            quorum_status: self
+                .quorum_record(llmq_type, quorum_hash)
+                .map(|r| r.status.clone()),
+            quorum_set_ambiguous: false,
+            result: Err(ChainLockFailure::NoQuorum),
+        };
+        let Some(quorum) = self
+            .list_heights()
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .filter_map(|h| self.list_at(h))
+            .find_map(|l| l.quorum(llmq_type, quorum_hash).cloned())
+        else {
+            return check;
+        };
+        check.result = verify_signature(clsig, &quorum, &request_id);
+        check
+    }
+
     /// Verifies a ChainLock against the stored lists.
     pub fn verify_chainlock(&self, clsig: &ClSig, headers: &impl HeaderChain) -> ChainLockCheck {
         let request_id = chainlock_request_id(clsig.height);
@@ -179,13 +242,6 @@ impl MasternodeEngine {
             check.result = Err(ChainLockFailure::LegacyScheme);
             return check;
         }
-        let signature = match Signature::from_bytes(&clsig.signature, Scheme::Basic) {
-            Ok(s) => s,
-            Err(e) => {
-                check.result = Err(ChainLockFailure::BadSignature(e));
-                return check;
-            }
-        };
         let start_height = height.saturating_sub(WORK_BLOCK_OFFSET);
         let (sets, ambiguous) = match self.active_quorum_sets(params, start_height) {
             Ok(s) => s,
@@ -210,25 +266,7 @@ impl MasternodeEngine {
             check.quorum_status = self
                 .quorum_record(quorum.llmq_type(), &quorum.quorum_hash())
                 .map(|r| r.status.clone());
-            let key =
-                match PublicKey::from_bytes(&quorum.commitment.quorum_public_key, Scheme::Basic) {
-                    Ok(k) => k,
-                    Err(e) => {
-                        check.result = Err(ChainLockFailure::BadQuorumKey(e));
-                        continue;
-                    }
-                };
-            let hash = sign_hash(
-                params.llmq_type,
-                &quorum.quorum_hash(),
-                &request_id,
-                clsig.block_hash.as_bytes(),
-            );
-            check.result = match key.verify(hash.as_bytes(), &signature, Scheme::Basic) {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(ChainLockFailure::InvalidSignature),
-                Err(e) => Err(ChainLockFailure::BadSignature(e)),
-            };
+            check.result = verify_signature(clsig, quorum, &request_id);
             if check.result.is_ok() {
                 break;
             }

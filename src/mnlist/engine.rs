@@ -14,6 +14,7 @@ use crate::llmq::members::{new_quarters, non_rotated_members, quarters_from_snap
 use crate::llmq::verify::{check_signatures, expected_version, prepare_commitment};
 use crate::llmq::{ChainRules, LlmqParams, LlmqType};
 use crate::network::Network;
+use crate::protocol::commitment::QuorumCommitment;
 use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
 use crate::protocol::snapshot::QuorumSnapshot;
@@ -44,6 +45,10 @@ pub struct DiffReport {
     pub merkle_root_quorums: Option<MerkleNode>,
     /// The best ChainLock in the coinbase, as (height, signature), if any.
     pub coinbase_chainlock: Option<(u32, [u8; 96])>,
+    /// Whether the coinbase was proven to be in the block against the header's
+    /// merkle root (always, unless block proofs were turned off and the header
+    /// chain has no header there).
+    pub coinbase_proven: bool,
 }
 
 /// What applying a QRInfo produced.
@@ -83,6 +88,7 @@ pub struct MasternodeEngine {
     cycle_members: HashMap<u32, Arc<Vec<Members>>>,
     keys: KeyCache,
     max_lists: usize,
+    require_block_proofs: bool,
     clock: Option<Clock>,
     timings: Timings,
 }
@@ -120,6 +126,7 @@ impl MasternodeEngine {
             cycle_members: HashMap::new(),
             keys: KeyCache::new(),
             max_lists: 64,
+            require_block_proofs: true,
             clock: None,
             timings: Timings::default(),
         }
@@ -139,6 +146,14 @@ impl MasternodeEngine {
     /// Time spent per phase since the engine was made.
     pub fn timings(&self) -> &Timings {
         &self.timings
+    }
+
+    /// Whether a diff whose block has no header in the header chain is rejected
+    /// (the default). Turned off, such a diff is applied with its coinbase
+    /// unproven (`DiffReport::coinbase_proven` is false); for offline
+    /// inspection only, never for a wallet.
+    pub fn set_require_block_proofs(&mut self, require: bool) {
+        self.require_block_proofs = require;
     }
 
     /// Keeps at most `max` lists when pruning (see [`MasternodeEngine::prune`]).
@@ -334,21 +349,25 @@ impl MasternodeEngine {
                 coinbase: coinbase.height,
             }));
         }
-        let header = headers
-            .header_at(height)
-            .ok_or_else(|| fail(DiffError::MissingHeader))?;
-        let proof = extract_matches(&diff.coinbase_merkle_tree)
-            .map_err(|e| fail(DiffError::PartialTree(e)))?;
-        if proof.root != header.merkle_root {
-            return Err(fail(DiffError::BlockMerkleRoot {
-                header: header.merkle_root,
-                proven: proof.root,
-            }));
-        }
-        let coinbase_txid = diff.coinbase_tx.txid();
-        if proof.matches != [(0, MerkleNode(coinbase_txid.0))] {
-            return Err(fail(DiffError::CoinbaseNotProven));
-        }
+        let coinbase_proven = match headers.header_at(height) {
+            Some(header) => {
+                let proof = extract_matches(&diff.coinbase_merkle_tree)
+                    .map_err(|e| fail(DiffError::PartialTree(e)))?;
+                if proof.root != header.merkle_root {
+                    return Err(fail(DiffError::BlockMerkleRoot {
+                        header: header.merkle_root,
+                        proven: proof.root,
+                    }));
+                }
+                let coinbase_txid = diff.coinbase_tx.txid();
+                if proof.matches != [(0, MerkleNode(coinbase_txid.0))] {
+                    return Err(fail(DiffError::CoinbaseNotProven));
+                }
+                true
+            }
+            None if self.require_block_proofs => return Err(fail(DiffError::MissingHeader)),
+            None => false,
+        };
 
         let empty;
         let base: &MasternodeList =
@@ -404,6 +423,7 @@ impl MasternodeEngine {
             merkle_root_mn_list: mn_root,
             merkle_root_quorums: quorums_root,
             coinbase_chainlock: coinbase.best_chainlock(),
+            coinbase_proven,
         };
         Ok((list, report))
     }
@@ -476,17 +496,27 @@ impl MasternodeEngine {
     }
 
     fn verify_quorum(&mut self, key: &QuorumKey, headers: &impl HeaderChain) -> QuorumStatus {
-        let (llmq_type, quorum_hash) = *key;
+        match self.find_commitment(key) {
+            Some(entry) => self.verify_commitment(&entry.commitment, headers),
+            None => QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock),
+        }
+    }
+
+    /// Verifies one final commitment against the members the stored lists
+    /// select for it (whether or not the commitment is in a stored list).
+    pub fn verify_commitment(
+        &mut self,
+        commitment: &QuorumCommitment,
+        headers: &impl HeaderChain,
+    ) -> QuorumStatus {
+        let llmq_type = LlmqType(commitment.llmq_type);
+        let quorum_hash = commitment.quorum_hash;
         let Some(params) = llmq_type.params() else {
             return QuorumStatus::NotVerifiable(Unverifiable::UnknownType(llmq_type));
         };
         let Some(height) = headers.height_of(&quorum_hash) else {
             return QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock);
         };
-        let Some(entry) = self.find_commitment(key) else {
-            return QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock);
-        };
-        let commitment = &entry.commitment;
         let rotation = self.rules.rotation_enabled(params, height);
         let basic = self.rules.v19_active_after(height);
         let expected = expected_version(rotation, basic);
@@ -539,7 +569,7 @@ impl MasternodeEngine {
     /// Checks a commitment against one member list.
     fn check_commitment(
         &mut self,
-        commitment: &crate::protocol::commitment::QuorumCommitment,
+        commitment: &QuorumCommitment,
         params: &LlmqParams,
         height: u32,
         rotation: bool,
