@@ -236,12 +236,12 @@ fn clsig_905775_verifies_and_flipped_bits_fail() {
         Some("0000000472494322447f539a0f784bf60f374899893a1d5312d920998f00c688")
     );
 
-    let mut bad_sig = clsig.clone();
+    let mut bad_sig = clsig;
     bad_sig.signature[40] ^= 1;
     assert!(!engine
         .verify_chainlock(&bad_sig, &headers)
         .signature_valid());
-    let mut bad_hash = clsig.clone();
+    let mut bad_hash = clsig;
     bad_hash.block_hash.0[0] ^= 1;
     let check = engine.verify_chainlock(&bad_hash, &headers);
     assert_eq!(check.result, Err(ChainLockFailure::InvalidSignature));
