@@ -8,11 +8,14 @@
 #![warn(missing_docs)]
 
 pub mod block;
+pub mod bls;
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
 pub mod chain;
 pub mod encode;
 pub mod hash;
+pub mod llmq;
+pub mod mnlist;
 pub mod network;
 pub mod node;
 pub mod peer;

@@ -1,0 +1,164 @@
+//! Dash's secure aggregation of public keys (the Chia library's `VerifySecure`).
+//!
+//! The keys are sorted by their encoding in the scheme at hand; `H` is the
+//! SHA-256 of the sorted encodings concatenated; key number `i` (in sorted
+//! order) is multiplied by `t_i = SHA-256(be32(i) || H)` read as a big-endian
+//! integer modulo the group order, and the products are summed. The members'
+//! signature of a quorum commitment verifies against that sum.
+
+use super::{min_pk, BlsError, PublicKey, Scheme};
+use bitcoin_hashes::{sha256, HashEngine};
+use blst::MultiPoint;
+
+/// The order r of the BLS12-381 groups, as little-endian 64-bit limbs.
+const GROUP_ORDER: [u64; 4] = [
+    0xffff_ffff_0000_0001,
+    0x53bd_a402_fffe_5bfe,
+    0x3339_d808_09a1_d805,
+    0x73ed_a753_299d_7d48,
+];
+
+/// Bits of a scalar reduced modulo the group order.
+const SCALAR_BITS: usize = 255;
+
+/// `value mod r` for a 256-bit big-endian value, as 32 little-endian bytes.
+fn reduce_mod_order(big_endian: &[u8; 32]) -> [u8; 32] {
+    let mut limbs = [0u64; 4];
+    for (i, limb) in limbs.iter_mut().enumerate() {
+        let start = 32 - 8 * (i + 1);
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&big_endian[start..start + 8]);
+        *limb = u64::from_be_bytes(word);
+    }
+    // 2^256 < 3r, so at most two subtractions are needed.
+    while !less_than(&limbs, &GROUP_ORDER) {
+        let mut borrow = false;
+        for (limb, r) in limbs.iter_mut().zip(GROUP_ORDER) {
+            let (diff, b1) = limb.overflowing_sub(r);
+            let (diff, b2) = diff.overflowing_sub(u64::from(borrow));
+            *limb = diff;
+            borrow = b1 || b2;
+        }
+    }
+    let mut out = [0u8; 32];
+    for (chunk, limb) in out.chunks_exact_mut(8).zip(limbs) {
+        chunk.copy_from_slice(&limb.to_le_bytes());
+    }
+    out
+}
+
+fn less_than(a: &[u64; 4], b: &[u64; 4]) -> bool {
+    for i in (0..4).rev() {
+        if a[i] != b[i] {
+            return a[i] < b[i];
+        }
+    }
+    false
+}
+
+/// The keys in sorted order with their coefficients (little-endian, reduced).
+pub fn secure_aggregation_coefficients<'k>(
+    keys: &[&'k PublicKey],
+    scheme: Scheme,
+) -> Vec<(&'k PublicKey, [u8; 32])> {
+    let mut sorted: Vec<([u8; 48], &PublicKey)> =
+        keys.iter().map(|k| (k.to_bytes(scheme), *k)).collect();
+    sorted.sort_unstable_by_key(|a| a.0);
+    let mut engine = sha256::HashEngine::default();
+    for (bytes, _) in &sorted {
+        engine.input(bytes);
+    }
+    let keys_hash = sha256::Hash::from_engine(engine).to_byte_array();
+    sorted
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, key))| {
+            let mut engine = sha256::HashEngine::default();
+            engine.input(&(i as u32).to_be_bytes());
+            engine.input(&keys_hash);
+            let t = sha256::Hash::from_engine(engine).to_byte_array();
+            (key, reduce_mod_order(&t))
+        })
+        .collect()
+}
+
+/// The secure aggregate of `keys` under `scheme`, by one multi-scalar multiplication.
+pub fn secure_aggregate(keys: &[&PublicKey], scheme: Scheme) -> Result<PublicKey, BlsError> {
+    if keys.is_empty() {
+        return Err(BlsError::NoKeys);
+    }
+    let weighted = secure_aggregation_coefficients(keys, scheme);
+    let mut points: Vec<min_pk::PublicKey> = Vec::with_capacity(weighted.len());
+    let mut scalars: Vec<u8> = Vec::with_capacity(weighted.len() * 32);
+    for (key, scalar) in &weighted {
+        points.push(key.point);
+        scalars.extend_from_slice(scalar);
+    }
+    let sum = points.as_slice().mult(&scalars, SCALAR_BITS);
+    let point = sum.to_public_key();
+    // A sum of subgroup points stays in the subgroup; only infinity is left to rule out.
+    if point == min_pk::PublicKey::default() {
+        return Err(BlsError::Infinity);
+    }
+    Ok(PublicKey::from_point(point))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reduction_subtracts_the_order() {
+        let mut r_be = [0u8; 32];
+        for (i, limb) in GROUP_ORDER.iter().rev().enumerate() {
+            r_be[8 * i..8 * i + 8].copy_from_slice(&limb.to_be_bytes());
+        }
+        assert_eq!(reduce_mod_order(&r_be), [0u8; 32]);
+        let mut r_plus_5 = r_be;
+        r_plus_5[31] += 5;
+        let mut five = [0u8; 32];
+        five[0] = 5;
+        assert_eq!(reduce_mod_order(&r_plus_5), five);
+        let max = reduce_mod_order(&[0xff; 32]);
+        assert!(less_than(
+            &[
+                u64::from_le_bytes(max[0..8].try_into().unwrap()),
+                u64::from_le_bytes(max[8..16].try_into().unwrap()),
+                u64::from_le_bytes(max[16..24].try_into().unwrap()),
+                u64::from_le_bytes(max[24..32].try_into().unwrap()),
+            ],
+            &GROUP_ORDER
+        ));
+    }
+
+    #[test]
+    fn secure_aggregate_matches_naive_sum_of_scaled_keys() {
+        let sks: Vec<min_pk::SecretKey> = (1u8..=5)
+            .map(|i| min_pk::SecretKey::key_gen(&[i; 32], &[]).unwrap())
+            .collect();
+        let keys: Vec<PublicKey> = sks
+            .iter()
+            .map(|sk| PublicKey::from_point(sk.sk_to_pk()))
+            .collect();
+        let refs: Vec<&PublicKey> = keys.iter().collect();
+        let msg = [9u8; 32];
+        // Each signer signs; the secure aggregate signature is the same
+        // weighted sum over G2, which must verify against the aggregate key.
+        let weighted = secure_aggregation_coefficients(&refs, Scheme::Basic);
+        let mut sigs = Vec::new();
+        let mut scalars = Vec::new();
+        for (key, scalar) in &weighted {
+            let index = keys.iter().position(|k| k == *key).unwrap();
+            sigs.push(sks[index].sign(&msg, super::super::BASIC_SCHEME_DST, &[]));
+            scalars.extend_from_slice(scalar);
+        }
+        let agg_sig = sigs.as_slice().mult(&scalars, SCALAR_BITS).to_signature();
+        let agg_sig =
+            super::super::Signature::from_bytes(&agg_sig.compress(), Scheme::Basic).unwrap();
+        let agg_key = secure_aggregate(&refs, Scheme::Basic).unwrap();
+        assert_eq!(agg_key.verify(&msg, &agg_sig, Scheme::Basic), Ok(true));
+        // Order of the input does not matter.
+        let reversed: Vec<&PublicKey> = keys.iter().rev().collect();
+        assert_eq!(secure_aggregate(&reversed, Scheme::Basic).unwrap(), agg_key);
+    }
+}

@@ -1,0 +1,216 @@
+//! BLS12-381 signatures as Dash uses them, on top of `blst`.
+//!
+//! Public keys live in G1 (48 bytes compressed), signatures in G2 (96 bytes).
+//! Dash has two schemes: the *legacy* one (before the v19 fork; its own point
+//! encoding and hash-to-curve) and the *basic* one (IETF, ciphersuite
+//! `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_`). Messages are always 32-byte
+//! hashes.
+//!
+//! Masternode keys are decoded once and kept in a [`KeyCache`]; the members'
+//! signature of a quorum commitment is checked against the *secure aggregate*
+//! of the signers' keys ([`secure_aggregate`]), computed with one
+//! multi-scalar multiplication.
+
+mod aggregate;
+mod cache;
+pub mod encoding;
+
+pub use aggregate::{secure_aggregate, secure_aggregation_coefficients};
+pub use cache::KeyCache;
+
+use blst::min_pk;
+use blst::BLST_ERROR;
+use core::fmt;
+use encoding::{G1_SIZE, G2_SIZE};
+
+/// The IETF ciphersuite of Dash's basic scheme (proof of possession is not used).
+pub const BASIC_SCHEME_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_";
+
+/// Which of Dash's two BLS schemes a key, signature or message uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scheme {
+    /// The pre-v19 Chia scheme: legacy point encoding and hash-to-curve.
+    Legacy,
+    /// The IETF basic scheme.
+    Basic,
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scheme::Legacy => "legacy",
+            Scheme::Basic => "basic",
+        })
+    }
+}
+
+/// Why a BLS key or signature could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlsError {
+    /// The bytes are not an encoding of a curve point.
+    BadEncoding(&'static str),
+    /// The point is not on the curve.
+    NotOnCurve,
+    /// The point is not in the prime-order subgroup.
+    NotInSubgroup,
+    /// The key or signature is the point at infinity.
+    Infinity,
+    /// Verifying messages of the legacy scheme needs its pre-IETF hash-to-curve,
+    /// which dashlight does not implement.
+    LegacyHashUnsupported,
+    /// An aggregate of no keys was asked for.
+    NoKeys,
+}
+
+impl fmt::Display for BlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BlsError::BadEncoding(why) => write!(f, "bad point encoding: {why}"),
+            BlsError::NotOnCurve => f.write_str("point is not on the curve"),
+            BlsError::NotInSubgroup => f.write_str("point is not in the prime-order subgroup"),
+            BlsError::Infinity => f.write_str("point at infinity"),
+            BlsError::LegacyHashUnsupported => {
+                f.write_str("legacy-scheme signatures (pre-v19 hash-to-curve) are not supported")
+            }
+            BlsError::NoKeys => f.write_str("no keys to aggregate"),
+        }
+    }
+}
+
+impl std::error::Error for BlsError {}
+
+fn from_blst(err: BLST_ERROR) -> BlsError {
+    match err {
+        BLST_ERROR::BLST_POINT_NOT_ON_CURVE => BlsError::NotOnCurve,
+        BLST_ERROR::BLST_POINT_NOT_IN_GROUP => BlsError::NotInSubgroup,
+        BLST_ERROR::BLST_PK_IS_INFINITY => BlsError::Infinity,
+        _ => BlsError::BadEncoding("rejected by blst"),
+    }
+}
+
+/// A validated public key (a G1 point of the prime-order subgroup, not infinity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey {
+    point: min_pk::PublicKey,
+    /// The basic (IETF) compressed encoding, kept for sorting and hashing.
+    basic: [u8; G1_SIZE],
+}
+
+impl PublicKey {
+    /// Decodes and validates a key written in `scheme`'s encoding.
+    pub fn from_bytes(bytes: &[u8; G1_SIZE], scheme: Scheme) -> Result<PublicKey, BlsError> {
+        let basic = match scheme {
+            Scheme::Basic => *bytes,
+            Scheme::Legacy => encoding::g1_legacy_to_basic(bytes)?,
+        };
+        let point = min_pk::PublicKey::uncompress(&basic).map_err(from_blst)?;
+        point.validate().map_err(from_blst)?;
+        Ok(PublicKey { point, basic })
+    }
+
+    /// The key in `scheme`'s encoding.
+    pub fn to_bytes(&self, scheme: Scheme) -> [u8; G1_SIZE] {
+        match scheme {
+            Scheme::Basic => self.basic,
+            Scheme::Legacy => encoding::g1_basic_to_legacy(&self.basic),
+        }
+    }
+
+    fn from_point(point: min_pk::PublicKey) -> PublicKey {
+        PublicKey {
+            basic: point.compress(),
+            point,
+        }
+    }
+
+    /// Verifies `signature` of the 32-byte `message` under `scheme`.
+    pub fn verify(
+        &self,
+        message: &[u8; 32],
+        signature: &Signature,
+        scheme: Scheme,
+    ) -> Result<bool, BlsError> {
+        if scheme == Scheme::Legacy {
+            return Err(BlsError::LegacyHashUnsupported);
+        }
+        let result =
+            signature
+                .point
+                .verify(false, message, BASIC_SCHEME_DST, &[], &self.point, false);
+        Ok(result == BLST_ERROR::BLST_SUCCESS)
+    }
+}
+
+/// A validated signature (a G2 point of the prime-order subgroup).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signature {
+    point: min_pk::Signature,
+}
+
+impl Signature {
+    /// Decodes and validates a signature written in `scheme`'s encoding.
+    pub fn from_bytes(bytes: &[u8; G2_SIZE], scheme: Scheme) -> Result<Signature, BlsError> {
+        let basic = match scheme {
+            Scheme::Basic => *bytes,
+            Scheme::Legacy => encoding::g2_legacy_to_basic(bytes)?,
+        };
+        let point = min_pk::Signature::uncompress(&basic).map_err(from_blst)?;
+        point.validate(true).map_err(from_blst)?;
+        Ok(Signature { point })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key pair and a signature made with blst, to check the wrappers.
+    fn signed(message: &[u8; 32]) -> (PublicKey, Signature) {
+        let sk = min_pk::SecretKey::key_gen(&[7u8; 32], &[]).unwrap();
+        let pk = PublicKey::from_point(sk.sk_to_pk());
+        let sig = sk.sign(message, BASIC_SCHEME_DST, &[]);
+        (
+            pk,
+            Signature::from_bytes(&sig.compress(), Scheme::Basic).unwrap(),
+        )
+    }
+
+    #[test]
+    fn basic_signature_verifies_and_a_flipped_message_does_not() {
+        let msg = [3u8; 32];
+        let (pk, sig) = signed(&msg);
+        assert_eq!(pk.verify(&msg, &sig, Scheme::Basic), Ok(true));
+        let mut other = msg;
+        other[0] ^= 1;
+        assert_eq!(pk.verify(&other, &sig, Scheme::Basic), Ok(false));
+    }
+
+    #[test]
+    fn keys_decode_from_both_encodings() {
+        let (pk, _) = signed(&[0; 32]);
+        for scheme in [Scheme::Basic, Scheme::Legacy] {
+            let bytes = pk.to_bytes(scheme);
+            assert_eq!(PublicKey::from_bytes(&bytes, scheme), Ok(pk));
+        }
+        assert_ne!(pk.to_bytes(Scheme::Basic), pk.to_bytes(Scheme::Legacy));
+    }
+
+    #[test]
+    fn garbage_is_rejected_without_panicking() {
+        assert!(PublicKey::from_bytes(&[0xff; 48], Scheme::Basic).is_err());
+        assert!(PublicKey::from_bytes(&[0x00; 48], Scheme::Basic).is_err());
+        assert!(PublicKey::from_bytes(&[0x00; 48], Scheme::Legacy).is_err());
+        assert!(Signature::from_bytes(&[0xff; 96], Scheme::Basic).is_err());
+        assert!(Signature::from_bytes(&[0x12; 96], Scheme::Legacy).is_err());
+    }
+
+    #[test]
+    fn legacy_verification_is_reported_unsupported() {
+        let msg = [1u8; 32];
+        let (pk, sig) = signed(&msg);
+        assert_eq!(
+            pk.verify(&msg, &sig, Scheme::Legacy),
+            Err(BlsError::LegacyHashUnsupported)
+        );
+    }
+}

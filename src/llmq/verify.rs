@@ -1,0 +1,286 @@
+//! Verification of a quorum's final commitment against its members (Dash
+//! Core's `CFinalCommitment::Verify` with signatures checked).
+
+use super::hashes::commitment_hash;
+use super::members::Members;
+use super::params::{LlmqParams, LlmqType};
+use crate::bls::{secure_aggregate, BlsError, KeyCache, PublicKey, Scheme, Signature};
+use crate::hash::{ProTxHash, Sha256dHash};
+use crate::protocol::commitment::QuorumCommitment;
+use core::fmt;
+
+/// Why a commitment is invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitmentFailure {
+    /// The commitment's version is not the one its height requires.
+    WrongVersion {
+        /// Version required at the quorum's height.
+        expected: u16,
+        /// Version found.
+        found: u16,
+    },
+    /// The quorum index does not match the base block's place in its cycle.
+    WrongQuorumIndex {
+        /// Index required by the height.
+        expected: u32,
+        /// Index found.
+        found: i16,
+    },
+    /// A bit set does not have one bit per member.
+    WrongBitsetSize {
+        /// `signers` or `validMembers`.
+        field: &'static str,
+        /// Bits found.
+        len: usize,
+        /// The type's quorum size.
+        expected: usize,
+    },
+    /// Fewer valid members or signers than the type's minimum.
+    TooFew {
+        /// `signers` or `validMembers`.
+        field: &'static str,
+        /// How many there are.
+        count: usize,
+        /// The minimum.
+        min: usize,
+    },
+    /// A bit is set for a position past the selected members.
+    BitBeyondMembers {
+        /// `signers` or `validMembers`.
+        field: &'static str,
+        /// The position.
+        index: usize,
+        /// Members selected.
+        members: usize,
+    },
+    /// A signer's operator key cannot be decoded.
+    BadMemberKey {
+        /// The signer.
+        pro_tx_hash: ProTxHash,
+        /// Why.
+        error: BlsError,
+    },
+    /// The quorum public key cannot be decoded.
+    BadQuorumKey(BlsError),
+    /// A signature cannot be decoded.
+    BadSignature {
+        /// `quorumSig` or `membersSig`.
+        field: &'static str,
+        /// Why.
+        error: BlsError,
+    },
+    /// The members' aggregated signature does not verify against the signers' keys.
+    MembersSignatureInvalid {
+        /// Number of signers aggregated.
+        signers: usize,
+    },
+    /// The quorum signature does not verify against the quorum public key.
+    QuorumSignatureInvalid,
+}
+
+impl fmt::Display for CommitmentFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommitmentFailure::WrongVersion { expected, found } => {
+                write!(f, "commitment version {found}, expected {expected}")
+            }
+            CommitmentFailure::WrongQuorumIndex { expected, found } => {
+                write!(f, "quorum index {found}, expected {expected}")
+            }
+            CommitmentFailure::WrongBitsetSize {
+                field,
+                len,
+                expected,
+            } => write!(f, "{field} has {len} bits, expected {expected}"),
+            CommitmentFailure::TooFew { field, count, min } => {
+                write!(f, "{field}: {count} set, minimum {min}")
+            }
+            CommitmentFailure::BitBeyondMembers {
+                field,
+                index,
+                members,
+            } => write!(f, "{field} bit {index} set but only {members} members"),
+            CommitmentFailure::BadMemberKey { pro_tx_hash, error } => {
+                write!(f, "operator key of signer {pro_tx_hash}: {error}")
+            }
+            CommitmentFailure::BadQuorumKey(e) => write!(f, "quorum public key: {e}"),
+            CommitmentFailure::BadSignature { field, error } => write!(f, "{field}: {error}"),
+            CommitmentFailure::MembersSignatureInvalid { signers } => write!(
+                f,
+                "members' signature does not verify against the {signers} signers' aggregated key"
+            ),
+            CommitmentFailure::QuorumSignatureInvalid => {
+                f.write_str("quorum signature does not verify against the quorum public key")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CommitmentFailure {}
+
+/// The commitment version required for a quorum (Dash Core's `CFinalCommitment::GetVersion`).
+pub fn expected_version(rotation: bool, basic_scheme: bool) -> u16 {
+    match (rotation, basic_scheme) {
+        (false, false) => 1,
+        (true, false) => 2,
+        (false, true) => 3,
+        (true, true) => 4,
+    }
+}
+
+/// A commitment whose structure was checked, ready for its two signature checks.
+#[derive(Debug, Clone)]
+pub struct PreparedCommitment {
+    /// The hash both signatures sign.
+    pub commitment_hash: Sha256dHash,
+    /// The signers' secure aggregate key.
+    pub members_key: PublicKey,
+    /// The members' aggregated signature.
+    pub members_sig: Signature,
+    /// The quorum public key.
+    pub quorum_key: PublicKey,
+    /// The quorum's threshold signature.
+    pub quorum_sig: Signature,
+    /// Number of signers.
+    pub signers: usize,
+}
+
+/// Checks everything but the signatures and aggregates the signers' keys.
+///
+/// `base_height` is the quorum base block's height and `rotation` whether the
+/// quorum rotates; `members` are the quorum's members in order.
+pub fn prepare_commitment(
+    commitment: &QuorumCommitment,
+    params: &LlmqParams,
+    base_height: u32,
+    rotation: bool,
+    members: &Members,
+    keys: &mut KeyCache,
+) -> Result<PreparedCommitment, CommitmentFailure> {
+    let size = usize::from(params.size);
+    let expected_index = if rotation {
+        base_height % params.dkg_interval
+    } else {
+        0
+    };
+    if i64::from(commitment.quorum_index) != i64::from(expected_index) {
+        return Err(CommitmentFailure::WrongQuorumIndex {
+            expected: expected_index,
+            found: commitment.quorum_index,
+        });
+    }
+    for (field, bits) in [
+        ("signers", &commitment.signers),
+        ("validMembers", &commitment.valid_members),
+    ] {
+        if bits.len() != size {
+            return Err(CommitmentFailure::WrongBitsetSize {
+                field,
+                len: bits.len(),
+                expected: size,
+            });
+        }
+        let count = bits.count_ones();
+        if count < usize::from(params.min_size) {
+            return Err(CommitmentFailure::TooFew {
+                field,
+                count,
+                min: usize::from(params.min_size),
+            });
+        }
+        if let Some(index) = (members.len()..size).find(|&i| bits.get(i)) {
+            return Err(CommitmentFailure::BitBeyondMembers {
+                field,
+                index,
+                members: members.len(),
+            });
+        }
+    }
+    let scheme = if commitment.uses_legacy_bls() {
+        Scheme::Legacy
+    } else {
+        Scheme::Basic
+    };
+    let mut signer_keys = Vec::with_capacity(members.len());
+    for (i, member) in members.iter().enumerate() {
+        if !commitment.signers.get(i) {
+            continue;
+        }
+        let key_scheme = if member.sml.uses_legacy_bls() {
+            Scheme::Legacy
+        } else {
+            Scheme::Basic
+        };
+        let key = keys
+            .get(&member.sml.operator_public_key, key_scheme)
+            .map_err(|error| CommitmentFailure::BadMemberKey {
+                pro_tx_hash: member.pro_tx_hash(),
+                error,
+            })?;
+        signer_keys.push(key);
+    }
+    let refs: Vec<&PublicKey> = signer_keys.iter().collect();
+    let members_key =
+        secure_aggregate(&refs, scheme).map_err(|error| CommitmentFailure::BadSignature {
+            field: "membersSig",
+            error,
+        })?;
+    let quorum_key = PublicKey::from_bytes(&commitment.quorum_public_key, scheme)
+        .map_err(CommitmentFailure::BadQuorumKey)?;
+    let members_sig = Signature::from_bytes(&commitment.members_sig, scheme).map_err(|error| {
+        CommitmentFailure::BadSignature {
+            field: "membersSig",
+            error,
+        }
+    })?;
+    let quorum_sig = Signature::from_bytes(&commitment.quorum_sig, scheme).map_err(|error| {
+        CommitmentFailure::BadSignature {
+            field: "quorumSig",
+            error,
+        }
+    })?;
+    let commitment_hash = commitment_hash(
+        LlmqType(commitment.llmq_type),
+        &commitment.quorum_hash,
+        commitment.valid_members.len(),
+        commitment.valid_members.as_bytes(),
+        &commitment.quorum_public_key,
+        commitment.quorum_vvec_hash.as_bytes(),
+    );
+    Ok(PreparedCommitment {
+        commitment_hash,
+        members_key,
+        members_sig,
+        quorum_key,
+        quorum_sig,
+        signers: signer_keys.len(),
+    })
+}
+
+/// Checks both signatures of a prepared commitment (basic scheme).
+pub fn check_signatures(prepared: &PreparedCommitment) -> Result<(), CommitmentFailure> {
+    let message = prepared.commitment_hash.as_bytes();
+    let members_ok = prepared
+        .members_key
+        .verify(message, &prepared.members_sig, Scheme::Basic)
+        .map_err(|error| CommitmentFailure::BadSignature {
+            field: "membersSig",
+            error,
+        })?;
+    if !members_ok {
+        return Err(CommitmentFailure::MembersSignatureInvalid {
+            signers: prepared.signers,
+        });
+    }
+    let quorum_ok = prepared
+        .quorum_key
+        .verify(message, &prepared.quorum_sig, Scheme::Basic)
+        .map_err(|error| CommitmentFailure::BadSignature {
+            field: "quorumSig",
+            error,
+        })?;
+    if !quorum_ok {
+        return Err(CommitmentFailure::QuorumSignatureInvalid);
+    }
+    Ok(())
+}

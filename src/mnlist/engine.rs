@@ -1,0 +1,815 @@
+//! The masternode list engine.
+
+use super::apply::apply_diff;
+use super::errors::{DiffError, EngineError, EngineErrorKind};
+use super::headers::HeaderChain;
+use super::list::{MasternodeList, QuorumEntry, QuorumKey};
+use super::merkle::extract_matches;
+use super::status::{QuorumStatus, Unverifiable};
+use super::timings::{Clock, Phase, Timings};
+use crate::bls::KeyCache;
+use crate::hash::{BlockHash, MerkleNode};
+use crate::llmq::hashes::{modifier_from_block_hash, modifier_from_chainlock};
+use crate::llmq::members::{new_quarters, non_rotated_members, quarters_from_snapshot, Members};
+use crate::llmq::verify::{check_signatures, expected_version, prepare_commitment};
+use crate::llmq::{ChainRules, LlmqParams, LlmqType};
+use crate::network::Network;
+use crate::protocol::commitment::QuorumCommitment;
+use crate::protocol::mnlistdiff::MnListDiff;
+use crate::protocol::qrinfo::QrInfo;
+use crate::protocol::snapshot::QuorumSnapshot;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// Offset of the work block below a quorum's base block.
+pub const WORK_BLOCK_OFFSET: u32 = 8;
+
+/// What applying one diff produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffReport {
+    /// Which diff (`mnlistdiff`, `qrinfo h-c`, …).
+    pub diff: String,
+    /// The list's block height.
+    pub height: u32,
+    /// The list's block hash.
+    pub block_hash: BlockHash,
+    /// Entries in the list.
+    pub entries: usize,
+    /// Valid entries in the list.
+    pub valid_entries: usize,
+    /// Active quorums in the list.
+    pub quorums: Vec<QuorumKey>,
+    /// The list's SML merkle root (equal to the coinbase's).
+    pub merkle_root_mn_list: MerkleNode,
+    /// The quorums' merkle root (equal to the coinbase's, when it has one).
+    pub merkle_root_quorums: Option<MerkleNode>,
+    /// The best ChainLock in the coinbase, as (height, signature), if any.
+    pub coinbase_chainlock: Option<(u32, [u8; 96])>,
+    /// Whether the coinbase was proven to be in the block against the header's
+    /// merkle root (always, unless block proofs were turned off and the header
+    /// chain has no header there).
+    pub coinbase_proven: bool,
+}
+
+/// What applying a QRInfo produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QrInfoReport {
+    /// The diffs applied, oldest first.
+    pub applied: Vec<DiffReport>,
+    /// The diffs skipped because the engine lacks their base list.
+    pub skipped: Vec<EngineError>,
+}
+
+/// The state of one quorum the engine has seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuorumRecord {
+    /// The quorum's type.
+    pub llmq_type: LlmqType,
+    /// The quorum's base block hash.
+    pub quorum_hash: BlockHash,
+    /// The base block's height, if on the header chain.
+    pub height: Option<u32>,
+    /// The verification state.
+    pub status: QuorumStatus,
+}
+
+/// Masternode lists by height, quorum snapshots and quorum verification state.
+pub struct MasternodeEngine {
+    rules: ChainRules,
+    lists: BTreeMap<u32, Arc<MasternodeList>>,
+    snapshots: BTreeMap<u32, QuorumSnapshot>,
+    /// The best ChainLock signature in the coinbase of the block at each height
+    /// (`None`: the coinbase has none), for post-v20 quorum modifiers.
+    coinbase_chainlocks: HashMap<u32, Option<[u8; 96]>>,
+    quorums: BTreeMap<QuorumKey, QuorumRecord>,
+    /// Previous-quarter composition per rotation cycle height.
+    quarters: HashMap<u32, Arc<Vec<Members>>>,
+    /// Members per quorum index per rotation cycle height.
+    cycle_members: HashMap<u32, Arc<Vec<Members>>>,
+    keys: KeyCache,
+    max_lists: usize,
+    require_block_proofs: bool,
+    clock: Option<Clock>,
+    timings: Timings,
+}
+
+impl core::fmt::Debug for MasternodeEngine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MasternodeEngine")
+            .field("network", &self.rules.network)
+            .field("lists", &self.lists.keys().collect::<Vec<_>>())
+            .field("snapshots", &self.snapshots.keys().collect::<Vec<_>>())
+            .field("quorums", &self.quorums.len())
+            .finish()
+    }
+}
+
+fn diff_error(name: &str, diff: &MnListDiff, height: Option<u32>, error: DiffError) -> EngineError {
+    EngineError {
+        diff: name.to_owned(),
+        block_hash: diff.block_hash,
+        height,
+        error: Box::new(EngineErrorKind::Diff(error)),
+    }
+}
+
+impl MasternodeEngine {
+    /// An empty engine for `network`.
+    pub fn new(network: Network) -> MasternodeEngine {
+        MasternodeEngine {
+            rules: ChainRules::for_network(network),
+            lists: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
+            coinbase_chainlocks: HashMap::new(),
+            quorums: BTreeMap::new(),
+            quarters: HashMap::new(),
+            cycle_members: HashMap::new(),
+            keys: KeyCache::new(),
+            max_lists: 64,
+            require_block_proofs: true,
+            clock: None,
+            timings: Timings::default(),
+        }
+    }
+
+    /// The network's rules.
+    pub fn rules(&self) -> &ChainRules {
+        &self.rules
+    }
+
+    /// Gives the engine a clock (seconds, monotonic) to time its phases with;
+    /// without one, [`MasternodeEngine::timings`] stays zero.
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = Some(clock);
+    }
+
+    /// Time spent per phase since the engine was made.
+    pub fn timings(&self) -> &Timings {
+        &self.timings
+    }
+
+    /// Whether a diff whose block has no header in the header chain is rejected
+    /// (the default). Turned off, such a diff is applied with its coinbase
+    /// unproven (`DiffReport::coinbase_proven` is false); for offline
+    /// inspection only, never for a wallet.
+    pub fn set_require_block_proofs(&mut self, require: bool) {
+        self.require_block_proofs = require;
+    }
+
+    /// Keeps at most `max` lists when pruning (see [`MasternodeEngine::prune`]).
+    pub fn set_max_lists(&mut self, max: usize) {
+        self.max_lists = max.max(1);
+    }
+
+    fn now(&self) -> f64 {
+        self.clock.as_ref().map_or(0.0, |c| c())
+    }
+
+    fn add_time(&mut self, phase: Phase, since: f64) {
+        let elapsed = self.now() - since;
+        self.timings.add(phase, elapsed);
+    }
+
+    /// The list at `height`, if the engine has it.
+    pub fn list_at(&self, height: u32) -> Option<&Arc<MasternodeList>> {
+        self.lists.get(&height)
+    }
+
+    /// The list at the block with this hash.
+    pub fn list_for_block(&self, hash: &BlockHash) -> Option<&Arc<MasternodeList>> {
+        self.lists.values().find(|l| l.block_hash == *hash)
+    }
+
+    /// The newest list at or below `height`.
+    pub fn list_at_or_below(&self, height: u32) -> Option<&Arc<MasternodeList>> {
+        self.lists.range(..=height).next_back().map(|(_, l)| l)
+    }
+
+    /// The oldest list at or above `height`.
+    pub fn list_at_or_above(&self, height: u32) -> Option<&Arc<MasternodeList>> {
+        self.lists.range(height..).next().map(|(_, l)| l)
+    }
+
+    /// The newest list.
+    pub fn latest_list(&self) -> Option<&Arc<MasternodeList>> {
+        self.lists.values().next_back()
+    }
+
+    /// Heights of the lists held.
+    pub fn list_heights(&self) -> impl Iterator<Item = u32> + '_ {
+        self.lists.keys().copied()
+    }
+
+    /// Heights of the quorum snapshots held.
+    pub fn snapshot_heights(&self) -> impl Iterator<Item = u32> + '_ {
+        self.snapshots.keys().copied()
+    }
+
+    /// Every quorum seen, with its state.
+    pub fn quorum_records(&self) -> impl Iterator<Item = &QuorumRecord> {
+        self.quorums.values()
+    }
+
+    /// The state of one quorum.
+    pub fn quorum_record(
+        &self,
+        llmq_type: LlmqType,
+        quorum_hash: &BlockHash,
+    ) -> Option<&QuorumRecord> {
+        self.quorums.get(&(llmq_type, *quorum_hash))
+    }
+
+    /// Heights of the lists that would let unverifiable quorums be verified:
+    /// what the sync layer should fetch with `getmnlistd`.
+    pub fn missing_list_heights(&self) -> BTreeSet<u32> {
+        self.quorums
+            .values()
+            .filter_map(|q| match q.status {
+                QuorumStatus::NotVerifiable(Unverifiable::MissingList { height }) => Some(height),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Applies one `mnlistdiff` on its base list, checks it against the header
+    /// chain and the coinbase, stores the new list, and verifies every quorum
+    /// that has become verifiable.
+    pub fn apply_diff(
+        &mut self,
+        diff: &MnListDiff,
+        headers: &impl HeaderChain,
+    ) -> Result<DiffReport, EngineError> {
+        let start = self.now();
+        let (list, report) = self.build_list("mnlistdiff", diff, headers, &BTreeMap::new())?;
+        self.store_list(list, diff, headers);
+        self.add_time(Phase::ListBuilding, start);
+        self.verify_quorums(headers);
+        self.prune();
+        Ok(report)
+    }
+
+    /// Applies a `qrinfo`: every diff oldest first (each may build on the one
+    /// before, as protocol 70236 sends them), then its snapshots, then
+    /// verifies every quorum that has become verifiable. A diff whose base list
+    /// the engine lacks is skipped and reported; any other rejected diff
+    /// rejects the whole message, and then no list of it is kept.
+    pub fn apply_qrinfo(
+        &mut self,
+        qrinfo: &QrInfo,
+        headers: &impl HeaderChain,
+    ) -> Result<QrInfoReport, EngineError> {
+        let start = self.now();
+        let mut parts: Vec<(String, &MnListDiff, Option<&QuorumSnapshot>)> = Vec::new();
+        let named_snapshots = qrinfo.named_snapshots();
+        for (name, diff) in qrinfo.named_diffs() {
+            let snapshot = named_snapshots
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| *s);
+            parts.push((format!("qrinfo {name}"), diff, snapshot));
+        }
+        if qrinfo.quorum_snapshot_list.len() != qrinfo.mn_list_diff_list.len() {
+            return Err(EngineError {
+                diff: "qrinfo".to_owned(),
+                block_hash: qrinfo.diff_tip.block_hash,
+                height: None,
+                error: Box::new(EngineErrorKind::SnapshotCount {
+                    snapshots: qrinfo.quorum_snapshot_list.len(),
+                    diffs: qrinfo.mn_list_diff_list.len(),
+                }),
+            });
+        }
+        for (i, (diff, snapshot)) in qrinfo
+            .mn_list_diff_list
+            .iter()
+            .zip(&qrinfo.quorum_snapshot_list)
+            .enumerate()
+        {
+            parts.push((format!("qrinfo list[{i}]"), diff, Some(snapshot)));
+        }
+        let mut located = Vec::with_capacity(parts.len());
+        for (name, diff, snapshot) in parts {
+            let height = headers
+                .height_of(&diff.block_hash)
+                .ok_or_else(|| diff_error(&name, diff, None, DiffError::UnknownBlock))?;
+            located.push((height, name, diff, snapshot));
+        }
+        located.sort_by_key(|(height, ..)| *height);
+
+        let mut staged: BTreeMap<u32, Arc<MasternodeList>> = BTreeMap::new();
+        let mut report = QrInfoReport::default();
+        let mut applied = Vec::with_capacity(located.len());
+        for (height, name, diff, snapshot) in located {
+            match self.build_list(&name, diff, headers, &staged) {
+                Ok((list, diff_report)) => {
+                    staged.insert(list.height, Arc::new(list));
+                    report.applied.push(diff_report);
+                    applied.push((height, diff, snapshot));
+                }
+                // A diff whose base list is unknown is skipped, not rejected.
+                Err(e) if e.is_missing_base() => report.skipped.push(e),
+                Err(e) => return Err(e),
+            }
+        }
+        for (height, diff, snapshot) in applied {
+            if let Some(list) = staged.get(&height) {
+                self.store_list(MasternodeList::clone(list), diff, headers);
+            }
+            if let Some(snapshot) = snapshot {
+                self.snapshots
+                    .insert(height + WORK_BLOCK_OFFSET, snapshot.clone());
+            }
+        }
+        for commitment in &qrinfo.last_commitment_per_index {
+            let entry = QuorumEntry::new(commitment.clone());
+            self.track_quorum(&entry, headers);
+        }
+        self.add_time(Phase::ListBuilding, start);
+        self.verify_quorums(headers);
+        self.prune();
+        Ok(report)
+    }
+
+    /// Builds (without storing) the list a diff produces, with every check.
+    fn build_list(
+        &self,
+        name: &str,
+        diff: &MnListDiff,
+        headers: &impl HeaderChain,
+        staged: &BTreeMap<u32, Arc<MasternodeList>>,
+    ) -> Result<(MasternodeList, DiffReport), EngineError> {
+        let fail = |height: Option<u32>, error: DiffError| diff_error(name, diff, height, error);
+        let height = headers
+            .height_of(&diff.block_hash)
+            .ok_or_else(|| fail(None, DiffError::UnknownBlock))?;
+        let fail = |error: DiffError| diff_error(name, diff, Some(height), error);
+        let coinbase = diff.coinbase_payload();
+        if coinbase.height != height {
+            return Err(fail(DiffError::CoinbaseHeight {
+                coinbase: coinbase.height,
+            }));
+        }
+        let coinbase_proven = match headers.header_at(height) {
+            Some(header) => {
+                let proof = extract_matches(&diff.coinbase_merkle_tree)
+                    .map_err(|e| fail(DiffError::PartialTree(e)))?;
+                if proof.root != header.merkle_root {
+                    return Err(fail(DiffError::BlockMerkleRoot {
+                        header: header.merkle_root,
+                        proven: proof.root,
+                    }));
+                }
+                let coinbase_txid = diff.coinbase_tx.txid();
+                if proof.matches != [(0, MerkleNode(coinbase_txid.0))] {
+                    return Err(fail(DiffError::CoinbaseNotProven));
+                }
+                true
+            }
+            None if self.require_block_proofs => return Err(fail(DiffError::MissingHeader)),
+            None => false,
+        };
+
+        let empty;
+        let base: &MasternodeList =
+            if diff.is_full_list() || diff.base_block_hash == self.rules.network.genesis_hash() {
+                empty = MasternodeList::empty(BlockHash::ZERO, 0);
+                &empty
+            } else {
+                let base_height = headers
+                    .height_of(&diff.base_block_hash)
+                    .ok_or_else(|| fail(DiffError::UnknownBaseBlock(diff.base_block_hash)))?;
+                if base_height >= height {
+                    return Err(fail(DiffError::BaseNotBelow { base_height }));
+                }
+                staged
+                    .get(&base_height)
+                    .or_else(|| self.lists.get(&base_height))
+                    .filter(|l| l.block_hash == diff.base_block_hash)
+                    .ok_or_else(|| {
+                        fail(DiffError::MissingBaseList {
+                            base_hash: diff.base_block_hash,
+                            height: base_height,
+                        })
+                    })?
+            };
+        let list = apply_diff(base, diff, height).map_err(|e| fail(DiffError::Apply(e)))?;
+        let mn_root = list.merkle_root_mn_list();
+        if mn_root != coinbase.merkle_root_mn_list {
+            return Err(fail(DiffError::MnListRoot {
+                coinbase: coinbase.merkle_root_mn_list,
+                computed: mn_root,
+            }));
+        }
+        let quorums_root = match coinbase.merkle_root_quorums() {
+            Some(expected) => {
+                let computed = list.merkle_root_quorums();
+                if computed != expected {
+                    return Err(fail(DiffError::QuorumsRoot {
+                        coinbase: expected,
+                        computed,
+                    }));
+                }
+                Some(computed)
+            }
+            None => None,
+        };
+        let report = DiffReport {
+            diff: name.to_owned(),
+            height,
+            block_hash: diff.block_hash,
+            entries: list.len(),
+            valid_entries: list.valid_count(),
+            quorums: list.quorums.keys().copied().collect(),
+            merkle_root_mn_list: mn_root,
+            merkle_root_quorums: quorums_root,
+            coinbase_chainlock: coinbase.best_chainlock(),
+            coinbase_proven,
+        };
+        Ok((list, report))
+    }
+
+    fn store_list(&mut self, list: MasternodeList, diff: &MnListDiff, headers: &impl HeaderChain) {
+        let height = list.height;
+        let coinbase = diff.coinbase_payload();
+        let chainlock = coinbase
+            .best_chainlock()
+            .map(|(_, sig)| sig)
+            .filter(|sig| sig.iter().any(|b| *b != 0));
+        self.coinbase_chainlocks.insert(height, chainlock);
+        // `quorumsCLSigs`: the coinbase ChainLock of each new quorum's work block
+        // (base height - quorum index - 8), which post-v20 modifiers need.
+        for cl in &diff.quorums_cl_sigs {
+            let signature = Some(cl.signature).filter(|sig| sig.iter().any(|b| *b != 0));
+            for &index in &cl.quorum_indexes {
+                let Some(commitment) = diff.new_quorums.get(usize::from(index)) else {
+                    continue;
+                };
+                let Some(base) = headers.height_of(&commitment.quorum_hash) else {
+                    continue;
+                };
+                let offset =
+                    u32::try_from(commitment.quorum_index).unwrap_or(0) + WORK_BLOCK_OFFSET;
+                if let Some(work) = base.checked_sub(offset) {
+                    self.coinbase_chainlocks.entry(work).or_insert(signature);
+                }
+            }
+        }
+        for quorum in list.quorums.values() {
+            self.track_quorum(quorum, headers);
+        }
+        self.lists.insert(height, Arc::new(list));
+    }
+
+    fn track_quorum(&mut self, entry: &QuorumEntry, headers: &impl HeaderChain) {
+        let key = (entry.llmq_type(), entry.quorum_hash());
+        self.quorums.entry(key).or_insert_with(|| QuorumRecord {
+            llmq_type: key.0,
+            quorum_hash: key.1,
+            height: headers.height_of(&key.1),
+            status: QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock),
+        });
+    }
+
+    /// A commitment of the quorum, from the newest list that has it.
+    fn find_commitment(&self, key: &QuorumKey) -> Option<Arc<QuorumEntry>> {
+        self.lists
+            .values()
+            .rev()
+            .find_map(|l| l.quorums.get(key).cloned())
+    }
+
+    /// Tries every quorum that is not verified or failed yet.
+    pub fn verify_quorums(&mut self, headers: &impl HeaderChain) {
+        let pending: Vec<QuorumKey> = self
+            .quorums
+            .iter()
+            .filter(|(_, r)| !r.status.is_final())
+            .map(|(k, _)| *k)
+            .collect();
+        for key in pending {
+            let status = self.verify_quorum(&key, headers);
+            if let Some(record) = self.quorums.get_mut(&key) {
+                record.height = headers.height_of(&key.1);
+                record.status = status;
+            }
+        }
+    }
+
+    fn verify_quorum(&mut self, key: &QuorumKey, headers: &impl HeaderChain) -> QuorumStatus {
+        match self.find_commitment(key) {
+            Some(entry) => self.verify_commitment(&entry.commitment, headers),
+            None => QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock),
+        }
+    }
+
+    /// Verifies one final commitment against the members the stored lists
+    /// select for it (whether or not the commitment is in a stored list).
+    pub fn verify_commitment(
+        &mut self,
+        commitment: &QuorumCommitment,
+        headers: &impl HeaderChain,
+    ) -> QuorumStatus {
+        let llmq_type = LlmqType(commitment.llmq_type);
+        let quorum_hash = commitment.quorum_hash;
+        let Some(params) = llmq_type.params() else {
+            return QuorumStatus::NotVerifiable(Unverifiable::UnknownType(llmq_type));
+        };
+        let Some(height) = headers.height_of(&quorum_hash) else {
+            return QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock);
+        };
+        let rotation = self.rules.rotation_enabled(params, height);
+        let basic = self.rules.v19_active_after(height);
+        let expected = expected_version(rotation, basic);
+        if commitment.version != expected {
+            return QuorumStatus::Failed(crate::llmq::verify::CommitmentFailure::WrongVersion {
+                expected,
+                found: commitment.version,
+            });
+        }
+        if commitment.uses_legacy_bls() {
+            return QuorumStatus::NotVerifiable(Unverifiable::LegacyScheme);
+        }
+        let start = self.now();
+        let candidates = if rotation {
+            let cycle = height - height % params.dkg_interval;
+            let index = (height - cycle) as usize;
+            let work = cycle - WORK_BLOCK_OFFSET;
+            self.rotated_members(params, cycle, headers).map(|m| {
+                (
+                    vec![(m.get(index).cloned().unwrap_or_default(), work)],
+                    work,
+                )
+            })
+        } else {
+            self.non_rotated(params, height, &quorum_hash, headers)
+        };
+        self.add_time(Phase::MemberSelection, start);
+        let (candidates, required) = match candidates {
+            Ok(c) => c,
+            Err(why) => return QuorumStatus::NotVerifiable(why),
+        };
+        let mut last_failure = None;
+        for (members, list_height) in candidates {
+            match self.check_commitment(commitment, params, height, rotation, &members) {
+                Ok(()) => {
+                    return QuorumStatus::Verified {
+                        members_list_height: list_height,
+                    }
+                }
+                Err(why) => last_failure = Some((why, list_height)),
+            }
+        }
+        match last_failure {
+            Some((why, list_height)) if list_height == required => QuorumStatus::Failed(why),
+            // Members from a nearby list did not sign: the exact list is needed.
+            _ => QuorumStatus::NotVerifiable(Unverifiable::MissingList { height: required }),
+        }
+    }
+
+    /// Checks a commitment against one member list.
+    fn check_commitment(
+        &mut self,
+        commitment: &QuorumCommitment,
+        params: &LlmqParams,
+        height: u32,
+        rotation: bool,
+        members: &Members,
+    ) -> Result<(), crate::llmq::verify::CommitmentFailure> {
+        let start = self.now();
+        for (i, member) in members.iter().enumerate() {
+            if commitment.signers.get(i) {
+                let scheme = if member.sml.uses_legacy_bls() {
+                    crate::bls::Scheme::Legacy
+                } else {
+                    crate::bls::Scheme::Basic
+                };
+                // Warm the cache; a bad key is reported by prepare_commitment.
+                let _ = self.keys.get(&member.sml.operator_public_key, scheme);
+            }
+        }
+        self.add_time(Phase::KeyDecompression, start);
+
+        let start = self.now();
+        let prepared = prepare_commitment(
+            commitment,
+            params,
+            height,
+            rotation,
+            members,
+            &mut self.keys,
+        );
+        self.add_time(Phase::Aggregation, start);
+        let prepared = prepared?;
+        let start = self.now();
+        let checked = check_signatures(&prepared);
+        self.add_time(Phase::Pairings, start);
+        self.timings.quorums_checked += 1;
+        checked
+    }
+
+    /// The quorum modifier of a quorum (or rotation cycle) based at `base_height`
+    /// (Dash Core's `GetHashModifier`).
+    fn modifier(
+        &self,
+        params: &LlmqParams,
+        base_height: u32,
+        base_hash: &BlockHash,
+        headers: &impl HeaderChain,
+    ) -> Result<[u8; 32], Unverifiable> {
+        let work = base_height
+            .checked_sub(WORK_BLOCK_OFFSET)
+            .ok_or(Unverifiable::UnknownBaseBlock)?;
+        let work_hash = || {
+            self.lists
+                .get(&work)
+                .map(|l| l.block_hash)
+                .or_else(|| headers.hash_at(work))
+                .ok_or(Unverifiable::MissingList { height: work })
+        };
+        if self.rules.v20_active_after(work) {
+            match self.coinbase_chainlocks.get(&work) {
+                Some(Some(sig)) => Ok(modifier_from_chainlock(params.llmq_type, work, sig)),
+                Some(None) => Ok(modifier_from_block_hash(params.llmq_type, &work_hash()?)),
+                None => Err(Unverifiable::MissingList { height: work }),
+            }
+        } else if params.use_rotation {
+            Ok(modifier_from_block_hash(params.llmq_type, &work_hash()?))
+        } else {
+            Ok(modifier_from_block_hash(params.llmq_type, base_hash))
+        }
+    }
+
+    /// The member lists to try for a non-rotated quorum: from the list at its
+    /// work block (the base block before v20, base - 8 after), or, when that
+    /// list is missing, from the nearest lists within 8 blocks of it. A member
+    /// set from a nearby list only counts if both signatures verify with it.
+    fn non_rotated(
+        &self,
+        params: &LlmqParams,
+        height: u32,
+        quorum_hash: &BlockHash,
+        headers: &impl HeaderChain,
+    ) -> Result<(Vec<(Members, u32)>, u32), Unverifiable> {
+        let work = if self.rules.v20_active_after(height) {
+            height
+                .checked_sub(WORK_BLOCK_OFFSET)
+                .ok_or(Unverifiable::UnknownBaseBlock)?
+        } else {
+            height
+        };
+        let modifier = self.modifier(params, height, quorum_hash, headers)?;
+        let evo_only = self.rules.evo_only(params.llmq_type, height);
+        let size = usize::from(params.size);
+        if let Some(list) = self.lists.get(&work) {
+            return Ok((
+                vec![(non_rotated_members(list, &modifier, size, evo_only), work)],
+                work,
+            ));
+        }
+        let below = self
+            .lists
+            .range(work.saturating_sub(WORK_BLOCK_OFFSET)..work)
+            .next_back();
+        let above = self.lists.range(work + 1..=work + WORK_BLOCK_OFFSET).next();
+        let candidates: Vec<(Members, u32)> = below
+            .into_iter()
+            .chain(above)
+            .map(|(h, list)| (non_rotated_members(list, &modifier, size, evo_only), *h))
+            .collect();
+        if candidates.is_empty() {
+            return Err(Unverifiable::MissingList { height: work });
+        }
+        Ok((candidates, work))
+    }
+
+    /// The members of every quorum index of the rotation cycle at `cycle`.
+    fn rotated_members(
+        &mut self,
+        params: &LlmqParams,
+        cycle: u32,
+        headers: &impl HeaderChain,
+    ) -> Result<Arc<Vec<Members>>, Unverifiable> {
+        if let Some(members) = self.cycle_members.get(&cycle) {
+            return Ok(Arc::clone(members));
+        }
+        let interval = params.dkg_interval;
+        let quorum_count = params.signing_active_quorum_count as usize;
+        let quarter_size = params.quarter_size();
+        let previous_cycles = [1u32, 2, 3].map(|k| cycle.checked_sub(k * interval));
+        let mut previous: Vec<Arc<Vec<Members>>> = Vec::with_capacity(3);
+        for previous_cycle in previous_cycles {
+            let previous_cycle = previous_cycle.ok_or(Unverifiable::UnknownBaseBlock)?;
+            previous.push(self.snapshot_quarters(params, previous_cycle, headers)?);
+        }
+        let work = cycle
+            .checked_sub(WORK_BLOCK_OFFSET)
+            .ok_or(Unverifiable::UnknownBaseBlock)?;
+        let list = self
+            .lists
+            .get(&work)
+            .cloned()
+            .ok_or(Unverifiable::MissingList { height: work })?;
+        let cycle_hash = headers
+            .hash_at(cycle)
+            .ok_or(Unverifiable::UnknownBaseBlock)?;
+        let modifier = self.modifier(params, cycle, &cycle_hash, headers)?;
+        let skip_removed =
+            self.rules.network == Network::Testnet || self.rules.v19_active_after(cycle);
+        let new = new_quarters(
+            &list,
+            skip_removed,
+            [&previous[0], &previous[1], &previous[2]],
+            &modifier,
+            quorum_count,
+            quarter_size,
+        );
+        let members: Vec<Members> = (0..quorum_count)
+            .map(|i| {
+                let mut m = Members::new();
+                for quarters in [&previous[2], &previous[1], &previous[0]] {
+                    m.extend(quarters.get(i).into_iter().flatten().cloned());
+                }
+                m.extend(new.get(i).into_iter().flatten().cloned());
+                m
+            })
+            .collect();
+        let members = Arc::new(members);
+        self.cycle_members.insert(cycle, Arc::clone(&members));
+        Ok(members)
+    }
+
+    /// The quarters a past cycle contributed, rebuilt from its snapshot.
+    fn snapshot_quarters(
+        &mut self,
+        params: &LlmqParams,
+        cycle: u32,
+        headers: &impl HeaderChain,
+    ) -> Result<Arc<Vec<Members>>, Unverifiable> {
+        if let Some(q) = self.quarters.get(&cycle) {
+            return Ok(Arc::clone(q));
+        }
+        let snapshot = self
+            .snapshots
+            .get(&cycle)
+            .ok_or(Unverifiable::MissingSnapshot { height: cycle })?;
+        let work = cycle
+            .checked_sub(WORK_BLOCK_OFFSET)
+            .ok_or(Unverifiable::UnknownBaseBlock)?;
+        let list = self
+            .lists
+            .get(&work)
+            .ok_or(Unverifiable::MissingList { height: work })?;
+        let cycle_hash = headers
+            .hash_at(cycle)
+            .ok_or(Unverifiable::UnknownBaseBlock)?;
+        let modifier = self.modifier(params, cycle, &cycle_hash, headers)?;
+        let quarters = quarters_from_snapshot(
+            list,
+            snapshot,
+            &modifier,
+            params.signing_active_quorum_count as usize,
+            params.quarter_size(),
+        )
+        .map_err(|e| Unverifiable::UnusableSnapshot {
+            height: cycle,
+            reason: format!("{e:?}"),
+        })?;
+        let quarters = Arc::new(quarters);
+        self.quarters.insert(cycle, Arc::clone(&quarters));
+        Ok(quarters)
+    }
+
+    /// Drops the oldest lists beyond the limit, keeping the newest list and the
+    /// work-block lists of the last four rotation cycles.
+    pub fn prune(&mut self) {
+        if self.lists.len() <= self.max_lists {
+            return;
+        }
+        let mut keep: BTreeSet<u32> = BTreeSet::new();
+        if let Some(&newest) = self.lists.keys().next_back() {
+            keep.insert(newest);
+            for llmq_type in self.rules.llmq_types {
+                if let Some(params) = llmq_type.params().filter(|p| p.use_rotation) {
+                    let cycle = newest - newest % params.dkg_interval;
+                    for k in 0..4u32 {
+                        if let Some(c) = cycle.checked_sub(k * params.dkg_interval) {
+                            keep.insert(c.saturating_sub(WORK_BLOCK_OFFSET));
+                        }
+                    }
+                }
+            }
+        }
+        let excess = self.lists.len() - self.max_lists;
+        let drop: Vec<u32> = self
+            .lists
+            .keys()
+            .copied()
+            .filter(|h| !keep.contains(h))
+            .take(excess)
+            .collect();
+        for height in drop {
+            self.lists.remove(&height);
+            self.coinbase_chainlocks.remove(&height);
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Bitcoin-style merkle trees: full roots and partial-tree (`CPartialMerkleTree`) proofs.
+
+use crate::hash::{sha256d, MerkleNode};
+use crate::protocol::partial_merkle_tree::PartialMerkleTree;
+use core::fmt;
+
+fn parent(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    let mut data = [0u8; 64];
+    data[..32].copy_from_slice(left);
+    data[32..].copy_from_slice(right);
+    sha256d(&data)
+}
+
+/// The merkle root of `leaves` (the last node of an odd level is paired with
+/// itself); all zeros for no leaves.
+pub fn merkle_root(mut level: Vec<[u8; 32]>) -> [u8; 32] {
+    if level.is_empty() {
+        return [0; 32];
+    }
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [left, right] => parent(left, right),
+                [single] => parent(single, single),
+                _ => [0; 32],
+            })
+            .collect();
+    }
+    level[0]
+}
+
+/// Why a partial merkle tree is malformed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartialTreeError {
+    /// The tree claims no transactions.
+    NoTransactions,
+    /// More hashes than transactions.
+    TooManyHashes,
+    /// The flags or hashes ran out while walking the tree.
+    Truncated,
+    /// Hashes or flag bytes were left over.
+    Unused,
+    /// Two children of one node are equal (CVE-2012-2459 malleability).
+    DuplicateChildren,
+}
+
+impl fmt::Display for PartialTreeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PartialTreeError::NoTransactions => "partial merkle tree with no transactions",
+            PartialTreeError::TooManyHashes => "more hashes than transactions",
+            PartialTreeError::Truncated => "flags or hashes ran out",
+            PartialTreeError::Unused => "hashes or flag bytes left over",
+            PartialTreeError::DuplicateChildren => "identical sibling hashes",
+        })
+    }
+}
+
+impl std::error::Error for PartialTreeError {}
+
+/// What a partial merkle tree proves: its root and the matched leaves with their positions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialTreeProof {
+    /// The merkle root the tree hashes to.
+    pub root: MerkleNode,
+    /// The matched leaves as (position, hash).
+    pub matches: Vec<(u32, MerkleNode)>,
+}
+
+struct Walker<'a> {
+    tree: &'a PartialMerkleTree,
+    bits_used: usize,
+    hashes_used: usize,
+    matches: Vec<(u32, MerkleNode)>,
+}
+
+fn tree_width(total: u32, height: u32) -> u32 {
+    ((u64::from(total) + (1u64 << height) - 1) >> height) as u32
+}
+
+impl Walker<'_> {
+    fn next_bit(&mut self) -> Result<bool, PartialTreeError> {
+        if self.bits_used >= self.tree.flags.len() * 8 {
+            return Err(PartialTreeError::Truncated);
+        }
+        let bit = self.tree.flag(self.bits_used);
+        self.bits_used += 1;
+        Ok(bit)
+    }
+
+    fn next_hash(&mut self) -> Result<[u8; 32], PartialTreeError> {
+        let hash = self
+            .tree
+            .hashes
+            .get(self.hashes_used)
+            .ok_or(PartialTreeError::Truncated)?;
+        self.hashes_used += 1;
+        Ok(hash.0)
+    }
+
+    fn walk(&mut self, height: u32, pos: u32) -> Result<[u8; 32], PartialTreeError> {
+        let parent_of_match = self.next_bit()?;
+        if height == 0 || !parent_of_match {
+            let hash = self.next_hash()?;
+            if height == 0 && parent_of_match {
+                self.matches.push((pos, MerkleNode(hash)));
+            }
+            return Ok(hash);
+        }
+        let left = self.walk(height - 1, pos * 2)?;
+        let right = if pos * 2 + 1 < tree_width(self.tree.total_transactions, height - 1) {
+            let right = self.walk(height - 1, pos * 2 + 1)?;
+            if right == left {
+                return Err(PartialTreeError::DuplicateChildren);
+            }
+            right
+        } else {
+            left
+        };
+        Ok(parent(&left, &right))
+    }
+}
+
+/// Walks a partial merkle tree (Bitcoin's `CPartialMerkleTree::ExtractMatches`).
+pub fn extract_matches(tree: &PartialMerkleTree) -> Result<PartialTreeProof, PartialTreeError> {
+    let total = tree.total_transactions;
+    if total == 0 {
+        return Err(PartialTreeError::NoTransactions);
+    }
+    if tree.hashes.len() as u64 > u64::from(total) {
+        return Err(PartialTreeError::TooManyHashes);
+    }
+    let mut height = 0;
+    while tree_width(total, height) > 1 {
+        height += 1;
+    }
+    let mut walker = Walker {
+        tree,
+        bits_used: 0,
+        hashes_used: 0,
+        matches: Vec::new(),
+    };
+    let root = walker.walk(height, 0)?;
+    if walker.bits_used.div_ceil(8) != tree.flags.len() || walker.hashes_used != tree.hashes.len() {
+        return Err(PartialTreeError::Unused);
+    }
+    Ok(PartialTreeProof {
+        root: MerkleNode(root),
+        matches: walker.matches,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_leaf_is_its_own_root() {
+        assert_eq!(merkle_root(vec![[7; 32]]), [7; 32]);
+        assert_eq!(merkle_root(vec![]), [0; 32]);
+    }
+
+    #[test]
+    fn odd_level_duplicates_its_last_node() {
+        let a = [1; 32];
+        let b = [2; 32];
+        let c = [3; 32];
+        let expected = parent(&parent(&a, &b), &parent(&c, &c));
+        assert_eq!(merkle_root(vec![a, b, c]), expected);
+    }
+
+    #[test]
+    fn partial_tree_of_one_matched_leaf_among_three() {
+        let leaves = [[1u8; 32], [2; 32], [3; 32]];
+        let root = merkle_root(leaves.to_vec());
+        // Match leaf 0: flags 1 (root), 1 (left inner), 1 (leaf 0), 0 (leaf 1), 0 (right inner).
+        let tree = PartialMerkleTree {
+            total_transactions: 3,
+            hashes: vec![
+                MerkleNode(leaves[0]),
+                MerkleNode(leaves[1]),
+                MerkleNode(parent(&leaves[2], &leaves[2])),
+            ],
+            flags: vec![0b0000_0111],
+        };
+        let proof = extract_matches(&tree).unwrap();
+        assert_eq!(proof.root, MerkleNode(root));
+        assert_eq!(proof.matches, vec![(0, MerkleNode(leaves[0]))]);
+    }
+
+    #[test]
+    fn truncated_tree_is_an_error() {
+        let tree = PartialMerkleTree {
+            total_transactions: 3,
+            hashes: vec![],
+            flags: vec![0b111],
+        };
+        assert_eq!(extract_matches(&tree), Err(PartialTreeError::Truncated));
+    }
+}

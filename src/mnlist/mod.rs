@@ -1,0 +1,23 @@
+//! The deterministic masternode list engine: applies `mnlistdiff` and `qrinfo`
+//! messages, checks them against the header chain and the coinbase merkle
+//! roots, verifies quorum commitments and ChainLocks. Sans-IO: the caller
+//! feeds messages and a header lookup, and reads which lists are missing.
+
+mod apply;
+mod chainlock;
+mod engine;
+mod errors;
+mod headers;
+mod list;
+pub mod merkle;
+mod status;
+mod timings;
+
+pub use apply::{apply_diff, ApplyError};
+pub use chainlock::{ChainLockCheck, ChainLockFailure};
+pub use engine::{DiffReport, MasternodeEngine, QrInfoReport, QuorumRecord, WORK_BLOCK_OFFSET};
+pub use errors::{DiffError, EngineError, EngineErrorKind};
+pub use headers::HeaderChain;
+pub use list::{ListEntry, MasternodeList, QuorumEntry, QuorumKey};
+pub use status::{QuorumStatus, Unverifiable};
+pub use timings::{Clock, Phase, Timings};
