@@ -225,6 +225,8 @@ mod properties {
     use super::*;
     use crate::sync::chain_view::ChainView;
     use crate::sync::events::SyncMessage;
+    use crate::sync::headers::HeaderRequest;
+    use crate::sync::masternodes::{MasternodeWork, QrInfoState};
     use crate::sync::sim::{sim_config, Fault, SimMnListDiff, SimNetwork, SimQrInfo, SimVerdict};
     use crate::sync::time::Millis;
     use proptest::prelude::*;
@@ -327,12 +329,51 @@ mod properties {
         }
     }
 
+    /// `Syncing` always has something in flight, and `Error` always has a retry scheduled.
+    fn no_dead_end(net: &SimNetwork) -> Result<(), TestCaseError> {
+        let masternodes = net.client.masternodes();
+        match masternodes.state() {
+            SyncState::Syncing => prop_assert_ne!(masternodes.work(), &MasternodeWork::Idle),
+            SyncState::Error(_) => prop_assert!(
+                matches!(
+                    masternodes.work(),
+                    MasternodeWork::QrInfo(QrInfoState::RetryAt { .. })
+                ),
+                "masternodes in Error without a retry: {:?}",
+                masternodes.work()
+            ),
+            SyncState::WaitingForConnections => {
+                prop_assert_eq!(masternodes.work(), &MasternodeWork::Idle)
+            }
+            SyncState::WaitForEvents | SyncState::Synced => {}
+        }
+        let headers = net.client.headers();
+        match headers.state() {
+            SyncState::Syncing => prop_assert!(
+                matches!(headers.request(), HeaderRequest::Awaiting { .. }),
+                "headers Syncing with nothing in flight: {:?}",
+                headers.request()
+            ),
+            SyncState::Error(_) => prop_assert!(
+                matches!(headers.request(), HeaderRequest::RetryAt { .. }),
+                "headers in Error without a retry: {:?}",
+                headers.request()
+            ),
+            SyncState::WaitingForConnections => {
+                prop_assert_eq!(headers.request(), &HeaderRequest::Idle)
+            }
+            SyncState::WaitForEvents | SyncState::Synced => {}
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
         /// Whatever happened before, once a well-behaved peer stays connected the machines
         /// reach `Synced` within a bounded number of one-second ticks, at the network's tip,
-        /// and never has more than one QRInfo outstanding.
+        /// and never has more than one QRInfo outstanding. At every step in between, no
+        /// manager is in a dead end.
         #[test]
         fn a_well_behaved_peer_always_brings_the_machines_to_synced(
             height in 30u32..160,
@@ -345,6 +386,7 @@ mod properties {
             }
             for action in actions {
                 apply(&mut net, action);
+                no_dead_end(&net)?;
             }
             net.clear_faults();
             net.connect();
