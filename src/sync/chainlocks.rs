@@ -156,3 +156,117 @@ impl<L> Default for ChainLockManager<L> {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::sim::{SimBlocks, SimChain, SimChainLock, SimEngine, SimVerdict};
+
+    struct Rig {
+        blocks: SimBlocks,
+        chain: SimChain,
+        engine: SimEngine,
+        manager: ChainLockManager<SimChainLock>,
+    }
+
+    impl Rig {
+        fn new() -> Self {
+            let blocks = SimBlocks::new(40);
+            let chain = SimChain::with_blocks(&blocks, 40);
+            let mut rig = Rig {
+                blocks,
+                chain,
+                engine: SimEngine::new(24),
+                manager: ChainLockManager::new(),
+            };
+            let mut out = Vec::new();
+            let event = NetworkEvent::PeersUpdated {
+                connected_count: 1,
+                best_height: None,
+            };
+            rig.manager.handle_network(&event, &mut out);
+            rig
+        }
+
+        fn clsig(&self, height: u32, verdict: SimVerdict) -> SimChainLock {
+            SimChainLock {
+                height,
+                hash: self.blocks.hash_at(height).expect("on chain"),
+                verdict,
+            }
+        }
+
+        fn receive(&mut self, chainlock: SimChainLock) -> Vec<Output> {
+            let mut out = Vec::new();
+            self.manager.handle_chainlock(
+                Timestamp(0),
+                chainlock,
+                &self.chain,
+                &self.engine,
+                &mut out,
+            );
+            out
+        }
+
+        fn lists_synced(&mut self, list_height: u32) -> Vec<Output> {
+            let hash = self.blocks.hash_at(list_height).expect("on chain");
+            self.engine.store_list(list_height, hash);
+            let mut out = Vec::new();
+            let event = SyncEvent::MasternodeListsSynced { list_height };
+            self.manager.handle_sync_event(
+                Timestamp(0),
+                &event,
+                &self.chain,
+                &self.engine,
+                &mut out,
+            );
+            out
+        }
+    }
+
+    #[test]
+    fn a_chainlock_before_the_lists_is_held_then_verified() {
+        let mut rig = Rig::new();
+        assert_eq!(*rig.manager.state(), SyncState::WaitForEvents);
+        let clsig = rig.clsig(30, SimVerdict::Valid);
+        assert!(rig.receive(clsig).is_empty());
+        assert_eq!(rig.manager.held().map(|t| t.height), Some(30));
+        let out = rig.lists_synced(30);
+        let target = ChainLockTarget {
+            height: 30,
+            hash: rig.blocks.hash_at(30).expect("on chain"),
+        };
+        assert!(out.contains(&Output::Event(SyncEvent::ChainLockVerified { target })));
+        assert_eq!(rig.manager.best(), Some(target));
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+    }
+
+    #[test]
+    fn old_duplicate_and_forged_chainlocks_are_not_accepted() {
+        let mut rig = Rig::new();
+        rig.lists_synced(20);
+        let clsig = rig.clsig(30, SimVerdict::Valid);
+        assert_eq!(rig.receive(clsig.clone()).len(), 1);
+        assert!(rig.receive(clsig).is_empty());
+        let older = rig.clsig(25, SimVerdict::Valid);
+        assert!(rig.receive(older).is_empty());
+        assert_eq!(rig.manager.progress().responses_dropped, 2);
+        let forged = rig.clsig(35, SimVerdict::Invalid);
+        assert!(rig.receive(forged).is_empty());
+        assert_eq!(rig.manager.best().map(|t| t.height), Some(30));
+        assert!(matches!(
+            rig.manager.progress().last_error,
+            Some(SyncFailure::ChainLockRejected { .. })
+        ));
+    }
+
+    #[test]
+    fn a_chainlock_on_another_chain_is_rejected() {
+        let mut rig = Rig::new();
+        rig.lists_synced(20);
+        let mut clsig = rig.clsig(30, SimVerdict::Valid);
+        clsig.hash = rig.blocks.hash_at(31).expect("on chain");
+        assert!(rig.receive(clsig).is_empty());
+        assert_eq!(rig.manager.best(), None);
+    }
+}

@@ -219,3 +219,182 @@ mod tests {
         assert_eq!(net.client.progress().chainlocks.current_height, 130);
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use super::*;
+    use crate::sync::chain_view::ChainView;
+    use crate::sync::events::SyncMessage;
+    use crate::sync::headers::HeaderRequest;
+    use crate::sync::masternodes::{MasternodeWork, QrInfoState};
+    use crate::sync::sim::{sim_config, Fault, SimMnListDiff, SimNetwork, SimQrInfo, SimVerdict};
+    use crate::sync::time::Millis;
+    use proptest::prelude::*;
+
+    /// One thing that happens to the client while its peer misbehaves.
+    #[derive(Clone, Debug)]
+    enum Action {
+        Advance(u64),
+        Step,
+        StepReordered,
+        Disconnect,
+        Connect,
+        SilentPeers(usize),
+        Mine(u32),
+        Faults(Vec<Fault>),
+        UnsolicitedQrInfo(u32, SimVerdict),
+        UnsolicitedDiff(u32),
+        UnsolicitedHeaders(u32),
+        ChainLock(u32, SimVerdict),
+    }
+
+    fn verdict() -> impl Strategy<Value = SimVerdict> {
+        prop_oneof![
+            Just(SimVerdict::Valid),
+            Just(SimVerdict::Invalid),
+            Just(SimVerdict::NotYetAvailable),
+        ]
+    }
+
+    fn fault() -> impl Strategy<Value = Fault> {
+        prop_oneof![
+            Just(Fault::None),
+            Just(Fault::Drop),
+            Just(Fault::Duplicate),
+            Just(Fault::Delay),
+            Just(Fault::Invalid),
+            Just(Fault::NotYetAvailable),
+        ]
+    }
+
+    fn action() -> impl Strategy<Value = Action> {
+        prop_oneof![
+            4 => (0u64..70_000).prop_map(Action::Advance),
+            4 => Just(Action::Step),
+            1 => Just(Action::StepReordered),
+            1 => Just(Action::Disconnect),
+            1 => Just(Action::Connect),
+            1 => (0usize..3).prop_map(Action::SilentPeers),
+            1 => (1u32..30).prop_map(Action::Mine),
+            2 => proptest::collection::vec(fault(), 1..6).prop_map(Action::Faults),
+            1 => (0u32..200, verdict()).prop_map(|(h, v)| Action::UnsolicitedQrInfo(h, v)),
+            1 => (0u32..200).prop_map(Action::UnsolicitedDiff),
+            1 => (0u32..200).prop_map(Action::UnsolicitedHeaders),
+            1 => (0u32..200, verdict()).prop_map(|(h, v)| Action::ChainLock(h, v)),
+        ]
+    }
+
+    fn apply(net: &mut SimNetwork, action: Action) {
+        let at = |net: &SimNetwork, height: u32| {
+            net.blocks.hash_at(height % (net.blocks.tip().height + 1))
+        };
+        match action {
+            Action::Advance(ms) => net.advance(Millis(ms)),
+            Action::Step => net.step(),
+            Action::StepReordered => net.step_with(true),
+            Action::Disconnect => net.disconnect(),
+            Action::Connect => net.connect(),
+            Action::SilentPeers(count) => net.set_silent_peers(count),
+            Action::Mine(count) => net.mine(count),
+            Action::Faults(faults) => net.push_faults(faults),
+            Action::UnsolicitedQrInfo(height, verdict) => {
+                if let Some(tip) = at(net, height) {
+                    net.inject(SyncMessage::QrInfo(SimQrInfo {
+                        tip,
+                        base_block_hashes: Vec::new(),
+                        verdict,
+                    }));
+                }
+            }
+            Action::UnsolicitedDiff(height) => {
+                if let Some(block) = at(net, height) {
+                    net.inject(SyncMessage::MnListDiff(SimMnListDiff {
+                        base: crate::hash::BlockHash::ZERO,
+                        block,
+                        verdict: SimVerdict::Valid,
+                    }));
+                }
+            }
+            Action::UnsolicitedHeaders(height) => {
+                let from = height % (net.blocks.tip().height + 1);
+                let headers = net.blocks.headers(from, from.saturating_add(3));
+                net.inject(SyncMessage::Headers(headers));
+            }
+            Action::ChainLock(height, verdict) => {
+                let height = height % (net.blocks.tip().height + 1);
+                if let Some(message) = net.chainlock(height, verdict) {
+                    net.inject(message);
+                }
+            }
+        }
+    }
+
+    /// `Syncing` always has something in flight, and `Error` always has a retry scheduled.
+    fn no_dead_end(net: &SimNetwork) -> Result<(), TestCaseError> {
+        let masternodes = net.client.masternodes();
+        match masternodes.state() {
+            SyncState::Syncing => prop_assert_ne!(masternodes.work(), &MasternodeWork::Idle),
+            SyncState::Error(_) => prop_assert!(
+                matches!(
+                    masternodes.work(),
+                    MasternodeWork::QrInfo(QrInfoState::RetryAt { .. })
+                ),
+                "masternodes in Error without a retry: {:?}",
+                masternodes.work()
+            ),
+            SyncState::WaitingForConnections => {
+                prop_assert_eq!(masternodes.work(), &MasternodeWork::Idle)
+            }
+            SyncState::WaitForEvents | SyncState::Synced => {}
+        }
+        let headers = net.client.headers();
+        match headers.state() {
+            SyncState::Syncing => prop_assert!(
+                matches!(headers.request(), HeaderRequest::Awaiting { .. }),
+                "headers Syncing with nothing in flight: {:?}",
+                headers.request()
+            ),
+            SyncState::Error(_) => prop_assert!(
+                matches!(headers.request(), HeaderRequest::RetryAt { .. }),
+                "headers in Error without a retry: {:?}",
+                headers.request()
+            ),
+            SyncState::WaitingForConnections => {
+                prop_assert_eq!(headers.request(), &HeaderRequest::Idle)
+            }
+            SyncState::WaitForEvents | SyncState::Synced => {}
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Whatever happened before, once a well-behaved peer stays connected the machines
+        /// reach `Synced` within a bounded number of one-second ticks, at the network's tip,
+        /// and never has more than one QRInfo outstanding. At every step in between, no
+        /// manager is in a dead end.
+        #[test]
+        fn a_well_behaved_peer_always_brings_the_machines_to_synced(
+            height in 30u32..160,
+            start_connected in any::<bool>(),
+            actions in proptest::collection::vec(action(), 0..80),
+        ) {
+            let mut net = SimNetwork::new(sim_config(), height);
+            if start_connected {
+                net.connect();
+            }
+            for action in actions {
+                apply(&mut net, action);
+                no_dead_end(&net)?;
+            }
+            net.clear_faults();
+            net.connect();
+            let ticks = net.run_until_synced(Millis::from_secs(1), 400);
+            prop_assert!(ticks.is_some(), "not synced: {:?}", net.client.progress());
+            prop_assert_eq!(net.client.state(), &SyncState::Synced);
+            prop_assert_eq!(net.client.chain().tip(), net.blocks.tip());
+            prop_assert_eq!(net.qrinfo_overlaps, 0);
+        }
+    }
+}

@@ -144,6 +144,11 @@ impl SimBlocks {
 /// Why [`SimChain`] rejected headers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SimChainError {
+    /// The header's proof of work is wrong (the simulation marks it with `bits == 0`).
+    BadProofOfWork {
+        /// The header's hash.
+        hash: BlockHash,
+    },
     /// The header's parent is not the tip.
     DoesNotConnect {
         /// The header's hash.
@@ -154,6 +159,7 @@ pub enum SimChainError {
 impl fmt::Display for SimChainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            SimChainError::BadProofOfWork { hash } => write!(f, "header {hash}: bad proof of work"),
             SimChainError::DoesNotConnect { hash } => write!(f, "header {hash} does not connect"),
         }
     }
@@ -237,6 +243,9 @@ impl HeaderChain for SimChain {
             let hash = header.block_hash();
             if self.heights.contains_key(&hash) {
                 continue;
+            }
+            if header.bits == 0 {
+                return Err(SimChainError::BadProofOfWork { hash });
             }
             let tip = self.tip();
             if header.prev_blockhash != tip.hash {
@@ -550,6 +559,7 @@ pub struct SimNetwork {
     pub qrinfo_overlaps: u32,
     config: SyncConfig,
     connected: bool,
+    silent_peers: usize,
     requests: Vec<Request>,
     in_transit: Vec<SimMessage>,
     delayed: Vec<SimMessage>,
@@ -582,6 +592,7 @@ impl SimNetwork {
             qrinfo_overlaps: 0,
             config,
             connected: false,
+            silent_peers: 0,
             requests: Vec::new(),
             in_transit: Vec::new(),
             delayed: Vec::new(),
@@ -632,9 +643,25 @@ impl SimNetwork {
     }
 
     fn network_event(&mut self, event: NetworkEvent) {
-        self.outstanding_qrinfo = None;
+        // A lost peer may have taken the outstanding QRInfo with it.
+        if event == NetworkEvent::PeerDisconnected {
+            self.outstanding_qrinfo = None;
+        }
         let outputs = self.client.handle_network(self.now, event);
         self.record(outputs);
+    }
+
+    fn connected_count(&self) -> usize {
+        usize::from(self.connected).saturating_add(self.silent_peers)
+    }
+
+    fn peers_updated(&mut self) {
+        let connected_count = self.connected_count();
+        let best_height = (connected_count > 0).then(|| self.blocks.tip().height);
+        self.network_event(NetworkEvent::PeersUpdated {
+            connected_count,
+            best_height,
+        });
     }
 
     /// Connects the peer (no-op if connected).
@@ -644,10 +671,22 @@ impl SimNetwork {
         }
         self.connected = true;
         self.network_event(NetworkEvent::PeerConnected);
-        self.network_event(NetworkEvent::PeersUpdated {
-            connected_count: 1,
-            best_height: Some(self.blocks.tip().height),
-        });
+        self.peers_updated();
+    }
+
+    /// Sets how many other peers are connected. They never answer: requests sent while
+    /// the simulated peer is away are lost with them.
+    pub fn set_silent_peers(&mut self, count: usize) {
+        while self.silent_peers < count {
+            self.silent_peers = self.silent_peers.saturating_add(1);
+            self.network_event(NetworkEvent::PeerConnected);
+            self.peers_updated();
+        }
+        while self.silent_peers > count {
+            self.silent_peers = self.silent_peers.saturating_sub(1);
+            self.network_event(NetworkEvent::PeerDisconnected);
+            self.peers_updated();
+        }
     }
 
     /// Disconnects the peer: everything in flight is lost (no-op if disconnected).
@@ -660,10 +699,7 @@ impl SimNetwork {
         self.in_transit.clear();
         self.delayed.clear();
         self.network_event(NetworkEvent::PeerDisconnected);
-        self.network_event(NetworkEvent::PeersUpdated {
-            connected_count: 0,
-            best_height: None,
-        });
+        self.peers_updated();
     }
 
     /// Moves time forward by `span` and ticks the client.
@@ -709,10 +745,9 @@ impl SimNetwork {
                 let mut headers = self
                     .blocks
                     .answer_getheaders(locator, self.config.max_headers_per_message);
-                if fault == Fault::Invalid && !headers.is_empty() {
-                    headers.remove(0);
-                    if headers.is_empty() {
-                        headers.push(synthetic_header(BlockHash([0xee; 32]), u32::MAX));
+                if fault == Fault::Invalid {
+                    if let Some(first) = headers.first_mut() {
+                        first.bits = 0;
                     }
                 }
                 Some(SyncMessage::Headers(headers))
