@@ -2,6 +2,9 @@
 //! together. The runtime (browser or native) opens sockets, carries bytes and
 //! the time in, and acts on the [`NodeOutput`]s; everything else happens here.
 
+pub mod chain;
+pub mod engine;
+
 use crate::network::Network;
 use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig};
 use crate::protocol::chainlock::ClSig;

@@ -28,6 +28,10 @@ pub trait ChainView {
     /// The height of `hash` if it is on the best chain.
     fn height_of(&self, hash: &BlockHash) -> Option<u32>;
 
+    /// The full header at `height` on the best chain, if the chain still holds
+    /// it (a light chain keeps only recent headers in full).
+    fn header_at(&self, height: u32) -> Option<BlockHeader>;
+
     /// A block locator for `getheaders`: hashes from the tip back towards the start,
     /// densely at first and then exponentially spaced.
     fn locator(&self) -> Vec<BlockHash>;

@@ -27,8 +27,10 @@ impl DiffTarget {
         }
     }
 
+    /// A diff answers this target if it leads to the wanted block from the
+    /// requested base, or from the empty list (a full list answers any base).
     fn answered_by(&self, blocks: &DiffBlocks) -> bool {
-        self.base == blocks.base && self.block == blocks.block
+        self.block == blocks.block && (self.base == blocks.base || blocks.base.is_zero())
     }
 }
 
@@ -228,6 +230,26 @@ mod tests {
                 base_block_hash: BlockHash::ZERO,
                 block_hash: BlockHash([3; 32]),
             }]
+        );
+    }
+
+    #[test]
+    fn a_full_list_answers_a_request_from_any_base_but_another_base_does_not() {
+        let mut pipeline = pipeline(4);
+        let from_list = DiffTarget {
+            base: BlockHash([7; 32]),
+            ..target(1)
+        };
+        pipeline.queue(from_list);
+        assert_eq!(pipeline.send_ready(Timestamp(0)).len(), 1);
+        let other_base = DiffBlocks {
+            base: BlockHash([8; 32]),
+            ..blocks(1)
+        };
+        assert!(pipeline.take_answered(&other_base).is_none());
+        assert!(
+            pipeline.take_answered(&blocks(1)).is_some(),
+            "a diff from the empty list answers it"
         );
     }
 

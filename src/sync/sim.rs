@@ -211,6 +211,11 @@ impl ChainView for SimChain {
         self.heights.get(hash).copied()
     }
 
+    /// The simulated chain keeps hashes only.
+    fn header_at(&self, _height: u32) -> Option<crate::block::BlockHeader> {
+        None
+    }
+
     fn locator(&self) -> Vec<BlockHash> {
         let mut locator = Vec::new();
         let mut height = self.tip().height;

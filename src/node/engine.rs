@@ -1,0 +1,211 @@
+//! The masternode list engine as the sync managers drive it.
+
+use super::chain::ViewHeaders;
+use crate::hash::BlockHash;
+use crate::mnlist::{ChainLockFailure, EngineError, MasternodeEngine, QuorumStatus, Unverifiable};
+use crate::protocol::chainlock::ClSig;
+use crate::protocol::mnlistdiff::MnListDiff;
+use crate::protocol::qrinfo::QrInfo;
+use crate::sync::chain_view::ChainView;
+use crate::sync::engine::{
+    ChainLockTarget, DiffBlocks, EngineError as SyncEngineError, MasternodeEngine as SyncEngine,
+    QrInfoReport, QuorumCheck, QuorumId, QuorumNeed, Rejection,
+};
+use core::fmt;
+
+/// Why the engine did not take a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEngineError {
+    /// A diff or QRInfo was rejected.
+    Engine(EngineError),
+    /// A ChainLock did not verify.
+    ChainLock {
+        /// The locked height.
+        height: i32,
+        /// Why.
+        failure: ChainLockFailure,
+    },
+    /// A ChainLock verified against a quorum whose own commitment failed verification.
+    FailedQuorum {
+        /// The locked height.
+        height: i32,
+        /// The quorum's state.
+        status: String,
+    },
+}
+
+impl fmt::Display for ClientEngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Engine(e) => write!(f, "{e}"),
+            Self::ChainLock { height, failure } => write!(f, "ChainLock at {height}: {failure}"),
+            Self::FailedQuorum { height, status } => {
+                write!(
+                    f,
+                    "ChainLock at {height}: signing quorum failed verification ({status})"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ClientEngineError {}
+
+impl SyncEngineError for ClientEngineError {
+    fn rejection(&self) -> Rejection {
+        match self {
+            Self::Engine(e) if e.is_missing_base() => Rejection::NotYetAvailable,
+            Self::Engine(_) => Rejection::Invalid,
+            Self::ChainLock {
+                failure: ChainLockFailure::MissingList { .. } | ChainLockFailure::NoQuorum,
+                ..
+            } => Rejection::NotYetAvailable,
+            Self::ChainLock { .. } | Self::FailedQuorum { .. } => Rejection::Invalid,
+        }
+    }
+}
+
+/// The engine with the bookkeeping the sync managers ask for.
+#[derive(Debug)]
+pub struct ClientEngine {
+    engine: MasternodeEngine,
+}
+
+impl ClientEngine {
+    /// Wraps `engine`.
+    pub fn new(engine: MasternodeEngine) -> ClientEngine {
+        ClientEngine { engine }
+    }
+
+    /// The engine (lists, quorums, ChainLock checks).
+    pub fn inner(&self) -> &MasternodeEngine {
+        &self.engine
+    }
+
+    /// Counts of verified quorums, and the quorums still waiting for a list.
+    fn quorum_check(&self) -> QuorumCheck {
+        let mut check = QuorumCheck::default();
+        for record in self.engine.quorum_records() {
+            match &record.status {
+                QuorumStatus::Verified { .. } => check.verified += 1,
+                QuorumStatus::NotVerifiable(Unverifiable::MissingList { height }) => {
+                    check.unverifiable.push(QuorumNeed {
+                        quorum: QuorumId {
+                            llmq_type: record.llmq_type.0,
+                            quorum_hash: record.quorum_hash,
+                        },
+                        list_height: *height,
+                    })
+                }
+                _ => {}
+            }
+        }
+        check
+    }
+}
+
+impl SyncEngine for ClientEngine {
+    type QrInfo = QrInfo;
+    type MnListDiff = MnListDiff;
+    type ChainLock = ClSig;
+    type Error = ClientEngineError;
+
+    fn qrinfo_tip(&self, qrinfo: &QrInfo) -> BlockHash {
+        qrinfo.diff_tip.block_hash
+    }
+
+    fn apply_qrinfo(
+        &mut self,
+        qrinfo: QrInfo,
+        chain: &dyn ChainView,
+    ) -> Result<QrInfoReport, ClientEngineError> {
+        let headers = ViewHeaders(chain);
+        let report = self
+            .engine
+            .apply_qrinfo(&qrinfo, &headers)
+            .map_err(ClientEngineError::Engine)?;
+        let list_height = report
+            .applied
+            .iter()
+            .find(|d| d.block_hash == qrinfo.diff_tip.block_hash)
+            .map(|d| d.height)
+            .or_else(|| chain.height_of(&qrinfo.diff_tip.block_hash))
+            .unwrap_or(0);
+        let check = self.quorum_check();
+        Ok(QrInfoReport {
+            list_height,
+            quorums_verified: check.verified,
+            needs: check.unverifiable,
+        })
+    }
+
+    /// A diff from the genesis block starts from the empty list, like one
+    /// from the all-zero hash: dashd answers either way for a full list.
+    fn mnlistdiff_blocks(&self, diff: &MnListDiff) -> DiffBlocks {
+        let genesis = self.engine.rules().network.genesis_hash();
+        let base = if diff.base_block_hash == genesis {
+            BlockHash::ZERO
+        } else {
+            diff.base_block_hash
+        };
+        DiffBlocks {
+            base,
+            block: diff.block_hash,
+        }
+    }
+
+    fn apply_mnlistdiff(
+        &mut self,
+        diff: MnListDiff,
+        chain: &dyn ChainView,
+    ) -> Result<u32, ClientEngineError> {
+        let report = self
+            .engine
+            .apply_diff(&diff, &ViewHeaders(chain))
+            .map_err(ClientEngineError::Engine)?;
+        Ok(report.height)
+    }
+
+    fn verify_quorums(&mut self, chain: &dyn ChainView) -> Result<QuorumCheck, ClientEngineError> {
+        self.engine.verify_quorums(&ViewHeaders(chain));
+        Ok(self.quorum_check())
+    }
+
+    fn chainlock_target(&self, chainlock: &ClSig) -> ChainLockTarget {
+        ChainLockTarget {
+            height: u32::try_from(chainlock.height).unwrap_or(0),
+            hash: chainlock.block_hash,
+        }
+    }
+
+    /// Accepts a ChainLock whose signature verifies against the signing quorum
+    /// the protocol selects from the stored lists. Those lists are proven
+    /// against coinbases of blocks on the verified header chain, so the quorum
+    /// is one the chain committed to; a quorum whose own commitment failed
+    /// verification is refused, and one that could not be verified yet (a
+    /// list its members need is missing) is accepted and reported as such by
+    /// [`MasternodeEngine::verify_chainlock`] (`quorum_status`).
+    fn verify_chainlock(
+        &self,
+        chainlock: &ClSig,
+        chain: &dyn ChainView,
+    ) -> Result<(), ClientEngineError> {
+        let check = self.engine.verify_chainlock(chainlock, &ViewHeaders(chain));
+        let height = chainlock.height;
+        check
+            .result
+            .clone()
+            .map_err(|failure| ClientEngineError::ChainLock { height, failure })?;
+        if let Some(status @ QuorumStatus::Failed(_)) = &check.quorum_status {
+            return Err(ClientEngineError::FailedQuorum {
+                height,
+                status: status.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn list_height_at_or_below(&self, height: u32) -> Option<u32> {
+        self.engine.list_at_or_below(height).map(|list| list.height)
+    }
+}
