@@ -13,3 +13,4 @@ pub mod encode;
 pub mod hash;
 pub mod network;
 pub mod protocol;
+pub mod storage;
