@@ -20,6 +20,7 @@ pub mod network;
 pub mod node;
 pub mod peer;
 pub mod protocol;
+pub mod storage;
 pub mod sync;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -13,7 +13,7 @@
 
 use super::params::ConsensusParams;
 use super::pow::{decode_compact, encode_compact};
-use super::u256::U256;
+use super::u256::{Reciprocal, U256};
 use crate::block::BlockHeader;
 
 /// Read access to the headers a new header builds on.
@@ -27,6 +27,26 @@ pub trait Ancestry {
 
 /// Blocks Dark Gravity Wave averages over.
 const DGW_PAST_BLOCKS: u32 = 24;
+
+/// The divisors of DGW's running average (2 to 25), prepared once: these
+/// divisions are most of the cost of validating a header besides hashing.
+const DGW_DIVISORS: [Reciprocal; DGW_PAST_BLOCKS as usize + 2] = dgw_divisors();
+
+const fn dgw_divisors() -> [Reciprocal; DGW_PAST_BLOCKS as usize + 2] {
+    let mut out = [match Reciprocal::new(1) {
+        Some(r) => r,
+        None => panic!("1 is not zero"),
+    }; DGW_PAST_BLOCKS as usize + 2];
+    let mut d = 2;
+    while d < out.len() {
+        out[d] = match Reciprocal::new(d as u64) {
+            Some(r) => r,
+            None => panic!("not zero"),
+        };
+        d += 1;
+    }
+    out
+}
 
 /// The most blocks Kimoto Gravity Well looks back over (`PastBlocksMax`).
 pub const KGW_PAST_BLOCKS_MAX: u32 = 4032;
@@ -206,11 +226,13 @@ fn dark_gravity_wave(
         average = if count == 1 {
             target
         } else {
-            average
+            let sum = average
                 .wrapping_mul_u64(u64::from(count))
-                .wrapping_add(target)
-                .div_rem_u64(u64::from(count) + 1)
-                .0
+                .wrapping_add(target);
+            match DGW_DIVISORS.get(count as usize + 1) {
+                Some(divisor) => sum.div_rem_reciprocal(divisor).0,
+                None => sum.div_rem_u64(u64::from(count) + 1).0,
+            }
         };
         first = header;
     }

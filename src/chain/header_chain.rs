@@ -677,7 +677,7 @@ impl ChainRestorer {
     /// Finishes the chain, checking that the headers end with the stored tip.
     pub fn finish(mut self, tip: ChainTip) -> Result<HeaderChain, RestoreError> {
         if let Some((header, chain_work)) = self.pending.take() {
-            let height = self.next_height() - 1;
+            let height = self.chain.index.tip_height() + 1;
             let hash = header.block_hash();
             if height != tip.height || hash != tip.hash {
                 return Err(RestoreError::TipMismatch {
@@ -714,5 +714,48 @@ impl ChainRestorer {
             return Err(RestoreError::WorkMismatch);
         }
         Ok(self.chain)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::HEADER_SIZE;
+
+    static HEADERS: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/testnet/headers/testnet_headers_898560_947248.bin"
+    ));
+
+    fn chain_with(count: usize) -> HeaderChain {
+        let base = SyncBase::at_checkpoint(Network::Testnet, 898_560).unwrap();
+        let mut chain = HeaderChain::new(base);
+        let bytes = &HEADERS[HEADER_SIZE..(count + 1) * HEADER_SIZE];
+        let report = chain.extend(&HashedHeader::parse_all(bytes), 1_735_689_600);
+        assert_eq!(report.rejected, None);
+        chain
+    }
+
+    #[test]
+    fn locator_is_dense_then_sparse_and_ends_at_the_base() {
+        let chain = chain_with(100);
+        let locator = chain.locator();
+        let heights: Vec<u32> = locator
+            .iter()
+            .map(|h| chain.height_of(h).unwrap() - 898_560)
+            .collect();
+        assert_eq!(
+            heights,
+            [100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 89, 85, 77, 61, 29, 0]
+        );
+    }
+
+    #[test]
+    fn headers_and_work_are_held_for_the_recent_window() {
+        let chain = chain_with(50);
+        assert_eq!(chain.headers_from(898_600).map(|h| h.len()), Some(11));
+        assert!(chain.chain_work_at(898_610) > chain.chain_work_at(898_609));
+        assert_eq!(chain.chain_work_at(898_611), None);
+        assert_eq!(chain.header_at(898_560), Some(chain.base().header()));
     }
 }

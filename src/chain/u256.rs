@@ -130,6 +130,26 @@ impl U256 {
         }
     }
 
+    /// Quotient and remainder of the division by a prepared divisor: a few
+    /// multiplications instead of hardware divisions (Möller and Granlund,
+    /// "Improved division by invariant integers", 2011).
+    pub fn div_rem_reciprocal(self, divisor: &Reciprocal) -> (U256, u64) {
+        let Reciprocal { d, shift, v } = *divisor;
+        let shifted = self << shift;
+        let mut rem = if shift == 0 {
+            0
+        } else {
+            self.0[3] >> (64 - shift)
+        };
+        let mut out = [0u64; 4];
+        for i in (0..4).rev() {
+            let (q, r) = div_2by1(rem, shifted.0[i], d, v);
+            out[i] = q;
+            rem = r;
+        }
+        (U256(out), rem >> shift)
+    }
+
     /// `self * m` modulo 2^256, and whether it overflowed.
     pub fn overflowing_mul_u64(self, m: u64) -> (U256, bool) {
         let mut out = [0u64; 4];
@@ -152,6 +172,19 @@ impl U256 {
     pub fn div_rem_u64(self, d: u64) -> (U256, u64) {
         if d == 0 {
             return (U256::ZERO, 0);
+        }
+        if let Ok(small) = u32::try_from(d) {
+            // 64-by-32-bit steps use the hardware divider (on wasm too),
+            // where 128-bit division is a slow library call.
+            let small = u64::from(small);
+            let mut digits = self.to_u32_digits();
+            let mut rem: u64 = 0;
+            for digit in digits.iter_mut().rev() {
+                let cur = (rem << 32) | u64::from(*digit);
+                *digit = (cur / small) as u32;
+                rem = cur % small;
+            }
+            return (U256::from_u32_digits(&digits), rem);
         }
         let mut out = [0u64; 4];
         let mut rem: u128 = 0;
@@ -181,6 +214,51 @@ impl U256 {
         }
         U256(limbs)
     }
+}
+
+/// A non-zero divisor below 2^64 prepared for repeated fast division.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reciprocal {
+    /// The divisor shifted so its top bit is set.
+    d: u64,
+    /// The shift applied.
+    shift: u32,
+    /// floor((2^128 - 1) / d) - 2^64.
+    v: u64,
+}
+
+impl Reciprocal {
+    /// Prepares division by `divisor`; `None` for zero.
+    pub const fn new(divisor: u64) -> Option<Reciprocal> {
+        if divisor == 0 {
+            return None;
+        }
+        let shift = divisor.leading_zeros();
+        let d = divisor << shift;
+        let v = ((((!d) as u128) << 64) | u64::MAX as u128) / d as u128;
+        Some(Reciprocal {
+            d,
+            shift,
+            v: v as u64,
+        })
+    }
+}
+
+/// Divides the two-word number `(u1, u0)` by the normalized `d` with `u1 < d`.
+fn div_2by1(u1: u64, u0: u64, d: u64, v: u64) -> (u64, u64) {
+    let q = (u128::from(v) * u128::from(u1)).wrapping_add((u128::from(u1) << 64) | u128::from(u0));
+    let mut q1 = ((q >> 64) as u64).wrapping_add(1);
+    let q0 = q as u64;
+    let mut r = u0.wrapping_sub(q1.wrapping_mul(d));
+    if r > q0 {
+        q1 = q1.wrapping_sub(1);
+        r = r.wrapping_add(d);
+    }
+    if r >= d {
+        q1 = q1.wrapping_add(1);
+        r -= d;
+    }
+    (q1, r)
 }
 
 /// Knuth's algorithm D on 32-bit digits, for a divisor of at least two 64-bit
@@ -437,6 +515,15 @@ mod tests {
                 prop_assume!(!overflow);
                 prop_assert_eq!(product / U256::from_u64(m), a);
                 prop_assert_eq!(product.div_rem_u64(m), (a, 0));
+            }
+
+            #[test]
+            fn reciprocal_division_matches_plain_division(n in any_u256(), d in 1u64..) {
+                let reciprocal = Reciprocal::new(d).unwrap();
+                prop_assert_eq!(n.div_rem_reciprocal(&reciprocal), n.div_rem_u64(d));
+                let small = d % 100 + 1;
+                let reciprocal = Reciprocal::new(small).unwrap();
+                prop_assert_eq!(n.div_rem_reciprocal(&reciprocal), n.div_rem_u64(small));
             }
 
             #[test]

@@ -1,0 +1,234 @@
+//! Header storage with the in-memory store: batches and the tip are written
+//! together, a reorganisation overwrites the old branch, a chain is restored
+//! after a "reload" without re-downloading, and a write over quota leaves the
+//! previous consistent state.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+use dashlight::block::{BlockHeader, HEADER_SIZE};
+use dashlight::chain::{
+    ChainConfig, ChainTip, HashedHeader, HeaderChain, Outcome, RestoreError, SyncBase,
+};
+use dashlight::network::Network;
+use dashlight::storage::{
+    restore_chain, save_outcome, HeaderStore, MemoryStore, RestoreFailure, StorageError,
+};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+static CANONICAL: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/fixtures/testnet/headers/testnet_headers_898560_947248.bin"
+));
+static STALE: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/fixtures/testnet/fork/testnet_stale_fork_headers_899760_902320.bin"
+));
+const FIRST: u32 = 898_560;
+const STALE_FIRST: u32 = 899_760;
+const NOW: u64 = 1_735_689_600;
+
+struct NoWake;
+
+impl Wake for NoWake {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// Runs a future that never waits (the memory store's never do).
+fn run<F: Future>(future: F) -> F::Output {
+    let waker = Waker::from(Arc::new(NoWake));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the memory store never waits"),
+    }
+}
+
+fn headers(bytes: &[u8], first: u32, from: u32, to: u32) -> Vec<HashedHeader> {
+    let start = (from - first) as usize * HEADER_SIZE;
+    let end = (to - first + 1) as usize * HEADER_SIZE;
+    HashedHeader::parse_all(&bytes[start..end])
+}
+
+fn canonical(from: u32, to: u32) -> Vec<HashedHeader> {
+    headers(CANONICAL, FIRST, from, to)
+}
+
+fn base() -> SyncBase {
+    SyncBase::at_checkpoint(Network::Testnet, FIRST).unwrap()
+}
+
+/// Offers `headers` in batches of 2,000 and saves each outcome.
+fn sync(chain: &mut HeaderChain, store: &mut MemoryStore, headers: &[HashedHeader]) {
+    for batch in headers.chunks(2000) {
+        let report = chain.accept(batch, NOW);
+        run(save_outcome(store, chain, &report.outcome)).unwrap();
+    }
+}
+
+fn restore(store: &MemoryStore) -> HeaderChain {
+    run(restore_chain(
+        store,
+        Network::Testnet,
+        ChainConfig::default(),
+    ))
+    .unwrap()
+    .expect("a stored chain")
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_restored_chain_resumes_where_it_stopped() {
+    let mut store = MemoryStore::new();
+    assert_eq!(run(store.load()), Ok(None));
+    run(store.initialize(&base())).unwrap();
+    let mut chain = HeaderChain::new(base());
+    sync(&mut chain, &mut store, &canonical(FIRST + 1, FIRST + 7_000));
+
+    // "Reload": a new chain from the store alone.
+    let mut restored = restore(&store);
+    assert_eq!(restored.tip(), chain.tip());
+    for height in (FIRST..=FIRST + 7_000).step_by(97) {
+        assert_eq!(restored.hash_at(height), chain.hash_at(height));
+        let hash = chain.hash_at(height).unwrap();
+        assert_eq!(restored.height_of(&hash), Some(height));
+    }
+    // It validates the next headers (retargeting reads the restored window).
+    let next = canonical(FIRST + 7_001, FIRST + 9_000);
+    let report = restored.accept(&next, NOW);
+    assert_eq!(report.rejected, None);
+    run(save_outcome(&mut store, &restored, &report.outcome)).unwrap();
+    assert_eq!(restore(&store).tip(), restored.tip());
+
+    // Headers come back as they went in, across chunk boundaries.
+    let read = run(store.read_headers(899_990, 25)).unwrap();
+    let expected: Vec<BlockHeader> = canonical(899_990, 900_014)
+        .iter()
+        .map(|h| h.header)
+        .collect();
+    assert_eq!(read, expected);
+    // 898560..=907560 in chunks 449 to 453, 2,000 headers per record.
+    assert_eq!(store.chunk_count(), 5);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_reorganisation_overwrites_the_stored_branch() {
+    let mut store = MemoryStore::new();
+    run(store.initialize(&base())).unwrap();
+    let mut chain = HeaderChain::new(base());
+    sync(
+        &mut chain,
+        &mut store,
+        &canonical(FIRST + 1, STALE_FIRST - 1),
+    );
+    // The stale branch first, up to the block before the checkpoint at 900288.
+    let stale = headers(STALE, STALE_FIRST, STALE_FIRST, 900_287);
+    sync(&mut chain, &mut store, &stale);
+    assert_eq!(
+        run(store.load()).unwrap().unwrap().tip.hash,
+        stale[527].hash
+    );
+    // Then the canonical chain wins and is stored over it.
+    let mut saw_reorg = false;
+    for batch in canonical(FIRST + 1, 901_000).chunks(2000) {
+        let report = chain.accept(batch, NOW);
+        saw_reorg |= matches!(report.outcome, Outcome::Reorganized { .. });
+        run(save_outcome(&mut store, &chain, &report.outcome)).unwrap();
+    }
+    assert!(saw_reorg);
+    let restored = restore(&store);
+    assert_eq!(restored.tip(), chain.tip());
+    let stored = run(store.read_headers(STALE_FIRST, 600)).unwrap();
+    let expected: Vec<BlockHeader> = canonical(STALE_FIRST, STALE_FIRST + 599)
+        .iter()
+        .map(|h| h.header)
+        .collect();
+    assert_eq!(stored, expected);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_write_over_quota_keeps_the_previous_consistent_tip() {
+    // Room for the chain record and about 3,000 headers.
+    let mut store = MemoryStore::with_quota(192 + 3_000 * HEADER_SIZE);
+    run(store.initialize(&base())).unwrap();
+    let mut chain = HeaderChain::new(base());
+    sync(&mut chain, &mut store, &canonical(FIRST + 1, FIRST + 2_000));
+    let before = run(store.load()).unwrap().unwrap();
+    let bytes_before = store.stored_bytes();
+
+    let report = chain.accept(&canonical(FIRST + 2_001, FIRST + 4_000), NOW);
+    assert_eq!(
+        run(save_outcome(&mut store, &chain, &report.outcome)),
+        Err(StorageError::QuotaExceeded)
+    );
+    assert_eq!(run(store.load()).unwrap().unwrap(), before);
+    assert_eq!(store.stored_bytes(), bytes_before);
+    assert_eq!(restore(&store).tip(), before.tip);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn bad_writes_and_bad_stores_are_typed_errors() {
+    let mut store = MemoryStore::new();
+    let batch: Vec<BlockHeader> = canonical(FIRST + 1, FIRST + 10)
+        .iter()
+        .map(|h| h.header)
+        .collect();
+    let tip = ChainTip {
+        height: FIRST + 10,
+        hash: canonical(FIRST + 10, FIRST + 10)[0].hash,
+        chain_work: base().chain_work(),
+    };
+    assert_eq!(
+        run(store.write_batch(FIRST + 1, &batch, &tip)),
+        Err(StorageError::NotInitialized)
+    );
+    run(store.initialize(&base())).unwrap();
+    // A gap above the stored tip.
+    assert!(matches!(
+        run(store.write_batch(FIRST + 2, &batch, &tip)),
+        Err(StorageError::InvalidWrite { .. })
+    ));
+    // Stored with a chain work that does not add up: restoring notices.
+    run(store.write_batch(FIRST + 1, &batch, &tip)).unwrap();
+    assert_eq!(
+        run(restore_chain(
+            &store,
+            Network::Testnet,
+            ChainConfig::default()
+        ))
+        .err(),
+        Some(RestoreFailure::Chain(RestoreError::WorkMismatch))
+    );
+    assert!(matches!(
+        run(restore_chain(
+            &store,
+            Network::Mainnet,
+            ChainConfig::default()
+        )),
+        Err(RestoreFailure::WrongNetwork { .. })
+    ));
+    // A tip that is not the last header.
+    let wrong = ChainTip {
+        hash: canonical(FIRST + 9, FIRST + 9)[0].hash,
+        ..tip
+    };
+    run(store.write_batch(FIRST + 1, &batch, &wrong)).unwrap();
+    assert!(matches!(
+        run(restore_chain(
+            &store,
+            Network::Testnet,
+            ChainConfig::default()
+        )),
+        Err(RestoreFailure::Chain(RestoreError::TipMismatch { .. }))
+    ));
+    run(store.clear()).unwrap();
+    assert_eq!(run(store.load()), Ok(None));
+    assert_eq!(store.stored_bytes(), 0);
+}
