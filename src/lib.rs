@@ -9,9 +9,17 @@
 
 pub mod block;
 pub mod bls;
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+pub mod chain;
 pub mod encode;
 pub mod hash;
 pub mod llmq;
 pub mod mnlist;
 pub mod network;
+pub mod node;
+pub mod peer;
 pub mod protocol;
+pub mod sync;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

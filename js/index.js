@@ -1,0 +1,132 @@
+// dashlight's JavaScript API. The client itself runs in a Web Worker (the
+// wasm module, its sockets and its IndexedDB live there), so verification
+// never blocks the page; this class is a thin, typed proxy with events.
+
+/** An error from dashlight, with a stable machine-readable `code`. */
+export class DashlightError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(code, message) {
+    super(message);
+    this.name = 'DashlightError';
+    this.code = code;
+  }
+}
+
+const NETWORKS = ['mainnet', 'testnet'];
+
+/**
+ * Checks options and fills defaults; throws a DashlightError (code
+ * `invalid_options`) that says what is wrong.
+ * @param {import('./index.js').ClientOptions} options
+ */
+export function validateOptions(options) {
+  const fail = (message) => { throw new DashlightError('invalid_options', message); };
+  if (typeof options !== 'object' || options === null) fail('options must be an object');
+  if (!NETWORKS.includes(options.network)) fail(`options.network must be one of ${NETWORKS.join(', ')}, got ${JSON.stringify(options.network)}`);
+  if (!Array.isArray(options.bridges) || options.bridges.length === 0) fail('options.bridges must be a non-empty array of ws:// or wss:// URLs');
+  for (const url of options.bridges) {
+    let parsed;
+    try { parsed = new URL(url); } catch { fail(`options.bridges: ${JSON.stringify(url)} is not a URL`); }
+    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') fail(`options.bridges: ${url} must use ws:// or wss://`);
+  }
+  const storageName = options.storageName ?? `dashlight-${options.network}`;
+  if (typeof storageName !== 'string' || storageName.length === 0) fail('options.storageName must be a non-empty string');
+  const maxPeers = options.maxPeers ?? Math.min(options.bridges.length, 3);
+  if (!Number.isInteger(maxPeers) || maxPeers < 1 || maxPeers > 8) fail('options.maxPeers must be an integer from 1 to 8');
+  return { network: options.network, bridges: [...options.bridges], storageName, maxPeers };
+}
+
+/**
+ * A Dash light client. Create it with `DashlightClient.create(options)`;
+ * listen for `progress`, `statechange`, `chainlock`, `peers`, `log` and
+ * `error` events with `addEventListener` (the payload is `event.detail`).
+ */
+export class DashlightClient extends EventTarget {
+  #worker;
+  #nextId = 1;
+  #pending = new Map();
+  #onVisibility;
+
+  /** Use `DashlightClient.create`. */
+  constructor(worker) {
+    super();
+    this.#worker = worker;
+    worker.addEventListener('message', (event) => this.#receive(event.data));
+    worker.addEventListener('error', (event) => {
+      const error = new DashlightError('worker_failed', event.message || 'the dashlight worker failed');
+      for (const { reject } of this.#pending.values()) reject(error);
+      this.#pending.clear();
+      this.dispatchEvent(new CustomEvent('error', { detail: { code: error.code, message: error.message } }));
+    });
+    if (typeof document !== 'undefined') {
+      this.#onVisibility = () => {
+        if (document.visibilityState === 'visible') this.#call('notifyVisible').catch(() => {});
+      };
+      document.addEventListener('visibilitychange', this.#onVisibility);
+    }
+  }
+
+  /**
+   * Creates a client in a new Web Worker.
+   * @param {import('./index.js').ClientOptions} options
+   * @returns {Promise<DashlightClient>}
+   */
+  static async create(options) {
+    const checked = validateOptions(options);
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'dashlight' });
+    const client = new DashlightClient(worker);
+    await client.#call('init', checked);
+    return client;
+  }
+
+  /** Connects and syncs; resolves once started (sync goes on; watch the events). */
+  start() { return this.#call('start'); }
+  /** Disconnects and stops syncing; stored data is kept. */
+  stop() { return this.#call('stop'); }
+  /** The current status of every manager. */
+  status() { return this.#call('status'); }
+  /**
+   * Verifies a raw `clsig` payload against the verified quorums.
+   * @param {Uint8Array} bytes
+   */
+  verifyChainLock(bytes) { return this.#call('verifyChainLock', bytes); }
+  /** The current deterministic masternode list, as plain objects. */
+  masternodeList() { return this.#call('masternodeList'); }
+  /** The active LLMQ quorums and whether each was verified. */
+  quorums() { return this.#call('quorums'); }
+  /** Closes every peer connection (sync reconnects by itself). */
+  dropConnections() { return this.#call('dropConnections'); }
+  /** Stops and deletes everything stored for this client. */
+  clearStorage() { return this.#call('clearStorage'); }
+
+  /** Stops the client and ends its worker. */
+  async close() {
+    try { await this.stop(); } finally {
+      if (this.#onVisibility) document.removeEventListener('visibilitychange', this.#onVisibility);
+      this.#worker.terminate();
+    }
+  }
+
+  #call(method, arg) {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, method, arg });
+    });
+  }
+
+  #receive(message) {
+    if (message.event) {
+      this.dispatchEvent(new CustomEvent(message.event, { detail: message.detail }));
+      return;
+    }
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    this.#pending.delete(message.id);
+    if (message.error) pending.reject(new DashlightError(message.error.code, message.error.message));
+    else pending.resolve(message.result);
+  }
+}

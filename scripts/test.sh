@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# npm test: every test — native, in headless Chromium, end to end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+echo "== native tests"
+cargo test --workspace
+
+echo "== wasm tests in headless Chromium"
+export DASHLIGHT_WS_TEST_PORT=${DASHLIGHT_WS_TEST_PORT:-18546}
+node tests/support/ws-test-server.mjs "$DASHLIGHT_WS_TEST_PORT" &
+ws_server=$!
+trap 'kill $ws_server 2>/dev/null || true' EXIT
+CHROMEDRIVER=$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=600 wasm-pack test --headless --chrome

@@ -1,0 +1,7 @@
+//! Browser glue: WebSockets, the browser's connectivity events, clocks and
+//! IndexedDB, around the sans-IO core.
+
+pub mod clock;
+pub mod connectivity;
+pub mod runtime;
+pub mod socket;

@@ -1,0 +1,214 @@
+//! The browser's I/O loop around the sans-IO [`Node`]: it owns the sockets,
+//! feeds socket events, connectivity changes, commands and the time into the
+//! node, and carries out what the node asks. One loop owns the node, so no
+//! state is shared between callbacks.
+
+use super::clock::{monotonic_ms, unix_ms};
+use super::connectivity::{ConnectivityEvent, ConnectivityListener};
+use super::socket::{Socket, SocketEvent};
+use crate::node::{Node, NodeOutput, Notification};
+use crate::peer::set::PeerId;
+use crate::protocol::chainlock::ClSig;
+use crate::protocol::mnlistdiff::MnListDiff;
+use crate::protocol::qrinfo::QrInfo;
+use crate::sync::chain_view::HeaderChain;
+use crate::sync::engine::MasternodeEngine;
+use crate::sync::time::Timestamp;
+use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use futures::{FutureExt, StreamExt};
+use gloo_timers::future::TimeoutFuture;
+use std::collections::HashMap;
+
+/// How often timers are advanced when nothing else happens.
+const TICK_MS: u32 = 100;
+
+/// A read-only function run on the node inside the loop.
+pub type Inspector<C, E> = Box<dyn FnOnce(&Node<C, E>)>;
+
+/// A question or order for the loop from the JavaScript API.
+pub enum Command<C: HeaderChain, E: MasternodeEngine> {
+    /// Start syncing.
+    Start,
+    /// Stop syncing and close every connection.
+    Stop,
+    /// Close every connection now (they reconnect by themselves).
+    DropConnections,
+    /// The page became visible: check that connections are alive.
+    NotifyVisible,
+    /// Run a read-only function on the node (status, lists, verification).
+    Inspect(Inspector<C, E>),
+    /// End the loop.
+    Shutdown,
+}
+
+/// What the loop reports to the application, besides the node's notifications.
+pub trait Observer<C: HeaderChain, E: MasternodeEngine> {
+    /// The node produced a notification. `node` is the node after it.
+    fn notify(&mut self, notification: &Notification, node: &Node<C, E>);
+    /// The browser went offline or came back online.
+    fn connectivity(&mut self, online: bool, node: &Node<C, E>);
+    /// A storage step the loop took failed, or another runtime problem.
+    fn runtime_error(&mut self, code: &str, message: &str);
+    /// Called at most every tick, after anything happened: a good moment to publish progress.
+    fn after_activity(&mut self, node: &Node<C, E>);
+}
+
+/// Persists what the node has verified (headers, lists) after it changes.
+pub trait Persister<C: HeaderChain, E: MasternodeEngine> {
+    /// Writes whatever changed since the last call; awaited before the loop goes on.
+    fn persist(
+        &mut self,
+        node: &Node<C, E>,
+    ) -> impl core::future::Future<Output = Result<(), String>>;
+}
+
+/// The handle the API keeps: sends commands to the loop.
+#[derive(Clone)]
+pub struct RuntimeHandle<C: HeaderChain, E: MasternodeEngine> {
+    commands: UnboundedSender<Command<C, E>>,
+}
+
+impl<C: HeaderChain, E: MasternodeEngine> RuntimeHandle<C, E> {
+    /// Sends a command; false if the loop has ended.
+    pub fn send(&self, command: Command<C, E>) -> bool {
+        self.commands.unbounded_send(command).is_ok()
+    }
+}
+
+/// Spawns the loop on the browser's event loop and returns its handle.
+pub fn spawn<C, E, O, P>(node: Node<C, E>, observer: O, persister: P) -> RuntimeHandle<C, E>
+where
+    C: HeaderChain + 'static,
+    E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig> + 'static,
+    O: Observer<C, E> + 'static,
+    P: Persister<C, E> + 'static,
+{
+    let (commands, command_rx) = unbounded();
+    wasm_bindgen_futures::spawn_local(run(node, observer, persister, command_rx));
+    RuntimeHandle { commands }
+}
+
+async fn run<C, E, O, P>(
+    mut node: Node<C, E>,
+    mut observer: O,
+    mut persister: P,
+    mut commands: UnboundedReceiver<Command<C, E>>,
+) where
+    C: HeaderChain,
+    E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
+    O: Observer<C, E>,
+    P: Persister<C, E>,
+{
+    let (socket_tx, mut socket_rx) = unbounded::<(PeerId, SocketEvent)>();
+    let (connectivity_tx, mut connectivity_rx) = unbounded::<ConnectivityEvent>();
+    let listener = ConnectivityListener::install(connectivity_tx);
+    if let Err(error) = &listener {
+        observer.runtime_error(
+            "internal",
+            &format!("cannot listen for online/offline: {error:?}"),
+        );
+    }
+    let mut sockets: HashMap<PeerId, Socket> = HashMap::new();
+    let now = || Timestamp(monotonic_ms());
+    if !ConnectivityListener::is_online() {
+        node.set_online(false, now());
+    }
+    let mut dirty = true;
+    loop {
+        let outputs = futures::select! {
+            event = socket_rx.next() => match event {
+                Some((peer, SocketEvent::Opened)) => node.socket_opened(peer, now(), (unix_ms() / 1000) as i64),
+                Some((peer, SocketEvent::Data(bytes))) => node.socket_data(peer, &bytes, now()),
+                Some((peer, SocketEvent::Closed { .. })) => {
+                    sockets.remove(&peer);
+                    node.socket_closed(peer, now())
+                }
+                None => break,
+            },
+            event = connectivity_rx.next() => match event {
+                Some(ConnectivityEvent::Online) => {
+                    observer.connectivity(true, &node);
+                    node.set_online(true, now())
+                }
+                Some(ConnectivityEvent::Offline) => {
+                    observer.connectivity(false, &node);
+                    node.set_online(false, now())
+                }
+                Some(ConnectivityEvent::Visible) => node.check_liveness(now()),
+                None => Vec::new(),
+            },
+            command = commands.next() => match command {
+                Some(Command::Start) => node.start(now()),
+                Some(Command::Stop) => node.stop(now()),
+                Some(Command::DropConnections) => node.drop_connections(now()),
+                Some(Command::NotifyVisible) => node.check_liveness(now()),
+                Some(Command::Inspect(inspect)) => {
+                    inspect(&node);
+                    Vec::new()
+                }
+                Some(Command::Shutdown) | None => {
+                    node.stop(now());
+                    break;
+                }
+            },
+            _ = TimeoutFuture::new(TICK_MS).fuse() => {
+                if dirty {
+                    observer.after_activity(&node);
+                    dirty = false;
+                }
+                node.tick(now())
+            },
+        };
+        if outputs.is_empty() {
+            continue;
+        }
+        dirty = true;
+        let mut persist = false;
+        for output in outputs {
+            match output {
+                NodeOutput::Connect { peer, url } => {
+                    match Socket::connect(&url, peer, socket_tx.clone()) {
+                        Ok(socket) => {
+                            sockets.insert(peer, socket);
+                        }
+                        Err(_) => {
+                            let _ = socket_tx.unbounded_send((
+                                peer,
+                                SocketEvent::Closed {
+                                    code: 1006,
+                                    reason: "could not open".into(),
+                                },
+                            ));
+                        }
+                    }
+                }
+                NodeOutput::Send { peer, bytes } => {
+                    if let Some(socket) = sockets.get(&peer) {
+                        if socket.send(&bytes).is_err() {
+                            let _ = socket_tx.unbounded_send((
+                                peer,
+                                SocketEvent::Closed {
+                                    code: 1006,
+                                    reason: "send failed".into(),
+                                },
+                            ));
+                        }
+                    }
+                }
+                NodeOutput::Close { peer } => {
+                    sockets.remove(&peer);
+                }
+                NodeOutput::Notify(notification) => {
+                    persist |= matches!(notification, Notification::Sync(_));
+                    observer.notify(&notification, &node);
+                }
+            }
+        }
+        if persist {
+            if let Err(message) = persister.persist(&node).await {
+                observer.runtime_error("storage_failed", &message);
+            }
+        }
+    }
+    drop(listener);
+}

@@ -1,0 +1,604 @@
+//! The set of peers: one connection per bridge URL, dialled with jittered
+//! backoff, kept alive, banned for a while when they misbehave, and closed at
+//! once when the browser goes offline. Sans-IO: the runtime opens and closes
+//! sockets when told and reports what happened to them.
+
+use super::backoff::{Backoff, Jitter};
+use super::ban::BanList;
+use super::connection::{
+    Connection, ConnectionConfig, ConnectionOutput, DisconnectReason, PeerInfo,
+};
+use crate::network::Network;
+use crate::protocol::message::NetworkMessage;
+use crate::sync::time::{Millis, Timestamp};
+
+/// Identifies one socket (a new id for every dial).
+pub type PeerId = u64;
+
+/// Settings of the peer set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerSetConfig {
+    /// How many connections to keep.
+    pub max_peers: usize,
+    /// How long a WebSocket may take to open.
+    pub connect_timeout: Millis,
+    /// The first reconnection delay.
+    pub backoff_base: Millis,
+    /// The longest reconnection delay.
+    pub backoff_max: Millis,
+    /// How long a misbehaving peer is not dialled again.
+    pub ban_duration: Millis,
+    /// Timeouts of each connection.
+    pub connection: ConnectionConfig,
+}
+
+impl Default for PeerSetConfig {
+    fn default() -> Self {
+        PeerSetConfig {
+            max_peers: 3,
+            connect_timeout: Millis::from_secs(10),
+            backoff_base: Millis(500),
+            backoff_max: Millis::from_secs(60),
+            ban_duration: Millis::from_secs(600),
+            connection: ConnectionConfig::default(),
+        }
+    }
+}
+
+/// What the peer set asks of the runtime, or tells the sync layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerOutput {
+    /// Open a WebSocket to `url` and report it as `peer`.
+    Connect {
+        /// The id to report the socket's events with.
+        peer: PeerId,
+        /// The bridge URL.
+        url: String,
+    },
+    /// Send bytes on a socket.
+    Send {
+        /// The socket.
+        peer: PeerId,
+        /// Wire bytes.
+        bytes: Vec<u8>,
+    },
+    /// Close a socket (no `socket_closed` report is needed afterwards).
+    Close {
+        /// The socket.
+        peer: PeerId,
+    },
+    /// A peer finished its handshake.
+    Ready {
+        /// The peer.
+        peer: PeerId,
+        /// What it told us.
+        info: PeerInfo,
+    },
+    /// A ready peer is gone.
+    Gone {
+        /// The peer.
+        peer: PeerId,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// A message from a ready peer for the sync layer.
+    Deliver {
+        /// The peer.
+        peer: PeerId,
+        /// The message.
+        message: NetworkMessage,
+    },
+}
+
+/// One bridge URL and what is happening on it.
+#[derive(Debug, Clone)]
+enum Slot {
+    /// Not connected; dial again at `retry_at`.
+    Idle { retry_at: Timestamp },
+    /// A socket is opening.
+    Dialing { peer: PeerId, since: Timestamp },
+    /// A socket is open (the handshake may still be running).
+    Open {
+        peer: PeerId,
+        connection: Box<Connection>,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Endpoint {
+    url: String,
+    slot: Slot,
+    backoff: Backoff,
+}
+
+/// The client's peers, sans-IO.
+#[derive(Debug, Clone)]
+pub struct PeerSet {
+    network: Network,
+    config: PeerSetConfig,
+    endpoints: Vec<Endpoint>,
+    bans: BanList,
+    jitter: Jitter,
+    next_peer: PeerId,
+    online: bool,
+    next_request_peer: usize,
+}
+
+impl PeerSet {
+    /// A peer set for `urls`; nothing is dialled before the first `tick`.
+    pub fn new(network: Network, urls: &[String], config: PeerSetConfig, seed: u64) -> PeerSet {
+        let endpoints = urls
+            .iter()
+            .map(|url| Endpoint {
+                url: url.clone(),
+                slot: Slot::Idle {
+                    retry_at: Timestamp(0),
+                },
+                backoff: Backoff::new(config.backoff_base, config.backoff_max),
+            })
+            .collect();
+        PeerSet {
+            network,
+            config,
+            endpoints,
+            bans: BanList::new(),
+            jitter: Jitter::new(seed),
+            next_peer: 1,
+            online: true,
+            next_request_peer: 0,
+        }
+    }
+
+    /// Peers whose handshake is done.
+    pub fn ready_peers(&self) -> impl Iterator<Item = (PeerId, &str, &PeerInfo)> {
+        self.endpoints.iter().filter_map(|e| match &e.slot {
+            Slot::Open { peer, connection } => {
+                connection.info().map(|info| (*peer, e.url.as_str(), info))
+            }
+            _ => None,
+        })
+    }
+
+    /// How many peers are ready.
+    pub fn ready_count(&self) -> usize {
+        self.ready_peers().count()
+    }
+
+    /// The best height any ready peer has announced.
+    pub fn best_height(&self) -> Option<u32> {
+        self.ready_peers()
+            .map(|(_, _, info)| info.best_height)
+            .max()
+    }
+
+    /// Each endpoint's URL and a word for its state (for status displays).
+    pub fn endpoint_states(&self, now: Timestamp) -> Vec<(String, &'static str)> {
+        self.endpoints
+            .iter()
+            .map(|e| {
+                let state = match &e.slot {
+                    _ if self.bans.is_banned(&e.url, now) => "banned",
+                    Slot::Idle { .. } if !self.online => "offline",
+                    Slot::Idle { .. } => "waiting",
+                    Slot::Dialing { .. } => "connecting",
+                    Slot::Open { connection, .. } if connection.info().is_some() => "ready",
+                    Slot::Open { .. } => "handshake",
+                };
+                (e.url.clone(), state)
+            })
+            .collect()
+    }
+
+    /// Dials endpoints that are due, and runs every connection's timers.
+    pub fn tick(&mut self, now: Timestamp) -> Vec<PeerOutput> {
+        let mut out = Vec::new();
+        for index in 0..self.endpoints.len() {
+            let outputs = match &mut self.endpoints[index].slot {
+                Slot::Open { connection, .. } => connection.tick(now),
+                _ => Vec::new(),
+            };
+            self.apply(index, outputs, now, &mut out);
+            if let Slot::Dialing { peer, since } = self.endpoints[index].slot {
+                if now.since(since) >= self.config.connect_timeout {
+                    out.push(PeerOutput::Close { peer });
+                    self.schedule_retry(index, now);
+                }
+            }
+        }
+        self.bans.expire(now);
+        self.dial_due(now, &mut out);
+        out
+    }
+
+    /// The socket `peer` opened; the handshake starts.
+    pub fn socket_opened(
+        &mut self,
+        peer: PeerId,
+        now: Timestamp,
+        unix_time: i64,
+        start_height: u32,
+    ) -> Vec<PeerOutput> {
+        let mut out = Vec::new();
+        let Some(index) = self.index_of(peer) else {
+            out.push(PeerOutput::Close { peer });
+            return out;
+        };
+        let seed = self.jitter.next_u64();
+        let (connection, outputs) = Connection::open(
+            self.network,
+            self.config.connection,
+            now,
+            unix_time,
+            seed,
+            start_height,
+        );
+        self.endpoints[index].slot = Slot::Open {
+            peer,
+            connection: Box::new(connection),
+        };
+        self.apply(index, outputs, now, &mut out);
+        out
+    }
+
+    /// Bytes arrived on `peer`'s socket.
+    pub fn socket_data(&mut self, peer: PeerId, bytes: &[u8], now: Timestamp) -> Vec<PeerOutput> {
+        let mut out = Vec::new();
+        let Some(index) = self.index_of(peer) else {
+            return out;
+        };
+        let outputs = match &mut self.endpoints[index].slot {
+            Slot::Open { connection, .. } => connection.receive(bytes, now),
+            _ => Vec::new(),
+        };
+        self.apply(index, outputs, now, &mut out);
+        out
+    }
+
+    /// `peer`'s socket closed (or failed to open).
+    pub fn socket_closed(&mut self, peer: PeerId, now: Timestamp) -> Vec<PeerOutput> {
+        let mut out = Vec::new();
+        if let Some(index) = self.index_of(peer) {
+            self.close(
+                index,
+                DisconnectReason::Local("connection closed".into()),
+                false,
+                now,
+                &mut out,
+            );
+        }
+        out
+    }
+
+    /// The sync layer found `peer`'s data invalid: disconnect and ban it.
+    pub fn misbehaved(&mut self, peer: PeerId, why: String, now: Timestamp) -> Vec<PeerOutput> {
+        let mut out = Vec::new();
+        if let Some(index) = self.index_of(peer) {
+            self.close(
+                index,
+                DisconnectReason::InvalidData(why),
+                true,
+                now,
+                &mut out,
+            );
+        }
+        out
+    }
+
+    /// Raises the best height known for `peer` (it announced headers up to `height`).
+    pub fn note_height(&mut self, peer: PeerId, height: u32) {
+        if let Some(index) = self.index_of(peer) {
+            if let Slot::Open { connection, .. } = &mut self.endpoints[index].slot {
+                connection.note_height(height);
+            }
+        }
+    }
+
+    /// The browser went offline (`false`) or came back (`true`). Offline
+    /// closes every socket at once; online dials at once.
+    pub fn set_online(&mut self, online: bool, now: Timestamp) -> Vec<PeerOutput> {
+        self.online = online;
+        let mut out = Vec::new();
+        if online {
+            for endpoint in &mut self.endpoints {
+                endpoint.backoff.reset();
+                if let Slot::Idle { retry_at } = &mut endpoint.slot {
+                    *retry_at = now;
+                }
+            }
+            self.dial_due(now, &mut out);
+        } else {
+            self.close_all(
+                DisconnectReason::Local("browser offline".into()),
+                now,
+                &mut out,
+            );
+        }
+        out
+    }
+
+    /// Closes every connection (they are dialled again after the backoff).
+    pub fn drop_all(&mut self, why: &str, now: Timestamp) -> Vec<PeerOutput> {
+        let mut out = Vec::new();
+        self.close_all(DisconnectReason::Local(why.to_owned()), now, &mut out);
+        out
+    }
+
+    /// Pings every ready peer that has no ping outstanding (after the tab
+    /// became visible again, sockets may be dead without knowing it).
+    pub fn check_liveness(&mut self, now: Timestamp) -> Vec<PeerOutput> {
+        let mut out = Vec::new();
+        for index in 0..self.endpoints.len() {
+            let outputs = match &mut self.endpoints[index].slot {
+                Slot::Open { connection, .. } => connection.check_liveness(now),
+                _ => Vec::new(),
+            };
+            self.apply(index, outputs, now, &mut out);
+        }
+        out
+    }
+
+    /// Sends `message` to a ready peer, spreading requests round-robin.
+    /// `None` when no peer is ready.
+    pub fn send_to_any(&mut self, message: &NetworkMessage) -> Option<PeerOutput> {
+        let ready: Vec<usize> = (0..self.endpoints.len())
+            .filter(|&i| matches!(&self.endpoints[i].slot, Slot::Open { connection, .. } if connection.info().is_some()))
+            .collect();
+        let index = *ready.get(self.next_request_peer % ready.len().max(1))?;
+        self.next_request_peer = self.next_request_peer.wrapping_add(1);
+        self.send_at(index, message)
+    }
+
+    /// Sends `message` to `peer`, if it is ready.
+    pub fn send_to(&mut self, peer: PeerId, message: &NetworkMessage) -> Option<PeerOutput> {
+        let index = self.index_of(peer)?;
+        self.send_at(index, message)
+    }
+
+    fn send_at(&self, index: usize, message: &NetworkMessage) -> Option<PeerOutput> {
+        match &self.endpoints[index].slot {
+            Slot::Open { peer, connection } if connection.info().is_some() => {
+                match connection.send(message) {
+                    ConnectionOutput::Send(bytes) => Some(PeerOutput::Send { peer: *peer, bytes }),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn index_of(&self, peer: PeerId) -> Option<usize> {
+        self.endpoints.iter().position(|e| match e.slot {
+            Slot::Dialing { peer: p, .. } | Slot::Open { peer: p, .. } => p == peer,
+            Slot::Idle { .. } => false,
+        })
+    }
+
+    fn active_count(&self) -> usize {
+        self.endpoints
+            .iter()
+            .filter(|e| !matches!(e.slot, Slot::Idle { .. }))
+            .count()
+    }
+
+    fn dial_due(&mut self, now: Timestamp, out: &mut Vec<PeerOutput>) {
+        if !self.online {
+            return;
+        }
+        for index in 0..self.endpoints.len() {
+            if self.active_count() >= self.config.max_peers {
+                break;
+            }
+            let endpoint = &self.endpoints[index];
+            let due = matches!(endpoint.slot, Slot::Idle { retry_at } if retry_at <= now);
+            if due && !self.bans.is_banned(&endpoint.url, now) {
+                let peer = self.next_peer;
+                self.next_peer += 1;
+                out.push(PeerOutput::Connect {
+                    peer,
+                    url: endpoint.url.clone(),
+                });
+                self.endpoints[index].slot = Slot::Dialing { peer, since: now };
+            }
+        }
+    }
+
+    fn apply(
+        &mut self,
+        index: usize,
+        outputs: Vec<ConnectionOutput>,
+        now: Timestamp,
+        out: &mut Vec<PeerOutput>,
+    ) {
+        let Slot::Open { peer, .. } = self.endpoints[index].slot else {
+            return;
+        };
+        for output in outputs {
+            match output {
+                ConnectionOutput::Send(bytes) => out.push(PeerOutput::Send { peer, bytes }),
+                ConnectionOutput::Deliver(message) => {
+                    out.push(PeerOutput::Deliver { peer, message })
+                }
+                ConnectionOutput::Ready(info) => {
+                    self.endpoints[index].backoff.reset();
+                    out.push(PeerOutput::Ready { peer, info });
+                }
+                ConnectionOutput::Disconnect(reason) => {
+                    let ban = reason.is_misbehaviour();
+                    self.close(index, reason, ban, now, out);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn close(
+        &mut self,
+        index: usize,
+        reason: DisconnectReason,
+        ban: bool,
+        now: Timestamp,
+        out: &mut Vec<PeerOutput>,
+    ) {
+        let previous = core::mem::replace(
+            &mut self.endpoints[index].slot,
+            Slot::Idle { retry_at: now },
+        );
+        match previous {
+            Slot::Idle { retry_at } => {
+                self.endpoints[index].slot = Slot::Idle { retry_at };
+                return;
+            }
+            Slot::Dialing { peer, .. } => out.push(PeerOutput::Close { peer }),
+            Slot::Open { peer, connection } => {
+                out.push(PeerOutput::Close { peer });
+                if connection.info().is_some() {
+                    out.push(PeerOutput::Gone {
+                        peer,
+                        reason: reason.clone(),
+                    });
+                }
+            }
+        }
+        if ban {
+            let url = self.endpoints[index].url.clone();
+            self.bans.ban(&url, now, self.config.ban_duration);
+        }
+        self.schedule_retry(index, now);
+    }
+
+    fn schedule_retry(&mut self, index: usize, now: Timestamp) {
+        let delay = self.endpoints[index].backoff.next_delay(&mut self.jitter);
+        self.endpoints[index].slot = Slot::Idle {
+            retry_at: now + delay,
+        };
+    }
+
+    fn close_all(&mut self, reason: DisconnectReason, now: Timestamp, out: &mut Vec<PeerOutput>) {
+        for index in 0..self.endpoints.len() {
+            self.close(index, reason.clone(), false, now, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::peer::connection::tests::{remote, remote_version};
+
+    fn urls() -> Vec<String> {
+        vec!["ws://a".to_owned(), "ws://b".to_owned()]
+    }
+
+    fn connects(out: &[PeerOutput]) -> Vec<(PeerId, String)> {
+        out.iter()
+            .filter_map(|o| match o {
+                PeerOutput::Connect { peer, url } => Some((*peer, url.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Dials both endpoints and completes both handshakes.
+    fn ready_set() -> (PeerSet, Vec<PeerId>) {
+        let mut set = PeerSet::new(Network::Testnet, &urls(), PeerSetConfig::default(), 1);
+        let dialled = connects(&set.tick(Timestamp(0)));
+        assert_eq!(
+            dialled.iter().map(|(_, u)| u.as_str()).collect::<Vec<_>>(),
+            ["ws://a", "ws://b"]
+        );
+        let mut peers = Vec::new();
+        for (peer, _) in dialled {
+            set.socket_opened(peer, Timestamp(1), 0, 0);
+            let mut bytes = remote(&remote_version(70230, 100));
+            bytes.extend(remote(&NetworkMessage::Verack));
+            let out = set.socket_data(peer, &bytes, Timestamp(2));
+            assert!(out
+                .iter()
+                .any(|o| matches!(o, PeerOutput::Ready { peer: p, .. } if *p == peer)));
+            peers.push(peer);
+        }
+        assert_eq!(set.ready_count(), 2);
+        (set, peers)
+    }
+
+    #[test]
+    fn offline_closes_everything_at_once_and_online_redials_at_once() {
+        let (mut set, peers) = ready_set();
+        let out = set.set_online(false, Timestamp(1_000));
+        for peer in &peers {
+            assert!(out.contains(&PeerOutput::Close { peer: *peer }));
+            assert!(out
+                .iter()
+                .any(|o| matches!(o, PeerOutput::Gone { peer: p, .. } if p == peer)));
+        }
+        assert_eq!(set.ready_count(), 0);
+        assert!(
+            connects(&set.tick(Timestamp(600_000))).is_empty(),
+            "no dialling while offline"
+        );
+        let redialled = connects(&set.set_online(true, Timestamp(600_001)));
+        assert_eq!(
+            redialled.len(),
+            2,
+            "online dials every endpoint immediately"
+        );
+    }
+
+    #[test]
+    fn a_peer_sending_garbage_is_dropped_and_banned() {
+        let (mut set, peers) = ready_set();
+        let out = set.socket_data(
+            peers[0],
+            b"\x00\x01garbage that is no dash message at all",
+            Timestamp(10),
+        );
+        assert!(out.contains(&PeerOutput::Close { peer: peers[0] }));
+        assert_eq!(set.ready_count(), 1);
+        let later = set.tick(Timestamp(300_000));
+        assert!(
+            connects(&later).is_empty(),
+            "banned endpoint is not redialled: {later:?}"
+        );
+        assert_eq!(set.endpoint_states(Timestamp(300_000))[0].1, "banned");
+        let after_ban = connects(&set.tick(Timestamp(10 + 600_000)));
+        assert_eq!(
+            after_ban
+                .iter()
+                .map(|(_, u)| u.as_str())
+                .collect::<Vec<_>>(),
+            ["ws://a"]
+        );
+    }
+
+    #[test]
+    fn a_closed_socket_is_redialled_after_a_jittered_backoff() {
+        let (mut set, peers) = ready_set();
+        let out = set.socket_closed(peers[1], Timestamp(1_000));
+        assert!(out.iter().any(|o| matches!(o, PeerOutput::Gone { .. })));
+        assert!(connects(&set.tick(Timestamp(1_000 + 249))).is_empty());
+        assert_eq!(connects(&set.tick(Timestamp(1_000 + 500))).len(), 1);
+    }
+
+    #[test]
+    fn a_socket_that_never_opens_times_out() {
+        let mut set = PeerSet::new(Network::Testnet, &urls()[..1], PeerSetConfig::default(), 1);
+        let (peer, _) = connects(&set.tick(Timestamp(0)))[0].clone();
+        let out = set.tick(Timestamp(10_000));
+        assert!(out.contains(&PeerOutput::Close { peer }));
+        assert_eq!(set.endpoint_states(Timestamp(10_000))[0].1, "waiting");
+    }
+
+    #[test]
+    fn requests_are_spread_over_ready_peers() {
+        let (mut set, peers) = ready_set();
+        let targets: Vec<PeerId> = (0..4)
+            .filter_map(|_| match set.send_to_any(&NetworkMessage::Ping(1)) {
+                Some(PeerOutput::Send { peer, .. }) => Some(peer),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(targets, [peers[0], peers[1], peers[0], peers[1]]);
+        set.drop_all("test", Timestamp(5));
+        assert_eq!(set.send_to_any(&NetworkMessage::Ping(1)), None);
+    }
+}

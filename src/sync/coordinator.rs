@@ -1,0 +1,400 @@
+//! The coordinator: owns the chain, the engine and the managers, routes events between the
+//! managers and aggregates their states.
+
+use super::chain_view::HeaderChain;
+use super::chainlocks::ChainLockManager;
+use super::config::SyncConfig;
+use super::engine::MasternodeEngine;
+use super::events::{NetworkEvent, SyncEvent, SyncMessage};
+use super::headers::HeaderManager;
+use super::masternodes::MasternodeManager;
+use super::progress::SyncProgress;
+use super::requests::Output;
+use super::state::SyncState;
+use super::time::Timestamp;
+
+/// Drives header, masternode and ChainLock sync from one set of inputs.
+pub struct Coordinator<C: HeaderChain, E: MasternodeEngine> {
+    chain: C,
+    engine: E,
+    headers: HeaderManager,
+    masternodes: MasternodeManager,
+    chainlocks: ChainLockManager<E::ChainLock>,
+    state: SyncState,
+}
+
+impl<C: HeaderChain, E: MasternodeEngine> Coordinator<C, E> {
+    /// A coordinator over `chain` and `engine`, waiting for peers.
+    pub fn new(config: SyncConfig, chain: C, engine: E) -> Self {
+        let tip_height = chain.tip().height;
+        let list_height = engine.list_height_at_or_below(u32::MAX);
+        Coordinator {
+            headers: HeaderManager::new(config, tip_height),
+            masternodes: MasternodeManager::new(config, list_height),
+            chainlocks: ChainLockManager::new(),
+            state: SyncState::WaitingForConnections,
+            chain,
+            engine,
+        }
+    }
+
+    /// The aggregate state.
+    pub fn state(&self) -> &SyncState {
+        &self.state
+    }
+
+    /// The header chain.
+    pub fn chain(&self) -> &C {
+        &self.chain
+    }
+
+    /// The masternode list engine.
+    pub fn engine(&self) -> &E {
+        &self.engine
+    }
+
+    /// The header manager.
+    pub fn headers(&self) -> &HeaderManager {
+        &self.headers
+    }
+
+    /// The masternode manager.
+    pub fn masternodes(&self) -> &MasternodeManager {
+        &self.masternodes
+    }
+
+    /// The ChainLock manager.
+    pub fn chainlocks(&self) -> &ChainLockManager<E::ChainLock> {
+        &self.chainlocks
+    }
+
+    /// Progress of every manager.
+    pub fn progress(&self) -> SyncProgress {
+        SyncProgress {
+            state: self.state.clone(),
+            headers: self.headers.progress().clone(),
+            masternodes: self.masternodes.progress().clone(),
+            chainlocks: self.chainlocks.progress().clone(),
+            best_chainlock: self.chainlocks.best(),
+        }
+    }
+
+    /// The earliest time [`Coordinator::tick`] has something to do.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        [
+            self.headers.next_deadline(),
+            self.masternodes.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Resets everything in flight in every manager.
+    pub fn clear_in_flight_state(&mut self) {
+        self.headers.clear_in_flight_state();
+        self.masternodes.clear_in_flight_state();
+    }
+
+    /// Handles a network event.
+    pub fn handle_network(&mut self, now: Timestamp, event: NetworkEvent) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.headers
+            .handle_network(now, &event, &self.chain, &mut out);
+        self.masternodes
+            .handle_network(now, &event, &self.chain, &self.engine, &mut out);
+        self.chainlocks.handle_network(&event, &mut out);
+        self.finish(now, out)
+    }
+
+    /// Handles a message from a peer.
+    pub fn handle_message(&mut self, now: Timestamp, message: SyncMessage<E>) -> Vec<Output> {
+        let mut out = Vec::new();
+        match message {
+            SyncMessage::Headers(headers) => {
+                self.headers
+                    .handle_headers(now, &headers, &mut self.chain, &mut out)
+            }
+            SyncMessage::QrInfo(qrinfo) => {
+                self.masternodes
+                    .handle_qrinfo(now, qrinfo, &self.chain, &mut self.engine, &mut out)
+            }
+            SyncMessage::MnListDiff(diff) => self.masternodes.handle_mnlistdiff(
+                now,
+                diff,
+                &self.chain,
+                &mut self.engine,
+                &mut out,
+            ),
+            SyncMessage::ChainLock(chainlock) => self.chainlocks.handle_chainlock(
+                now,
+                chainlock,
+                &self.chain,
+                &self.engine,
+                &mut out,
+            ),
+        }
+        self.finish(now, out)
+    }
+
+    /// Handles an event from outside the managers (e.g. headers stored by another path).
+    pub fn handle_sync_event(&mut self, now: Timestamp, event: SyncEvent) -> Vec<Output> {
+        self.finish(now, vec![Output::Event(event)])
+    }
+
+    /// Fires due deadlines in every manager.
+    pub fn tick(&mut self, now: Timestamp) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.headers.tick(now, &self.chain, &mut out);
+        self.masternodes
+            .tick(now, &self.chain, &mut self.engine, &mut out);
+        self.finish(now, out)
+    }
+
+    /// Routes every event in `out` (including those routing produces) to the managers,
+    /// then publishes a change of the aggregate state.
+    fn finish(&mut self, now: Timestamp, mut out: Vec<Output>) -> Vec<Output> {
+        let mut next = 0;
+        while let Some(output) = out.get(next) {
+            next += 1;
+            let Output::Event(event) = output else {
+                continue;
+            };
+            let event = *event;
+            let mut routed = Vec::new();
+            match event {
+                SyncEvent::HeadersStored { .. } | SyncEvent::HeaderSyncComplete { .. } => self
+                    .masternodes
+                    .handle_sync_event(now, &event, &self.chain, &self.engine, &mut routed),
+                SyncEvent::MasternodeListsSynced { .. } => self.chainlocks.handle_sync_event(
+                    now,
+                    &event,
+                    &self.chain,
+                    &self.engine,
+                    &mut routed,
+                ),
+                SyncEvent::ChainLockVerified { .. } => {}
+            }
+            out.extend(routed);
+        }
+        let aggregate = SyncState::aggregate([
+            self.headers.state(),
+            self.masternodes.state(),
+            self.chainlocks.state(),
+        ]);
+        if aggregate != self.state {
+            let from = core::mem::replace(&mut self.state, aggregate.clone());
+            out.push(Output::SyncStateChanged {
+                from,
+                to: aggregate,
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::sim::{sim_config, SimNetwork, SimVerdict};
+    use crate::sync::time::Millis;
+
+    #[test]
+    fn a_fresh_client_syncs_everything() {
+        let mut net = SimNetwork::new(sim_config(), 130);
+        net.connect();
+        let ticks = net.run_until_synced(Millis::from_secs(1), 10);
+        assert_eq!(ticks, Some(0));
+        let progress = net.client.progress();
+        assert_eq!(progress.state, SyncState::Synced);
+        assert_eq!(progress.headers.current_height, 130);
+        assert_eq!(progress.masternodes.current_height, 130);
+        assert_eq!(progress.masternodes.qrinfos_requested, 1);
+        assert_eq!(progress.masternodes.diffs_processed, 3);
+        assert_eq!(progress.masternodes.unverified_quorums, 0);
+        assert_eq!(net.qrinfo_overlaps, 0);
+        let chainlock = net.chainlock(130, SimVerdict::Valid).expect("block 130");
+        net.inject(chainlock);
+        net.step();
+        assert_eq!(net.client.progress().chainlocks.current_height, 130);
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use super::*;
+    use crate::sync::chain_view::ChainView;
+    use crate::sync::events::SyncMessage;
+    use crate::sync::headers::HeaderRequest;
+    use crate::sync::masternodes::{MasternodeWork, QrInfoState};
+    use crate::sync::sim::{sim_config, Fault, SimMnListDiff, SimNetwork, SimQrInfo, SimVerdict};
+    use crate::sync::time::Millis;
+    use proptest::prelude::*;
+
+    /// One thing that happens to the client while its peer misbehaves.
+    #[derive(Clone, Debug)]
+    enum Action {
+        Advance(u64),
+        Step,
+        StepReordered,
+        Disconnect,
+        Connect,
+        SilentPeers(usize),
+        Mine(u32),
+        Faults(Vec<Fault>),
+        UnsolicitedQrInfo(u32, SimVerdict),
+        UnsolicitedDiff(u32),
+        UnsolicitedHeaders(u32),
+        ChainLock(u32, SimVerdict),
+    }
+
+    fn verdict() -> impl Strategy<Value = SimVerdict> {
+        prop_oneof![
+            Just(SimVerdict::Valid),
+            Just(SimVerdict::Invalid),
+            Just(SimVerdict::NotYetAvailable),
+        ]
+    }
+
+    fn fault() -> impl Strategy<Value = Fault> {
+        prop_oneof![
+            Just(Fault::None),
+            Just(Fault::Drop),
+            Just(Fault::Duplicate),
+            Just(Fault::Delay),
+            Just(Fault::Invalid),
+            Just(Fault::NotYetAvailable),
+        ]
+    }
+
+    fn action() -> impl Strategy<Value = Action> {
+        prop_oneof![
+            4 => (0u64..70_000).prop_map(Action::Advance),
+            4 => Just(Action::Step),
+            1 => Just(Action::StepReordered),
+            1 => Just(Action::Disconnect),
+            1 => Just(Action::Connect),
+            1 => (0usize..3).prop_map(Action::SilentPeers),
+            1 => (1u32..30).prop_map(Action::Mine),
+            2 => proptest::collection::vec(fault(), 1..6).prop_map(Action::Faults),
+            1 => (0u32..200, verdict()).prop_map(|(h, v)| Action::UnsolicitedQrInfo(h, v)),
+            1 => (0u32..200).prop_map(Action::UnsolicitedDiff),
+            1 => (0u32..200).prop_map(Action::UnsolicitedHeaders),
+            1 => (0u32..200, verdict()).prop_map(|(h, v)| Action::ChainLock(h, v)),
+        ]
+    }
+
+    fn apply(net: &mut SimNetwork, action: Action) {
+        let at = |net: &SimNetwork, height: u32| {
+            net.blocks.hash_at(height % (net.blocks.tip().height + 1))
+        };
+        match action {
+            Action::Advance(ms) => net.advance(Millis(ms)),
+            Action::Step => net.step(),
+            Action::StepReordered => net.step_with(true),
+            Action::Disconnect => net.disconnect(),
+            Action::Connect => net.connect(),
+            Action::SilentPeers(count) => net.set_silent_peers(count),
+            Action::Mine(count) => net.mine(count),
+            Action::Faults(faults) => net.push_faults(faults),
+            Action::UnsolicitedQrInfo(height, verdict) => {
+                if let Some(tip) = at(net, height) {
+                    net.inject(SyncMessage::QrInfo(SimQrInfo {
+                        tip,
+                        base_block_hashes: Vec::new(),
+                        verdict,
+                    }));
+                }
+            }
+            Action::UnsolicitedDiff(height) => {
+                if let Some(block) = at(net, height) {
+                    net.inject(SyncMessage::MnListDiff(SimMnListDiff {
+                        base: crate::hash::BlockHash::ZERO,
+                        block,
+                        verdict: SimVerdict::Valid,
+                    }));
+                }
+            }
+            Action::UnsolicitedHeaders(height) => {
+                let from = height % (net.blocks.tip().height + 1);
+                let headers = net.blocks.headers(from, from.saturating_add(3));
+                net.inject(SyncMessage::Headers(headers));
+            }
+            Action::ChainLock(height, verdict) => {
+                let height = height % (net.blocks.tip().height + 1);
+                if let Some(message) = net.chainlock(height, verdict) {
+                    net.inject(message);
+                }
+            }
+        }
+    }
+
+    /// `Syncing` always has something in flight, and `Error` always has a retry scheduled.
+    fn no_dead_end(net: &SimNetwork) -> Result<(), TestCaseError> {
+        let masternodes = net.client.masternodes();
+        match masternodes.state() {
+            SyncState::Syncing => prop_assert_ne!(masternodes.work(), &MasternodeWork::Idle),
+            SyncState::Error(_) => prop_assert!(
+                matches!(
+                    masternodes.work(),
+                    MasternodeWork::QrInfo(QrInfoState::RetryAt { .. })
+                ),
+                "masternodes in Error without a retry: {:?}",
+                masternodes.work()
+            ),
+            SyncState::WaitingForConnections => {
+                prop_assert_eq!(masternodes.work(), &MasternodeWork::Idle)
+            }
+            SyncState::WaitForEvents | SyncState::Synced => {}
+        }
+        let headers = net.client.headers();
+        match headers.state() {
+            SyncState::Syncing => prop_assert!(
+                matches!(headers.request(), HeaderRequest::Awaiting { .. }),
+                "headers Syncing with nothing in flight: {:?}",
+                headers.request()
+            ),
+            SyncState::Error(_) => prop_assert!(
+                matches!(headers.request(), HeaderRequest::RetryAt { .. }),
+                "headers in Error without a retry: {:?}",
+                headers.request()
+            ),
+            SyncState::WaitingForConnections => {
+                prop_assert_eq!(headers.request(), &HeaderRequest::Idle)
+            }
+            SyncState::WaitForEvents | SyncState::Synced => {}
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Whatever happened before, once a well-behaved peer stays connected the machines
+        /// reach `Synced` within a bounded number of one-second ticks, at the network's tip,
+        /// and never has more than one QRInfo outstanding. At every step in between, no
+        /// manager is in a dead end.
+        #[test]
+        fn a_well_behaved_peer_always_brings_the_machines_to_synced(
+            height in 30u32..160,
+            start_connected in any::<bool>(),
+            actions in proptest::collection::vec(action(), 0..80),
+        ) {
+            let mut net = SimNetwork::new(sim_config(), height);
+            if start_connected {
+                net.connect();
+            }
+            for action in actions {
+                apply(&mut net, action);
+                no_dead_end(&net)?;
+            }
+            net.clear_faults();
+            net.connect();
+            let ticks = net.run_until_synced(Millis::from_secs(1), 400);
+            prop_assert!(ticks.is_some(), "not synced: {:?}", net.client.progress());
+            prop_assert_eq!(net.client.state(), &SyncState::Synced);
+            prop_assert_eq!(net.client.chain().tip(), net.blocks.tip());
+            prop_assert_eq!(net.qrinfo_overlaps, 0);
+        }
+    }
+}

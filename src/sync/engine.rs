@@ -1,0 +1,132 @@
+//! What the masternode and ChainLock managers need from the masternode list engine.
+//!
+//! The engine owns masternode lists, quorums and all cryptography; the managers only decide
+//! what to request and when. The message types are associated types so the managers are
+//! generic over them and unit tests can use a pure in-memory engine.
+
+use super::chain_view::ChainView;
+use crate::hash::BlockHash;
+use core::fmt;
+
+/// Identifies an LLMQ quorum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QuorumId {
+    /// The LLMQ type number (e.g. 1 for LLMQ_50_60).
+    pub llmq_type: u8,
+    /// Hash of the block the quorum was formed at.
+    pub quorum_hash: BlockHash,
+}
+
+/// A quorum the engine cannot verify until it has the masternode list at `list_height`
+/// (for a non-rotating quorum: its quorum height − 8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QuorumNeed {
+    /// The quorum waiting to be verified.
+    pub quorum: QuorumId,
+    /// The height of the masternode list it needs.
+    pub list_height: u32,
+}
+
+/// What applying a QRInfo did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QrInfoReport {
+    /// Height of the masternode list at the QRInfo's tip.
+    pub list_height: u32,
+    /// Quorums verified while applying it.
+    pub quorums_verified: u32,
+    /// Quorums that need another masternode list before they can be verified.
+    pub needs: Vec<QuorumNeed>,
+}
+
+/// The outcome of verifying the quorums of the synced lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuorumCheck {
+    /// Quorums verified.
+    pub verified: u32,
+    /// Quorums that could not be verified because a list they need is missing.
+    pub unverifiable: Vec<QuorumNeed>,
+}
+
+/// The two blocks an MnListDiff spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DiffBlocks {
+    /// The block of the list the diff applies to (all zero: the empty list).
+    pub base: BlockHash,
+    /// The block of the list the diff produces.
+    pub block: BlockHash,
+}
+
+/// The block a ChainLock locks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChainLockTarget {
+    /// Height of the locked block.
+    pub height: u32,
+    /// Hash of the locked block.
+    pub hash: BlockHash,
+}
+
+/// How the managers should react to an engine error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// The data is wrong (bad signature, bad merkle root, unknown base): ask again with a
+    /// fresh request, the runtime may pick another peer.
+    Invalid,
+    /// The data cannot be checked yet (e.g. "required rotated ChainLock signature not
+    /// present", or a ChainLock whose quorum list is not synced): ask again later.
+    NotYetAvailable,
+}
+
+/// An engine error the managers can classify.
+pub trait EngineError: fmt::Display + fmt::Debug {
+    /// How to react to this error.
+    fn rejection(&self) -> Rejection;
+}
+
+/// The masternode list engine, as the sync managers use it.
+pub trait MasternodeEngine {
+    /// A decoded `qrinfo` message.
+    type QrInfo;
+    /// A decoded `mnlistdiff` message.
+    type MnListDiff;
+    /// A decoded `clsig` message.
+    type ChainLock;
+    /// Why the engine rejected a message.
+    type Error: EngineError;
+
+    /// The block hash of the QRInfo's tip diff (the `blockRequestHash` it answers).
+    fn qrinfo_tip(&self, qrinfo: &Self::QrInfo) -> BlockHash;
+
+    /// Verifies and stores the lists and rotated quorums of a QRInfo. `chain` resolves the
+    /// heights and hashes of the blocks it names (including work blocks at quorum height − 8).
+    fn apply_qrinfo(
+        &mut self,
+        qrinfo: Self::QrInfo,
+        chain: &dyn ChainView,
+    ) -> Result<QrInfoReport, Self::Error>;
+
+    /// The blocks an MnListDiff spans.
+    fn mnlistdiff_blocks(&self, diff: &Self::MnListDiff) -> DiffBlocks;
+
+    /// Verifies and applies an MnListDiff; returns the height of the list it produced.
+    fn apply_mnlistdiff(
+        &mut self,
+        diff: Self::MnListDiff,
+        chain: &dyn ChainView,
+    ) -> Result<u32, Self::Error>;
+
+    /// Verifies every quorum still waiting for a list, with the lists now stored.
+    fn verify_quorums(&mut self, chain: &dyn ChainView) -> Result<QuorumCheck, Self::Error>;
+
+    /// The block a ChainLock locks.
+    fn chainlock_target(&self, chainlock: &Self::ChainLock) -> ChainLockTarget;
+
+    /// Verifies a ChainLock's signature against the quorum that must have signed it.
+    fn verify_chainlock(
+        &self,
+        chainlock: &Self::ChainLock,
+        chain: &dyn ChainView,
+    ) -> Result<(), Self::Error>;
+
+    /// The height of the highest stored masternode list at or below `height`.
+    fn list_height_at_or_below(&self, height: u32) -> Option<u32>;
+}

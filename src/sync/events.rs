@@ -1,0 +1,94 @@
+//! Inputs of the sync machines: network events, events between managers and messages.
+//!
+//! Time is the other input: every handler takes `now`, and `tick(now)` fires deadlines.
+
+use super::chain_view::ChainTip;
+use super::engine::{ChainLockTarget, MasternodeEngine};
+use crate::block::BlockHeader;
+
+/// What the runtime reports about its peers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkEvent {
+    /// A peer finished its handshake. The runtime follows it with [`NetworkEvent::PeersUpdated`].
+    PeerConnected,
+    /// A peer went away: whatever was in flight to it is lost, so in-flight requests are
+    /// retried on the next tick instead of waiting for their timeouts. The runtime follows
+    /// it with [`NetworkEvent::PeersUpdated`].
+    PeerDisconnected,
+    /// The set of peers changed (sent after every connect and disconnect).
+    PeersUpdated {
+        /// Peers connected now.
+        connected_count: usize,
+        /// The best height any connected peer announced, if known.
+        best_height: Option<u32>,
+    },
+}
+
+/// What one manager tells the others (routed by the coordinator, also reported to the runtime).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncEvent {
+    /// New headers were connected to the chain.
+    HeadersStored {
+        /// The best block afterwards.
+        tip: ChainTip,
+    },
+    /// The peer has no more headers for us: the chain is caught up.
+    HeaderSyncComplete {
+        /// The best block.
+        tip: ChainTip,
+    },
+    /// Masternode lists and quorums are synced (initially or after an incremental update).
+    MasternodeListsSynced {
+        /// Height of the newest masternode list.
+        list_height: u32,
+    },
+    /// A ChainLock was verified.
+    ChainLockVerified {
+        /// The locked block.
+        target: ChainLockTarget,
+    },
+}
+
+/// A decoded message from a peer that the sync machines consume.
+pub enum SyncMessage<E: MasternodeEngine> {
+    /// A `headers` message.
+    Headers(Vec<BlockHeader>),
+    /// A `qrinfo` message.
+    QrInfo(E::QrInfo),
+    /// An `mnlistdiff` message.
+    MnListDiff(E::MnListDiff),
+    /// A `clsig` message.
+    ChainLock(E::ChainLock),
+}
+
+impl<E: MasternodeEngine> Clone for SyncMessage<E>
+where
+    E::QrInfo: Clone,
+    E::MnListDiff: Clone,
+    E::ChainLock: Clone,
+{
+    fn clone(&self) -> Self {
+        match self {
+            SyncMessage::Headers(headers) => SyncMessage::Headers(headers.clone()),
+            SyncMessage::QrInfo(qrinfo) => SyncMessage::QrInfo(qrinfo.clone()),
+            SyncMessage::MnListDiff(diff) => SyncMessage::MnListDiff(diff.clone()),
+            SyncMessage::ChainLock(clsig) => SyncMessage::ChainLock(clsig.clone()),
+        }
+    }
+}
+
+impl<E: MasternodeEngine> core::fmt::Debug for SyncMessage<E>
+where
+    E::QrInfo: core::fmt::Debug,
+    E::MnListDiff: core::fmt::Debug,
+    E::ChainLock: core::fmt::Debug,
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SyncMessage::Headers(headers) => write!(f, "Headers({} headers)", headers.len()),
+            SyncMessage::QrInfo(qrinfo) => write!(f, "QrInfo({qrinfo:?})"),
+            SyncMessage::MnListDiff(diff) => write!(f, "MnListDiff({diff:?})"),
+            SyncMessage::ChainLock(clsig) => write!(f, "ChainLock({clsig:?})"),
+        }
+    }
+}

@@ -1,0 +1,493 @@
+//! The header manager: keeps the header chain caught up with the peers.
+//!
+//! Sends `getheaders` with the chain's locator until a peer returns a short batch, then
+//! reports [`SyncEvent::HeaderSyncComplete`]. Announced headers are connected while synced;
+//! whenever a `getheaders` is in flight (initial sync or catching up) the state is `Syncing`.
+
+use super::chain_view::{ChainView, HeaderChain};
+use super::config::SyncConfig;
+use super::events::{NetworkEvent, SyncEvent};
+use super::progress::Progress;
+use super::requests::{ManagerKind, Output, Request};
+use super::state::{SyncFailure, SyncState};
+use super::time::Timestamp;
+use crate::block::BlockHeader;
+use crate::hash::BlockHash;
+
+/// The header manager's in-flight state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderRequest {
+    /// Nothing in flight.
+    Idle,
+    /// A `getheaders` is on the wire.
+    Awaiting {
+        /// When it was sent.
+        sent_at: Timestamp,
+        /// When it times out.
+        deadline: Timestamp,
+        /// Which attempt it is (1-based).
+        attempt: u8,
+        /// Automatic recoveries from `Error` so far (sets the next backoff).
+        round: u32,
+    },
+    /// In `Error`: the next automatic retry.
+    RetryAt {
+        /// When to retry.
+        at: Timestamp,
+        /// Automatic recoveries from `Error` so far, this one included.
+        round: u32,
+    },
+}
+
+/// Keeps the header chain caught up.
+#[derive(Clone, Debug)]
+pub struct HeaderManager {
+    config: SyncConfig,
+    progress: Progress,
+    request: HeaderRequest,
+}
+
+impl HeaderManager {
+    /// A manager for a chain whose tip is at `tip_height`, waiting for peers.
+    pub fn new(config: SyncConfig, tip_height: u32) -> Self {
+        HeaderManager {
+            config,
+            progress: Progress {
+                state: SyncState::WaitingForConnections,
+                current_height: tip_height,
+                target_height: tip_height,
+                ..Progress::default()
+            },
+            request: HeaderRequest::Idle,
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &SyncState {
+        &self.progress.state
+    }
+
+    /// The progress.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    /// What is in flight.
+    pub fn request(&self) -> &HeaderRequest {
+        &self.request
+    }
+
+    /// The next time [`HeaderManager::tick`] has something to do.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        match self.request {
+            HeaderRequest::Idle => None,
+            HeaderRequest::Awaiting { deadline, .. } => Some(deadline),
+            HeaderRequest::RetryAt { at, .. } => Some(at),
+        }
+    }
+
+    /// Forgets everything in flight: the request, its attempt count, its deadline and any
+    /// scheduled retry. Every reset goes through here.
+    pub fn clear_in_flight_state(&mut self) {
+        self.request = HeaderRequest::Idle;
+    }
+
+    fn set_state(&mut self, to: SyncState, out: &mut Vec<Output>) {
+        self.progress.set_state(ManagerKind::Headers, to, out);
+    }
+
+    /// Reacts to a change in the peer set.
+    pub fn handle_network<C: ChainView>(
+        &mut self,
+        now: Timestamp,
+        event: &NetworkEvent,
+        chain: &C,
+        out: &mut Vec<Output>,
+    ) {
+        match *event {
+            NetworkEvent::PeerConnected => {}
+            NetworkEvent::PeerDisconnected => {
+                if let HeaderRequest::Awaiting { deadline, .. } = &mut self.request {
+                    *deadline = (*deadline).min(now);
+                }
+            }
+            NetworkEvent::PeersUpdated {
+                connected_count: 0, ..
+            } => {
+                self.clear_in_flight_state();
+                self.set_state(SyncState::WaitingForConnections, out);
+            }
+            NetworkEvent::PeersUpdated { best_height, .. } => {
+                if let Some(height) = best_height {
+                    self.progress.raise_target(height);
+                }
+                match self.progress.state {
+                    SyncState::WaitingForConnections | SyncState::Error(_) => {
+                        self.clear_in_flight_state();
+                        self.send_getheaders(now, chain, 1, 0, out);
+                    }
+                    SyncState::Synced | SyncState::WaitForEvents => {
+                        let behind = chain.tip().height < self.progress.target_height;
+                        if behind && self.request == HeaderRequest::Idle {
+                            self.send_getheaders(now, chain, 1, 0, out);
+                        }
+                    }
+                    SyncState::Syncing => {}
+                }
+            }
+        }
+    }
+
+    /// Connects a `headers` message, answer or announcement.
+    pub fn handle_headers<C: HeaderChain>(
+        &mut self,
+        now: Timestamp,
+        headers: &[BlockHeader],
+        chain: &mut C,
+        out: &mut Vec<Output>,
+    ) {
+        if self.progress.state == SyncState::WaitingForConnections {
+            self.progress.responses_dropped = self.progress.responses_dropped.saturating_add(1);
+            return;
+        }
+        let awaiting = match self.request {
+            HeaderRequest::Awaiting { attempt, round, .. } => Some((attempt, round)),
+            HeaderRequest::Idle | HeaderRequest::RetryAt { .. } => None,
+        };
+        if headers.is_empty() {
+            match awaiting {
+                Some(_) => self.complete(now, chain, out),
+                None => {
+                    self.progress.responses_dropped =
+                        self.progress.responses_dropped.saturating_add(1);
+                }
+            }
+            return;
+        }
+        match chain.connect_headers(headers) {
+            Ok(connected) => {
+                self.progress.last_activity = Some(now);
+                self.progress.current_height = connected.tip.height;
+                self.progress.raise_target(connected.tip.height);
+                if connected.new_headers > 0 {
+                    out.push(Output::Event(SyncEvent::HeadersStored {
+                        tip: connected.tip,
+                    }));
+                }
+                let full_batch = headers.len() >= self.config.max_headers_per_message;
+                match awaiting {
+                    // Only known headers: a stale or duplicate batch, not the answer.
+                    _ if connected.new_headers == 0 => {
+                        self.progress.responses_dropped =
+                            self.progress.responses_dropped.saturating_add(1);
+                    }
+                    _ if full_batch => self.send_getheaders(now, chain, 1, 0, out),
+                    // A short batch may be an announcement rather than the answer: while a
+                    // peer announced more, ask again (an empty answer ends it).
+                    Some(_) if connected.tip.height < self.progress.target_height => {
+                        self.send_getheaders(now, chain, 1, 0, out)
+                    }
+                    Some(_) => self.complete(now, chain, out),
+                    None => {}
+                }
+            }
+            Err(_) if awaiting.is_some() && !connects_to(chain, headers) => {
+                // Not an answer to our request: an announcement beyond our tip. The answer
+                // is still to come.
+                self.progress.responses_dropped = self.progress.responses_dropped.saturating_add(1);
+            }
+            Err(error) => {
+                let failure = SyncFailure::HeadersRejected {
+                    reason: error.to_string(),
+                };
+                self.progress.last_error = Some(failure.clone());
+                match awaiting {
+                    Some((attempt, round)) if attempt < self.config.headers.max_attempts() => {
+                        self.send_getheaders(now, chain, attempt.saturating_add(1), round, out);
+                    }
+                    Some((_, round)) => self.fail(now, failure, round, out),
+                    None if self.progress.state == SyncState::Synced => {
+                        // An announcement that does not connect: we missed blocks.
+                        self.send_getheaders(now, chain, 1, 0, out);
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+
+    /// Fires due deadlines: request timeouts and the automatic retry from `Error`.
+    pub fn tick<C: ChainView>(&mut self, now: Timestamp, chain: &C, out: &mut Vec<Output>) {
+        match self.request {
+            HeaderRequest::Awaiting {
+                deadline,
+                attempt,
+                round,
+                ..
+            } if deadline <= now => {
+                if attempt < self.config.headers.max_attempts() {
+                    self.send_getheaders(now, chain, attempt.saturating_add(1), round, out);
+                } else {
+                    self.fail(
+                        now,
+                        SyncFailure::HeadersUnanswered { attempts: attempt },
+                        round,
+                        out,
+                    );
+                }
+            }
+            HeaderRequest::RetryAt { at, round } if at <= now => {
+                self.send_getheaders(now, chain, 1, round, out);
+            }
+            HeaderRequest::Idle
+            | HeaderRequest::Awaiting { .. }
+            | HeaderRequest::RetryAt { .. } => {}
+        }
+    }
+
+    fn send_getheaders<C: ChainView>(
+        &mut self,
+        now: Timestamp,
+        chain: &C,
+        attempt: u8,
+        round: u32,
+        out: &mut Vec<Output>,
+    ) {
+        out.push(Output::Send(Request::GetHeaders {
+            locator: chain.locator(),
+            stop: BlockHash::ZERO,
+        }));
+        self.request = HeaderRequest::Awaiting {
+            sent_at: now,
+            deadline: now + self.config.headers.timeout(attempt),
+            attempt,
+            round,
+        };
+        self.progress.last_activity = Some(now);
+        self.set_state(SyncState::Syncing, out);
+    }
+
+    fn complete<C: ChainView>(&mut self, now: Timestamp, chain: &C, out: &mut Vec<Output>) {
+        self.clear_in_flight_state();
+        let tip = chain.tip();
+        self.progress.last_activity = Some(now);
+        self.progress.current_height = tip.height;
+        self.set_state(SyncState::Synced, out);
+        out.push(Output::Event(SyncEvent::HeaderSyncComplete { tip }));
+    }
+
+    fn fail(&mut self, now: Timestamp, failure: SyncFailure, round: u32, out: &mut Vec<Output>) {
+        self.request = HeaderRequest::RetryAt {
+            at: now + self.config.error_backoff(round),
+            round: round.saturating_add(1),
+        };
+        self.set_state(SyncState::Error(failure), out);
+    }
+}
+
+/// Whether the first header's parent is on our chain.
+fn connects_to<C: ChainView>(chain: &C, headers: &[BlockHeader]) -> bool {
+    headers
+        .first()
+        .is_some_and(|first| chain.height_of(&first.prev_blockhash).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::sim::{sim_config, SimBlocks, SimChain};
+
+    struct Rig {
+        blocks: SimBlocks,
+        chain: SimChain,
+        manager: HeaderManager,
+        now: Timestamp,
+    }
+
+    impl Rig {
+        fn new(network_height: u32) -> Self {
+            let blocks = SimBlocks::new(network_height);
+            let chain = SimChain::new(&blocks.genesis());
+            Rig {
+                blocks,
+                chain,
+                manager: HeaderManager::new(sim_config(), 0),
+                now: Timestamp(0),
+            }
+        }
+
+        fn peers(&mut self, connected_count: usize) -> Vec<Output> {
+            let mut out = Vec::new();
+            let event = NetworkEvent::PeersUpdated {
+                connected_count,
+                best_height: Some(self.blocks.tip().height),
+            };
+            self.manager
+                .handle_network(self.now, &event, &self.chain, &mut out);
+            out
+        }
+
+        fn answer(&mut self, out: &[Output]) -> Vec<Output> {
+            let Some(Output::Send(Request::GetHeaders { locator, .. })) = out
+                .iter()
+                .find(|o| matches!(o, Output::Send(Request::GetHeaders { .. })))
+            else {
+                panic!("no getheaders in {out:?}");
+            };
+            let headers = self.blocks.answer_getheaders(locator, 50);
+            self.headers(&headers)
+        }
+
+        fn headers(&mut self, headers: &[BlockHeader]) -> Vec<Output> {
+            let mut out = Vec::new();
+            self.manager
+                .handle_headers(self.now, headers, &mut self.chain, &mut out);
+            out
+        }
+
+        fn at(&mut self, now: Timestamp) -> Vec<Output> {
+            self.now = now;
+            let mut out = Vec::new();
+            self.manager.tick(now, &self.chain, &mut out);
+            out
+        }
+    }
+
+    fn getheaders_count(out: &[Output]) -> usize {
+        out.iter()
+            .filter(|o| matches!(o, Output::Send(Request::GetHeaders { .. })))
+            .count()
+    }
+
+    #[test]
+    fn syncs_in_batches_until_a_short_one() {
+        let mut rig = Rig::new(120);
+        let mut out = rig.peers(1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        for _ in 0..2 {
+            out = rig.answer(&out);
+            assert_eq!(getheaders_count(&out), 1);
+        }
+        out = rig.answer(&out);
+        assert_eq!(getheaders_count(&out), 0);
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        let tip = rig.blocks.tip();
+        assert_eq!(rig.chain.tip(), tip);
+        assert!(out.contains(&Output::Event(SyncEvent::HeaderSyncComplete { tip })));
+        assert_eq!(rig.manager.progress().current_height, 120);
+    }
+
+    #[test]
+    fn an_empty_answer_completes_and_a_stale_batch_is_dropped() {
+        let mut rig = Rig::new(20);
+        let out = rig.peers(1);
+        let headers = rig.blocks.headers(1, 20);
+        rig.answer(&out);
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        // The same batch again, unasked: nothing new, dropped.
+        assert!(rig.headers(&headers).is_empty());
+        assert_eq!(rig.manager.progress().responses_dropped, 1);
+        let mut rig = Rig::new(0);
+        rig.peers(1);
+        let out = rig.headers(&[]);
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn timeouts_escalate_then_error_then_backoff_retry() {
+        let mut rig = Rig::new(20);
+        rig.peers(1);
+        assert!(rig.at(Timestamp(9_999)).is_empty());
+        assert_eq!(getheaders_count(&rig.at(Timestamp(10_000))), 1);
+        assert_eq!(getheaders_count(&rig.at(Timestamp(40_000))), 1);
+        let out = rig.at(Timestamp(100_000));
+        assert_eq!(getheaders_count(&out), 0);
+        assert_eq!(
+            *rig.manager.state(),
+            SyncState::Error(SyncFailure::HeadersUnanswered { attempts: 3 })
+        );
+        assert_eq!(getheaders_count(&rig.at(Timestamp(105_000))), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+    }
+
+    #[test]
+    fn reconnecting_in_error_restarts_at_once() {
+        let mut rig = Rig::new(20);
+        rig.peers(1);
+        rig.at(Timestamp(10_000));
+        rig.at(Timestamp(40_000));
+        rig.at(Timestamp(100_000));
+        assert!(rig.manager.state().is_error());
+        rig.now = Timestamp(101_000);
+        let out = rig.peers(2);
+        assert_eq!(getheaders_count(&out), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        assert_eq!(
+            *rig.manager.request(),
+            HeaderRequest::Awaiting {
+                sent_at: Timestamp(101_000),
+                deadline: Timestamp(111_000),
+                attempt: 1,
+                round: 0
+            }
+        );
+    }
+
+    #[test]
+    fn rejected_headers_are_asked_again() {
+        let mut rig = Rig::new(20);
+        rig.peers(1);
+        let mut headers = rig.blocks.headers(1, 20);
+        headers[0].bits = 0;
+        let out = rig.headers(&headers);
+        assert_eq!(getheaders_count(&out), 1);
+        assert!(matches!(
+            rig.manager.request(),
+            HeaderRequest::Awaiting { attempt: 2, .. }
+        ));
+        assert!(matches!(
+            rig.manager.progress().last_error,
+            Some(SyncFailure::HeadersRejected { .. })
+        ));
+        // A batch that does not connect at all is an announcement, not the answer.
+        let beyond = rig.blocks.headers(5, 20);
+        assert!(rig.headers(&beyond).is_empty());
+        assert!(matches!(
+            rig.manager.request(),
+            HeaderRequest::Awaiting { attempt: 2, .. }
+        ));
+        assert_eq!(rig.manager.progress().responses_dropped, 1);
+    }
+
+    #[test]
+    fn announcements_extend_a_synced_chain() {
+        let mut rig = Rig::new(10);
+        let out = rig.peers(1);
+        rig.answer(&out);
+        let new = rig.blocks.grow(2);
+        let out = rig.headers(&new);
+        let tip = rig.blocks.tip();
+        assert_eq!(out, vec![Output::Event(SyncEvent::HeadersStored { tip })]);
+        // An announcement that does not connect: ask for what we missed.
+        rig.blocks.grow(3);
+        let orphan = rig.blocks.headers(15, 15);
+        let out = rig.headers(&orphan);
+        assert_eq!(getheaders_count(&out), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        rig.answer(&out);
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        assert_eq!(rig.chain.tip(), rig.blocks.tip());
+    }
+
+    #[test]
+    fn all_peers_gone_clears_and_waits() {
+        let mut rig = Rig::new(10);
+        rig.peers(1);
+        rig.peers(0);
+        assert_eq!(*rig.manager.state(), SyncState::WaitingForConnections);
+        assert_eq!(*rig.manager.request(), HeaderRequest::Idle);
+        assert!(rig.at(Timestamp(1_000_000)).is_empty());
+        assert_eq!(getheaders_count(&rig.peers(1)), 1);
+    }
+}

@@ -1,0 +1,1284 @@
+//! The masternode list manager: QRInfo for the tip once headers are synced, then the lists
+//! its quorums still need through the `getmnlistd` pipeline, then new blocks incrementally.
+//!
+//! Everything in flight lives in one [`MasternodeWork`] value, so
+//! [`MasternodeManager::clear_in_flight_state`] resets it all by construction: no request,
+//! attempt count, wait start or retry deadline (the ChainLock-signature retry included) can
+//! survive a reset.
+
+use super::chain_view::{ChainTip, ChainView};
+use super::config::SyncConfig;
+use super::engine::{EngineError, MasternodeEngine, QuorumNeed, Rejection};
+use super::events::{NetworkEvent, SyncEvent};
+use super::pipeline::{DiffPipeline, DiffTarget, DroppedDiff};
+use super::progress::Progress;
+use super::requests::{ManagerKind, Output, Request};
+use super::state::{SyncFailure, SyncState};
+use super::time::Timestamp;
+use crate::hash::BlockHash;
+
+/// A `getqrinfo` as sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QrInfoRequest {
+    /// The tip it asks for.
+    pub tip: ChainTip,
+    /// The base hashes it carries (at most one anchor).
+    pub base_block_hashes: Vec<BlockHash>,
+}
+
+/// The QRInfo part of the in-flight state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QrInfoState {
+    /// A `getqrinfo` is on the wire.
+    Awaiting {
+        /// What was asked.
+        request: QrInfoRequest,
+        /// When it was sent.
+        sent_at: Timestamp,
+        /// When it times out.
+        deadline: Timestamp,
+        /// Which attempt it is (1-based).
+        attempt: u8,
+        /// Automatic recoveries from `Error` so far (sets the next backoff).
+        round: u32,
+    },
+    /// A `getqrinfo` is to be sent at `at`: after an answer that could not be checked yet
+    /// (e.g. a required rotated ChainLock signature not present), or as the automatic
+    /// retry from `Error`.
+    RetryAt {
+        /// When to send it.
+        at: Timestamp,
+        /// Which attempt it will be (1-based).
+        attempt: u8,
+        /// Automatic recoveries from `Error` so far.
+        round: u32,
+    },
+}
+
+/// Everything the masternode manager has in flight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MasternodeWork {
+    /// Nothing.
+    Idle,
+    /// Getting a QRInfo.
+    QrInfo(QrInfoState),
+    /// Fetching the lists the QRInfo's quorums need.
+    QuorumLists {
+        /// The `getmnlistd` requests.
+        pipeline: DiffPipeline,
+        /// Quorums whose list could not be fetched.
+        unverifiable: Vec<QuorumNeed>,
+        /// Quorums waiting for a list in the pipeline.
+        needs: Vec<QuorumNeed>,
+    },
+    /// Bringing the newest list up to the header tip.
+    TipUpdate {
+        /// The `getmnlistd` request.
+        pipeline: DiffPipeline,
+    },
+}
+
+/// Syncs masternode lists and quorums.
+#[derive(Clone, Debug)]
+pub struct MasternodeManager {
+    config: SyncConfig,
+    progress: Progress,
+    work: MasternodeWork,
+    unverifiable: Vec<QuorumNeed>,
+    last_qrinfo_cycle: Option<u32>,
+}
+
+impl MasternodeManager {
+    /// A manager waiting for peers; `list_height` is the newest list the engine holds.
+    pub fn new(config: SyncConfig, list_height: Option<u32>) -> Self {
+        MasternodeManager {
+            config,
+            progress: Progress {
+                state: SyncState::WaitingForConnections,
+                current_height: list_height.unwrap_or(0),
+                ..Progress::default()
+            },
+            work: MasternodeWork::Idle,
+            unverifiable: Vec::new(),
+            last_qrinfo_cycle: None,
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &SyncState {
+        &self.progress.state
+    }
+
+    /// The progress.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    /// What is in flight.
+    pub fn work(&self) -> &MasternodeWork {
+        &self.work
+    }
+
+    /// Whether a `getqrinfo` is on the wire.
+    pub fn waiting_for_qrinfo(&self) -> bool {
+        matches!(
+            self.work,
+            MasternodeWork::QrInfo(QrInfoState::Awaiting { .. })
+        )
+    }
+
+    /// Quorums left unverified because a list they need could not be fetched.
+    pub fn unverifiable_quorums(&self) -> &[QuorumNeed] {
+        &self.unverifiable
+    }
+
+    /// The next time [`MasternodeManager::tick`] has something to do.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        match &self.work {
+            MasternodeWork::Idle => None,
+            MasternodeWork::QrInfo(QrInfoState::Awaiting { deadline, .. }) => Some(*deadline),
+            MasternodeWork::QrInfo(QrInfoState::RetryAt { at, .. }) => Some(*at),
+            MasternodeWork::QuorumLists { pipeline, .. }
+            | MasternodeWork::TipUpdate { pipeline } => pipeline.next_deadline(),
+        }
+    }
+
+    /// Forgets everything in flight: pending and in-flight requests, wait starts, attempt
+    /// counts and every scheduled retry deadline. Every reset goes through here.
+    pub fn clear_in_flight_state(&mut self) {
+        self.work = MasternodeWork::Idle;
+    }
+
+    fn set_state(&mut self, to: SyncState, out: &mut Vec<Output>) {
+        self.progress.set_state(ManagerKind::Masternodes, to, out);
+    }
+
+    fn count_dropped(&mut self) {
+        self.progress.responses_dropped = self.progress.responses_dropped.saturating_add(1);
+    }
+
+    /// Reacts to a change in the peer set.
+    pub fn handle_network<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        event: &NetworkEvent,
+        chain: &C,
+        engine: &E,
+        out: &mut Vec<Output>,
+    ) {
+        match *event {
+            NetworkEvent::PeerConnected => {}
+            NetworkEvent::PeerDisconnected => self.expire_in_flight(now),
+            NetworkEvent::PeersUpdated {
+                connected_count: 0, ..
+            } => {
+                self.clear_in_flight_state();
+                self.set_state(SyncState::WaitingForConnections, out);
+            }
+            NetworkEvent::PeersUpdated { best_height, .. } => {
+                if let Some(height) = best_height {
+                    self.progress.raise_target(height);
+                }
+                match self.progress.state {
+                    SyncState::WaitingForConnections => {
+                        self.clear_in_flight_state();
+                        self.set_state(SyncState::WaitForEvents, out);
+                    }
+                    SyncState::Error(_) => self.restart(now, chain, engine, out),
+                    SyncState::WaitForEvents | SyncState::Syncing | SyncState::Synced => {}
+                }
+            }
+        }
+    }
+
+    /// Reacts to the header manager.
+    pub fn handle_sync_event<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        event: &SyncEvent,
+        chain: &C,
+        engine: &E,
+        out: &mut Vec<Output>,
+    ) {
+        match *event {
+            SyncEvent::HeaderSyncComplete { tip } => {
+                self.progress.raise_target(tip.height);
+                match self.progress.state {
+                    SyncState::WaitForEvents | SyncState::Error(_) => {
+                        self.restart(now, chain, engine, out)
+                    }
+                    SyncState::Synced => self.follow_tip(now, chain, engine, out),
+                    SyncState::WaitingForConnections | SyncState::Syncing => {}
+                }
+            }
+            SyncEvent::HeadersStored { tip } => {
+                self.progress.raise_target(tip.height);
+                if self.progress.state == SyncState::Synced {
+                    self.follow_tip(now, chain, engine, out);
+                }
+            }
+            SyncEvent::MasternodeListsSynced { .. } | SyncEvent::ChainLockVerified { .. } => {}
+        }
+    }
+
+    /// Starts over: clears everything in flight and asks for a QRInfo for the tip at once.
+    fn restart<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        chain: &C,
+        engine: &E,
+        out: &mut Vec<Output>,
+    ) {
+        self.clear_in_flight_state();
+        self.send_qrinfo(now, chain, engine, 1, 0, out);
+    }
+
+    /// The QRInfo base: the newest stored list at least `anchor_cycles_behind` DKG cycles
+    /// before the tip's cycle. One bounded anchor, never the set of every known hash.
+    fn qrinfo_anchor<C: ChainView, E: MasternodeEngine>(
+        &self,
+        tip_height: u32,
+        chain: &C,
+        engine: &E,
+    ) -> Option<BlockHash> {
+        let interval = self.config.dkg_interval;
+        let cycle_start = tip_height.checked_sub(tip_height.checked_rem(interval)?)?;
+        let behind = self.config.anchor_cycles_behind.checked_mul(interval)?;
+        let max_anchor = cycle_start.checked_sub(behind)?;
+        let anchor_height = engine.list_height_at_or_below(max_anchor)?;
+        chain.hash_at(anchor_height)
+    }
+
+    fn send_qrinfo<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        chain: &C,
+        engine: &E,
+        attempt: u8,
+        round: u32,
+        out: &mut Vec<Output>,
+    ) {
+        let tip = chain.tip();
+        if tip.height == 0 {
+            // Nothing to sync before the first block: wait for the headers.
+            self.work = MasternodeWork::Idle;
+            if self.progress.state != SyncState::Synced {
+                self.set_state(SyncState::WaitForEvents, out);
+            }
+            return;
+        }
+        let base_block_hashes: Vec<BlockHash> = self
+            .qrinfo_anchor(tip.height, chain, engine)
+            .into_iter()
+            .collect();
+        out.push(Output::Send(Request::GetQrInfo {
+            base_block_hashes: base_block_hashes.clone(),
+            block_request_hash: tip.hash,
+            extra_share: true,
+        }));
+        self.progress.qrinfos_requested = self.progress.qrinfos_requested.saturating_add(1);
+        self.progress.last_activity = Some(now);
+        self.work = MasternodeWork::QrInfo(QrInfoState::Awaiting {
+            request: QrInfoRequest {
+                tip,
+                base_block_hashes,
+            },
+            sent_at: now,
+            deadline: now + self.config.qrinfo.timeout(attempt),
+            attempt,
+            round,
+        });
+        if self.progress.state != SyncState::Synced {
+            self.set_state(SyncState::Syncing, out);
+        }
+    }
+
+    /// Gives up the current attempt run. While initially syncing this is `Error`, with an
+    /// automatic retry after a backoff; once synced, the lists stay usable and the next
+    /// block tries again.
+    fn fail(&mut self, now: Timestamp, failure: SyncFailure, round: u32, out: &mut Vec<Output>) {
+        if self.progress.state == SyncState::Synced {
+            self.progress.last_error = Some(failure);
+            self.work = MasternodeWork::Idle;
+            return;
+        }
+        self.work = MasternodeWork::QrInfo(QrInfoState::RetryAt {
+            at: now + self.config.error_backoff(round),
+            attempt: 1,
+            round: round.saturating_add(1),
+        });
+        self.set_state(SyncState::Error(failure), out);
+    }
+
+    fn expire_in_flight(&mut self, now: Timestamp) {
+        match &mut self.work {
+            MasternodeWork::QrInfo(QrInfoState::Awaiting { deadline, .. }) => {
+                *deadline = (*deadline).min(now);
+            }
+            MasternodeWork::QuorumLists { pipeline, .. }
+            | MasternodeWork::TipUpdate { pipeline } => {
+                pipeline.expire_in_flight(now);
+            }
+            MasternodeWork::Idle | MasternodeWork::QrInfo(QrInfoState::RetryAt { .. }) => {}
+        }
+    }
+
+    /// Handles a `qrinfo` message: only the answer to the `getqrinfo` on the wire is applied;
+    /// unsolicited, duplicate and stale ones are dropped.
+    pub fn handle_qrinfo<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        qrinfo: E::QrInfo,
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
+        let answered_tip = engine.qrinfo_tip(&qrinfo);
+        let (request, attempt, round) = match &self.work {
+            MasternodeWork::QrInfo(QrInfoState::Awaiting {
+                request,
+                attempt,
+                round,
+                ..
+            }) if request.tip.hash == answered_tip => (request.clone(), *attempt, *round),
+            _ => return self.count_dropped(),
+        };
+        self.progress.last_activity = Some(now);
+        match engine.apply_qrinfo(qrinfo, chain) {
+            Ok(report) => {
+                self.last_qrinfo_cycle = Some(self.cycle_start(request.tip.height));
+                self.progress.current_height = self.progress.current_height.max(report.list_height);
+                self.fetch_quorum_lists(now, report.needs, chain, engine, out);
+            }
+            Err(error) => {
+                let failure = SyncFailure::QrInfoRejected {
+                    reason: error.to_string(),
+                };
+                self.progress.last_error = Some(failure.clone());
+                if attempt >= self.config.qrinfo.max_attempts() {
+                    return self.fail(now, failure, round, out);
+                }
+                let next = attempt.saturating_add(1);
+                match error.rejection() {
+                    Rejection::Invalid => self.send_qrinfo(now, chain, engine, next, round, out),
+                    Rejection::NotYetAvailable => {
+                        self.work = MasternodeWork::QrInfo(QrInfoState::RetryAt {
+                            at: now + self.config.not_yet_available_delay,
+                            attempt: next,
+                            round,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn cycle_start(&self, height: u32) -> u32 {
+        let offset = height.checked_rem(self.config.dkg_interval).unwrap_or(0);
+        height.saturating_sub(offset)
+    }
+
+    /// Queues `getmnlistd` for every list the QRInfo's quorums need.
+    fn fetch_quorum_lists<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        needs: Vec<QuorumNeed>,
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
+        let mut pipeline =
+            DiffPipeline::new(self.config.mnlistdiff, self.config.max_diffs_in_flight);
+        let mut unverifiable = Vec::new();
+        let mut waiting = Vec::new();
+        for need in needs {
+            let height = need.list_height;
+            if engine.list_height_at_or_below(height) == Some(height) {
+                continue;
+            }
+            let Some(block) = chain.hash_at(height) else {
+                unverifiable.push(need);
+                continue;
+            };
+            let base = height
+                .checked_sub(1)
+                .and_then(|below| engine.list_height_at_or_below(below))
+                .and_then(|base_height| chain.hash_at(base_height))
+                .unwrap_or(BlockHash::ZERO);
+            pipeline.queue(DiffTarget {
+                base,
+                block,
+                list_height: height,
+            });
+            waiting.push(need);
+        }
+        out.extend(pipeline.send_ready(now).into_iter().map(Output::Send));
+        self.work = MasternodeWork::QuorumLists {
+            pipeline,
+            unverifiable,
+            needs: waiting,
+        };
+        self.complete_if_drained(now, chain, engine, out);
+    }
+
+    /// Handles an `mnlistdiff` message: only answers to a `getmnlistd` on the wire are applied.
+    pub fn handle_mnlistdiff<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        diff: E::MnListDiff,
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
+        let blocks = engine.mnlistdiff_blocks(&diff);
+        let (pipeline, needs, unverifiable) = match &mut self.work {
+            MasternodeWork::QuorumLists {
+                pipeline,
+                needs,
+                unverifiable,
+            } => (pipeline, Some(needs), Some(unverifiable)),
+            MasternodeWork::TipUpdate { pipeline } => (pipeline, None, None),
+            MasternodeWork::Idle | MasternodeWork::QrInfo(_) => return self.count_dropped(),
+        };
+        let Some(answered) = pipeline.take_answered(&blocks) else {
+            return self.count_dropped();
+        };
+        self.progress.last_activity = Some(now);
+        match engine.apply_mnlistdiff(diff, chain) {
+            Ok(_) => {
+                self.progress.diffs_processed = self.progress.diffs_processed.saturating_add(1);
+            }
+            Err(error) => {
+                self.progress.last_error = Some(SyncFailure::MnListDiffRejected {
+                    reason: error.to_string(),
+                });
+                match pipeline.retry(answered, now) {
+                    Ok(request) => out.push(Output::Send(request)),
+                    Err(dropped) => {
+                        if let (Some(needs), Some(unverifiable)) = (needs, unverifiable) {
+                            give_up_list(dropped, needs, unverifiable);
+                        }
+                    }
+                }
+            }
+        }
+        out.extend(pipeline.send_ready(now).into_iter().map(Output::Send));
+        self.complete_if_drained(now, chain, engine, out);
+    }
+
+    /// Fires due deadlines: QRInfo timeouts and retries, pipeline timeouts.
+    pub fn tick<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
+        match &mut self.work {
+            MasternodeWork::Idle => {}
+            MasternodeWork::QrInfo(QrInfoState::Awaiting {
+                deadline,
+                attempt,
+                round,
+                ..
+            }) => {
+                if *deadline > now {
+                    return;
+                }
+                let (attempt, round) = (*attempt, *round);
+                if attempt < self.config.qrinfo.max_attempts() {
+                    self.send_qrinfo(now, chain, engine, attempt.saturating_add(1), round, out);
+                } else {
+                    let failure = SyncFailure::QrInfoUnanswered { attempts: attempt };
+                    self.fail(now, failure, round, out);
+                }
+            }
+            MasternodeWork::QrInfo(QrInfoState::RetryAt { at, attempt, round }) => {
+                if *at > now {
+                    return;
+                }
+                let (attempt, round) = (*attempt, *round);
+                self.send_qrinfo(now, chain, engine, attempt, round, out);
+            }
+            MasternodeWork::QuorumLists {
+                pipeline,
+                needs,
+                unverifiable,
+            } => {
+                let ticked = pipeline.tick(now);
+                out.extend(ticked.requests.into_iter().map(Output::Send));
+                for dropped in ticked.dropped {
+                    self.progress.last_error = Some(SyncFailure::MnListDiffUnanswered {
+                        list_height: dropped.target.list_height,
+                        attempts: dropped.attempts,
+                    });
+                    give_up_list(dropped, needs, unverifiable);
+                }
+                self.complete_if_drained(now, chain, engine, out);
+            }
+            MasternodeWork::TipUpdate { pipeline } => {
+                let ticked = pipeline.tick(now);
+                out.extend(ticked.requests.into_iter().map(Output::Send));
+                if let Some(dropped) = ticked.dropped.last() {
+                    self.progress.last_error = Some(SyncFailure::MnListDiffUnanswered {
+                        list_height: dropped.target.list_height,
+                        attempts: dropped.attempts,
+                    });
+                }
+                self.complete_if_drained(now, chain, engine, out);
+            }
+        }
+    }
+
+    fn complete_if_drained<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
+        let unverifiable = match &mut self.work {
+            MasternodeWork::QuorumLists {
+                pipeline,
+                unverifiable,
+                ..
+            } if pipeline.is_empty() => core::mem::take(unverifiable),
+            MasternodeWork::TipUpdate { pipeline } if pipeline.is_empty() => {
+                self.clear_in_flight_state();
+                let before = self.progress.current_height;
+                let advanced = engine
+                    .list_height_at_or_below(u32::MAX)
+                    .is_some_and(|height| height > before);
+                // A dropped update is retried with the next block, not in a loop.
+                if advanced {
+                    self.publish_lists(now, chain, engine, true, out);
+                }
+                return;
+            }
+            _ => return,
+        };
+        match engine.verify_quorums(chain) {
+            Ok(check) => {
+                self.clear_in_flight_state();
+                let mut all = unverifiable;
+                all.extend(check.unverifiable);
+                all.sort();
+                all.dedup();
+                self.progress.unverified_quorums = u32::try_from(all.len()).unwrap_or(u32::MAX);
+                self.unverifiable = all;
+                self.set_state(SyncState::Synced, out);
+                self.publish_lists(now, chain, engine, true, out);
+            }
+            Err(error) => {
+                let failure = SyncFailure::QuorumVerificationFailed {
+                    reason: error.to_string(),
+                };
+                self.fail(now, failure, 0, out);
+            }
+        }
+    }
+
+    /// Reports the newest list; `follow`: then keep following the header tip.
+    fn publish_lists<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        chain: &C,
+        engine: &E,
+        follow: bool,
+        out: &mut Vec<Output>,
+    ) {
+        if let Some(list_height) = engine.list_height_at_or_below(u32::MAX) {
+            self.progress.current_height = list_height;
+            out.push(Output::Event(SyncEvent::MasternodeListsSynced {
+                list_height,
+            }));
+        }
+        if follow {
+            self.follow_tip(now, chain, engine, out);
+        }
+    }
+
+    /// Once synced, keeps the newest list at the header tip: a QRInfo when a new DKG cycle's
+    /// rotated quorums have been mined, otherwise one `getmnlistd` from the newest list.
+    fn follow_tip<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        chain: &C,
+        engine: &E,
+        out: &mut Vec<Output>,
+    ) {
+        if self.work != MasternodeWork::Idle || self.progress.state != SyncState::Synced {
+            return;
+        }
+        let tip = chain.tip();
+        let newest = engine.list_height_at_or_below(u32::MAX);
+        if newest.is_some_and(|height| height >= tip.height) {
+            return;
+        }
+        let cycle = self.cycle_start(tip.height);
+        let new_cycle = self.last_qrinfo_cycle.map_or(true, |last| last < cycle);
+        let mined = tip.height >= cycle.saturating_add(self.config.mining_window_end);
+        if new_cycle && mined {
+            return self.send_qrinfo(now, chain, engine, 1, 0, out);
+        }
+        let base = newest
+            .and_then(|height| chain.hash_at(height))
+            .unwrap_or(BlockHash::ZERO);
+        let mut pipeline = DiffPipeline::new(self.config.mnlistdiff, 1);
+        pipeline.queue(DiffTarget {
+            base,
+            block: tip.hash,
+            list_height: tip.height,
+        });
+        out.extend(pipeline.send_ready(now).into_iter().map(Output::Send));
+        self.work = MasternodeWork::TipUpdate { pipeline };
+    }
+}
+
+/// Moves the quorums that needed a dropped list to the unverifiable ones.
+fn give_up_list(
+    dropped: DroppedDiff,
+    needs: &mut Vec<QuorumNeed>,
+    unverifiable: &mut Vec<QuorumNeed>,
+) {
+    let height = dropped.target.list_height;
+    let (gone, kept): (Vec<QuorumNeed>, Vec<QuorumNeed>) =
+        needs.drain(..).partition(|need| need.list_height == height);
+    *needs = kept;
+    unverifiable.extend(gone);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::chain_view::HeaderChain;
+    use crate::sync::sim::{
+        sim_config, SimBlocks, SimChain, SimEngine, SimMnListDiff, SimQrInfo, SimVerdict,
+    };
+    use crate::sync::time::Millis;
+
+    /// A masternode manager over a chain that has headers up to 130.
+    struct Rig {
+        blocks: SimBlocks,
+        chain: SimChain,
+        engine: SimEngine,
+        manager: MasternodeManager,
+        now: Timestamp,
+    }
+
+    const TIP: u32 = 130;
+
+    fn secs(s: u64) -> Millis {
+        Millis::from_secs(s)
+    }
+
+    fn qrinfos(out: &[Output]) -> Vec<&Request> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Send(request @ Request::GetQrInfo { .. }) => Some(request),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn diffs(out: &[Output]) -> Vec<(BlockHash, BlockHash)> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Send(Request::GetMnListDiff {
+                    base_block_hash,
+                    block_hash,
+                }) => Some((*base_block_hash, *block_hash)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    impl Rig {
+        fn new() -> Self {
+            let blocks = SimBlocks::new(TIP);
+            let chain = SimChain::with_blocks(&blocks, TIP);
+            Rig {
+                blocks,
+                chain,
+                engine: SimEngine::new(sim_config().dkg_interval),
+                manager: MasternodeManager::new(sim_config(), None),
+                now: Timestamp(1_000),
+            }
+        }
+
+        fn tip_hash(&self) -> BlockHash {
+            self.chain.tip().hash
+        }
+
+        fn peers(&mut self, connected_count: usize) -> Vec<Output> {
+            let mut out = Vec::new();
+            let event = NetworkEvent::PeersUpdated {
+                connected_count,
+                best_height: Some(TIP),
+            };
+            self.manager
+                .handle_network(self.now, &event, &self.chain, &self.engine, &mut out);
+            out
+        }
+
+        fn network(&mut self, event: NetworkEvent) -> Vec<Output> {
+            let mut out = Vec::new();
+            self.manager
+                .handle_network(self.now, &event, &self.chain, &self.engine, &mut out);
+            out
+        }
+
+        fn headers_synced(&mut self) -> Vec<Output> {
+            let mut out = Vec::new();
+            let event = SyncEvent::HeaderSyncComplete {
+                tip: self.chain.tip(),
+            };
+            self.manager
+                .handle_sync_event(self.now, &event, &self.chain, &self.engine, &mut out);
+            out
+        }
+
+        fn at(&mut self, now: Timestamp) -> Vec<Output> {
+            self.now = now;
+            let mut out = Vec::new();
+            self.manager
+                .tick(now, &self.chain, &mut self.engine, &mut out);
+            out
+        }
+
+        fn after(&mut self, span: Millis) -> Vec<Output> {
+            let now = self.now + span;
+            self.at(now)
+        }
+
+        fn qrinfo(&mut self, tip: BlockHash, verdict: SimVerdict) -> Vec<Output> {
+            let mut out = Vec::new();
+            let qrinfo = SimQrInfo {
+                tip,
+                base_block_hashes: Vec::new(),
+                verdict,
+            };
+            self.manager
+                .handle_qrinfo(self.now, qrinfo, &self.chain, &mut self.engine, &mut out);
+            out
+        }
+
+        fn diff(&mut self, base: BlockHash, block: BlockHash, verdict: SimVerdict) -> Vec<Output> {
+            let mut out = Vec::new();
+            let diff = SimMnListDiff {
+                base,
+                block,
+                verdict,
+            };
+            self.manager
+                .handle_mnlistdiff(self.now, diff, &self.chain, &mut self.engine, &mut out);
+            out
+        }
+
+        /// Connected, headers synced, one QRInfo in flight.
+        fn syncing() -> (Rig, Vec<Output>) {
+            let mut rig = Rig::new();
+            assert!(rig.peers(2).iter().all(|o| !matches!(o, Output::Send(_))));
+            let out = rig.headers_synced();
+            assert_eq!(*rig.manager.state(), SyncState::Syncing);
+            (rig, out)
+        }
+
+        /// Every QRInfo attempt timed out: `Error`, peers still connected.
+        fn in_error() -> Rig {
+            let (mut rig, _) = Rig::syncing();
+            let start = rig.now;
+            assert_eq!(qrinfos(&rig.at(start + secs(10))).len(), 1);
+            assert_eq!(qrinfos(&rig.at(start + secs(40))).len(), 1);
+            assert!(qrinfos(&rig.at(start + secs(100))).is_empty());
+            assert_eq!(
+                *rig.manager.state(),
+                SyncState::Error(SyncFailure::QrInfoUnanswered { attempts: 3 })
+            );
+            rig
+        }
+
+        /// QRInfo and every list it needs applied.
+        fn synced() -> Rig {
+            let (mut rig, _) = Rig::syncing();
+            let tip = rig.tip_hash();
+            let requested = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+            assert_eq!(requested.len(), 3);
+            for (base, block) in requested {
+                rig.diff(base, block, SimVerdict::Valid);
+            }
+            assert_eq!(*rig.manager.state(), SyncState::Synced);
+            rig
+        }
+
+        fn assert_awaiting_fresh_qrinfo(&self, sent_at: Timestamp) {
+            match self.manager.work() {
+                MasternodeWork::QrInfo(QrInfoState::Awaiting {
+                    request,
+                    sent_at: at,
+                    deadline,
+                    attempt,
+                    round,
+                }) => {
+                    assert_eq!(request.tip, self.chain.tip());
+                    assert_eq!(*at, sent_at);
+                    assert_eq!(*deadline, sent_at + secs(10));
+                    assert_eq!(*attempt, 1);
+                    assert_eq!(*round, 0);
+                }
+                other => panic!("expected a fresh QRInfo in flight, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn recovery_from_error_on_reconnect_sends_exactly_one_qrinfo_for_the_tip() {
+        let mut rig = Rig::in_error();
+        rig.now = rig.now + secs(1);
+        let mut out = rig.network(NetworkEvent::PeerDisconnected);
+        out.extend(rig.peers(1));
+        out.extend(rig.network(NetworkEvent::PeerConnected));
+        out.extend(rig.peers(2));
+        let sent = qrinfos(&out);
+        assert_eq!(
+            sent,
+            vec![&Request::GetQrInfo {
+                base_block_hashes: Vec::new(),
+                block_request_hash: rig.tip_hash(),
+                extra_share: true,
+            }]
+        );
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        assert!(rig.manager.waiting_for_qrinfo());
+        let now = rig.now;
+        rig.assert_awaiting_fresh_qrinfo(now);
+    }
+
+    #[test]
+    fn recovery_resets_the_retry_count() {
+        let mut rig = Rig::in_error();
+        rig.now = rig.now + secs(1);
+        rig.peers(2);
+        let now = rig.now;
+        rig.assert_awaiting_fresh_qrinfo(now);
+        // A fresh attempt run: three more attempts before the next Error.
+        assert_eq!(qrinfos(&rig.after(secs(10))).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        assert_eq!(qrinfos(&rig.after(secs(30))).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        assert!(qrinfos(&rig.after(secs(60))).is_empty());
+        assert!(rig.manager.state().is_error());
+    }
+
+    #[test]
+    fn no_recovery_with_zero_peers() {
+        let mut rig = Rig::in_error();
+        let out = rig.peers(0);
+        assert!(qrinfos(&out).is_empty());
+        assert_eq!(*rig.manager.state(), SyncState::WaitingForConnections);
+        assert_eq!(*rig.manager.work(), MasternodeWork::Idle);
+        assert_eq!(rig.manager.next_deadline(), None);
+        // Nothing fires later either: no dead deadline, no request without peers.
+        assert!(rig.after(secs(600)).is_empty());
+    }
+
+    #[test]
+    fn waiting_for_connections_still_starts_sync() {
+        let mut rig = Rig::new();
+        assert_eq!(*rig.manager.state(), SyncState::WaitingForConnections);
+        let out = rig.peers(1);
+        assert!(qrinfos(&out).is_empty());
+        assert_eq!(*rig.manager.state(), SyncState::WaitForEvents);
+        let out = rig.headers_synced();
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        let now = rig.now;
+        rig.assert_awaiting_fresh_qrinfo(now);
+    }
+
+    #[test]
+    fn synced_is_not_disturbed_by_peer_updates() {
+        let mut rig = Rig::synced();
+        for count in [3, 1, 5] {
+            let out = rig.peers(count);
+            assert!(out.is_empty(), "{out:?}");
+            assert_eq!(*rig.manager.state(), SyncState::Synced);
+            assert_eq!(*rig.manager.work(), MasternodeWork::Idle);
+        }
+    }
+
+    #[test]
+    fn full_disconnect_reconnect_cycle() {
+        let (mut rig, _) = Rig::syncing();
+        let out = rig.peers(0);
+        assert!(out.iter().all(|o| !matches!(o, Output::Send(_))));
+        assert_eq!(*rig.manager.state(), SyncState::WaitingForConnections);
+        assert_eq!(*rig.manager.work(), MasternodeWork::Idle);
+        assert!(rig.after(secs(120)).is_empty());
+        let out = rig.peers(1);
+        assert!(qrinfos(&out).is_empty());
+        assert_eq!(*rig.manager.state(), SyncState::WaitForEvents);
+        let out = rig.headers_synced();
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        let tip = rig.tip_hash();
+        for (base, block) in diffs(&rig.qrinfo(tip, SimVerdict::Valid)) {
+            rig.diff(base, block, SimVerdict::Valid);
+        }
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+    }
+
+    #[test]
+    fn error_retries_on_its_own_with_backoff_while_connected() {
+        let mut rig = Rig::in_error();
+        let failed_at = rig.now;
+        assert_eq!(rig.manager.next_deadline(), Some(failed_at + secs(5)));
+        assert!(rig.at(failed_at + secs(5) - Millis(1)).is_empty());
+        let out = rig.at(failed_at + secs(5));
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        // The second run fails too: the backoff doubles.
+        let restarted = rig.now;
+        rig.at(restarted + secs(10));
+        rig.at(restarted + secs(40));
+        rig.at(restarted + secs(100));
+        assert!(rig.manager.state().is_error());
+        assert_eq!(rig.manager.next_deadline(), Some(rig.now + secs(10)));
+    }
+
+    #[test]
+    fn recovery_without_prior_disconnect() {
+        // Error while a peer stays connected all along; another peer joining recovers.
+        let mut rig = Rig::in_error();
+        rig.now = rig.now + secs(2);
+        let out = rig.peers(3);
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        let tip = rig.tip_hash();
+        for (base, block) in diffs(&rig.qrinfo(tip, SimVerdict::Valid)) {
+            rig.diff(base, block, SimVerdict::Valid);
+        }
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+    }
+
+    #[test]
+    fn regression_chainlock_retry_deadline_does_not_survive_recovery() {
+        let (mut rig, _) = Rig::syncing();
+        let start = rig.now;
+        rig.at(start + secs(10));
+        rig.at(start + secs(40));
+        // The last attempt is answered, but a required rotated ChainLock signature is
+        // missing: Error, with the retry scheduled for later.
+        rig.now = start + secs(41);
+        let tip = rig.tip_hash();
+        rig.qrinfo(tip, SimVerdict::NotYetAvailable);
+        assert_eq!(
+            *rig.manager.state(),
+            SyncState::Error(SyncFailure::QrInfoRejected {
+                reason: "required rotated ChainLock signature not present".into()
+            })
+        );
+        let stale_deadline = rig.now + secs(5);
+        assert_eq!(rig.manager.next_deadline(), Some(stale_deadline));
+
+        // A peer reconnects one second later.
+        rig.now = rig.now + secs(1);
+        let reconnected_at = rig.now;
+        let out = rig.peers(2);
+        assert_eq!(qrinfos(&out).len(), 1);
+        rig.assert_awaiting_fresh_qrinfo(reconnected_at);
+        assert_eq!(rig.manager.next_deadline(), Some(reconnected_at + secs(10)));
+
+        // The stale deadline passes: no duplicate QRInfo.
+        assert!(rig.at(stale_deadline).is_empty());
+        assert!(rig.at(reconnected_at + secs(10) - Millis(1)).is_empty());
+        // The QRInfo timeout fires on time.
+        let out = rig.at(reconnected_at + secs(10));
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+    }
+
+    #[test]
+    fn regression_chainlock_retry_deadline_does_not_survive_a_full_disconnect() {
+        let (mut rig, _) = Rig::syncing();
+        rig.now = rig.now + secs(1);
+        let tip = rig.tip_hash();
+        let out = rig.qrinfo(tip, SimVerdict::NotYetAvailable);
+        assert!(qrinfos(&out).is_empty());
+        let retry_at = rig.now + secs(5);
+        assert_eq!(
+            *rig.manager.work(),
+            MasternodeWork::QrInfo(QrInfoState::RetryAt {
+                at: retry_at,
+                attempt: 2,
+                round: 0
+            })
+        );
+        rig.peers(0);
+        rig.peers(1);
+        assert_eq!(rig.manager.next_deadline(), None);
+        assert!(rig.at(retry_at).is_empty());
+        let out = rig.headers_synced();
+        assert_eq!(qrinfos(&out).len(), 1);
+        let now = rig.now;
+        rig.assert_awaiting_fresh_qrinfo(now);
+        assert_eq!(qrinfos(&rig.at(now + secs(10))).len(), 1);
+    }
+
+    #[test]
+    fn a_not_yet_checkable_qrinfo_is_asked_again_after_the_delay() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        rig.qrinfo(tip, SimVerdict::NotYetAvailable);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        assert!(rig.after(secs(5) - Millis(1)).is_empty());
+        assert_eq!(qrinfos(&rig.after(Millis(1))).len(), 1);
+        assert!(rig.manager.waiting_for_qrinfo());
+    }
+
+    #[test]
+    fn a_rejected_qrinfo_is_retried_with_a_fresh_request() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        let out = rig.qrinfo(tip, SimVerdict::Invalid);
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        assert!(rig.manager.waiting_for_qrinfo());
+        assert_eq!(
+            rig.manager.progress().last_error,
+            Some(SyncFailure::QrInfoRejected {
+                reason: "signature does not verify".into()
+            })
+        );
+        let requested = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+        for (base, block) in requested {
+            rig.diff(base, block, SimVerdict::Valid);
+        }
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        assert_eq!(rig.manager.progress().qrinfos_requested, 2);
+    }
+
+    #[test]
+    fn qrinfo_timeouts_escalate_10_30_60() {
+        let (mut rig, _) = Rig::syncing();
+        let start = rig.now;
+        assert!(rig.at(start + secs(10) - Millis(1)).is_empty());
+        assert_eq!(qrinfos(&rig.at(start + secs(10))).len(), 1);
+        assert!(rig.at(start + secs(40) - Millis(1)).is_empty());
+        assert_eq!(qrinfos(&rig.at(start + secs(40))).len(), 1);
+        assert!(rig.at(start + secs(100) - Millis(1)).is_empty());
+        let out = rig.at(start + secs(100));
+        assert!(qrinfos(&out).is_empty());
+        let failure = SyncFailure::QrInfoUnanswered { attempts: 3 };
+        assert!(out.contains(&Output::StateChanged {
+            manager: ManagerKind::Masternodes,
+            from: SyncState::Syncing,
+            to: SyncState::Error(failure.clone()),
+        }));
+        assert_eq!(rig.manager.progress().last_error, Some(failure));
+        assert_eq!(rig.manager.progress().qrinfos_requested, 3);
+    }
+
+    #[test]
+    fn unsolicited_and_duplicate_qrinfos_are_dropped() {
+        let mut rig = Rig::new();
+        rig.peers(1);
+        let tip = rig.tip_hash();
+        assert!(rig.qrinfo(tip, SimVerdict::Valid).is_empty());
+        assert_eq!(rig.engine.list_heights(), Vec::<u32>::new());
+        assert_eq!(rig.manager.progress().responses_dropped, 1);
+
+        rig.headers_synced();
+        let other = rig.blocks.hash_at(100).expect("block 100");
+        assert!(rig.qrinfo(other, SimVerdict::Valid).is_empty());
+        assert_eq!(rig.manager.progress().responses_dropped, 2);
+        assert!(rig.manager.waiting_for_qrinfo());
+
+        assert_eq!(diffs(&rig.qrinfo(tip, SimVerdict::Valid)).len(), 3);
+        let lists = rig.engine.list_heights();
+        assert!(rig.qrinfo(tip, SimVerdict::Valid).is_empty());
+        assert_eq!(rig.manager.progress().responses_dropped, 3);
+        assert_eq!(rig.engine.list_heights(), lists);
+    }
+
+    #[test]
+    fn unsolicited_and_duplicate_mnlistdiffs_are_dropped() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        let stray = rig.blocks.hash_at(77).expect("block 77");
+        assert!(rig
+            .diff(BlockHash::ZERO, stray, SimVerdict::Valid)
+            .is_empty());
+        assert_eq!(rig.manager.progress().responses_dropped, 1);
+        let requested = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+        let (base, block) = requested[0];
+        rig.diff(base, block, SimVerdict::Valid);
+        assert_eq!(rig.manager.progress().diffs_processed, 1);
+        rig.diff(base, block, SimVerdict::Valid);
+        rig.diff(BlockHash::ZERO, stray, SimVerdict::Valid);
+        assert_eq!(rig.manager.progress().diffs_processed, 1);
+        assert_eq!(rig.manager.progress().responses_dropped, 3);
+        assert!(!rig.engine.list_heights().contains(&77));
+    }
+
+    #[test]
+    fn an_unanswerable_mnlistdiff_is_dropped_and_sync_completes_with_unverified_quorums() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        let requested = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+        assert_eq!(requested.len(), 3);
+        let (lost_base, lost_block) = requested[0];
+        for &(base, block) in &requested[1..] {
+            rig.diff(base, block, SimVerdict::Valid);
+        }
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
+        let start = rig.now;
+        assert_eq!(
+            diffs(&rig.at(start + secs(15))),
+            vec![(lost_base, lost_block)]
+        );
+        assert_eq!(
+            diffs(&rig.at(start + secs(45))),
+            vec![(lost_base, lost_block)]
+        );
+        assert!(rig.at(start + secs(105) - Millis(1)).is_empty());
+        rig.at(start + secs(105));
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        let lost_height = rig.chain.height_of(&lost_block).expect("on chain");
+        assert_eq!(rig.manager.progress().unverified_quorums, 1);
+        let unverifiable = rig.manager.unverifiable_quorums();
+        assert_eq!(unverifiable.len(), 1);
+        assert_eq!(unverifiable[0].list_height, lost_height);
+        assert_eq!(
+            rig.manager.progress().last_error,
+            Some(SyncFailure::MnListDiffUnanswered {
+                list_height: lost_height,
+                attempts: 3
+            })
+        );
+    }
+
+    #[test]
+    fn a_rejected_mnlistdiff_is_asked_again() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        let requested = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+        let (base, block) = requested[0];
+        let out = rig.diff(base, block, SimVerdict::Invalid);
+        assert_eq!(diffs(&out), vec![(base, block)]);
+        assert_eq!(rig.manager.progress().diffs_processed, 0);
+    }
+
+    #[test]
+    fn the_pipeline_bounds_concurrency() {
+        let config = SyncConfig {
+            max_diffs_in_flight: 1,
+            ..sim_config()
+        };
+        let mut rig = Rig::new();
+        rig.manager = MasternodeManager::new(config, None);
+        rig.peers(1);
+        rig.headers_synced();
+        let tip = rig.tip_hash();
+        let first = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+        assert_eq!(first.len(), 1);
+        let second = diffs(&rig.diff(first[0].0, first[0].1, SimVerdict::Valid));
+        assert_eq!(second.len(), 1);
+        let third = diffs(&rig.diff(second[0].0, second[0].1, SimVerdict::Valid));
+        assert_eq!(third.len(), 1);
+        assert!(diffs(&rig.diff(third[0].0, third[0].1, SimVerdict::Valid)).is_empty());
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+    }
+
+    #[test]
+    fn the_qrinfo_base_is_one_anchor_several_cycles_behind() {
+        let mut rig = Rig::new();
+        // Tip 130 is in the cycle starting at 120; the anchor must be at or before
+        // 120 - 4 * 24 = 24.
+        for height in [10, 20, 30, 100] {
+            let hash = rig.blocks.hash_at(height).expect("on chain");
+            rig.engine.store_list(height, hash);
+        }
+        rig.peers(1);
+        let out = rig.headers_synced();
+        let anchor = rig.blocks.hash_at(20).expect("on chain");
+        assert_eq!(
+            qrinfos(&out),
+            vec![&Request::GetQrInfo {
+                base_block_hashes: vec![anchor],
+                block_request_hash: rig.tip_hash(),
+                extra_share: true,
+            }]
+        );
+    }
+
+    #[test]
+    fn without_an_old_enough_list_the_qrinfo_is_based_on_genesis() {
+        let mut rig = Rig::new();
+        let hash = rig.blocks.hash_at(100).expect("on chain");
+        rig.engine.store_list(100, hash);
+        rig.peers(1);
+        let out = rig.headers_synced();
+        let Some(Request::GetQrInfo {
+            base_block_hashes, ..
+        }) = qrinfos(&out).first()
+        else {
+            panic!("no QRInfo sent");
+        };
+        assert!(base_block_hashes.is_empty());
+    }
+
+    fn extend_chain(rig: &mut Rig, count: u32) -> Vec<Output> {
+        let headers = rig.blocks.grow(count);
+        let connected = rig.chain.connect_headers(&headers).expect("connects");
+        let mut out = Vec::new();
+        let event = SyncEvent::HeadersStored { tip: connected.tip };
+        rig.manager
+            .handle_sync_event(rig.now, &event, &rig.chain, &rig.engine, &mut out);
+        out
+    }
+
+    #[test]
+    fn new_blocks_are_followed_incrementally_once_synced() {
+        let mut rig = Rig::synced();
+        // 131 is early in the cycle starting at 120 (already covered by the QRInfo).
+        let out = extend_chain(&mut rig, 1);
+        let list_hash = rig.blocks.hash_at(TIP).expect("on chain");
+        let new_tip = rig.tip_hash();
+        assert_eq!(diffs(&out), vec![(list_hash, new_tip)]);
+        let out = rig.diff(list_hash, new_tip, SimVerdict::Valid);
+        assert!(
+            out.contains(&Output::Event(SyncEvent::MasternodeListsSynced {
+                list_height: TIP + 1
+            }))
+        );
+        assert_eq!(rig.manager.progress().current_height, TIP + 1);
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+    }
+
+    #[test]
+    fn a_new_cycle_is_fetched_with_a_qrinfo_while_staying_synced() {
+        let mut rig = Rig::synced();
+        // Past 144 + mining window end 10.
+        let out = extend_chain(&mut rig, 25);
+        assert_eq!(qrinfos(&out).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        // It keeps failing: the lists stay usable, the manager stays Synced.
+        let start = rig.now;
+        rig.at(start + secs(10));
+        rig.at(start + secs(40));
+        rig.at(start + secs(100));
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        assert_eq!(*rig.manager.work(), MasternodeWork::Idle);
+    }
+
+    #[test]
+    fn a_lost_peer_makes_the_qrinfo_retry_on_the_next_tick() {
+        let (mut rig, _) = Rig::syncing();
+        rig.now = rig.now + secs(1);
+        rig.network(NetworkEvent::PeerDisconnected);
+        rig.peers(1);
+        let out = rig.after(Millis(0));
+        assert_eq!(qrinfos(&out).len(), 1);
+    }
+}
