@@ -2,7 +2,9 @@
 //!
 //! Each subcommand lives in its own module.
 
+mod clsig;
 mod decode;
+mod mnlist;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,12 +21,18 @@ struct Cli {
 enum Command {
     /// Decode a Dash P2P message or header file and print a JSON summary.
     Decode(decode::DecodeArgs),
+    /// Apply mnlistdiff/qrinfo files in order, verify lists and quorums, print JSON.
+    Mnlist(mnlist::MnlistArgs),
+    /// Verify a ChainLock against the lists built from mnlistdiff/qrinfo files.
+    Clsig(clsig::ClsigArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Decode(args) => decode::run(&args),
+    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Decode(args) => decode::run(&args).map_err(Into::into),
+        Command::Mnlist(args) => mnlist::run(&args).map_err(Into::into),
+        Command::Clsig(args) => clsig::run(&args).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

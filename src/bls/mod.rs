@@ -12,10 +12,12 @@
 //! multi-scalar multiplication.
 
 mod aggregate;
+mod batch;
 mod cache;
 pub mod encoding;
 
 pub use aggregate::{secure_aggregate, secure_aggregation_coefficients};
+pub use batch::{verify_batch, SignatureGroup};
 pub use cache::KeyCache;
 
 use blst::min_pk;
@@ -145,6 +147,8 @@ impl PublicKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Signature {
     point: min_pk::Signature,
+    /// The basic (IETF) compressed encoding.
+    basic: [u8; G2_SIZE],
 }
 
 impl Signature {
@@ -156,7 +160,7 @@ impl Signature {
         };
         let point = min_pk::Signature::uncompress(&basic).map_err(from_blst)?;
         point.validate(true).map_err(from_blst)?;
-        Ok(Signature { point })
+        Ok(Signature { point, basic })
     }
 }
 

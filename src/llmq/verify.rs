@@ -4,7 +4,9 @@
 use super::hashes::commitment_hash;
 use super::members::Members;
 use super::params::{LlmqParams, LlmqType};
-use crate::bls::{secure_aggregate, BlsError, KeyCache, PublicKey, Scheme, Signature};
+use crate::bls::{
+    secure_aggregate, BlsError, KeyCache, PublicKey, Scheme, Signature, SignatureGroup,
+};
 use crate::hash::{ProTxHash, Sha256dHash};
 use crate::protocol::commitment::QuorumCommitment;
 use core::fmt;
@@ -143,6 +145,19 @@ pub struct PreparedCommitment {
     pub quorum_sig: Signature,
     /// Number of signers.
     pub signers: usize,
+}
+
+impl PreparedCommitment {
+    /// Both signatures as one group of a batch (they sign the same hash).
+    pub fn signature_group(&self) -> SignatureGroup {
+        SignatureGroup {
+            message: self.commitment_hash.0,
+            pairs: vec![
+                (self.members_key, self.members_sig),
+                (self.quorum_key, self.quorum_sig),
+            ],
+        }
+    }
 }
 
 /// Checks everything but the signatures and aggregates the signers' keys.

@@ -7,11 +7,13 @@ use super::list::{MasternodeList, QuorumEntry, QuorumKey};
 use super::merkle::extract_matches;
 use super::status::{QuorumStatus, Unverifiable};
 use super::timings::{Clock, Phase, Timings};
-use crate::bls::KeyCache;
+use crate::bls::{verify_batch, KeyCache, Scheme, SignatureGroup};
 use crate::hash::{BlockHash, MerkleNode};
 use crate::llmq::hashes::{modifier_from_block_hash, modifier_from_chainlock};
 use crate::llmq::members::{new_quarters, non_rotated_members, quarters_from_snapshot, Members};
-use crate::llmq::verify::{check_signatures, expected_version, prepare_commitment};
+use crate::llmq::verify::{
+    check_signatures, expected_version, prepare_commitment, CommitmentFailure, PreparedCommitment,
+};
 use crate::llmq::{ChainRules, LlmqParams, LlmqType};
 use crate::network::Network;
 use crate::protocol::commitment::QuorumCommitment;
@@ -20,6 +22,19 @@ use crate::protocol::qrinfo::QrInfo;
 use crate::protocol::snapshot::QuorumSnapshot;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
+
+/// A member list's prepared checks, or why it cannot be checked, and its list's height.
+type Candidate = (Result<PreparedCommitment, CommitmentFailure>, u32);
+
+/// What preparing a quorum's verification gave.
+enum Prepared {
+    /// The status is known without a signature check.
+    Done(QuorumStatus),
+    /// Members from the exact list: checks ready (with the list's height).
+    Exact(Box<PreparedCommitment>, u32),
+    /// Members from nearby lists only (with the height of the exact list).
+    Nearby(Vec<Candidate>, u32),
+}
 
 /// Offset of the work block below a quorum's base block.
 pub const WORK_BLOCK_OFFSET: u32 = 8;
@@ -478,7 +493,9 @@ impl MasternodeEngine {
             .find_map(|l| l.quorums.get(key).cloned())
     }
 
-    /// Tries every quorum that is not verified or failed yet.
+    /// Tries every quorum that is not verified or failed yet. The signatures of
+    /// all quorums whose member list is exact are checked in one batch; only if
+    /// the batch fails is each checked alone, to name the failures.
     pub fn verify_quorums(&mut self, headers: &impl HeaderChain) {
         let pending: Vec<QuorumKey> = self
             .quorums
@@ -486,20 +503,75 @@ impl MasternodeEngine {
             .filter(|(_, r)| !r.status.is_final())
             .map(|(k, _)| *k)
             .collect();
+        let mut exact: Vec<(QuorumKey, PreparedCommitment, u32)> = Vec::new();
         for key in pending {
-            let status = self.verify_quorum(&key, headers);
-            if let Some(record) = self.quorums.get_mut(&key) {
-                record.height = headers.height_of(&key.1);
-                record.status = status;
-            }
+            let status = match self.find_commitment(&key) {
+                Some(entry) => match self.prepare_quorum(&entry.commitment, headers) {
+                    Prepared::Exact(prepared, list_height) => {
+                        exact.push((key, *prepared, list_height));
+                        continue;
+                    }
+                    Prepared::Done(status) => status,
+                    Prepared::Nearby(candidates, required) => {
+                        self.check_nearby(candidates, required)
+                    }
+                },
+                None => QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock),
+            };
+            self.set_status(&key, status, headers);
+        }
+        let start = self.now();
+        let groups: Vec<SignatureGroup> =
+            exact.iter().map(|(_, p, _)| p.signature_group()).collect();
+        let all_valid = verify_batch(&groups);
+        self.timings.quorums_checked += exact.len();
+        let statuses: Vec<(QuorumKey, QuorumStatus)> = exact
+            .into_iter()
+            .map(|(key, prepared, list_height)| {
+                let checked = if all_valid {
+                    Ok(())
+                } else {
+                    check_signatures(&prepared)
+                };
+                let status = match checked {
+                    Ok(()) => QuorumStatus::Verified {
+                        members_list_height: list_height,
+                    },
+                    Err(why) => QuorumStatus::Failed(why),
+                };
+                (key, status)
+            })
+            .collect();
+        self.add_time(Phase::Pairings, start);
+        for (key, status) in statuses {
+            self.set_status(&key, status, headers);
         }
     }
 
-    fn verify_quorum(&mut self, key: &QuorumKey, headers: &impl HeaderChain) -> QuorumStatus {
-        match self.find_commitment(key) {
-            Some(entry) => self.verify_commitment(&entry.commitment, headers),
-            None => QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock),
+    fn set_status(&mut self, key: &QuorumKey, status: QuorumStatus, headers: &impl HeaderChain) {
+        if let Some(record) = self.quorums.get_mut(key) {
+            record.height = headers.height_of(&key.1);
+            record.status = status;
         }
+    }
+
+    /// Checks candidates from nearby lists one by one; the first that verifies wins.
+    fn check_nearby(&mut self, candidates: Vec<Candidate>, required: u32) -> QuorumStatus {
+        let start = self.now();
+        let mut status =
+            QuorumStatus::NotVerifiable(Unverifiable::MissingList { height: required });
+        for (prepared, list_height) in candidates {
+            let Ok(prepared) = prepared else { continue };
+            self.timings.quorums_checked += 1;
+            if check_signatures(&prepared).is_ok() {
+                status = QuorumStatus::Verified {
+                    members_list_height: list_height,
+                };
+                break;
+            }
+        }
+        self.add_time(Phase::Pairings, start);
+        status
     }
 
     /// Verifies one final commitment against the members the stored lists
@@ -509,25 +581,50 @@ impl MasternodeEngine {
         commitment: &QuorumCommitment,
         headers: &impl HeaderChain,
     ) -> QuorumStatus {
+        match self.prepare_quorum(commitment, headers) {
+            Prepared::Done(status) => status,
+            Prepared::Exact(prepared, list_height) => {
+                let start = self.now();
+                let checked = check_signatures(&prepared);
+                self.timings.quorums_checked += 1;
+                self.add_time(Phase::Pairings, start);
+                match checked {
+                    Ok(()) => QuorumStatus::Verified {
+                        members_list_height: list_height,
+                    },
+                    Err(why) => QuorumStatus::Failed(why),
+                }
+            }
+            Prepared::Nearby(candidates, required) => self.check_nearby(candidates, required),
+        }
+    }
+
+    /// Selects a commitment's members and prepares its signature checks.
+    fn prepare_quorum(
+        &mut self,
+        commitment: &QuorumCommitment,
+        headers: &impl HeaderChain,
+    ) -> Prepared {
         let llmq_type = LlmqType(commitment.llmq_type);
         let quorum_hash = commitment.quorum_hash;
+        let not_verifiable = |why| Prepared::Done(QuorumStatus::NotVerifiable(why));
         let Some(params) = llmq_type.params() else {
-            return QuorumStatus::NotVerifiable(Unverifiable::UnknownType(llmq_type));
+            return not_verifiable(Unverifiable::UnknownType(llmq_type));
         };
         let Some(height) = headers.height_of(&quorum_hash) else {
-            return QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock);
+            return not_verifiable(Unverifiable::UnknownBaseBlock);
         };
         let rotation = self.rules.rotation_enabled(params, height);
         let basic = self.rules.v19_active_after(height);
         let expected = expected_version(rotation, basic);
         if commitment.version != expected {
-            return QuorumStatus::Failed(crate::llmq::verify::CommitmentFailure::WrongVersion {
+            return Prepared::Done(QuorumStatus::Failed(CommitmentFailure::WrongVersion {
                 expected,
                 found: commitment.version,
-            });
+            }));
         }
         if commitment.uses_legacy_bls() {
-            return QuorumStatus::NotVerifiable(Unverifiable::LegacyScheme);
+            return not_verifiable(Unverifiable::LegacyScheme);
         }
         let start = self.now();
         let candidates = if rotation {
@@ -546,49 +643,49 @@ impl MasternodeEngine {
         self.add_time(Phase::MemberSelection, start);
         let (candidates, required) = match candidates {
             Ok(c) => c,
-            Err(why) => return QuorumStatus::NotVerifiable(why),
+            Err(why) => return not_verifiable(why),
         };
-        let mut last_failure = None;
-        for (members, list_height) in candidates {
-            match self.check_commitment(commitment, params, height, rotation, &members) {
-                Ok(()) => {
-                    return QuorumStatus::Verified {
-                        members_list_height: list_height,
-                    }
-                }
-                Err(why) => last_failure = Some((why, list_height)),
+        let mut prepared: Vec<Candidate> = candidates
+            .into_iter()
+            .map(|(members, list_height)| {
+                let p = self.prepare_members(commitment, params, height, rotation, &members);
+                (p, list_height)
+            })
+            .collect();
+        let exact = matches!(prepared.as_slice(), [(_, h)] if *h == required);
+        match prepared.pop() {
+            Some((Ok(p), h)) if exact => Prepared::Exact(Box::new(p), h),
+            Some((Err(why), _)) if exact => Prepared::Done(QuorumStatus::Failed(why)),
+            Some(last) => {
+                prepared.push(last);
+                Prepared::Nearby(prepared, required)
             }
-        }
-        match last_failure {
-            Some((why, list_height)) if list_height == required => QuorumStatus::Failed(why),
-            // Members from a nearby list did not sign: the exact list is needed.
-            _ => QuorumStatus::NotVerifiable(Unverifiable::MissingList { height: required }),
+            None => not_verifiable(Unverifiable::MissingList { height: required }),
         }
     }
 
-    /// Checks a commitment against one member list.
-    fn check_commitment(
+    /// Decodes the signers' keys and prepares a commitment's checks for one member list.
+    fn prepare_members(
         &mut self,
         commitment: &QuorumCommitment,
         params: &LlmqParams,
         height: u32,
         rotation: bool,
         members: &Members,
-    ) -> Result<(), crate::llmq::verify::CommitmentFailure> {
+    ) -> Result<PreparedCommitment, CommitmentFailure> {
         let start = self.now();
         for (i, member) in members.iter().enumerate() {
             if commitment.signers.get(i) {
                 let scheme = if member.sml.uses_legacy_bls() {
-                    crate::bls::Scheme::Legacy
+                    Scheme::Legacy
                 } else {
-                    crate::bls::Scheme::Basic
+                    Scheme::Basic
                 };
                 // Warm the cache; a bad key is reported by prepare_commitment.
                 let _ = self.keys.get(&member.sml.operator_public_key, scheme);
             }
         }
         self.add_time(Phase::KeyDecompression, start);
-
         let start = self.now();
         let prepared = prepare_commitment(
             commitment,
@@ -599,12 +696,7 @@ impl MasternodeEngine {
             &mut self.keys,
         );
         self.add_time(Phase::Aggregation, start);
-        let prepared = prepared?;
-        let start = self.now();
-        let checked = check_signatures(&prepared);
-        self.add_time(Phase::Pairings, start);
-        self.timings.quorums_checked += 1;
-        checked
+        prepared
     }
 
     /// The quorum modifier of a quorum (or rotation cycle) based at `base_height`
