@@ -1,3 +1,17 @@
 //! The Dash P2P wire protocol: message framing and the messages a light client speaks.
 
+pub mod address;
+pub mod bitset;
+pub mod chainlock;
+pub mod coinbase;
+pub mod commitment;
 pub mod framing;
+pub mod mnlistdiff;
+pub mod partial_merkle_tree;
+pub mod qrinfo;
+pub mod sml_entry;
+pub mod snapshot;
+pub mod transaction;
+pub mod version;
+
+pub use version::{MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION};

@@ -1,0 +1,224 @@
+//! Every real payload in ../shared/fixtures decodes, re-encodes to exactly the
+//! same bytes, and carries the values other clients report for it.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+mod common;
+
+use common::{layout_version, CLSIG_905775, MNLISTDIFFS, QRINFOS};
+use dashlight::encode::{deserialize, serialize};
+use dashlight::hash::BlockHash;
+use dashlight::network::Network;
+use dashlight::protocol::chainlock::ClSig;
+use dashlight::protocol::mnlistdiff::MnListDiff;
+use dashlight::protocol::qrinfo::QrInfo;
+use dashlight::protocol::sml_entry::SmlEntry;
+use std::collections::BTreeMap;
+
+fn diff(name: &str) -> MnListDiff {
+    let (path, bytes) = MNLISTDIFFS
+        .iter()
+        .find(|(path, _)| path.ends_with(name))
+        .unwrap_or_else(|| panic!("no fixture {name}"));
+    MnListDiff::from_payload(bytes, layout_version(path)).unwrap()
+}
+
+fn qrinfo(name: &str) -> QrInfo {
+    let (path, bytes) = QRINFOS
+        .iter()
+        .find(|(path, _)| path.ends_with(name))
+        .unwrap_or_else(|| panic!("no fixture {name}"));
+    QrInfo::from_payload(bytes, layout_version(path)).unwrap()
+}
+
+fn entry_versions(entries: &[SmlEntry]) -> BTreeMap<u16, usize> {
+    let mut counts = BTreeMap::new();
+    for e in entries {
+        *counts.entry(e.version).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn hash(display: &str) -> BlockHash {
+    display.parse().unwrap()
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn every_mnlistdiff_round_trips() {
+    for (path, bytes) in MNLISTDIFFS {
+        let version = layout_version(path);
+        let diff =
+            MnListDiff::from_payload(bytes, version).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(&diff.to_payload(version), bytes, "{path}");
+        // The file name states the target height.
+        let target = path
+            .trim_end_matches(".bin")
+            .trim_end_matches("_LAYOUT70228")
+            .rsplit('_')
+            .next()
+            .and_then(|h| h.parse::<u32>().ok())
+            .unwrap();
+        assert_eq!(diff.coinbase_height(), target, "{path}");
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn every_qrinfo_round_trips() {
+    for (path, bytes) in QRINFOS {
+        let version = layout_version(path);
+        let info = QrInfo::from_payload(bytes, version).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(&info.to_payload(version), bytes, "{path}");
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn testnet_full_list_at_905762_matches_other_clients() {
+    let d = diff("mnlistdiff_0_905762.bin");
+    assert_eq!(d.coinbase_height(), 905_762);
+    assert_eq!(d.base_block_hash, Network::Testnet.genesis_hash());
+    assert_eq!(d.new_quorums.len(), 109);
+    assert_eq!(
+        entry_versions(&d.new_masternodes),
+        BTreeMap::from([(1, 464), (2, 51)])
+    );
+    assert!(d
+        .new_masternodes
+        .iter()
+        .all(|e| e.version == 2 || !e.is_evo()));
+    assert_eq!(d.coinbase_payload().version, 3);
+    assert!(d.coinbase_tx.transaction().is_coinbase());
+    // The ChainLock fixture's quorum is among the new quorums.
+    let quorum = hash("0000000472494322447f539a0f784bf60f374899893a1d5312d920998f00c688");
+    assert!(d
+        .new_quorums
+        .iter()
+        .any(|q| q.llmq_type == 1 && q.quorum_hash == quorum));
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn mainnet_list_mixes_entry_versions() {
+    let d = diff("mnlistdiff_0_2028691.bin");
+    assert_eq!(d.coinbase_height(), 2_028_691);
+    assert_eq!(d.base_block_hash, Network::Mainnet.genesis_hash());
+    assert_eq!(
+        entry_versions(&d.new_masternodes),
+        BTreeMap::from([(1, 3225), (2, 612)])
+    );
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn the_70228_layout_puts_the_version_after_the_coinbase() {
+    let (path, bytes) = MNLISTDIFFS
+        .iter()
+        .find(|(path, _)| path.contains("_LAYOUT70228"))
+        .unwrap();
+    let d = MnListDiff::from_payload(bytes, 70228).unwrap();
+    assert_eq!(d.coinbase_height(), 530_000, "{path}");
+    assert_eq!(d.to_payload(70228), *bytes);
+    assert!(MnListDiff::from_payload(bytes, 70230).is_err());
+    // Re-encoded in the current layout it decodes as such.
+    let current = d.to_payload(70230);
+    assert_eq!(MnListDiff::from_payload(&current, 70230), Ok(d));
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn qrinfo_structure_matches_the_fixtures_readme() {
+    for (path, _) in QRINFOS {
+        let name = path.rsplit('/').next().unwrap();
+        let info = qrinfo(name);
+        let extra = info.extra_share.as_ref().expect("extraShare");
+        assert_eq!(info.named_diffs().len(), 6);
+        assert_eq!(info.named_snapshots().len(), 4);
+        // h, h-c, ..., h-4c are one 288-block cycle apart.
+        let heights: Vec<u32> = info.named_diffs()[1..]
+            .iter()
+            .map(|(_, d)| d.coinbase_height())
+            .collect();
+        for pair in heights.windows(2) {
+            assert_eq!(pair[0] - pair[1], 288, "{path}");
+        }
+        assert_eq!(extra.diff_h_minus_4c.coinbase_height(), heights[4]);
+        assert_eq!(info.last_commitment_per_index.len(), 32, "{path}");
+        assert!(info
+            .last_commitment_per_index
+            .iter()
+            .all(|c| c.is_indexed()));
+        assert_eq!(
+            info.quorum_snapshot_list.len(),
+            info.mn_list_diff_list.len(),
+            "{path}"
+        );
+    }
+    let genesis = Network::Testnet.genesis_hash();
+    for name in ["qrinfo_905294.bin", "qrinfo_900692.bin"] {
+        let info = qrinfo(name);
+        assert!(info
+            .named_diffs()
+            .iter()
+            .all(|(_, d)| d.base_block_hash == genesis));
+    }
+    let info = qrinfo("qrinfo_905294.bin");
+    assert_eq!(info.diff_tip.coinbase_height(), 905_294);
+    assert_eq!(info.diff_tip.new_quorums.len(), 109);
+    let tip = qrinfo("qrinfo_947248.bin").diff_tip;
+    assert_eq!(tip.coinbase_height(), 947_248);
+    let fork = qrinfo("qrinfo_901668_on_stale_fork.bin");
+    assert_eq!(fork.diff_tip.coinbase_height(), 901_668);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn clsig_fixture_decodes() {
+    let clsig: ClSig = deserialize(CLSIG_905775).unwrap();
+    assert_eq!(clsig.height, 905_775);
+    assert_eq!(serialize(&clsig), CLSIG_905775);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn coinbase_best_chainlocks_match_the_derived_list() {
+    let csv = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/testnet/clsig/clsigs_derived_from_cbtx.csv"
+    ));
+    let mut checked = 0;
+    for line in csv.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        let (cl_height, sig, at_height, source) = (cols[0], cols[2], cols[3], cols[4]);
+        let Some(name) = source.strip_prefix("testnet/mnlistdiff/") else {
+            continue;
+        };
+        let d = diff(name);
+        assert_eq!(d.coinbase_height().to_string(), at_height);
+        let (height, signature) = d.coinbase_payload().best_chainlock().unwrap();
+        assert_eq!(height.to_string(), cl_height, "{name}");
+        assert_eq!(hex::encode(signature), sig, "{name}");
+        checked += 1;
+    }
+    assert!(checked > 30);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn fixture_lists_are_complete() {
+    for (dir, list) in [
+        ("testnet/mnlistdiff", MNLISTDIFFS),
+        ("mainnet/p70230", MNLISTDIFFS),
+        ("testnet/qrinfo", QRINFOS),
+    ] {
+        for file in std::fs::read_dir(common::fixture_path(dir)).unwrap() {
+            let name = format!("{dir}/{}", file.unwrap().file_name().to_string_lossy());
+            assert!(
+                list.iter().any(|(path, _)| *path == name),
+                "{name} not listed"
+            );
+        }
+    }
+}
