@@ -184,6 +184,27 @@ impl<'a> Reader<'a> {
         self.read_vec_with(field, T::MIN_ENCODED_SIZE, T::decode)
     }
 
+    /// Reads a compact-size-prefixed list of at most `max` values.
+    pub fn read_vec_max<T: Decodable>(
+        &mut self,
+        field: &'static str,
+        max: usize,
+    ) -> Result<Vec<T>, DecodeError> {
+        let len = self.read_count(field, T::MIN_ENCODED_SIZE)?;
+        if len > max {
+            return Err(DecodeError::LengthTooLarge {
+                field,
+                len: len as u64,
+                max: max as u64,
+            });
+        }
+        let mut out = Vec::with_capacity(len);
+        for _ in 0..len {
+            out.push(T::decode(self)?);
+        }
+        Ok(out)
+    }
+
     /// Reads a compact-size-prefixed list whose items `decode_item` reads
     /// (for items whose layout depends on context, such as a protocol
     /// version). Each item takes at least `min_item_size` bytes, which bounds

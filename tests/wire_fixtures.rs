@@ -6,14 +6,20 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
 
-use common::{layout_version, CLSIG_905775, MNLISTDIFFS, QRINFOS};
+use common::{
+    layout_version, CLSIG_905775, FORK_HEADERS_899760, HEADERS_898560, MNLISTDIFFS, QRINFOS,
+};
+use dashlight::block::{BlockHeader, HEADER_SIZE};
 use dashlight::encode::{deserialize, serialize};
 use dashlight::hash::BlockHash;
 use dashlight::network::Network;
 use dashlight::protocol::chainlock::ClSig;
+use dashlight::protocol::framing::{Command, RawMessage, StreamDecoder};
+use dashlight::protocol::headers::MAX_HEADERS;
 use dashlight::protocol::mnlistdiff::MnListDiff;
 use dashlight::protocol::qrinfo::QrInfo;
 use dashlight::protocol::sml_entry::SmlEntry;
+use dashlight::protocol::{NetworkMessage, PROTOCOL_VERSION};
 use std::collections::BTreeMap;
 
 fn diff(name: &str) -> MnListDiff {
@@ -203,6 +209,112 @@ fn coinbase_best_chainlocks_match_the_derived_list() {
         checked += 1;
     }
     assert!(checked > 30);
+}
+
+/// `headers` messages of up to 2,000 headers each, built from a raw header file.
+fn headers_messages(raw: &[u8]) -> Vec<RawMessage> {
+    raw.chunks(MAX_HEADERS * HEADER_SIZE)
+        .map(|chunk| {
+            let mut payload = Vec::new();
+            dashlight::encode::write_compact_size(&mut payload, (chunk.len() / HEADER_SIZE) as u64);
+            for header in chunk.chunks(HEADER_SIZE) {
+                payload.extend_from_slice(header);
+                payload.push(0);
+            }
+            RawMessage {
+                command: Command::new("headers"),
+                payload,
+            }
+        })
+        .collect()
+}
+
+/// Decodes `headers` messages, checks each re-encodes exactly, and returns the headers.
+fn decode_headers_messages(messages: &[RawMessage]) -> Vec<BlockHeader> {
+    let mut all = Vec::new();
+    for raw in messages {
+        let message = NetworkMessage::from_raw(raw, PROTOCOL_VERSION).unwrap();
+        assert_eq!(message.encode(PROTOCOL_VERSION), *raw);
+        let NetworkMessage::Headers(headers) = message else {
+            panic!("not headers: {message:?}");
+        };
+        all.extend(headers);
+    }
+    all
+}
+
+fn assert_linked(headers: &[BlockHeader]) {
+    for pair in headers.windows(2) {
+        assert_eq!(pair[1].prev_blockhash, pair[0].block_hash());
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn header_fixtures_decode_as_headers_messages_and_link_by_x11() {
+    for (raw, count) in [(HEADERS_898560, 48_689), (FORK_HEADERS_899760, 2_561)] {
+        let headers = decode_headers_messages(&headers_messages(raw));
+        assert_eq!(headers.len(), count);
+        assert_linked(&headers);
+    }
+    // The fork shares blocks up to 899,759 with the main chain.
+    let main = decode_headers_messages(&headers_messages(HEADERS_898560));
+    let fork = decode_headers_messages(&headers_messages(FORK_HEADERS_899760));
+    assert_eq!(fork[0].prev_blockhash, main[899_759 - 898_560].block_hash());
+    assert_ne!(fork[0], main[899_760 - 898_560]);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_stream_of_real_messages_is_framed_and_decoded_in_any_chunks() {
+    let mut messages = headers_messages(&HEADERS_898560[..3000 * HEADER_SIZE]);
+    messages.push(RawMessage {
+        command: Command::new("mnlistdiff"),
+        payload: MNLISTDIFFS[1].1.to_vec(),
+    });
+    messages.push(RawMessage {
+        command: Command::new("qrinfo"),
+        payload: QRINFOS[0].1.to_vec(),
+    });
+    messages.push(RawMessage {
+        command: Command::new("clsig"),
+        payload: CLSIG_905775.to_vec(),
+    });
+    let wire: Vec<u8> = messages
+        .iter()
+        .flat_map(|m| m.to_wire(Network::Testnet))
+        .collect();
+    for chunk_size in [1, 7, 24, 1000, 65_536, wire.len()] {
+        let mut decoder = StreamDecoder::new(Network::Testnet);
+        let mut got = Vec::new();
+        for chunk in wire.chunks(chunk_size) {
+            decoder.feed(chunk);
+            while let Some(raw) = decoder.next_message().unwrap() {
+                got.push(raw);
+            }
+        }
+        assert_eq!(got, messages, "chunks of {chunk_size}");
+    }
+    for raw in &messages {
+        let message = NetworkMessage::from_raw(raw, PROTOCOL_VERSION).unwrap();
+        assert_eq!(message.command(), raw.command);
+        assert_eq!(message.encode(PROTOCOL_VERSION), *raw);
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn full_chain_starts_at_genesis_and_links() {
+    use std::io::Read;
+    let mut file = std::fs::File::open(common::fixture_path(
+        "testnet/full_chain/testnet_headers_0_1100000.bin",
+    ))
+    .unwrap();
+    let mut raw = vec![0u8; 5000 * HEADER_SIZE];
+    file.read_exact(&mut raw).unwrap();
+    let headers = decode_headers_messages(&headers_messages(&raw));
+    assert_eq!(headers[0].block_hash(), Network::Testnet.genesis_hash());
+    assert_linked(&headers);
 }
 
 #[cfg(not(target_arch = "wasm32"))]
