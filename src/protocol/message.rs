@@ -90,6 +90,27 @@ impl std::error::Error for MessageError {
 }
 
 impl NetworkMessage {
+    /// Every command decoded into its own variant; all others are [`NetworkMessage::Unknown`].
+    pub const KNOWN_COMMANDS: [&'static str; 17] = [
+        "version",
+        "verack",
+        "ping",
+        "pong",
+        "sendheaders",
+        "sendaddrv2",
+        "getheaders",
+        "headers",
+        "getmnlistd",
+        "mnlistdiff",
+        "getqrinfo",
+        "qrinfo",
+        "clsig",
+        "inv",
+        "getdata",
+        "notfound",
+        "reject",
+    ];
+
     /// The command name this message is sent under.
     pub fn command(&self) -> Command {
         let name = match self {
@@ -284,6 +305,20 @@ mod tests {
                 remaining: 3
             }
         ));
+    }
+
+    #[test]
+    fn every_known_command_has_its_own_decoder() {
+        for name in NetworkMessage::KNOWN_COMMANDS {
+            let decoded = NetworkMessage::decode(Command::new(name), &[], PROTOCOL_VERSION);
+            assert!(
+                !matches!(decoded, Ok(NetworkMessage::Unknown { .. })),
+                "{name}"
+            );
+            if let Ok(message) = decoded {
+                assert_eq!(message.command(), Command::new(name));
+            }
+        }
     }
 
     #[test]
