@@ -219,16 +219,31 @@ impl Client {
         headers
     }
 
-    /// Syncs headers from `start` (a known block) to the peer's tip; returns them.
+    /// Syncs headers from `start` (a known block) to the peer's tip; returns
+    /// them. Announcements that do not build on the tip are set aside in
+    /// `others`.
     pub async fn sync_headers_from(&mut self, start: BlockHash) -> Vec<BlockHeader> {
         let mut all: Vec<BlockHeader> = Vec::new();
         let mut tip = start;
         loop {
-            let batch = self.get_headers(vec![tip], BlockHash::ZERO).await;
+            let mut batch = self.get_headers(vec![tip], BlockHash::ZERO).await;
+            while batch
+                .first()
+                .is_some_and(|first| first.prev_blockhash != tip)
+            {
+                self.others.push(NetworkMessage::Headers(batch));
+                let (next, others) = self
+                    .recv_until(|m| match m {
+                        NetworkMessage::Headers(h) => Some(h.clone()),
+                        _ => None,
+                    })
+                    .await;
+                self.others.extend(others);
+                batch = next;
+            }
             let Some(last) = batch.last() else {
                 return all;
             };
-            assert_eq!(batch[0].prev_blockhash, tip, "batch links to the locator");
             for pair in batch.windows(2) {
                 assert_eq!(pair[1].prev_blockhash, pair[0].block_hash());
             }
