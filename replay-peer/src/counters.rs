@@ -133,6 +133,11 @@ impl Counters {
         self.report.connections_open = self.report.connections_open.saturating_sub(1);
     }
 
+    /// Connections open now.
+    pub fn connections_open(&self) -> u64 {
+        self.report.connections_open
+    }
+
     /// A handshake completed.
     pub fn handshake(&mut self) {
         self.report.handshakes += 1;

@@ -64,11 +64,15 @@ pub async fn start(fixtures: Fixtures, options: &Options) -> std::io::Result<Run
     ));
     let listener = TcpListener::bind(options.listen_addr()).await?;
     let p2p_addr = listener.local_addr()?;
-    let mut tasks = vec![tokio::spawn(server::serve(
-        listener,
-        Arc::clone(&state),
-        options.timing(),
-    ))];
+    let timing = options.timing();
+    let mut tasks = vec![
+        tokio::spawn(server::serve(
+            listener,
+            Arc::clone(&state),
+            timing.ping_every,
+        )),
+        tokio::spawn(server::grow(Arc::clone(&state), timing.grow)),
+    ];
     let control_addr = match options.control {
         Some(addr) => {
             let listener = TcpListener::bind(addr).await?;

@@ -62,8 +62,7 @@ pub struct Timing {
 }
 
 /// Accepts clients on `listener` until the task is dropped.
-pub async fn serve(listener: TcpListener, state: Arc<ReplayState>, timing: Timing) {
-    tokio::spawn(grow(Arc::clone(&state), timing.grow.clone()));
+pub async fn serve(listener: TcpListener, state: Arc<ReplayState>, ping_every: Option<Duration>) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -74,7 +73,6 @@ pub async fn serve(listener: TcpListener, state: Arc<ReplayState>, timing: Timin
             }
         };
         let state = Arc::clone(&state);
-        let ping_every = timing.ping_every;
         tokio::spawn(async move {
             let id = state.next_connection_id();
             state.run().counters.connection_opened();
@@ -86,8 +84,8 @@ pub async fn serve(listener: TcpListener, state: Arc<ReplayState>, timing: Timin
     }
 }
 
-/// Moves the served tip along `plan`.
-async fn grow(state: Arc<ReplayState>, plan: GrowPlan) {
+/// Moves the served tip along `plan`, until the plan ends or the task is dropped.
+pub async fn grow(state: Arc<ReplayState>, plan: GrowPlan) {
     let last = state.chain().last_height();
     while let Some((_, wait)) = plan.next(state.tip(), last) {
         tokio::time::sleep(wait).await;

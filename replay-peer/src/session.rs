@@ -122,6 +122,8 @@ enum Phase {
     },
     /// Handshake done.
     Ready(Ready),
+    /// The peer closes the connection: nothing more is handled or sent.
+    Closed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,7 +189,6 @@ pub struct Session {
     phase: Phase,
     faults: ConnectionFaults,
     nonces: Nonces,
-    closed: bool,
 }
 
 impl Session {
@@ -199,7 +200,6 @@ impl Session {
             phase: Phase::AwaitingVersion,
             faults: ConnectionFaults::new(&state.settings().faults),
             nonces: Nonces(nonce_seed),
-            closed: false,
         }
     }
 
@@ -211,7 +211,7 @@ impl Session {
     /// The protocol version messages are read and written in.
     pub fn protocol_version(&self) -> u32 {
         match &self.phase {
-            Phase::AwaitingVersion => PEER_PROTOCOL_VERSION,
+            Phase::AwaitingVersion | Phase::Closed => PEER_PROTOCOL_VERSION,
             Phase::AwaitingVerack { version } => *version,
             Phase::Ready(ready) => ready.version,
         }
@@ -224,7 +224,7 @@ impl Session {
         message: NetworkMessage,
         unix_time: i64,
     ) -> Vec<Outbound> {
-        if self.closed {
+        if self.phase == Phase::Closed {
             return Vec::new();
         }
         state.run().counters.received(&message.command().name());
@@ -247,6 +247,7 @@ impl Session {
                 }
             },
             Phase::Ready(ready) => on_ready_message(self.id, ready, state, message),
+            Phase::Closed => Vec::new(),
         };
         self.emit(state, steps)
     }
@@ -370,21 +371,13 @@ impl Session {
         let mut out = Vec::with_capacity(steps.len());
         let mut run = state.run();
         for step in steps {
-            if self.closed {
-                break;
-            }
-            if self.faults.exhausted() {
-                run.counters.faults().disconnect_after += 1;
-                self.closed = true;
-                out.push(Outbound::Close(CloseReason::MessagesSent(
-                    self.faults.sent(),
-                )));
+            if self.phase == Phase::Closed || self.faults.exhausted() {
                 break;
             }
             let Reply { message, effect } = match step {
                 Step::Send(reply) => reply,
                 Step::Close(reason) => {
-                    self.closed = true;
+                    self.phase = Phase::Closed;
                     out.push(Outbound::Close(reason));
                     break;
                 }
@@ -416,9 +409,9 @@ impl Session {
                 }
             }
         }
-        if !self.closed && self.faults.exhausted() {
+        if self.phase != Phase::Closed && self.faults.exhausted() {
             run.counters.faults().disconnect_after += 1;
-            self.closed = true;
+            self.phase = Phase::Closed;
             out.push(Outbound::Close(CloseReason::MessagesSent(
                 self.faults.sent(),
             )));

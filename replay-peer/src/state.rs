@@ -146,7 +146,7 @@ impl ReplayState {
 
     /// Drops every open connection; returns how many were open.
     pub fn kill_connections(&self) -> u64 {
-        let open = self.run().counters.report(&self.chain, 0).connections_open;
+        let open = self.run().counters.connections_open();
         self.kill
             .send_modify(|generation| *generation = generation.wrapping_add(1));
         open
