@@ -182,3 +182,105 @@ impl Catalog {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/");
+
+    fn capture<T>(name: &str, decode: impl Fn(&[u8]) -> T) -> Capture<T> {
+        let payload = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
+        Capture {
+            name: name.to_owned(),
+            message: decode(&payload),
+            payload,
+        }
+    }
+
+    fn qrinfo_905294() -> Capture<QrInfo> {
+        capture("testnet/qrinfo/qrinfo_905294.bin", |p| {
+            QrInfo::from_payload(p, CAPTURE_PROTOCOL_VERSION).unwrap()
+        })
+    }
+
+    fn diff_0_905762() -> Capture<MnListDiff> {
+        capture("testnet/mnlistdiff/mnlistdiff_0_905762.bin", |p| {
+            MnListDiff::from_payload(p, CAPTURE_PROTOCOL_VERSION).unwrap()
+        })
+    }
+
+    #[test]
+    fn a_qrinfo_built_on_the_requested_bases_beats_a_genesis_based_one() {
+        let genesis_based = qrinfo_905294();
+        let tip = genesis_based.message.diff_tip.block_hash;
+        let anchor = BlockHash([3; 32]);
+        let mut anchored = genesis_based.clone();
+        anchored.name = "anchored".to_owned();
+        anchored.message.diff_h_minus_3c.base_block_hash = anchor;
+        let mut catalog = Catalog::new(Network::Testnet);
+        catalog.add_qrinfo(anchored);
+        catalog.add_qrinfo(genesis_based);
+        let request = |bases: Vec<BlockHash>| GetQrInfo {
+            base_block_hashes: bases,
+            block_request_hash: tip,
+            extra_share: true,
+        };
+        let pick = |bases| catalog.qrinfo_for(&request(bases)).unwrap().name.clone();
+        assert_eq!(pick(vec![anchor]), "anchored");
+        assert_eq!(pick(vec![]), "testnet/qrinfo/qrinfo_905294.bin");
+        let unknown = GetQrInfo {
+            block_request_hash: BlockHash([9; 32]),
+            ..request(vec![])
+        };
+        assert!(catalog.qrinfo_for(&unknown).is_none());
+    }
+
+    #[test]
+    fn a_diff_from_the_requested_base_beats_genesis_which_beats_others() {
+        let genesis_based = diff_0_905762();
+        let block = genesis_based.message.block_hash;
+        let mut other = genesis_based.clone();
+        other.name = "other".to_owned();
+        other.message.base_block_hash = BlockHash([4; 32]);
+        let mut exact = genesis_based.clone();
+        exact.name = "exact".to_owned();
+        exact.message.base_block_hash = BlockHash([5; 32]);
+        let mut catalog = Catalog::new(Network::Testnet);
+        catalog.add_diff(other.clone());
+        let pick = |catalog: &Catalog, base| {
+            catalog
+                .diff_for(&GetMnListDiff {
+                    base_block_hash: base,
+                    block_hash: block,
+                })
+                .map(|c| c.name.clone())
+        };
+        assert_eq!(pick(&catalog, BlockHash::ZERO).as_deref(), Some("other"));
+        catalog.add_diff(genesis_based);
+        catalog.add_diff(exact);
+        assert_eq!(
+            pick(&catalog, BlockHash::ZERO).as_deref(),
+            Some("testnet/mnlistdiff/mnlistdiff_0_905762.bin")
+        );
+        assert_eq!(pick(&catalog, BlockHash([5; 32])).as_deref(), Some("exact"));
+        assert_eq!(pick(&catalog, BlockHash([4; 32])).as_deref(), Some("other"));
+        assert_eq!(catalog.counts(), (0, 3, 0));
+    }
+
+    #[test]
+    fn captured_payloads_are_reproduced_by_the_codec() {
+        let info = qrinfo_905294();
+        assert_eq!(
+            info.message.payload_for(CAPTURE_PROTOCOL_VERSION),
+            info.payload
+        );
+        assert_eq!(info.payload_for(CAPTURE_PROTOCOL_VERSION), info.payload);
+        let diff = diff_0_905762();
+        assert_eq!(
+            diff.message.payload_for(CAPTURE_PROTOCOL_VERSION),
+            diff.payload
+        );
+        assert_ne!(diff.payload_for(70228), diff.payload);
+    }
+}
