@@ -309,7 +309,7 @@ impl Session {
         info!(
             conn = self.id,
             version = theirs,
-            agent = %version.user_agent_lossy(),
+            agent = ?version.user_agent_lossy(),
             height = version.start_height,
             "version"
         );
