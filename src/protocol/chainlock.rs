@@ -38,3 +38,23 @@ impl Decodable for ClSig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::{deserialize, serialize};
+
+    #[test]
+    fn clsig_is_height_hash_and_signature() {
+        let clsig = ClSig {
+            height: 905_775,
+            block_hash: BlockHash([1; 32]),
+            signature: [2; 96],
+        };
+        let bytes = serialize(&clsig);
+        assert_eq!(bytes.len(), ClSig::SIZE);
+        assert_eq!(&bytes[..4], &905_775i32.to_le_bytes());
+        assert_eq!(deserialize::<ClSig>(&bytes), Ok(clsig));
+        assert!(deserialize::<ClSig>(&bytes[..ClSig::SIZE - 1]).is_err());
+    }
+}
