@@ -1,0 +1,249 @@
+//! Command-line options.
+
+use crate::faults::FaultPlan;
+use crate::fixtures::FixtureSource;
+use crate::server::{GrowPlan, GrowStart, Timing};
+use crate::state::PeerSettings;
+use clap::Parser;
+use dashlight::network::Network;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The fixtures folder: `shared/fixtures` beside the repository.
+pub const DEFAULT_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures");
+
+/// Heights the served tip moves to in turn; `none` for no steps.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TipSteps(pub Vec<u32>);
+
+impl FromStr for TipSteps {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() || s == "none" {
+            return Ok(TipSteps(Vec::new()));
+        }
+        let mut steps = s
+            .split(',')
+            .map(|h| {
+                h.trim()
+                    .parse::<u32>()
+                    .map_err(|e| format!("{h:?} is not a height: {e}"))
+            })
+            .collect::<Result<Vec<u32>, String>>()?;
+        steps.sort_unstable();
+        steps.dedup();
+        Ok(TipSteps(steps))
+    }
+}
+
+/// A duration in (possibly fractional) seconds.
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let seconds: f64 = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number of seconds: {e}"))?;
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{s:?}: {e}"))
+}
+
+/// A dashd stand-in that serves captured Dash data over P2P, with fault injection.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "dashlight-replay-peer", version, about)]
+pub struct Options {
+    /// Address to accept P2P connections on [default: 127.0.0.1 and the network's port].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+
+    /// The network: testnet or mainnet.
+    #[arg(long, default_value = "testnet")]
+    pub network: Network,
+
+    /// The fixtures folder.
+    #[arg(long, default_value = DEFAULT_FIXTURES)]
+    pub fixtures: PathBuf,
+
+    /// Headers file (80-byte headers at consecutive heights); relative paths
+    /// are taken from the fixtures folder [default: testnet's
+    /// testnet/headers/testnet_headers_898560_947248.bin; mainnet: none].
+    #[arg(long)]
+    pub headers: Option<PathBuf>,
+
+    /// Height of the headers file's first header [default: from the file
+    /// name, `..._<first>_<last>.bin`].
+    #[arg(long)]
+    pub headers_start_height: Option<u32>,
+
+    /// The served tip at start (clamped to the headers available).
+    #[arg(long, default_value_t = 905_294)]
+    pub tip_height: u32,
+
+    /// Heights the served tip then moves to, one step per --tip-step-every,
+    /// comma-separated; `none` for no steps.
+    #[arg(long, default_value = "905762,905800")]
+    pub tip_steps: TipSteps,
+
+    /// Seconds between two tip steps.
+    #[arg(long, default_value = "2", value_parser = parse_seconds)]
+    pub tip_step_every: Duration,
+
+    /// After the steps, add one header every this many seconds (a growing chain).
+    #[arg(long, value_parser = parse_seconds)]
+    pub grow_every: Option<Duration>,
+
+    /// When the tip starts to move.
+    #[arg(long, value_enum, default_value = "after-qrinfo")]
+    pub grow_start: GrowStart,
+
+    /// Seconds between pings to each client; 0 for only the first ping.
+    #[arg(long, default_value = "30", value_parser = parse_seconds)]
+    pub ping_every: Duration,
+
+    /// Address of the HTTP control endpoint (GET /counters, POST /reset,
+    /// POST /kill-connections, POST /tip?height=H); off when not given.
+    #[arg(long)]
+    pub control: Option<SocketAddr>,
+
+    /// Ignore the first N `getqrinfo` requests of the run.
+    #[arg(long, default_value_t = 0)]
+    pub drop_qrinfo: u32,
+
+    /// Wait this many milliseconds before sending each message.
+    #[arg(long, default_value_t = 0)]
+    pub delay_ms: u64,
+
+    /// Close each connection after sending it N messages.
+    #[arg(long)]
+    pub disconnect_after: Option<u64>,
+
+    /// Close the connection when the run's first `getqrinfo` arrives.
+    #[arg(long)]
+    pub disconnect_on_qrinfo: bool,
+
+    /// On each connection, send the message after the first N with a bad checksum.
+    #[arg(long)]
+    pub corrupt_after: Option<u64>,
+
+    /// Serve the stale testnet fork (headers 899760-902320) and answer every
+    /// `getqrinfo` with the QRInfo captured on it.
+    #[arg(long)]
+    pub fork: bool,
+
+    /// Send `clsig` directly once the client has the locked block, instead
+    /// of announcing it with `inv` and waiting for `getdata`.
+    #[arg(long)]
+    pub push_clsig: bool,
+}
+
+impl Options {
+    /// The P2P listen address.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen
+            .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, self.network.default_port())))
+    }
+
+    /// What to load.
+    pub fn fixture_source(&self) -> FixtureSource {
+        FixtureSource {
+            root: self.fixtures.clone(),
+            network: self.network,
+            headers: self.headers.clone(),
+            headers_start_height: self.headers_start_height,
+            stale_fork: self.fork,
+        }
+    }
+
+    /// The faults to inject.
+    pub fn fault_plan(&self) -> FaultPlan {
+        FaultPlan {
+            drop_qrinfo: self.drop_qrinfo,
+            delay: Duration::from_millis(self.delay_ms),
+            disconnect_after: self.disconnect_after,
+            disconnect_on_qrinfo: self.disconnect_on_qrinfo,
+            corrupt_after: self.corrupt_after,
+        }
+    }
+
+    /// The peer's behaviour.
+    pub fn peer_settings(&self) -> PeerSettings {
+        PeerSettings {
+            network: self.network,
+            faults: self.fault_plan(),
+            push_clsig: self.push_clsig,
+        }
+    }
+
+    /// Pings and tip growth.
+    pub fn timing(&self) -> Timing {
+        Timing {
+            ping_every: (!self.ping_every.is_zero()).then_some(self.ping_every),
+            grow: GrowPlan {
+                steps: self.tip_steps.0.clone(),
+                step_every: self.tip_step_every,
+                one_every: self.grow_every,
+                start: self.grow_start,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_describe_scenario_a() {
+        let options = Options::parse_from(["dashlight-replay-peer"]);
+        assert_eq!(options.listen_addr().to_string(), "127.0.0.1:19999");
+        assert_eq!(options.network, Network::Testnet);
+        assert_eq!(options.tip_height, 905_294);
+        assert_eq!(options.tip_steps, TipSteps(vec![905_762, 905_800]));
+        assert_eq!(options.fault_plan(), FaultPlan::default());
+        assert_eq!(options.timing().grow.start, GrowStart::AfterQrinfo);
+        assert_eq!(options.timing().ping_every, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn flags_parse() {
+        let options = Options::parse_from([
+            "x",
+            "--network",
+            "mainnet",
+            "--tip-steps",
+            "none",
+            "--grow-every",
+            "0.5",
+            "--ping-every",
+            "0",
+            "--drop-qrinfo",
+            "3",
+            "--delay-ms",
+            "20",
+            "--disconnect-after",
+            "7",
+            "--disconnect-on-qrinfo",
+            "--corrupt-after",
+            "4",
+            "--grow-start",
+            "now",
+        ]);
+        assert_eq!(options.listen_addr().to_string(), "127.0.0.1:9999");
+        assert!(options.tip_steps.0.is_empty());
+        let timing = options.timing();
+        assert_eq!(timing.grow.one_every, Some(Duration::from_millis(500)));
+        assert_eq!(timing.ping_every, None);
+        assert_eq!(timing.grow.start, GrowStart::Now);
+        assert_eq!(
+            options.fault_plan(),
+            FaultPlan {
+                drop_qrinfo: 3,
+                delay: Duration::from_millis(20),
+                disconnect_after: Some(7),
+                disconnect_on_qrinfo: true,
+                corrupt_after: Some(4),
+            }
+        );
+        assert!("1,x".parse::<TipSteps>().is_err());
+        assert!(Options::try_parse_from(["x", "--grow-every", "-1"]).is_err());
+    }
+}
