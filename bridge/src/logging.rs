@@ -1,6 +1,7 @@
 //! Structured logs through `tracing`, as text or JSON lines on standard output.
 
 use crate::config::LogFormat;
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. `filter` is a `tracing` directive such as
@@ -15,7 +16,8 @@ pub fn init(format: LogFormat, filter: &str) -> Result<(), String> {
     .map_err(|err| format!("invalid log filter: {err}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal());
     match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

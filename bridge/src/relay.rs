@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio_tungstenite::tungstenite::error::Error as WsError;
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
@@ -86,7 +86,7 @@ impl CloseReason {
             Self::ClientViolation(_) => CloseCode::Policy,
             Self::TargetClosed | Self::Idle => CloseCode::Normal,
             Self::TargetGone(_) | Self::TargetViolation(_) | Self::TargetStalled => {
-                CloseCode::Bad(1014)
+                CloseCode::Error
             }
             Self::Shutdown => CloseCode::Away,
         };
@@ -355,6 +355,9 @@ async fn idle_watch(idle_timeout: Duration, progress: &Progress<'_>) -> CloseRea
 fn classify_ws_error(err: WsError) -> CloseReason {
     match err {
         WsError::Capacity(err) => CloseReason::TooBig(err.to_string()),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            CloseReason::ClientGone("reset without a closing handshake".to_owned())
+        }
         WsError::Protocol(err) => CloseReason::ClientProtocol(err.to_string()),
         WsError::ConnectionClosed | WsError::AlreadyClosed => CloseReason::ClientClosed,
         other => CloseReason::ClientGone(other.to_string()),
@@ -380,7 +383,7 @@ mod tests {
         assert_eq!(code(CloseReason::Idle), Some(1000));
         assert_eq!(code(CloseReason::TextFrame), Some(1003));
         assert_eq!(code(CloseReason::TooBig("x".into())), Some(1009));
-        assert_eq!(code(CloseReason::TargetStalled), Some(1014));
+        assert_eq!(code(CloseReason::TargetStalled), Some(1011));
         assert_eq!(code(CloseReason::ClientClosed), None);
         assert_eq!(
             code(CloseReason::ClientViolation(Violation::CommandNotAllowed(

@@ -272,7 +272,7 @@ async fn handle(
         Err(err) => {
             let code = match err {
                 ConnectError::Forbidden { .. } => CloseCode::Policy,
-                _ => CloseCode::Bad(1014),
+                _ => CloseCode::Error,
             };
             warn!(target = %admission.target.name, error = %err, "closing: target connection failed");
             shared.stats.rejected();
