@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::Semaphore;
 
 /// Longest request head read.
 const MAX_REQUEST: usize = 8 * 1024;
@@ -43,19 +43,11 @@ pub trait HealthSource: Send + Sync + 'static {
     fn report(&self) -> HealthReport;
 }
 
-/// Serves health requests until `stop` turns true.
-pub async fn serve<S: HealthSource>(
-    listener: TcpListener,
-    source: Arc<S>,
-    mut stop: watch::Receiver<bool>,
-) {
+/// Serves health requests until the task is aborted.
+pub async fn serve<S: HealthSource>(listener: TcpListener, source: Arc<S>) {
     let slots = Arc::new(Semaphore::new(CONCURRENT_REQUESTS));
     loop {
-        let accepted = tokio::select! {
-            _ = stop.wait_for(|stopping| *stopping) => return,
-            accepted = listener.accept() => accepted,
-        };
-        let Ok((stream, _)) = accepted else {
+        let Ok((stream, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };

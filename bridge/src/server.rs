@@ -141,13 +141,8 @@ impl Bridge {
         );
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        if let Some(listener) = health {
-            tasks.spawn(health::serve(
-                listener,
-                Arc::clone(&shared),
-                stop_rx.clone(),
-            ));
-        }
+        let health =
+            health.map(|listener| tokio::spawn(health::serve(listener, Arc::clone(&shared))));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -179,6 +174,9 @@ impl Bridge {
                 "shutdown grace period over; dropping the remaining connections"
             );
             tasks.shutdown().await;
+        }
+        if let Some(health) = health {
+            health.abort();
         }
         info!(totals = ?shared.stats.snapshot(), "bridge stopped");
     }

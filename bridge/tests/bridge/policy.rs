@@ -227,25 +227,25 @@ async fn health_endpoint_reports_connections() {
 async fn graceful_shutdown_closes_every_connection() {
     within(30, async {
         let mut dashd = FakeDashd::silent().await;
-        let bridge = RunningBridge::start(config(vec![target(dashd.addr)])).await;
+        let mut bridge = RunningBridge::start(config(vec![target(dashd.addr)])).await;
         let addr = bridge.addr;
         let mut a = bridge.connect().await;
         let mut b = bridge.connect().await;
         bridge.wait_for_health("relays_active", 2).await;
-        let closing = tokio::spawn(async move {
-            assert_closed(&mut a, 1001, "shutting down").await;
-            assert_closed(&mut b, 1001, "shutting down").await;
-        });
         let started = Instant::now();
-        bridge.shutdown().await;
-        closing.await.unwrap();
-        assert!(started.elapsed() < Duration::from_secs(3));
-        dashd.next_received().await;
-        dashd.next_received().await;
+        bridge.stop();
+        // The clients do not answer the close frames yet: shutdown waits.
+        bridge.wait_for_health("status", "shutting_down").await;
         assert!(
             TcpStream::connect(addr).await.is_err(),
             "no longer accepting"
         );
+        assert_closed(&mut a, 1001, "shutting down").await;
+        assert_closed(&mut b, 1001, "shutting down").await;
+        bridge.shutdown().await;
+        assert!(started.elapsed() < Duration::from_secs(3));
+        dashd.next_received().await;
+        dashd.next_received().await;
     })
     .await;
 }

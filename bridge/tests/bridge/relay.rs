@@ -4,7 +4,10 @@
 use crate::support::*;
 use dashlight_bridge::{Mode, RateLimit};
 use futures_util::SinkExt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
@@ -61,6 +64,45 @@ async fn relays_real_headers_both_ways_across_split_and_merged_frames() {
             .wait_for_health("bytes_to_client", served.len() as u64)
             .await;
         bridge.wait_for_health("violations_total", 0).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_read_holds_back_the_target() {
+    within(60, async {
+        const ROUNDS: usize = 16;
+        let round = Arc::new(headers_messages(&fixture_headers()).concat());
+        let total = round.len() * ROUNDS;
+        let written = Arc::new(AtomicUsize::new(0));
+        let (served, counter) = (Arc::clone(&round), Arc::clone(&written));
+        let dashd = FakeDashd::start(move |mut write| {
+            let (served, counter) = (Arc::clone(&served), Arc::clone(&counter));
+            async move {
+                for _ in 0..ROUNDS {
+                    for piece in served.chunks(64 * 1024) {
+                        if write.write_all(piece).await.is_err() {
+                            return;
+                        }
+                        counter.fetch_add(piece.len(), Ordering::SeqCst);
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+        })
+        .await;
+        let bridge = RunningBridge::start(config(vec![target(dashd.addr)])).await;
+        let mut client = bridge.connect().await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let held_back = written.load(Ordering::SeqCst);
+        // Only socket buffers and one message in the bridge fill up.
+        assert!(
+            held_back < total / 4,
+            "dashd wrote {held_back} of {total} bytes to a client that reads nothing"
+        );
+        let (received, _) = receive_bytes(&mut client, total).await;
+        assert_eq!(received.len(), total);
+        assert!(received.chunks(round.len()).all(|r| r == round.as_slice()));
     })
     .await;
 }

@@ -305,7 +305,8 @@ impl RunningBridge {
     }
 
     /// Waits until the health report's `key` equals `value`.
-    pub async fn wait_for_health(&self, key: &str, value: u64) {
+    pub async fn wait_for_health(&self, key: &str, value: impl Into<serde_json::Value>) {
+        let value = value.into();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
             let report = self.health().await;
@@ -321,11 +322,16 @@ impl RunningBridge {
         }
     }
 
-    /// Asks the bridge to shut down and waits until `run` returns.
-    pub async fn shutdown(mut self) {
+    /// Asks the bridge to shut down.
+    pub fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Asks the bridge to shut down and waits until `run` returns.
+    pub async fn shutdown(mut self) {
+        self.stop();
         within(10, &mut self.task).await.unwrap();
     }
 }
