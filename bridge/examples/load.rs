@@ -5,10 +5,11 @@
 //! A fake dashd on 127.0.0.1 answers `getheaders` with real testnet
 //! `headers` messages (2,000 headers each, from `../shared/fixtures`) and
 //! `ping` with `pong`. N clients loop over getheaders→headers and
-//! ping→pong, first directly over TCP (the baseline), then twice through an
-//! in-process bridge in Dash-aware mode. It prints connections held, MB/s
-//! relayed, round-trip percentiles, the latency the bridge adds over the
-//! baseline, and the process RSS before, during and after the bridge rounds.
+//! ping→pong, first directly over TCP (the baseline), then for several
+//! rounds through an in-process bridge in Dash-aware mode, reconnecting each
+//! round. It prints connections held, MB/s relayed, round-trip percentiles,
+//! the latency the bridge adds over the baseline, and the process RSS after
+//! each round (flat across rounds = no memory growth).
 
 use clap::Parser;
 use dashlight::encode::write_compact_size;
@@ -32,6 +33,7 @@ const HEADERS_FIXTURE: &str = concat!(
 const MAX_CLIENTS: usize = 2_000;
 const MAX_IDLE: usize = 4_000;
 const MAX_SECONDS: u64 = 120;
+const MAX_ROUNDS: u32 = 10;
 const NETWORK: Network = Network::Testnet;
 
 #[derive(Debug, Parser)]
@@ -40,9 +42,12 @@ struct Args {
     /// Concurrent clients exchanging traffic (at most 2,000).
     #[arg(long, default_value_t = 50)]
     clients: usize,
-    /// Seconds of traffic per phase (at most 120; three phases run).
+    /// Seconds of traffic per phase (at most 120).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Rounds through the bridge after the direct baseline (at most 10).
+    #[arg(long, default_value_t = 3)]
+    rounds: u32,
     /// Extra connections held open without traffic through the bridge (at most 4,000).
     #[arg(long, default_value_t = 0)]
     idle: usize,
@@ -216,7 +221,7 @@ async fn fake_dashd(listener: TcpListener, messages: Arc<Vec<Vec<u8>>>) {
 
 /// What one phase measured.
 struct Phase {
-    name: &'static str,
+    name: String,
     connections: usize,
     held_by_bridge: Option<u64>,
     bytes: u64,
@@ -225,6 +230,7 @@ struct Phase {
     downloads: Vec<Duration>,
     errors: Vec<String>,
     peak_rss_kb: u64,
+    rss_after_kb: u64,
 }
 
 struct ClientResult {
@@ -271,7 +277,7 @@ async fn client_loop(mut conn: Conn, deadline: Instant, seed: u64) -> ClientResu
 }
 
 async fn run_phase(
-    name: &'static str,
+    name: String,
     route: &Route,
     clients: usize,
     idle: usize,
@@ -309,6 +315,7 @@ async fn run_phase(
         downloads: Vec::new(),
         errors: Vec::new(),
         peak_rss_kb,
+        rss_after_kb: 0,
     };
     for task in tasks {
         let result = task.await.map_err(|e| e.to_string())?;
@@ -321,6 +328,8 @@ async fn run_phase(
     for conn in idle_conns {
         conn.close().await;
     }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    phase.rss_after_kb = rss_kb();
     phase.pings.sort_unstable();
     phase.downloads.sort_unstable();
     Ok(phase)
@@ -388,7 +397,7 @@ fn added(bridge: Duration, direct: Duration) -> String {
 
 fn print_phase(p: &Phase) {
     println!(
-        "{:<15} {:>6} {:>8} {:>9} {:>8.1} {:>9} {:>9} {:>9} {:>9} {:>8.1} {:>6}",
+        "{:<15} {:>6} {:>8} {:>9} {:>8.1} {:>9} {:>9} {:>9} {:>9} {:>9.1} {:>9.1} {:>6}",
         p.name,
         p.connections,
         p.held_by_bridge
@@ -401,6 +410,7 @@ fn print_phase(p: &Phase) {
         ms(percentile(&p.downloads, 0.5)),
         ms(percentile(&p.downloads, 0.99)),
         p.peak_rss_kb as f64 / 1024.0,
+        p.rss_after_kb as f64 / 1024.0,
         p.errors.len(),
     );
 }
@@ -410,14 +420,15 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     if !(1..=MAX_CLIENTS).contains(&args.clients)
         || !(1..=MAX_SECONDS).contains(&args.seconds)
+        || !(1..=MAX_ROUNDS).contains(&args.rounds)
         || args.idle > MAX_IDLE
     {
         eprintln!(
-            "load: --clients 1..={MAX_CLIENTS}, --seconds 1..={MAX_SECONDS}, --idle 0..={MAX_IDLE}"
+            "load: --clients 1..={MAX_CLIENTS}, --seconds 1..={MAX_SECONDS}, --rounds 1..={MAX_ROUNDS}, --idle 0..={MAX_IDLE}"
         );
         return ExitCode::from(2);
     }
-    let budget = Duration::from_secs(args.seconds * 3 + 60);
+    let budget = Duration::from_secs(args.seconds * (u64::from(args.rounds) + 1) * 2 + 60);
     match tokio::time::timeout(budget, run(args)).await {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(err)) => {
@@ -465,10 +476,11 @@ async fn run(args: Args) -> Result<(), String> {
     }));
 
     println!(
-        "dashlight-bridge load test: {} clients (+{} idle through the bridge), {} s per phase, {} mode, loopback, {} worker threads",
+        "dashlight-bridge load test: {} clients (+{} idle through the bridge), {} s per phase, {} bridge rounds, {} mode, loopback, {} worker threads",
         args.clients,
         args.idle,
         args.seconds,
+        args.rounds,
         if args.raw { "raw" } else { "Dash-aware" },
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     );
@@ -480,7 +492,7 @@ async fn run(args: Args) -> Result<(), String> {
     let rss_start = rss_kb();
     let duration = Duration::from_secs(args.seconds);
     let direct = run_phase(
-        "direct TCP",
+        "direct TCP".to_owned(),
         &Route::Direct(dashd),
         args.clients,
         0,
@@ -488,35 +500,26 @@ async fn run(args: Args) -> Result<(), String> {
         None,
     )
     .await?;
-    let rss_after_direct = rss_kb();
     let route = Route::Bridge(url);
-    let round1 = run_phase(
-        "bridge round 1",
-        &route,
-        args.clients,
-        args.idle,
-        duration,
-        Some(health_addr),
-    )
-    .await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_after_1 = rss_kb();
-    let round2 = run_phase(
-        "bridge round 2",
-        &route,
-        args.clients,
-        args.idle,
-        duration,
-        Some(health_addr),
-    )
-    .await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_after_2 = rss_kb();
+    let mut rounds = Vec::new();
+    for round in 1..=args.rounds {
+        rounds.push(
+            run_phase(
+                format!("bridge round {round}"),
+                &route,
+                args.clients,
+                args.idle,
+                duration,
+                Some(health_addr),
+            )
+            .await?,
+        );
+    }
     let final_health = health(health_addr).await?;
 
     println!();
     println!(
-        "{:<15} {:>6} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8} {:>6}",
+        "{:<15} {:>6} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6}",
         "phase",
         "conns",
         "held",
@@ -526,41 +529,41 @@ async fn run(args: Args) -> Result<(), String> {
         "ping p99",
         "hdrs p50",
         "hdrs p99",
-        "RSS MB",
+        "RSS mid",
+        "RSS after",
         "errors"
     );
-    for phase in [&direct, &round1, &round2] {
-        print_phase(phase);
+    print_phase(&direct);
+    for round in &rounds {
+        print_phase(round);
     }
-    println!("(latencies in ms; 'held' = connections the bridge reported mid-phase; RSS sampled mid-phase)");
+    println!("(latencies in ms; 'held' = connections the bridge reported mid-phase; RSS in MB of the whole process: fake dashd, clients and bridge; start {:.1} MB)", rss_start as f64 / 1024.0);
     println!();
-    for round in [&round1, &round2] {
+    let all = |f: fn(&Phase) -> &Vec<Duration>| {
+        let mut v: Vec<Duration> = rounds.iter().flat_map(|r| f(r).iter().copied()).collect();
+        v.sort_unstable();
+        v
+    };
+    let (pings, downloads) = (all(|p| &p.pings), all(|p| &p.downloads));
+    println!(
+        "added latency, all bridge rounds vs direct: ping p50 {} ms, p99 {} ms; headers download p50 {} ms, p99 {} ms",
+        added(percentile(&pings, 0.5), percentile(&direct.pings, 0.5)),
+        added(percentile(&pings, 0.99), percentile(&direct.pings, 0.99)),
+        added(percentile(&downloads, 0.5), percentile(&direct.downloads, 0.5)),
+        added(percentile(&downloads, 0.99), percentile(&direct.downloads, 0.99)),
+    );
+    if let (Some(first), Some(last)) = (rounds.first(), rounds.last()) {
         println!(
-            "added latency, {} vs direct: ping p50 {} ms, p99 {} ms; headers download p50 {} ms, p99 {} ms",
-            round.name,
-            added(percentile(&round.pings, 0.5), percentile(&direct.pings, 0.5)),
-            added(percentile(&round.pings, 0.99), percentile(&direct.pings, 0.99)),
-            added(
-                percentile(&round.downloads, 0.5),
-                percentile(&direct.downloads, 0.5)
-            ),
-            added(
-                percentile(&round.downloads, 0.99),
-                percentile(&direct.downloads, 0.99)
-            ),
+            "RSS after bridge round 1: {:.1} MB, after round {}: {:.1} MB ({:+.1} MB)",
+            first.rss_after_kb as f64 / 1024.0,
+            rounds.len(),
+            last.rss_after_kb as f64 / 1024.0,
+            (last.rss_after_kb as f64 - first.rss_after_kb as f64) / 1024.0,
         );
     }
-    println!(
-        "RSS (whole process: fake dashd, clients and bridge): start {:.1} MB, after direct {:.1} MB, after bridge round 1 {:.1} MB, after bridge round 2 {:.1} MB (growth between rounds {:+.1} MB)",
-        rss_start as f64 / 1024.0,
-        rss_after_direct as f64 / 1024.0,
-        rss_after_1 as f64 / 1024.0,
-        rss_after_2 as f64 / 1024.0,
-        (rss_after_2 as f64 - rss_after_1 as f64) / 1024.0,
-    );
     println!("bridge health after the rounds: {final_health}");
-    let errors: Vec<&String> = [&direct, &round1, &round2]
-        .iter()
+    let errors: Vec<&String> = std::iter::once(&direct)
+        .chain(rounds.iter())
         .flat_map(|p| p.errors.iter())
         .collect();
     let _ = stop_tx.send(());
