@@ -231,6 +231,7 @@ struct Phase {
     errors: Vec<String>,
     peak_rss_kb: u64,
     rss_after_kb: u64,
+    cpu_seconds: f64,
 }
 
 struct ClientResult {
@@ -293,6 +294,7 @@ async fn run_phase(
         idle_conns.push(Conn::open(route).await?);
     }
     let started = Instant::now();
+    let cpu_start = cpu_seconds();
     let deadline = started + duration;
     let tasks: Vec<_> = conns
         .into_iter()
@@ -316,6 +318,7 @@ async fn run_phase(
         errors: Vec::new(),
         peak_rss_kb,
         rss_after_kb: 0,
+        cpu_seconds: 0.0,
     };
     for task in tasks {
         let result = task.await.map_err(|e| e.to_string())?;
@@ -325,6 +328,7 @@ async fn run_phase(
         phase.errors.extend(result.error);
     }
     phase.seconds = started.elapsed().as_secs_f64();
+    phase.cpu_seconds = cpu_seconds() - cpu_start;
     for conn in idle_conns {
         conn.close().await;
     }
@@ -373,6 +377,23 @@ fn rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time (user + system) used by this process so far, in seconds (Linux;
+/// `/proc` counts in USER_HZ = 100 ticks per second), 0 if unknown.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the parenthesised command name; utime and stime
+            // are fields 14 and 15 of the whole line.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -397,7 +418,7 @@ fn added(bridge: Duration, direct: Duration) -> String {
 
 fn print_phase(p: &Phase) {
     println!(
-        "{:<15} {:>6} {:>8} {:>9} {:>8.1} {:>9} {:>9} {:>9} {:>9} {:>9.1} {:>9.1} {:>6}",
+        "{:<15} {:>6} {:>8} {:>9} {:>8.1} {:>7.1} {:>8.1} {:>9} {:>9} {:>9} {:>9} {:>9.1} {:>9.1} {:>6}",
         p.name,
         p.connections,
         p.held_by_bridge
@@ -405,6 +426,8 @@ fn print_phase(p: &Phase) {
             .unwrap_or_else(|| "-".to_owned()),
         p.downloads.len(),
         p.bytes as f64 / 1e6 / p.seconds,
+        p.cpu_seconds,
+        p.bytes as f64 / 1e6 / p.cpu_seconds.max(0.01),
         ms(percentile(&p.pings, 0.5)),
         ms(percentile(&p.pings, 0.99)),
         ms(percentile(&p.downloads, 0.5)),
@@ -519,12 +542,14 @@ async fn run(args: Args) -> Result<(), String> {
 
     println!();
     println!(
-        "{:<15} {:>6} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6}",
+        "{:<15} {:>6} {:>8} {:>9} {:>8} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6}",
         "phase",
         "conns",
         "held",
         "downloads",
         "MB/s",
+        "CPU s",
+        "MB/CPU s",
         "ping p50",
         "ping p99",
         "hdrs p50",
@@ -537,7 +562,7 @@ async fn run(args: Args) -> Result<(), String> {
     for round in &rounds {
         print_phase(round);
     }
-    println!("(latencies in ms; 'held' = connections the bridge reported mid-phase; RSS in MB of the whole process: fake dashd, clients and bridge; start {:.1} MB)", rss_start as f64 / 1024.0);
+    println!("(latencies in ms; 'held' = connections the bridge reported mid-phase; CPU s = process CPU time in the phase; RSS in MB of the whole process: fake dashd, clients and bridge; start {:.1} MB)", rss_start as f64 / 1024.0);
     println!();
     let all = |f: fn(&Phase) -> &Vec<Duration>| {
         let mut v: Vec<Duration> = rounds.iter().flat_map(|r| f(r).iter().copied()).collect();
