@@ -9,7 +9,9 @@
 //! rounds through an in-process bridge in Dash-aware mode, reconnecting each
 //! round. It prints connections held, MB/s relayed, round-trip percentiles,
 //! the latency the bridge adds over the baseline, and the process RSS after
-//! each round (flat across rounds = no memory growth).
+//! each round, together with the live heap bytes counted by a wrapping
+//! global allocator (back to the same level after every round = no memory
+//! growth).
 
 use clap::Parser;
 use dashlight::encode::write_compact_size;
@@ -17,8 +19,10 @@ use dashlight::network::Network;
 use dashlight::protocol::framing::{Command, RawMessage, StreamDecoder};
 use dashlight_bridge::{Bridge, Config, Mode, Target};
 use futures_util::{SinkExt, StreamExt};
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -35,6 +39,47 @@ const MAX_IDLE: usize = 4_000;
 const MAX_SECONDS: u64 = 120;
 const MAX_ROUNDS: u32 = 10;
 const NETWORK: Network = Network::Testnet;
+
+/// The system allocator, counting the bytes currently allocated.
+struct CountingAllocator;
+
+static LIVE_HEAP: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the
+// `GlobalAlloc` contract; the counter only observes sizes.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same layout as given to us.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            LIVE_HEAP.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE_HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` was allocated by `System` with `layout`.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            LIVE_HEAP.fetch_add(new_size, Ordering::Relaxed);
+            LIVE_HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+fn live_heap_mb() -> f64 {
+    LIVE_HEAP.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+}
 
 #[derive(Debug, Parser)]
 #[command(about = "Loopback load test of dashlight-bridge")]
@@ -231,7 +276,25 @@ struct Phase {
     errors: Vec<String>,
     peak_rss_kb: u64,
     rss_after_kb: u64,
+    heap_mid_mb: f64,
+    heap_after_mb: f64,
     cpu_seconds: f64,
+}
+
+impl Phase {
+    /// Removes from the heap figures the bytes this program keeps for its
+    /// own measurements (`retained` by earlier phases, plus this phase's
+    /// samples), so that they show the bridge and the connections only.
+    /// Returns the bytes retained after this phase.
+    fn exclude_measurements(&mut self, retained: usize) -> usize {
+        let own = (self.pings.capacity() + self.downloads.capacity())
+            * std::mem::size_of::<Duration>()
+            + self.errors.iter().map(String::capacity).sum::<usize>();
+        let mb = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+        self.heap_mid_mb -= mb(retained);
+        self.heap_after_mb -= mb(retained + own);
+        retained + own
+    }
 }
 
 struct ClientResult {
@@ -307,6 +370,7 @@ async fn run_phase(
         None => None,
     };
     let peak_rss_kb = rss_kb();
+    let heap_mid_mb = live_heap_mb();
     let mut phase = Phase {
         name,
         connections: clients + idle,
@@ -318,6 +382,8 @@ async fn run_phase(
         errors: Vec::new(),
         peak_rss_kb,
         rss_after_kb: 0,
+        heap_mid_mb,
+        heap_after_mb: 0.0,
         cpu_seconds: 0.0,
     };
     for task in tasks {
@@ -332,8 +398,15 @@ async fn run_phase(
     for conn in idle_conns {
         conn.close().await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    if let Some(addr) = health {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while health_connections(addr).await? > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
     phase.rss_after_kb = rss_kb();
+    phase.heap_after_mb = live_heap_mb();
     phase.pings.sort_unstable();
     phase.downloads.sort_unstable();
     Ok(phase)
@@ -418,7 +491,7 @@ fn added(bridge: Duration, direct: Duration) -> String {
 
 fn print_phase(p: &Phase) {
     println!(
-        "{:<15} {:>6} {:>8} {:>9} {:>8.1} {:>7.1} {:>8.1} {:>9} {:>9} {:>9} {:>9} {:>9.1} {:>9.1} {:>6}",
+        "{:<15} {:>6} {:>8} {:>9} {:>8.1} {:>7.1} {:>8.1} {:>9} {:>9} {:>9} {:>9} {:>9.1} {:>9.1} {:>9.2} {:>9.2} {:>6}",
         p.name,
         p.connections,
         p.held_by_bridge
@@ -434,6 +507,8 @@ fn print_phase(p: &Phase) {
         ms(percentile(&p.downloads, 0.99)),
         p.peak_rss_kb as f64 / 1024.0,
         p.rss_after_kb as f64 / 1024.0,
+        p.heap_mid_mb,
+        p.heap_after_mb,
         p.errors.len(),
     );
 }
@@ -513,8 +588,9 @@ async fn run(args: Args) -> Result<(), String> {
         fixture_bytes as f64 / 1e6
     );
     let rss_start = rss_kb();
+    let heap_start = live_heap_mb();
     let duration = Duration::from_secs(args.seconds);
-    let direct = run_phase(
+    let mut direct = run_phase(
         "direct TCP".to_owned(),
         &Route::Direct(dashd),
         args.clients,
@@ -523,26 +599,27 @@ async fn run(args: Args) -> Result<(), String> {
         None,
     )
     .await?;
+    let mut retained = direct.exclude_measurements(0);
     let route = Route::Bridge(url);
     let mut rounds = Vec::new();
     for round in 1..=args.rounds {
-        rounds.push(
-            run_phase(
-                format!("bridge round {round}"),
-                &route,
-                args.clients,
-                args.idle,
-                duration,
-                Some(health_addr),
-            )
-            .await?,
-        );
+        let mut phase = run_phase(
+            format!("bridge round {round}"),
+            &route,
+            args.clients,
+            args.idle,
+            duration,
+            Some(health_addr),
+        )
+        .await?;
+        retained = phase.exclude_measurements(retained);
+        rounds.push(phase);
     }
     let final_health = health(health_addr).await?;
 
     println!();
     println!(
-        "{:<15} {:>6} {:>8} {:>9} {:>8} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6}",
+        "{:<15} {:>6} {:>8} {:>9} {:>8} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6}",
         "phase",
         "conns",
         "held",
@@ -556,13 +633,15 @@ async fn run(args: Args) -> Result<(), String> {
         "hdrs p99",
         "RSS mid",
         "RSS after",
+        "heap mid",
+        "heap aft",
         "errors"
     );
     print_phase(&direct);
     for round in &rounds {
         print_phase(round);
     }
-    println!("(latencies in ms; 'held' = connections the bridge reported mid-phase; CPU s = process CPU time in the phase; RSS in MB of the whole process: fake dashd, clients and bridge; start {:.1} MB)", rss_start as f64 / 1024.0);
+    println!("(latencies in ms; 'held' = connections the bridge reported mid-phase; CPU s = process CPU time in the phase; RSS and live heap in MB of the whole process: fake dashd, clients and bridge, heap without the latency samples kept; start: RSS {:.1} MB, heap {:.2} MB)", rss_start as f64 / 1024.0, heap_start);
     println!();
     let all = |f: fn(&Phase) -> &Vec<Duration>| {
         let mut v: Vec<Duration> = rounds.iter().flat_map(|r| f(r).iter().copied()).collect();
@@ -579,11 +658,13 @@ async fn run(args: Args) -> Result<(), String> {
     );
     if let (Some(first), Some(last)) = (rounds.first(), rounds.last()) {
         println!(
-            "RSS after bridge round 1: {:.1} MB, after round {}: {:.1} MB ({:+.1} MB)",
-            first.rss_after_kb as f64 / 1024.0,
+            "after bridge round 1 -> round {}: live heap {:.2} -> {:.2} MB ({:+.3} MB), RSS {:.1} -> {:.1} MB",
             rounds.len(),
+            first.heap_after_mb,
+            last.heap_after_mb,
+            last.heap_after_mb - first.heap_after_mb,
+            first.rss_after_kb as f64 / 1024.0,
             last.rss_after_kb as f64 / 1024.0,
-            (last.rss_after_kb as f64 - first.rss_after_kb as f64) / 1024.0,
         );
     }
     println!("bridge health after the rounds: {final_health}");
