@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -39,6 +40,9 @@ const MAX_IDLE: usize = 4_000;
 const MAX_SECONDS: u64 = 120;
 const MAX_ROUNDS: u32 = 10;
 const NETWORK: Network = Network::Testnet;
+/// Read buffer of each load client and of each fake dashd connection, so
+/// that their share of the memory per connection is known (2 × 16 KiB).
+const CLIENT_READ_BUFFER: usize = 16 * 1024;
 
 /// The system allocator, counting the bytes currently allocated.
 struct CountingAllocator;
@@ -126,8 +130,9 @@ impl Conn {
                 Ok(Conn::Tcp(stream, StreamDecoder::new(NETWORK)))
             }
             Route::Bridge(url) => {
+                let config = WebSocketConfig::default().read_buffer_size(CLIENT_READ_BUFFER);
                 let (ws, _) =
-                    tokio_tungstenite::connect_async_with_config(url.as_str(), None, true)
+                    tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
                         .await
                         .map_err(|e| e.to_string())?;
                 Ok(Conn::Ws(Box::new(ws), StreamDecoder::new(NETWORK)))
@@ -236,7 +241,7 @@ async fn fake_dashd(listener: TcpListener, messages: Arc<Vec<Vec<u8>>>) {
             let _ = stream.set_nodelay(true);
             let (mut read, mut write) = stream.into_split();
             let mut decoder = StreamDecoder::new(NETWORK);
-            let mut buf = vec![0u8; 16 * 1024];
+            let mut buf = vec![0u8; CLIENT_READ_BUFFER];
             let mut next = 0usize;
             loop {
                 let Ok(n) = read.read(&mut buf).await else {

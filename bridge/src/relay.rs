@@ -6,22 +6,28 @@ use crate::config::RateLimit;
 use crate::inspect::{Filter, Violation};
 use crate::rate::TokenBucket;
 use crate::stats::Stats;
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-/// Bytes read from the target at once.
+/// Most bytes read from the target at once.
 const READ_CHUNK: usize = 64 * 1024;
+/// Largest WebSocket frame sent to a client. Longer data is sent as one
+/// message in several frames, so that the WebSocket write buffer kept per
+/// connection stays this small however large the Dash messages are.
+const MAX_FRAME_OUT: usize = 64 * 1024;
 /// Time allowed to deliver a close frame.
 const CLOSE_SEND_TIMEOUT: Duration = Duration::from_secs(2);
 /// Time allowed for the client to answer a close frame.
@@ -311,15 +317,20 @@ async fn target_to_client(
     write_timeout: Duration,
     progress: &Progress<'_>,
 ) -> CloseReason {
-    let mut buf = vec![0u8; READ_CHUNK];
     loop {
-        let n = match tcp_rx.read(&mut buf).await {
+        // The buffer is allocated only once data is ready, so that idle
+        // connections hold none.
+        if let Err(err) = tcp_rx.readable().await {
+            return CloseReason::TargetGone(err);
+        }
+        let mut chunk = vec![0u8; READ_CHUNK];
+        match tcp_rx.try_read(&mut chunk) {
             Ok(0) => return CloseReason::TargetClosed,
-            Ok(n) => n,
+            Ok(n) => chunk.truncate(n),
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(err) => return CloseReason::TargetGone(err),
-        };
+        }
         progress.touch();
-        let chunk = buf.get(..n).unwrap_or_default().to_vec();
         let passed = match filter.pass(chunk) {
             Ok(passed) => passed,
             Err(violation) => return CloseReason::TargetViolation(violation),
@@ -329,7 +340,7 @@ async fn target_to_client(
         }
         let len = passed.bytes.len();
         pace(&mut bucket, len).await;
-        match tokio::time::timeout(write_timeout, ws_tx.send(Message::binary(passed.bytes))).await {
+        match tokio::time::timeout(write_timeout, send_message(ws_tx, passed.bytes)).await {
             Err(_) => return CloseReason::ClientStalled,
             Ok(Err(err)) => return classify_ws_error(err),
             Ok(Ok(())) => {}
@@ -340,6 +351,28 @@ async fn target_to_client(
             .fetch_add(len as u64, Ordering::Relaxed);
         progress.touch();
     }
+}
+
+/// Sends `data` as one binary message, in frames of at most
+/// [`MAX_FRAME_OUT`] bytes.
+async fn send_message(ws_tx: &mut WsSink, data: Vec<u8>) -> Result<(), WsError> {
+    if data.len() <= MAX_FRAME_OUT {
+        return ws_tx.send(Message::binary(data)).await;
+    }
+    let data = Bytes::from(data);
+    let mut offset = 0;
+    while offset < data.len() {
+        let end = data.len().min(offset + MAX_FRAME_OUT);
+        let opcode = if offset == 0 {
+            OpCode::Data(Data::Binary)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        let frame = Frame::message(data.slice(offset..end), opcode, end == data.len());
+        ws_tx.send(Message::Frame(frame)).await?;
+        offset = end;
+    }
+    Ok(())
 }
 
 async fn idle_watch(idle_timeout: Duration, progress: &Progress<'_>) -> CloseReason {

@@ -30,8 +30,8 @@ use tracing::{debug, info, warn, Instrument};
 /// the request.
 const OVER_CAPACITY: &[u8] =
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-/// WebSocket read buffer per connection.
-const WS_READ_BUFFER: usize = 32 * 1024;
+/// WebSocket read buffer per connection (clients send little).
+const WS_READ_BUFFER: usize = 8 * 1024;
 
 /// State shared by the accept loop, the connections and the health endpoint.
 #[derive(Debug)]

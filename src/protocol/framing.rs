@@ -8,6 +8,11 @@ use core::fmt;
 /// The size of a message header.
 pub const HEADER_LEN: usize = 24;
 
+/// Buffer capacity a [`StreamDecoder`] keeps once it has returned every byte;
+/// a larger buffer (left by a large message) is released, so that idle
+/// decoders do not hold megabytes.
+const RETAINED_CAPACITY: usize = 64 * 1024;
+
 /// The largest payload accepted. The largest real messages, QRInfos from
 /// genesis on mainnet, are about 3.5 MB.
 pub const MAX_PAYLOAD: usize = 8 * 1024 * 1024;
@@ -283,11 +288,15 @@ impl StreamDecoder {
         }
     }
 
-    /// Drops the bytes already returned once they are all consumed or make
-    /// up more than half of the buffer.
+    /// Drops the bytes already returned once they are all consumed (releasing
+    /// a large buffer) or make up more than half of the buffer.
     fn compact(&mut self) {
         if self.start == self.buf.len() {
-            self.buf.clear();
+            if self.buf.capacity() > RETAINED_CAPACITY {
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
             self.start = 0;
         } else if self.start > self.buf.len() / 2 {
             self.buf.drain(..self.start);
@@ -400,6 +409,20 @@ mod tests {
             .collect();
         assert_eq!(got, expected);
         assert_eq!(decoder.buffered(), 0);
+    }
+
+    #[test]
+    fn a_large_buffer_is_released_once_consumed() {
+        let big = RawMessage {
+            command: Command::new("headers"),
+            payload: vec![1; 200_000],
+        }
+        .to_wire(Network::Testnet);
+        let mut decoder = StreamDecoder::new(Network::Testnet);
+        decoder.feed(&big);
+        assert!(decoder.next_wire_message().unwrap().is_some());
+        assert!(decoder.next_wire_message().unwrap().is_none());
+        assert!(decoder.buf.capacity() <= RETAINED_CAPACITY);
     }
 
     #[test]

@@ -38,7 +38,7 @@ async fn binary_relays_and_stops_on_sigterm() {
 
         let url = format!("ws://{listen}/local");
         let (mut client, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        let (got, _) = receive_bytes(&mut client, 24).await;
+        let got = receive_bytes(&mut client, 24).await;
         assert_eq!(got, wire("verack", &[]));
         send_frames(&mut client, &[&wire("ping", &[3; 8])]).await;
 

@@ -349,22 +349,26 @@ pub async fn send_frames(client: &mut Client, pieces: &[&[u8]]) {
     }
 }
 
-/// Reads binary frames until `len` bytes arrived; returns them and the
-/// number of frames.
-pub async fn receive_bytes(client: &mut Client, len: usize) -> (Vec<u8>, usize) {
-    let mut got = Vec::new();
-    let mut frames = 0;
-    while got.len() < len {
+/// Reads binary messages until `len` bytes arrived and returns them.
+pub async fn receive_messages(client: &mut Client, len: usize) -> Vec<Vec<u8>> {
+    let mut messages = Vec::new();
+    let mut got = 0;
+    while got < len {
         match within(10, client.next()).await {
             Some(Ok(Message::Binary(data))) => {
-                got.extend_from_slice(&data);
-                frames += 1;
+                got += data.len();
+                messages.push(data.to_vec());
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
             other => panic!("expected data, got {other:?}"),
         }
     }
-    (got, frames)
+    messages
+}
+
+/// Reads binary messages until `len` bytes arrived and returns the bytes.
+pub async fn receive_bytes(client: &mut Client, len: usize) -> Vec<u8> {
+    receive_messages(client, len).await.concat()
 }
 
 /// Reads until the bridge's close frame and returns it; data frames before
