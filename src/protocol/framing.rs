@@ -8,6 +8,11 @@ use core::fmt;
 /// The size of a message header.
 pub const HEADER_LEN: usize = 24;
 
+/// Buffer capacity a [`StreamDecoder`] keeps once it has returned every byte;
+/// a larger buffer (left by a large message) is released, so that idle
+/// decoders do not hold megabytes.
+const RETAINED_CAPACITY: usize = 64 * 1024;
+
 /// The largest payload accepted. The largest real messages, QRInfos from
 /// genesis on mainnet, are about 3.5 MB.
 pub const MAX_PAYLOAD: usize = 8 * 1024 * 1024;
@@ -132,6 +137,15 @@ impl RawMessage {
     }
 }
 
+/// A framed, checked message kept as the bytes it arrived in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireMessage {
+    /// The command.
+    pub command: Command,
+    /// The full wire form: the 24-byte header followed by the payload.
+    pub bytes: Vec<u8>,
+}
+
 /// Why a byte stream is not a valid sequence of messages. Every variant is
 /// fatal for the connection: the stream cannot be resynchronised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,11 +250,35 @@ impl StreamDecoder {
     /// The next complete message, `Ok(None)` if more bytes are needed, or the
     /// error that ended the stream (returned again on every later call).
     pub fn next_message(&mut self) -> Result<Option<RawMessage>, FramingError> {
+        Ok(self.next_frame()?.map(|(command, wire)| RawMessage {
+            command,
+            payload: wire.get(HEADER_LEN..).unwrap_or_default().to_vec(),
+        }))
+    }
+
+    /// The next complete message as its verified wire bytes (header and
+    /// payload, exactly as received), for relays that forward messages
+    /// untouched. Errors as [`StreamDecoder::next_message`].
+    pub fn next_wire_message(&mut self) -> Result<Option<WireMessage>, FramingError> {
+        Ok(self.next_frame()?.map(|(command, wire)| WireMessage {
+            command,
+            bytes: wire.to_vec(),
+        }))
+    }
+
+    fn next_frame(&mut self) -> Result<Option<(Command, &[u8])>, FramingError> {
         if let Some(err) = &self.failed {
             return Err(err.clone());
         }
-        match self.try_frame() {
-            Ok(message) => Ok(message),
+        self.compact();
+        match self.check_frame() {
+            Ok(Some((command, len))) => {
+                let begin = self.start;
+                self.start += len;
+                let wire = self.buf.get(begin..self.start).unwrap_or_default();
+                Ok(Some((command, wire)))
+            }
+            Ok(None) => Ok(None),
             Err(err) => {
                 self.failed = Some(err.clone());
                 self.buf = Vec::new();
@@ -250,8 +288,26 @@ impl StreamDecoder {
         }
     }
 
-    fn try_frame(&mut self) -> Result<Option<RawMessage>, FramingError> {
-        let pending = &self.buf[self.start..];
+    /// Drops the bytes already returned once they are all consumed (releasing
+    /// a large buffer) or make up more than half of the buffer.
+    fn compact(&mut self) {
+        if self.start == self.buf.len() {
+            if self.buf.capacity() > RETAINED_CAPACITY {
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
+            self.start = 0;
+        } else if self.start > self.buf.len() / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+    }
+
+    /// Checks the message at the front of the buffer: its command and full
+    /// wire length when it is complete and valid.
+    fn check_frame(&self) -> Result<Option<(Command, usize)>, FramingError> {
+        let pending = self.buf.get(self.start..).unwrap_or_default();
         let Some(head) = pending.get(..HEADER_LEN) else {
             return Ok(None);
         };
@@ -283,19 +339,7 @@ impl StreamDecoder {
                 command: header.command,
             });
         }
-        let message = RawMessage {
-            command: header.command,
-            payload: payload.to_vec(),
-        };
-        self.start += HEADER_LEN + length;
-        if self.start == self.buf.len() {
-            self.buf.clear();
-            self.start = 0;
-        } else if self.start > self.buf.len() / 2 {
-            self.buf.drain(..self.start);
-            self.start = 0;
-        }
-        Ok(Some(message))
+        Ok(Some((header.command, HEADER_LEN + length)))
     }
 }
 
@@ -340,6 +384,45 @@ mod tests {
         decoder.feed(&wire);
         assert_eq!(drain(&mut decoder), messages);
         assert_eq!(decoder.buffered(), 0);
+    }
+
+    #[test]
+    fn wire_messages_are_the_received_bytes() {
+        let (messages, wire) = sample_stream();
+        let mut decoder = StreamDecoder::new(Network::Testnet);
+        let (first, rest) = wire.split_at(30);
+        decoder.feed(first);
+        let mut got = Vec::new();
+        while let Some(m) = decoder.next_wire_message().unwrap() {
+            got.push(m);
+        }
+        decoder.feed(rest);
+        while let Some(m) = decoder.next_wire_message().unwrap() {
+            got.push(m);
+        }
+        let expected: Vec<WireMessage> = messages
+            .iter()
+            .map(|m| WireMessage {
+                command: m.command,
+                bytes: m.to_wire(Network::Testnet),
+            })
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(decoder.buffered(), 0);
+    }
+
+    #[test]
+    fn a_large_buffer_is_released_once_consumed() {
+        let big = RawMessage {
+            command: Command::new("headers"),
+            payload: vec![1; 200_000],
+        }
+        .to_wire(Network::Testnet);
+        let mut decoder = StreamDecoder::new(Network::Testnet);
+        decoder.feed(&big);
+        assert!(decoder.next_wire_message().unwrap().is_some());
+        assert!(decoder.next_wire_message().unwrap().is_none());
+        assert!(decoder.buf.capacity() <= RETAINED_CAPACITY);
     }
 
     #[test]

@@ -1,0 +1,30 @@
+//! dashlight-bridge: a WebSocket-to-TCP bridge that lets browsers reach a
+//! Dash node, safe to expose on the public internet.
+//!
+//! Clients connect with WebSocket (binary frames) and are relayed to one of
+//! the targets of an allow-list, never to an address they choose. In
+//! Dash-aware mode (the default) the bridge checks both directions are Dash
+//! P2P messages of the configured network (magic, framing, checksum) and
+//! that the client sends only allowed commands. Connections are capped in
+//! total and per client address, rate-limited, and timed out when idle.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod address;
+pub mod admission;
+pub mod commands;
+pub mod config;
+pub mod health;
+pub mod inspect;
+pub mod limits;
+pub mod logging;
+pub mod rate;
+pub mod relay;
+pub mod server;
+pub mod stats;
+pub mod target;
+
+pub use config::{Cli, Config, Mode, RateLimit};
+pub use server::{Bridge, StartError};
+pub use target::Target;

@@ -1,0 +1,366 @@
+//! The bridge server: accepting clients, admitting them, connecting their
+//! targets, relaying, health reports and graceful shutdown.
+
+use crate::admission::{admit, Admission, Refusal};
+use crate::commands::CommandSet;
+use crate::config::{Config, ConfigError, Mode};
+use crate::health::{self, HealthReport, HealthSource};
+use crate::inspect::Filter;
+use crate::limits::{ConnectionLimits, ConnectionPermit};
+use crate::relay::{self, close_frame, RelaySettings};
+use crate::stats::Stats;
+use crate::target::ConnectError;
+use futures_util::SinkExt;
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tracing::{debug, info, warn, Instrument};
+
+/// The answer to a connection over the total cap, written without reading
+/// the request.
+const OVER_CAPACITY: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+/// WebSocket read buffer per connection (clients send little).
+const WS_READ_BUFFER: usize = 8 * 1024;
+
+/// State shared by the accept loop, the connections and the health endpoint.
+#[derive(Debug)]
+struct Shared {
+    config: Config,
+    client_commands: Arc<CommandSet>,
+    limits: Arc<ConnectionLimits>,
+    stats: Stats,
+    started: Instant,
+    stopping: AtomicBool,
+    next_id: AtomicU64,
+}
+
+impl HealthSource for Shared {
+    fn report(&self) -> HealthReport {
+        HealthReport {
+            status: if self.stopping.load(Ordering::Relaxed) {
+                "shutting_down"
+            } else {
+                "ok"
+            },
+            network: self.config.network.name(),
+            mode: match self.config.mode {
+                Mode::Dash => "dash",
+                Mode::Raw => "raw",
+            },
+            connections: self.limits.total(),
+            clients: self.limits.clients(),
+            max_connections: self.config.max_connections,
+            uptime_secs: self.started.elapsed().as_secs(),
+            totals: self.stats.snapshot(),
+        }
+    }
+}
+
+/// A bridge bound to its addresses, ready to run.
+#[derive(Debug)]
+pub struct Bridge {
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    health: Option<TcpListener>,
+}
+
+impl Bridge {
+    /// Validates `config` and binds the listen (and health) addresses.
+    pub async fn bind(config: Config) -> Result<Bridge, StartError> {
+        config.validate().map_err(StartError::Config)?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let health = match config.health_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
+        Ok(Bridge {
+            shared: Arc::new(Shared {
+                client_commands: Arc::new(config.client_commands.clone()),
+                limits: ConnectionLimits::new(
+                    config.max_connections,
+                    config.max_connections_per_ip,
+                ),
+                stats: Stats::default(),
+                started: Instant::now(),
+                stopping: AtomicBool::new(false),
+                next_id: AtomicU64::new(1),
+                config,
+            }),
+            listener,
+            health,
+        })
+    }
+
+    /// The address WebSocket clients connect to.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The health endpoint's address, if enabled.
+    pub fn health_addr(&self) -> Option<SocketAddr> {
+        self.health.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting, closes every
+    /// connection with a close frame, waits up to the grace period and returns.
+    pub async fn run<F: Future<Output = ()>>(self, shutdown: F) {
+        let Bridge {
+            shared,
+            listener,
+            health,
+        } = self;
+        let config = &shared.config;
+        info!(
+            listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            health = ?health.as_ref().and_then(|l| l.local_addr().ok()),
+            network = %config.network,
+            mode = ?config.mode,
+            targets = ?config.targets.iter().map(|t| format!("{}={}", t.name, t.address())).collect::<Vec<_>>(),
+            "bridge listening"
+        );
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let health =
+            health.map(|listener| tokio::spawn(health::serve(listener, Arc::clone(&shared))));
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => accept(stream, peer, &shared, &mut tasks, &stop_rx),
+                    Err(err) => {
+                        warn!(error = %err, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            }
+        }
+        drop(listener);
+        shared.stopping.store(true, Ordering::Relaxed);
+        info!(
+            connections = shared.limits.total(),
+            "shutting down: closing connections"
+        );
+        let _ = stop_tx.send(true);
+        let drained = tokio::time::timeout(config.shutdown_grace, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            warn!(
+                remaining = tasks.len(),
+                "shutdown grace period over; dropping the remaining connections"
+            );
+            tasks.shutdown().await;
+        }
+        if let Some(health) = health {
+            health.abort();
+        }
+        info!(totals = ?shared.stats.snapshot(), "bridge stopped");
+    }
+}
+
+fn accept(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Arc<Shared>,
+    tasks: &mut JoinSet<()>,
+    stop: &watch::Receiver<bool>,
+) {
+    shared.stats.accepted();
+    let Some(permit) = shared.limits.try_acquire() else {
+        shared.stats.rejected();
+        warn!(peer = %peer, max = shared.config.max_connections, "refused: connection cap reached");
+        let _ = stream.try_write(OVER_CAPACITY);
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let span = tracing::info_span!("conn", id, peer = %peer);
+    tasks.spawn(handle(stream, peer, permit, Arc::clone(shared), stop.clone()).instrument(span));
+}
+
+/// One client from accept to close.
+async fn handle(
+    stream: TcpStream,
+    peer: SocketAddr,
+    mut permit: ConnectionPermit,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let config = &shared.config;
+    let ws_config = WebSocketConfig::default()
+        .read_buffer_size(WS_READ_BUFFER)
+        .max_frame_size(Some(config.max_frame_size))
+        .max_message_size(Some(config.max_message_size));
+    let mut decision: Option<Result<Admission, Refusal>> = None;
+    // The error type is tungstenite's handshake callback contract.
+    #[allow(clippy::result_large_err)]
+    let callback = |request: &Request, response: Response| {
+        let result = admit(request, peer.ip(), &mut permit, config);
+        let reply = match &result {
+            Ok(_) => Ok(response),
+            Err(refusal) => Err(refusal.response()),
+        };
+        decision = Some(result);
+        reply
+    };
+    let handshake = tokio::time::timeout(
+        config.handshake_timeout,
+        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config)),
+    )
+    .await;
+    let (mut ws, admission) = match (handshake, decision) {
+        (Ok(Ok(ws)), Some(Ok(admission))) => {
+            info!(client = %admission.client, target = %admission.target.name, "client connected");
+            (ws, admission)
+        }
+        (_, Some(Err(refusal))) => {
+            shared.stats.rejected();
+            warn!(reason = %refusal, status = refusal.status().as_u16(), "refused");
+            return;
+        }
+        (Err(_), _) => {
+            shared.stats.rejected();
+            info!(timeout = ?config.handshake_timeout, "refused: handshake timed out");
+            return;
+        }
+        (Ok(Err(err)), _) => {
+            shared.stats.rejected();
+            info!(error = %err, "refused: WebSocket handshake failed");
+            return;
+        }
+        (Ok(Ok(_)), None) => {
+            shared.stats.rejected();
+            warn!("refused: handshake finished without a decision");
+            return;
+        }
+    };
+    let connect = admission
+        .target
+        .connect(config.allow_private, config.connect_timeout);
+    let tcp = tokio::select! {
+        result = connect => result,
+        _ = stop.wait_for(|stopping| *stopping) => Err(ConnectError::Timeout),
+    };
+    let tcp = match tcp {
+        Ok(tcp) => tcp,
+        Err(err) => {
+            let code = match err {
+                ConnectError::Forbidden { .. } => CloseCode::Policy,
+                _ => CloseCode::Error,
+            };
+            warn!(target = %admission.target.name, error = %err, "closing: target connection failed");
+            shared.stats.rejected();
+            let frame = close_frame(code, &err.to_string());
+            let _ =
+                tokio::time::timeout(Duration::from_secs(2), ws.send(Message::Close(Some(frame))))
+                    .await;
+            return;
+        }
+    };
+    let _ = tcp.set_nodelay(true);
+    debug!(target_addr = ?tcp.peer_addr().ok(), "target connected");
+    let settings = relay_settings(&shared);
+    shared.stats.relay_started();
+    let started = Instant::now();
+    let outcome = relay::run(ws, tcp, settings, &shared.stats, &mut stop).await;
+    shared.stats.relay_ended();
+    let seconds = started.elapsed().as_secs_f64();
+    if outcome.reason.is_violation() {
+        shared.stats.violation();
+        warn!(
+            target = %admission.target.name,
+            reason = %outcome.reason,
+            bytes_to_target = outcome.bytes_to_target,
+            bytes_to_client = outcome.bytes_to_client,
+            seconds,
+            "closed for a violation"
+        );
+    } else {
+        info!(
+            target = %admission.target.name,
+            reason = %outcome.reason,
+            bytes_to_target = outcome.bytes_to_target,
+            bytes_to_client = outcome.bytes_to_client,
+            seconds,
+            "closed"
+        );
+    }
+    drop(permit);
+}
+
+fn relay_settings(shared: &Shared) -> RelaySettings {
+    let config = &shared.config;
+    let (to_target, to_client) = match config.mode {
+        Mode::Raw => (Filter::Raw, Filter::Raw),
+        Mode::Dash => (
+            Filter::dash(
+                config.network,
+                config.max_message_size,
+                Some(Arc::clone(&shared.client_commands)),
+            ),
+            Filter::dash(config.network, config.max_target_message_size, None),
+        ),
+    };
+    RelaySettings {
+        to_target,
+        to_client,
+        rate_limit: config.rate_limit,
+        idle_timeout: config.idle_timeout,
+    }
+}
+
+/// Why the bridge could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The settings are invalid.
+    Config(ConfigError),
+    /// An address could not be bound.
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(err) => write!(f, "{err}"),
+            Self::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Config(err) => Some(err),
+            Self::Bind { source, .. } => Some(source),
+        }
+    }
+}

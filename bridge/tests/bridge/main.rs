@@ -1,0 +1,6 @@
+//! Integration tests of the bridge over real sockets on 127.0.0.1.
+
+mod policy;
+mod process;
+mod relay;
+mod support;
