@@ -3,4 +3,5 @@
 
 pub mod clock;
 pub mod connectivity;
+pub mod idb;
 pub mod socket;
