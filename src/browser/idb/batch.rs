@@ -2,8 +2,9 @@
 //! in one transaction: all of them, or none.
 
 use super::error::IdbError;
-use super::record::{TipRecord, HEADER_SIZE, MAX_CHUNK_BYTES};
+use super::record::{TipRecord, MAX_CHUNK_BYTES};
 use super::schema::{Store, TIP_KEY};
+use crate::block::HEADER_SIZE;
 
 /// Changes to apply atomically: chunk truncation first, then every put.
 ///

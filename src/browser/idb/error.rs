@@ -54,7 +54,8 @@ pub enum IdbError {
         /// The browser's message.
         message: String,
     },
-    /// Opening (or deleting) the database has to wait for a connection in
+    /// Opening (or deleting) the database has waited
+    /// [`BLOCKED_GRACE_MS`](super::BLOCKED_GRACE_MS) for a connection in
     /// another context that did not close on `versionchange`. The request
     /// stays queued: it completes (and any upgrade runs) once that
     /// connection closes, and the connection it opens is closed again at

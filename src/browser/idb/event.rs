@@ -152,15 +152,24 @@ impl TransactionFuture {
         }
     }
 
-    /// Aborts the transaction after a request could not be made, waits for
-    /// the abort to finish, and returns `cause`: when this returns, nothing
-    /// the transaction did is left in the database.
+    /// Aborts the transaction after a request could not be made (`cause`),
+    /// waits for the abort to finish, and returns why the write failed: when
+    /// this returns, nothing the transaction did is left in the database.
+    ///
+    /// If the request failed because the transaction had already been
+    /// aborted underneath it (`TransactionInactiveError`, e.g. by a
+    /// `QuotaExceededError` on an earlier request), the abort's own reason is
+    /// returned instead.
     pub(crate) async fn abort_with(self, cause: IdbError) -> IdbError {
+        let finished_underneath =
+            matches!(&cause, IdbError::Js { name, .. } if name == "TransactionInactiveError");
         // Fails only if the transaction already finished or is aborting; the
         // abort (or completion) event still arrives below.
         let _ = self.transaction.abort();
-        let _ = self.await;
-        cause
+        match self.await {
+            Err(reason) if finished_underneath => reason,
+            _ => cause,
+        }
     }
 }
 

@@ -23,9 +23,9 @@
 //! - `versionchange`: every [`HeaderDb`] closes itself when another context
 //!   upgrades or deletes the database, and reports
 //!   [`IdbError::Closed`]`(`[`CloseReason::VersionChange`]`)` on later calls.
-//! - `blocked`: opening or deleting fails fast with [`IdbError::Blocked`] when
-//!   a connection elsewhere does not close; the request stays queued and
-//!   completes once it does.
+//! - `blocked`: opening or deleting fails with [`IdbError::Blocked`] when a
+//!   connection elsewhere does not close within [`BLOCKED_GRACE_MS`]; the
+//!   request stays queued and completes once it does.
 //!
 //! # Storage pressure
 //! [`request_persistence`] asks the browser not to evict the data;
@@ -46,6 +46,7 @@ pub use batch::WriteBatch;
 pub use db::HeaderDb;
 pub use error::{CloseReason, IdbError};
 pub use lock::SyncLock;
-pub use record::{chunk_position, TipRecord, CHUNK_SIZE, HEADER_SIZE, MAX_CHUNK_BYTES};
+pub use open::BLOCKED_GRACE_MS;
+pub use record::{chunk_position, TipRecord, CHUNK_SIZE, MAX_CHUNK_BYTES};
 pub use schema::SCHEMA_VERSION;
 pub use storage::{estimate, is_persisted, request_persistence, StorageEstimate};

@@ -2,12 +2,14 @@
 //! `blocked` means for both.
 
 use core::future::Future;
-use core::pin::Pin;
+use core::pin::{pin, Pin};
 use core::task::{Context, Poll};
 use std::cell::Cell;
 use std::rc::Rc;
 
 use futures::channel::oneshot;
+use futures::future::{self, Either};
+use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Event, IdbDatabase, IdbOpenDbRequest, IdbVersionChangeEvent};
@@ -25,13 +27,21 @@ struct Handlers {
     on_upgrade: Option<Closure<dyn FnMut(IdbVersionChangeEvent)>>,
 }
 
-/// Resolves with the request's result (the connection, or `undefined` for a
-/// deletion), with its error, or with [`IdbError::Blocked`] as soon as the
-/// request has to wait for another context's connection.
+/// How long an open or delete request may stay `blocked` before it fails
+/// with [`IdbError::Blocked`], in milliseconds.
 ///
-/// After `Blocked` the request stays queued in the browser: its handlers are
-/// kept alive (leaked, a few closures) so the upgrade still runs when it is
-/// unblocked, and the connection it then opens is closed at once.
+/// A connection that was asked to close (ours close on `versionchange`)
+/// still counts as open until its running transactions finish, so a short
+/// `blocked` is normal; only one that lasts is reported.
+pub const BLOCKED_GRACE_MS: u32 = 1_000;
+
+/// Resolves with the request's result (the connection, or `undefined` for a
+/// deletion) or its error.
+///
+/// Dropped before that (the request is blocked, or the caller gave up), it
+/// leaves the request queued in the browser: its handlers are kept alive
+/// (leaked, a few closures) so the upgrade still runs when it is unblocked,
+/// and the connection it then opens is closed at once.
 struct OpenFuture {
     request: IdbOpenDbRequest,
     receiver: oneshot::Receiver<Result<JsValue, IdbError>>,
@@ -41,9 +51,11 @@ struct OpenFuture {
 
 impl OpenFuture {
     /// Attaches to a fresh request; `with_upgrade` runs the schema upgrade on
-    /// `upgradeneeded`.
-    fn new(request: IdbOpenDbRequest, with_upgrade: bool) -> OpenFuture {
+    /// `upgradeneeded`. The receiver fires on the first `blocked` event.
+    fn new(request: IdbOpenDbRequest, with_upgrade: bool) -> (OpenFuture, oneshot::Receiver<()>) {
         let (tx, receiver) = oneshot::channel();
+        let (blocked_tx, blocked) = oneshot::channel();
+        let blocked_tx = Cell::new(Some(blocked_tx));
         let sender = Rc::new(Cell::new(Some(tx)));
         let settled = Rc::new(Cell::new(false));
         let upgrade_error: Rc<Cell<Option<IdbError>>> = Rc::new(Cell::new(None));
@@ -78,8 +90,8 @@ impl OpenFuture {
             })
         };
         let on_blocked = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-            if let Some(tx) = sender.take() {
-                let _ = tx.send(Err(IdbError::Blocked));
+            if let Some(tx) = blocked_tx.take() {
+                let _ = tx.send(());
             }
         });
         let on_upgrade = with_upgrade.then(|| {
@@ -106,7 +118,7 @@ impl OpenFuture {
         if let Some(on_upgrade) = &on_upgrade {
             request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
         }
-        OpenFuture {
+        let future = OpenFuture {
             request,
             receiver,
             settled,
@@ -116,6 +128,23 @@ impl OpenFuture {
                 on_blocked,
                 on_upgrade,
             }),
+        };
+        (future, blocked)
+    }
+
+    /// The request's outcome, or [`IdbError::Blocked`] once it has been
+    /// blocked for [`BLOCKED_GRACE_MS`].
+    async fn settle(self, blocked: oneshot::Receiver<()>) -> Result<JsValue, IdbError> {
+        let grace = async {
+            match blocked.await {
+                Ok(()) => TimeoutFuture::new(BLOCKED_GRACE_MS).await,
+                // The handlers are gone: no `blocked` event can come.
+                Err(oneshot::Canceled) => future::pending().await,
+            }
+        };
+        match future::select(pin!(self), pin!(grace)).await {
+            Either::Left((outcome, _)) => outcome,
+            Either::Right(((), _)) => Err(IdbError::Blocked),
         }
     }
 }
@@ -170,7 +199,8 @@ pub(crate) async fn open_connection(name: &str) -> Result<IdbDatabase, IdbError>
     let request = idb_factory()?
         .open_with_u32(name, SCHEMA_VERSION)
         .map_err(|error| IdbError::from_js(&error))?;
-    OpenFuture::new(request, true)
+    let (open, blocked) = OpenFuture::new(request, true);
+    open.settle(blocked)
         .await?
         .dyn_into::<IdbDatabase>()
         .map_err(|value| IdbError::Js {
@@ -184,5 +214,6 @@ pub(crate) async fn delete(name: &str) -> Result<(), IdbError> {
     let request = idb_factory()?
         .delete_database(name)
         .map_err(|error| IdbError::from_js(&error))?;
-    OpenFuture::new(request, false).await.map(|_| ())
+    let (open, blocked) = OpenFuture::new(request, false);
+    open.settle(blocked).await.map(|_| ())
 }

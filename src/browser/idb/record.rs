@@ -1,10 +1,8 @@
 //! The records the header store keeps: the tip pointer and the chunk layout.
 
+use crate::block::HEADER_SIZE;
 use crate::encode::{Decodable, DecodeError, Encodable, Reader};
 use crate::hash::BlockHash;
-
-/// Bytes in one serialized block header.
-pub const HEADER_SIZE: usize = 80;
 
 /// Headers in one full chunk record (the last chunk may hold fewer).
 pub const CHUNK_SIZE: u32 = 2_000;
