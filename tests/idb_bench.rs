@@ -13,7 +13,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use dashlight::block::HEADER_SIZE;
 use dashlight::browser::idb::{estimate, HeaderDb, TipRecord, WriteBatch, CHUNK_SIZE};
-use dashlight::hash::BlockHash;
+use dashlight::hash::{x11, BlockHash};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test};
 
 /// Real testnet headers (48,689 of them) to fill the chunks with.
@@ -113,6 +113,15 @@ async fn write_and_read_1_1m_headers() {
         db.read_chunk(index).await.expect("read").expect("stored");
     }
     report("read, one chunk per transaction", HEADERS, started);
+
+    // For scale: the X11 rate of this core, which bounds a validating sync.
+    let started = now_ms();
+    for header in FIXTURE.chunks_exact(HEADER_SIZE).take(20_000) {
+        if let Ok(header) = <&[u8; HEADER_SIZE]>::try_from(header) {
+            std::hint::black_box(x11(std::hint::black_box(header)));
+        }
+    }
+    report("x11, one core (for scale)", 20_000, started);
 
     if let Ok(Some(usage)) = estimate().await {
         console_log!(
