@@ -3,5 +3,6 @@
 
 pub mod clock;
 pub mod connectivity;
+pub mod idb;
 pub mod runtime;
 pub mod socket;
