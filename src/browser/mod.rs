@@ -6,3 +6,4 @@ pub mod connectivity;
 pub mod idb;
 pub mod runtime;
 pub mod socket;
+pub mod store;
