@@ -377,7 +377,9 @@ async fn send_message(ws_tx: &mut WsSink, data: Vec<u8>) -> Result<(), WsError> 
 
 async fn idle_watch(idle_timeout: Duration, progress: &Progress<'_>) -> CloseReason {
     loop {
-        let deadline = progress.last_traffic() + idle_timeout;
+        let Some(deadline) = progress.last_traffic().checked_add(idle_timeout) else {
+            return std::future::pending().await;
+        };
         if Instant::now() >= deadline {
             return CloseReason::Idle;
         }
