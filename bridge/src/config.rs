@@ -314,7 +314,8 @@ fn seconds(
 #[derive(Debug, Default, Parser)]
 #[command(name = "dashlight-bridge", version, about)]
 pub struct Cli {
-    /// TOML file with settings (same names as the flags, with underscores).
+    /// TOML file with settings: flag names with underscores; lists are
+    /// `[[targets]]` (name, address), `allowed_origins`, `client_commands`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address for WebSocket clients [default: 127.0.0.1:8080].
