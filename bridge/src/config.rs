@@ -282,6 +282,9 @@ impl Config {
     }
 }
 
+/// The longest timeout accepted (30 days).
+const MAX_SECONDS: f64 = 30.0 * 24.0 * 3600.0;
+
 fn seconds(
     field: &'static str,
     value: Option<f64>,
@@ -289,6 +292,10 @@ fn seconds(
 ) -> Result<Duration, ConfigError> {
     match value {
         None => Ok(default),
+        Some(secs) if secs > MAX_SECONDS => Err(ConfigError::Invalid {
+            field,
+            reason: format!("{secs} seconds is more than the {MAX_SECONDS} allowed"),
+        }),
         Some(secs) if secs > 0.0 => {
             Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::Invalid {
                 field,
@@ -307,7 +314,8 @@ fn seconds(
 #[derive(Debug, Default, Parser)]
 #[command(name = "dashlight-bridge", version, about)]
 pub struct Cli {
-    /// TOML file with settings (same names as the flags, with underscores).
+    /// TOML file with settings: flag names with underscores; lists are
+    /// `[[targets]]` (name, address), `allowed_origins`, `client_commands`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address for WebSocket clients [default: 127.0.0.1:8080].
@@ -628,10 +636,19 @@ mod tests {
             ])),
             Err(ConfigError::DuplicateTarget(_))
         ));
-        assert!(matches!(
-            Config::from_cli(cli(&["--target", "x.example:1", "--idle-timeout", "0"])),
-            Err(ConfigError::Invalid { .. })
-        ));
+        for secs in ["0", "-1", "NaN", "1e30"] {
+            assert!(
+                matches!(
+                    Config::from_cli(cli(&[
+                        "--target",
+                        "x.example:1",
+                        &format!("--idle-timeout={secs}")
+                    ])),
+                    Err(ConfigError::Invalid { .. })
+                ),
+                "{secs}"
+            );
+        }
         assert!(matches!(
             Config::from_cli(cli(&[
                 "--target",

@@ -36,13 +36,12 @@ impl Filter {
     /// everything in raw mode; in Dash mode the complete messages they end,
     /// concatenated (possibly none, while a message is incomplete). A
     /// violation is final.
-    pub fn pass(&mut self, bytes: Vec<u8>) -> Result<Passed, Violation> {
+    pub fn pass(&mut self, bytes: Vec<u8>) -> Result<Vec<u8>, Violation> {
         match self {
-            Filter::Raw => Ok(Passed { bytes, messages: 0 }),
+            Filter::Raw => Ok(bytes),
             Filter::Dash { decoder, allowed } => {
                 decoder.feed(&bytes);
                 let mut out = Vec::new();
-                let mut messages = 0;
                 while let Some(message) = decoder.next_wire_message().map_err(Violation::Framing)? {
                     if let Some(allowed) = allowed {
                         if !allowed.contains(&message.command) {
@@ -54,24 +53,11 @@ impl Filter {
                     } else {
                         out.extend_from_slice(&message.bytes);
                     }
-                    messages += 1;
                 }
-                Ok(Passed {
-                    bytes: out,
-                    messages,
-                })
+                Ok(out)
             }
         }
     }
-}
-
-/// Bytes cleared for forwarding.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Passed {
-    /// The bytes.
-    pub bytes: Vec<u8>,
-    /// How many whole messages they hold (0 in raw mode).
-    pub messages: usize,
 }
 
 /// Traffic that is not allowed through the bridge.
@@ -131,12 +117,8 @@ mod tests {
         stream.extend(wire("verack", &[]));
         stream.extend(wire("ping", &[2; 8]));
         let mut filter = client_filter();
-        let first = filter.pass(stream[..50].to_vec()).unwrap();
-        assert_eq!(first.messages, 0);
-        assert!(first.bytes.is_empty());
-        let rest = filter.pass(stream[50..].to_vec()).unwrap();
-        assert_eq!(rest.messages, 3);
-        assert_eq!(rest.bytes, stream);
+        assert!(filter.pass(stream[..50].to_vec()).unwrap().is_empty());
+        assert_eq!(filter.pass(stream[50..].to_vec()).unwrap(), stream);
     }
 
     #[test]
@@ -168,12 +150,12 @@ mod tests {
     #[test]
     fn target_direction_allows_every_command() {
         let mut filter = Filter::dash(Network::Testnet, 1000, None);
-        assert_eq!(filter.pass(wire("addr", &[0])).unwrap().messages, 1);
+        assert_eq!(filter.pass(wire("addr", &[0])).unwrap(), wire("addr", &[0]));
     }
 
     #[test]
     fn raw_passes_anything() {
         let mut filter = Filter::Raw;
-        assert_eq!(filter.pass(vec![1, 2, 3]).unwrap().bytes, vec![1, 2, 3]);
+        assert_eq!(filter.pass(vec![1, 2, 3]).unwrap(), vec![1, 2, 3]);
     }
 }

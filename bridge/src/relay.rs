@@ -161,6 +161,20 @@ struct Progress<'a> {
 }
 
 impl Progress<'_> {
+    fn forwarded_to_target(&self, bytes: usize) {
+        self.stats.to_target(bytes);
+        self.bytes_to_target
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+        self.touch();
+    }
+
+    fn forwarded_to_client(&self, bytes: usize) {
+        self.stats.to_client(bytes);
+        self.bytes_to_client
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+        self.touch();
+    }
+
     fn touch(&self) {
         let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_traffic_ms.fetch_max(ms, Ordering::Relaxed);
@@ -196,21 +210,22 @@ pub async fn run(
         bytes_to_target: AtomicU64::new(0),
         bytes_to_client: AtomicU64::new(0),
     };
-    let bucket = |now| rate_limit.map(|limit| TokenBucket::new(limit, now));
+    let lane = |filter| Lane {
+        filter,
+        bucket: rate_limit.map(|limit| TokenBucket::new(limit, progress.started)),
+    };
     let reason = {
         let up = client_to_target(
             &mut ws_rx,
             &mut tcp_tx,
-            to_target,
-            bucket(progress.started),
+            lane(to_target),
             idle_timeout,
             &progress,
         );
         let down = target_to_client(
             &mut tcp_rx,
             &mut ws_tx,
-            to_client,
-            bucket(progress.started),
+            lane(to_client),
             idle_timeout,
             &progress,
         );
@@ -260,21 +275,31 @@ async fn finish_close(ws_tx: &mut WsSink, ws_rx: &mut WsSource, reason: &CloseRe
     .await;
 }
 
-/// Waits out what the rate limit asks for `bytes`.
-async fn pace(bucket: &mut Option<TokenBucket>, bytes: usize) {
-    if let Some(bucket) = bucket {
-        let wait = bucket.take(bytes, Instant::now());
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+/// One direction's checks: what may pass, and how fast.
+struct Lane {
+    filter: Filter,
+    bucket: Option<TokenBucket>,
+}
+
+impl Lane {
+    /// The bytes of `received` that may be forwarded now, once the rate
+    /// limit allows them (empty while a message is incomplete).
+    async fn clear(&mut self, received: Vec<u8>) -> Result<Vec<u8>, Violation> {
+        let bytes = self.filter.pass(received)?;
+        if let (false, Some(bucket)) = (bytes.is_empty(), &mut self.bucket) {
+            let wait = bucket.take(bytes.len(), Instant::now());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
         }
+        Ok(bytes)
     }
 }
 
 async fn client_to_target(
     ws_rx: &mut WsSource,
     tcp_tx: &mut OwnedWriteHalf,
-    mut filter: Filter,
-    mut bucket: Option<TokenBucket>,
+    mut lane: Lane,
     write_timeout: Duration,
     progress: &Progress<'_>,
 ) -> CloseReason {
@@ -288,32 +313,23 @@ async fn client_to_target(
             Some(Ok(_)) => continue,
         };
         progress.touch();
-        let passed = match filter.pass(Vec::from(data)) {
-            Ok(passed) => passed,
+        let bytes = match lane.clear(Vec::from(data)).await {
+            Ok(bytes) if bytes.is_empty() => continue,
+            Ok(bytes) => bytes,
             Err(violation) => return CloseReason::ClientViolation(violation),
         };
-        if passed.bytes.is_empty() {
-            continue;
-        }
-        pace(&mut bucket, passed.bytes.len()).await;
-        match tokio::time::timeout(write_timeout, tcp_tx.write_all(&passed.bytes)).await {
+        match tokio::time::timeout(write_timeout, tcp_tx.write_all(&bytes)).await {
             Err(_) => return CloseReason::TargetStalled,
             Ok(Err(err)) => return CloseReason::TargetGone(err),
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => progress.forwarded_to_target(bytes.len()),
         }
-        progress.stats.to_target(passed.bytes.len());
-        progress
-            .bytes_to_target
-            .fetch_add(passed.bytes.len() as u64, Ordering::Relaxed);
-        progress.touch();
     }
 }
 
 async fn target_to_client(
     tcp_rx: &mut OwnedReadHalf,
     ws_tx: &mut WsSink,
-    mut filter: Filter,
-    mut bucket: Option<TokenBucket>,
+    mut lane: Lane,
     write_timeout: Duration,
     progress: &Progress<'_>,
 ) -> CloseReason {
@@ -331,25 +347,17 @@ async fn target_to_client(
             Err(err) => return CloseReason::TargetGone(err),
         }
         progress.touch();
-        let passed = match filter.pass(chunk) {
-            Ok(passed) => passed,
+        let bytes = match lane.clear(chunk).await {
+            Ok(bytes) if bytes.is_empty() => continue,
+            Ok(bytes) => bytes,
             Err(violation) => return CloseReason::TargetViolation(violation),
         };
-        if passed.bytes.is_empty() {
-            continue;
-        }
-        let len = passed.bytes.len();
-        pace(&mut bucket, len).await;
-        match tokio::time::timeout(write_timeout, send_message(ws_tx, passed.bytes)).await {
+        let len = bytes.len();
+        match tokio::time::timeout(write_timeout, send_message(ws_tx, bytes)).await {
             Err(_) => return CloseReason::ClientStalled,
             Ok(Err(err)) => return classify_ws_error(err),
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => progress.forwarded_to_client(len),
         }
-        progress.stats.to_client(len);
-        progress
-            .bytes_to_client
-            .fetch_add(len as u64, Ordering::Relaxed);
-        progress.touch();
     }
 }
 
@@ -377,7 +385,9 @@ async fn send_message(ws_tx: &mut WsSink, data: Vec<u8>) -> Result<(), WsError> 
 
 async fn idle_watch(idle_timeout: Duration, progress: &Progress<'_>) -> CloseReason {
     loop {
-        let deadline = progress.last_traffic() + idle_timeout;
+        let Some(deadline) = progress.last_traffic().checked_add(idle_timeout) else {
+            return std::future::pending().await;
+        };
         if Instant::now() >= deadline {
             return CloseReason::Idle;
         }

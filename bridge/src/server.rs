@@ -7,7 +7,7 @@ use crate::config::{Config, ConfigError, Mode};
 use crate::health::{self, HealthReport, HealthSource};
 use crate::inspect::Filter;
 use crate::limits::{ConnectionLimits, ConnectionPermit};
-use crate::relay::{self, close_frame, RelaySettings};
+use crate::relay::{self, close_frame, CloseReason, RelaySettings};
 use crate::stats::Stats;
 use crate::target::ConnectError;
 use futures_util::SinkExt;
@@ -22,8 +22,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, info, warn, Instrument};
 
 /// The answer to a connection over the total cap, written without reading
@@ -261,23 +262,27 @@ async fn handle(
     let connect = admission
         .target
         .connect(config.allow_private, config.connect_timeout);
+    let stopping = async {
+        let _ = stop.wait_for(|stopping| *stopping).await;
+    };
     let tcp = tokio::select! {
-        result = connect => result,
-        _ = stop.wait_for(|stopping| *stopping) => Err(ConnectError::Timeout),
+        result = connect => Some(result),
+        _ = stopping => None,
     };
     let tcp = match tcp {
-        Ok(tcp) => tcp,
-        Err(err) => {
+        None => {
+            send_close(&mut ws, CloseReason::Shutdown.close_frame()).await;
+            return;
+        }
+        Some(Ok(tcp)) => tcp,
+        Some(Err(err)) => {
             let code = match err {
                 ConnectError::Forbidden { .. } => CloseCode::Policy,
                 _ => CloseCode::Error,
             };
             warn!(target = %admission.target.name, error = %err, "closing: target connection failed");
             shared.stats.rejected();
-            let frame = close_frame(code, &err.to_string());
-            let _ =
-                tokio::time::timeout(Duration::from_secs(2), ws.send(Message::Close(Some(frame))))
-                    .await;
+            send_close(&mut ws, Some(close_frame(code, &err.to_string()))).await;
             return;
         }
     };
@@ -310,6 +315,11 @@ async fn handle(
         );
     }
     drop(permit);
+}
+
+/// Sends a close frame, giving up after a short while.
+async fn send_close(ws: &mut WebSocketStream<TcpStream>, frame: Option<CloseFrame>) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), ws.send(Message::Close(frame))).await;
 }
 
 fn relay_settings(shared: &Shared) -> RelaySettings {
