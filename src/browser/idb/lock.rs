@@ -44,7 +44,8 @@ type Grant = Result<bool, IdbError>;
 pub struct SyncLock {
     name: String,
     release: Function,
-    released: oneshot::Receiver<()>,
+    /// Fires once the browser has released the lock.
+    released: Option<oneshot::Receiver<()>>,
 }
 
 impl SyncLock {
@@ -107,7 +108,7 @@ impl SyncLock {
             Ok(Ok(true)) => Ok(Some(SyncLock {
                 name: String::from(name),
                 release,
-                released,
+                released: Some(released),
             })),
             Ok(Ok(false)) => Ok(None),
             Ok(Err(error)) => Err(error),
@@ -124,9 +125,10 @@ impl SyncLock {
     /// another context's `try_acquire` can succeed right after.
     pub async fn release(mut self) {
         self.resolve_held();
-        let released = core::mem::replace(&mut self.released, oneshot::channel().1);
-        // A closed channel means the wait is over as well.
-        let _ = released.await;
+        if let Some(released) = self.released.take() {
+            // A closed channel means the wait is over as well.
+            let _ = released.await;
+        }
     }
 
     /// Settles the promise that holds the lock.

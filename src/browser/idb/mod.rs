@@ -5,8 +5,8 @@
 //! Headers are stored in chunks of [`CHUNK_SIZE`] consecutive 80-byte
 //! headers (one record per header would cost a transaction or a record per
 //! header: far too slow), keyed by chunk index; a [`TipRecord`] in the `meta`
-//! store says which chunks are valid. See [`SCHEMA_VERSION`] and the `schema`
-//! module's table for the object stores and the upgrade path.
+//! store says which chunks are valid. [`SCHEMA_VERSION`] lists the object
+//! stores and the upgrade path.
 //!
 //! # Atomicity
 //! [`HeaderDb::write`] puts a batch of chunks, masternode states,

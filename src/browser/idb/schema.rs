@@ -1,18 +1,18 @@
 //! The database layout, its version, and the upgrade from each older version.
-//!
-//! | version | change |
-//! |---|---|
-//! | 1 | `chunks` (key: chunk index, a number; value: `Uint8Array` of up to 2,000 headers), `meta` (key: string; value: `Uint8Array`, the tip under `"tip"`) |
-//! | 2 | adds `mnlists` (key: block height, a number; value: `Uint8Array`, serialized masternode state) |
-//!
-//! An upgrade only adds what the older version lacks, inside the browser's
-//! `versionchange` transaction: it completes entirely or not at all, and
-//! keeps every record already stored.
 
 use wasm_bindgen::JsValue;
 use web_sys::IdbDatabase;
 
 /// The schema version this client opens databases with.
+///
+/// | version | object stores |
+/// |---|---|
+/// | 1 | `chunks` (key: chunk index, a number; value: `Uint8Array` of 1 to 2,000 headers), `meta` (key: a string; value: `Uint8Array`; the [`TipRecord`](super::TipRecord) under `"tip"`) |
+/// | 2 | adds `mnlists` (key: block height, a number; value: `Uint8Array`, serialized masternode state) |
+///
+/// An upgrade only adds what the older version lacks, inside the browser's
+/// `versionchange` transaction: it completes entirely or not at all, and
+/// keeps every record already stored.
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The key of the tip record in the `meta` store.
