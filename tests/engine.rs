@@ -81,6 +81,7 @@ fn counts(engine: &MasternodeEngine) -> BTreeMap<u8, (usize, usize, usize)> {
     counts
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn verified(engine: &MasternodeEngine) -> usize {
     engine
         .quorum_records()

@@ -12,7 +12,8 @@ use crate::hash::{BlockHash, MerkleNode};
 use crate::llmq::hashes::{modifier_from_block_hash, modifier_from_chainlock};
 use crate::llmq::members::{new_quarters, non_rotated_members, quarters_from_snapshot, Members};
 use crate::llmq::verify::{
-    check_signatures, expected_version, prepare_commitment, CommitmentFailure, PreparedCommitment,
+    check_signatures, decode_commitment, expected_version, prepare_commitment, CommitmentFailure,
+    PreparedCommitment,
 };
 use crate::llmq::{ChainRules, LlmqParams, LlmqType};
 use crate::network::Network;
@@ -664,7 +665,7 @@ impl MasternodeEngine {
         }
     }
 
-    /// Decodes the signers' keys and prepares a commitment's checks for one member list.
+    /// Decodes the commitment's points and the signers' keys and prepares the commitment's checks for one member list.
     fn prepare_members(
         &mut self,
         commitment: &QuorumCommitment,
@@ -674,6 +675,7 @@ impl MasternodeEngine {
         members: &Members,
     ) -> Result<PreparedCommitment, CommitmentFailure> {
         let start = self.now();
+        let points = decode_commitment(commitment);
         for (i, member) in members.iter().enumerate() {
             if commitment.signers.get(i) {
                 let scheme = if member.sml.uses_legacy_bls() {
@@ -686,9 +688,11 @@ impl MasternodeEngine {
             }
         }
         self.add_time(Phase::KeyDecompression, start);
+        let points = points?;
         let start = self.now();
         let prepared = prepare_commitment(
             commitment,
+            &points,
             params,
             height,
             rotation,
