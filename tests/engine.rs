@@ -190,7 +190,7 @@ fn qrinfo_905294_from_empty_state_verifies_both_cycles_and_the_904896_quorums() 
                     Unverifiable::MissingList { .. }
                         | Unverifiable::MissingSnapshot { .. }
                         | Unverifiable::UnknownBaseBlock
-                        | Unverifiable::LegacyScheme
+                        | Unverifiable::LegacyScheme { .. }
                 ),
                 "{why}"
             );
@@ -432,4 +432,33 @@ fn chained_fixture_lists_raise_the_verified_count() {
     // The ChainLock's own quorum is verified now too.
     let check = engine.verify_chainlock(&clsig_905775(), &headers);
     assert!(check.fully_verified(), "{check:?}");
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn pruning_keeps_the_newest_list_and_the_rotation_work_lists() {
+    let headers = TestHeaders::testnet();
+    let mut engine = engine_with_905294(&headers);
+    let verified_before: Vec<_> = engine
+        .quorum_records()
+        .filter(|r| r.status.is_verified())
+        .map(|r| (r.llmq_type, r.quorum_hash))
+        .collect();
+    engine.set_max_lists(2);
+    engine.prune();
+    let heights: Vec<u32> = engine.list_heights().collect();
+    assert_eq!(heights, [904_312, 904_600, 904_888, 905_176, 905_294]);
+    assert!(engine.snapshot_heights().all(|h| h >= 904_320));
+    for (llmq_type, hash) in verified_before {
+        if let Some(record) = engine.quorum_record(llmq_type, &hash) {
+            assert!(record.status.is_verified());
+        }
+    }
+    // The ChainLock quorums of the newest list are still there to check with.
+    engine
+        .apply_diff(&diff("mnlistdiff_0_905762.bin"), &headers)
+        .unwrap();
+    assert!(engine
+        .verify_chainlock(&clsig_905775(), &headers)
+        .signature_valid());
 }

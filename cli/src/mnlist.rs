@@ -36,6 +36,10 @@ pub struct SourceArgs {
     /// Height of the first header of the matching `--headers` file.
     #[arg(long = "start-height")]
     pub start_height: Vec<u32>,
+    /// A CSV of single headers, `height,hash,header_hex` after a title line
+    /// (such as the old quorum base blocks); repeatable.
+    #[arg(long = "headers-csv")]
+    pub headers_csv: Vec<PathBuf>,
     /// Protocol version whose layout the payloads have (default: the current one,
     /// or 70228 for files named `*_LAYOUT70228*`).
     #[arg(long)]
@@ -62,6 +66,8 @@ pub enum MnlistFailure {
     HeaderArgs,
     /// A header file is not whole 80-byte headers.
     PartialHeader(PathBuf),
+    /// A line of a header CSV is malformed.
+    BadCsvLine(PathBuf, usize),
     /// A payload could not be decoded.
     Decode(PathBuf, dashlight::encode::DecodeError),
     /// At least one check failed (details were printed).
@@ -77,6 +83,13 @@ impl fmt::Display for MnlistFailure {
                 write!(
                     f,
                     "{}: not a whole number of 80-byte headers",
+                    path.display()
+                )
+            }
+            Self::BadCsvLine(path, line) => {
+                write!(
+                    f,
+                    "{} line {line}: expected height,hash,header_hex",
                     path.display()
                 )
             }
@@ -112,6 +125,24 @@ impl CliHeaders {
             self.headers.insert(height, (*header, hash));
             self.heights.insert(hash, height);
         }
+    }
+
+    /// Adds the headers of a `height,hash,header_hex` CSV (after its title line).
+    fn add_csv(&mut self, text: &str) -> Result<(), usize> {
+        for (i, line) in text.lines().enumerate().skip(1) {
+            let mut fields = line.split(',');
+            let parsed = (|| {
+                let height: u32 = fields.next()?.trim().parse().ok()?;
+                let hash: BlockHash = fields.next()?.trim().parse().ok()?;
+                let mut bytes = [0u8; HEADER_SIZE];
+                hex::decode_to_slice(fields.next()?.trim(), &mut bytes).ok()?;
+                Some((height, hash, BlockHeader::from_bytes(&bytes)))
+            })();
+            let (height, hash, header) = parsed.ok_or(i + 1)?;
+            self.headers.insert(height, (header, hash));
+            self.heights.insert(hash, height);
+        }
+        Ok(())
     }
 
     fn learn(&mut self, diff: &MnListDiff) {
@@ -187,6 +218,12 @@ pub fn setup(source: &SourceArgs) -> Result<(MasternodeEngine, CliHeaders), Mnli
             return Err(MnlistFailure::PartialHeader(path.clone()));
         }
         headers.add_file(&bytes, start);
+    }
+    for path in &source.headers_csv {
+        let text = String::from_utf8_lossy(&read(path)?).into_owned();
+        headers
+            .add_csv(&text)
+            .map_err(|line| MnlistFailure::BadCsvLine(path.clone(), line))?;
     }
     let mut engine = MasternodeEngine::new(source.network);
     engine.set_max_lists(4096);

@@ -160,12 +160,59 @@ impl PreparedCommitment {
     }
 }
 
+/// The points a commitment carries, decoded and subgroup-checked.
+#[derive(Debug, Clone, Copy)]
+pub struct CommitmentPoints {
+    /// The quorum public key.
+    pub quorum_key: PublicKey,
+    /// The members' aggregated signature.
+    pub members_sig: Signature,
+    /// The quorum's threshold signature.
+    pub quorum_sig: Signature,
+}
+
+/// The BLS scheme of a commitment's keys and signatures.
+pub fn commitment_scheme(commitment: &QuorumCommitment) -> Scheme {
+    if commitment.uses_legacy_bls() {
+        Scheme::Legacy
+    } else {
+        Scheme::Basic
+    }
+}
+
+/// Decodes a commitment's quorum public key and both signatures.
+pub fn decode_commitment(
+    commitment: &QuorumCommitment,
+) -> Result<CommitmentPoints, CommitmentFailure> {
+    let scheme = commitment_scheme(commitment);
+    let quorum_key = PublicKey::from_bytes(&commitment.quorum_public_key, scheme)
+        .map_err(CommitmentFailure::BadQuorumKey)?;
+    let members_sig = Signature::from_bytes(&commitment.members_sig, scheme).map_err(|error| {
+        CommitmentFailure::BadSignature {
+            field: "membersSig",
+            error,
+        }
+    })?;
+    let quorum_sig = Signature::from_bytes(&commitment.quorum_sig, scheme).map_err(|error| {
+        CommitmentFailure::BadSignature {
+            field: "quorumSig",
+            error,
+        }
+    })?;
+    Ok(CommitmentPoints {
+        quorum_key,
+        members_sig,
+        quorum_sig,
+    })
+}
+
 /// Checks everything but the signatures and aggregates the signers' keys.
 ///
 /// `base_height` is the quorum base block's height and `rotation` whether the
 /// quorum rotates; `members` are the quorum's members in order.
 pub fn prepare_commitment(
     commitment: &QuorumCommitment,
+    points: &CommitmentPoints,
     params: &LlmqParams,
     base_height: u32,
     rotation: bool,
@@ -211,11 +258,7 @@ pub fn prepare_commitment(
             });
         }
     }
-    let scheme = if commitment.uses_legacy_bls() {
-        Scheme::Legacy
-    } else {
-        Scheme::Basic
-    };
+    let scheme = commitment_scheme(commitment);
     let mut signer_keys = Vec::with_capacity(members.len());
     for (i, member) in members.iter().enumerate() {
         if !commitment.signers.get(i) {
@@ -240,20 +283,6 @@ pub fn prepare_commitment(
             field: "membersSig",
             error,
         })?;
-    let quorum_key = PublicKey::from_bytes(&commitment.quorum_public_key, scheme)
-        .map_err(CommitmentFailure::BadQuorumKey)?;
-    let members_sig = Signature::from_bytes(&commitment.members_sig, scheme).map_err(|error| {
-        CommitmentFailure::BadSignature {
-            field: "membersSig",
-            error,
-        }
-    })?;
-    let quorum_sig = Signature::from_bytes(&commitment.quorum_sig, scheme).map_err(|error| {
-        CommitmentFailure::BadSignature {
-            field: "quorumSig",
-            error,
-        }
-    })?;
     let commitment_hash = commitment_hash(
         LlmqType(commitment.llmq_type),
         &commitment.quorum_hash,
@@ -265,9 +294,9 @@ pub fn prepare_commitment(
     Ok(PreparedCommitment {
         commitment_hash,
         members_key,
-        members_sig,
-        quorum_key,
-        quorum_sig,
+        members_sig: points.members_sig,
+        quorum_key: points.quorum_key,
+        quorum_sig: points.quorum_sig,
         signers: signer_keys.len(),
     })
 }

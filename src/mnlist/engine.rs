@@ -12,7 +12,8 @@ use crate::hash::{BlockHash, MerkleNode};
 use crate::llmq::hashes::{modifier_from_block_hash, modifier_from_chainlock};
 use crate::llmq::members::{new_quarters, non_rotated_members, quarters_from_snapshot, Members};
 use crate::llmq::verify::{
-    check_signatures, expected_version, prepare_commitment, CommitmentFailure, PreparedCommitment,
+    check_signatures, decode_commitment, expected_version, prepare_commitment, CommitmentFailure,
+    PreparedCommitment,
 };
 use crate::llmq::{ChainRules, LlmqParams, LlmqType};
 use crate::network::Network;
@@ -20,7 +21,7 @@ use crate::protocol::commitment::QuorumCommitment;
 use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
 use crate::protocol::snapshot::QuorumSnapshot;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// A member list's prepared checks, or why it cannot be checked, and its list's height.
@@ -102,6 +103,8 @@ pub struct MasternodeEngine {
     /// Members per quorum index per rotation cycle height.
     cycle_members: HashMap<u32, Arc<Vec<Members>>>,
     keys: KeyCache,
+    /// (quorum, list height) pairs whose nearby-list members did not verify.
+    tried_nearby: HashSet<(QuorumKey, u32)>,
     max_lists: usize,
     require_block_proofs: bool,
     clock: Option<Clock>,
@@ -140,6 +143,7 @@ impl MasternodeEngine {
             quarters: HashMap::new(),
             cycle_members: HashMap::new(),
             keys: KeyCache::new(),
+            tried_nearby: HashSet::new(),
             max_lists: 64,
             require_block_proofs: true,
             clock: None,
@@ -513,7 +517,7 @@ impl MasternodeEngine {
                     }
                     Prepared::Done(status) => status,
                     Prepared::Nearby(candidates, required) => {
-                        self.check_nearby(candidates, required)
+                        self.check_nearby(key, candidates, required)
                     }
                 },
                 None => QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock),
@@ -556,11 +560,17 @@ impl MasternodeEngine {
     }
 
     /// Checks candidates from nearby lists one by one; the first that verifies wins.
-    fn check_nearby(&mut self, candidates: Vec<Candidate>, required: u32) -> QuorumStatus {
+    fn check_nearby(
+        &mut self,
+        key: QuorumKey,
+        candidates: Vec<Candidate>,
+        required: u32,
+    ) -> QuorumStatus {
         let start = self.now();
         let mut status =
             QuorumStatus::NotVerifiable(Unverifiable::MissingList { height: required });
         for (prepared, list_height) in candidates {
+            self.tried_nearby.insert((key, list_height));
             let Ok(prepared) = prepared else { continue };
             self.timings.quorums_checked += 1;
             if check_signatures(&prepared).is_ok() {
@@ -595,7 +605,10 @@ impl MasternodeEngine {
                     Err(why) => QuorumStatus::Failed(why),
                 }
             }
-            Prepared::Nearby(candidates, required) => self.check_nearby(candidates, required),
+            Prepared::Nearby(candidates, required) => {
+                let key = (LlmqType(commitment.llmq_type), commitment.quorum_hash);
+                self.check_nearby(key, candidates, required)
+            }
         }
     }
 
@@ -624,7 +637,12 @@ impl MasternodeEngine {
             }));
         }
         if commitment.uses_legacy_bls() {
-            return not_verifiable(Unverifiable::LegacyScheme);
+            let work = if self.rules.v20_active_after(height) {
+                height.saturating_sub(WORK_BLOCK_OFFSET)
+            } else {
+                height
+            };
+            return not_verifiable(Unverifiable::LegacyScheme { height: work });
         }
         let start = self.now();
         let candidates = if rotation {
@@ -664,7 +682,7 @@ impl MasternodeEngine {
         }
     }
 
-    /// Decodes the signers' keys and prepares a commitment's checks for one member list.
+    /// Decodes the commitment's points and the signers' keys and prepares the commitment's checks for one member list.
     fn prepare_members(
         &mut self,
         commitment: &QuorumCommitment,
@@ -674,6 +692,7 @@ impl MasternodeEngine {
         members: &Members,
     ) -> Result<PreparedCommitment, CommitmentFailure> {
         let start = self.now();
+        let points = decode_commitment(commitment);
         for (i, member) in members.iter().enumerate() {
             if commitment.signers.get(i) {
                 let scheme = if member.sml.uses_legacy_bls() {
@@ -686,9 +705,11 @@ impl MasternodeEngine {
             }
         }
         self.add_time(Phase::KeyDecompression, start);
+        let points = points?;
         let start = self.now();
         let prepared = prepare_commitment(
             commitment,
+            &points,
             params,
             height,
             rotation,
@@ -763,9 +784,11 @@ impl MasternodeEngine {
             .range(work.saturating_sub(WORK_BLOCK_OFFSET)..work)
             .next_back();
         let above = self.lists.range(work + 1..=work + WORK_BLOCK_OFFSET).next();
+        let key = (params.llmq_type, *quorum_hash);
         let candidates: Vec<(Members, u32)> = below
             .into_iter()
             .chain(above)
+            .filter(|(h, _)| !self.tried_nearby.contains(&(key, **h)))
             .map(|(h, list)| (non_rotated_members(list, &modifier, size, evo_only), *h))
             .collect();
         if candidates.is_empty() {
@@ -872,21 +895,25 @@ impl MasternodeEngine {
     }
 
     /// Drops the oldest lists beyond the limit, keeping the newest list and the
-    /// work-block lists of the last four rotation cycles.
+    /// work-block lists of the last four rotation cycles, then everything only
+    /// the dropped lists needed: older snapshots and cycle caches, records of
+    /// quorums no kept list has, and keys no kept list has.
     pub fn prune(&mut self) {
         if self.lists.len() <= self.max_lists {
             return;
         }
-        let mut keep: BTreeSet<u32> = BTreeSet::new();
-        if let Some(&newest) = self.lists.keys().next_back() {
-            keep.insert(newest);
-            for llmq_type in self.rules.llmq_types {
-                if let Some(params) = llmq_type.params().filter(|p| p.use_rotation) {
-                    let cycle = newest - newest % params.dkg_interval;
-                    for k in 0..4u32 {
-                        if let Some(c) = cycle.checked_sub(k * params.dkg_interval) {
-                            keep.insert(c.saturating_sub(WORK_BLOCK_OFFSET));
-                        }
+        let Some(&newest) = self.lists.keys().next_back() else {
+            return;
+        };
+        let mut keep: BTreeSet<u32> = BTreeSet::from([newest]);
+        let mut oldest_cycle = newest;
+        for llmq_type in self.rules.llmq_types {
+            if let Some(params) = llmq_type.params().filter(|p| p.use_rotation) {
+                let cycle = newest - newest % params.dkg_interval;
+                for k in 0..4u32 {
+                    if let Some(c) = cycle.checked_sub(k * params.dkg_interval) {
+                        keep.insert(c.saturating_sub(WORK_BLOCK_OFFSET));
+                        oldest_cycle = oldest_cycle.min(c);
                     }
                 }
             }
@@ -903,5 +930,17 @@ impl MasternodeEngine {
             self.lists.remove(&height);
             self.coinbase_chainlocks.remove(&height);
         }
+        self.snapshots.retain(|&h, _| h >= oldest_cycle);
+        self.quarters.retain(|&h, _| h >= oldest_cycle);
+        self.cycle_members.retain(|&h, _| h >= oldest_cycle);
+        let mut quorums_kept: HashSet<QuorumKey> = HashSet::new();
+        let mut keys_kept: HashSet<[u8; 48]> = HashSet::new();
+        for list in self.lists.values() {
+            quorums_kept.extend(list.quorums.keys().copied());
+            keys_kept.extend(list.entries().map(|e| e.sml.operator_public_key));
+        }
+        self.quorums.retain(|k, _| quorums_kept.contains(k));
+        self.tried_nearby.retain(|(k, _)| quorums_kept.contains(k));
+        self.keys.retain(|bytes, _| keys_kept.contains(bytes));
     }
 }
