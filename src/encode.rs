@@ -181,12 +181,63 @@ impl<'a> Reader<'a> {
 
     /// Reads a compact-size-prefixed list of values.
     pub fn read_vec<T: Decodable>(&mut self, field: &'static str) -> Result<Vec<T>, DecodeError> {
+        self.read_vec_with(field, T::MIN_ENCODED_SIZE, T::decode)
+    }
+
+    /// Reads a compact-size-prefixed list of at most `max` values.
+    pub fn read_vec_max<T: Decodable>(
+        &mut self,
+        field: &'static str,
+        max: usize,
+    ) -> Result<Vec<T>, DecodeError> {
         let len = self.read_count(field, T::MIN_ENCODED_SIZE)?;
+        if len > max {
+            return Err(DecodeError::LengthTooLarge {
+                field,
+                len: len as u64,
+                max: max as u64,
+            });
+        }
         let mut out = Vec::with_capacity(len);
         for _ in 0..len {
             out.push(T::decode(self)?);
         }
         Ok(out)
+    }
+
+    /// Reads a compact-size-prefixed list whose items `decode_item` reads
+    /// (for items whose layout depends on context, such as a protocol
+    /// version). Each item takes at least `min_item_size` bytes, which bounds
+    /// the count before anything is allocated.
+    pub fn read_vec_with<T>(
+        &mut self,
+        field: &'static str,
+        min_item_size: usize,
+        mut decode_item: impl FnMut(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<Vec<T>, DecodeError> {
+        let len = self.read_count(field, min_item_size)?;
+        let mut out = Vec::with_capacity(len);
+        for _ in 0..len {
+            out.push(decode_item(self)?);
+        }
+        Ok(out)
+    }
+
+    /// Reads a boolean byte, accepting only its canonical values 0 and 1.
+    pub fn read_bool(&mut self, field: &'static str) -> Result<bool, DecodeError> {
+        match self.read_u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(DecodeError::InvalidValue {
+                field,
+                value: u64::from(other),
+            }),
+        }
+    }
+
+    /// Reads a little-endian `i16`.
+    pub fn read_i16(&mut self) -> Result<i16, DecodeError> {
+        Ok(i16::from_le_bytes(self.read_array()?))
     }
 }
 
