@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own module.
 
 mod decode;
+mod headers;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,12 +20,15 @@ struct Cli {
 enum Command {
     /// Decode a Dash P2P message or header file and print a JSON summary.
     Decode(decode::DecodeArgs),
+    /// Validate a file of consecutive block headers and print a JSON report.
+    Headers(headers::HeadersArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Decode(args) => decode::run(&args),
+    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Decode(args) => decode::run(&args).map_err(Into::into),
+        Command::Headers(args) => headers::run(&args).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
