@@ -12,7 +12,7 @@ use dashlight::chain::{
 };
 use dashlight::network::Network;
 use dashlight::storage::{
-    restore_chain, save_outcome, HeaderStore, MemoryStore, RestoreFailure, StorageError,
+    restore_chain, save_chain, HeaderStore, MemoryStore, RestoreFailure, StorageError,
 };
 use std::future::Future;
 use std::pin::pin;
@@ -62,11 +62,11 @@ fn base() -> SyncBase {
     SyncBase::at_checkpoint(Network::Testnet, FIRST).unwrap()
 }
 
-/// Offers `headers` in batches of 2,000 and saves each outcome.
+/// Offers `headers` in batches of 2,000 and saves the chain after each.
 fn sync(chain: &mut HeaderChain, store: &mut MemoryStore, headers: &[HashedHeader]) {
     for batch in headers.chunks(2000) {
-        let report = chain.accept(batch, NOW);
-        run(save_outcome(store, chain, &report.outcome)).unwrap();
+        assert_eq!(chain.accept(batch, NOW).rejected, None);
+        run(save_chain(store, chain)).unwrap();
     }
 }
 
@@ -99,9 +99,8 @@ fn a_restored_chain_resumes_where_it_stopped() {
     }
     // It validates the next headers (retargeting reads the restored window).
     let next = canonical(FIRST + 7_001, FIRST + 9_000);
-    let report = restored.accept(&next, NOW);
-    assert_eq!(report.rejected, None);
-    run(save_outcome(&mut store, &restored, &report.outcome)).unwrap();
+    assert_eq!(restored.accept(&next, NOW).rejected, None);
+    run(save_chain(&mut store, &restored)).unwrap();
     assert_eq!(restore(&store).tip(), restored.tip());
 
     // Headers come back as they went in, across chunk boundaries.
@@ -138,7 +137,7 @@ fn a_reorganisation_overwrites_the_stored_branch() {
     for batch in canonical(FIRST + 1, 901_000).chunks(2000) {
         let report = chain.accept(batch, NOW);
         saw_reorg |= matches!(report.outcome, Outcome::Reorganized { .. });
-        run(save_outcome(&mut store, &chain, &report.outcome)).unwrap();
+        run(save_chain(&mut store, &chain)).unwrap();
     }
     assert!(saw_reorg);
     let restored = restore(&store);
@@ -162,14 +161,61 @@ fn a_write_over_quota_keeps_the_previous_consistent_tip() {
     let before = run(store.load()).unwrap().unwrap();
     let bytes_before = store.stored_bytes();
 
-    let report = chain.accept(&canonical(FIRST + 2_001, FIRST + 4_000), NOW);
     assert_eq!(
-        run(save_outcome(&mut store, &chain, &report.outcome)),
+        chain
+            .accept(&canonical(FIRST + 2_001, FIRST + 4_000), NOW)
+            .rejected,
+        None
+    );
+    assert_eq!(
+        run(save_chain(&mut store, &chain)),
         Err(StorageError::QuotaExceeded)
     );
     assert_eq!(run(store.load()).unwrap().unwrap(), before);
     assert_eq!(store.stored_bytes(), bytes_before);
     assert_eq!(restore(&store).tip(), before.tip);
+
+    // With more room, the next save catches up with everything.
+    store.set_quota(None);
+    assert_eq!(
+        chain
+            .accept(&canonical(FIRST + 4_001, FIRST + 5_000), NOW)
+            .rejected,
+        None
+    );
+    run(save_chain(&mut store, &chain)).unwrap();
+    assert_eq!(restore(&store).tip(), chain.tip());
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_missed_reorganisation_is_repaired_by_the_next_save() {
+    let mut store = MemoryStore::new();
+    run(store.initialize(&base())).unwrap();
+    let mut chain = HeaderChain::new(base());
+    sync(
+        &mut chain,
+        &mut store,
+        &canonical(FIRST + 1, STALE_FIRST - 1),
+    );
+    sync(
+        &mut chain,
+        &mut store,
+        &headers(STALE, STALE_FIRST, STALE_FIRST, 900_200),
+    );
+    // The canonical branch takes over without being saved.
+    for batch in canonical(STALE_FIRST, 901_000).chunks(2000) {
+        chain.accept(batch, NOW);
+    }
+    assert_eq!(
+        chain.hash_at(STALE_FIRST),
+        canonical(STALE_FIRST, STALE_FIRST).first().map(|h| h.hash)
+    );
+    // The store still ends on the stale branch; saving finds the fork.
+    run(save_chain(&mut store, &chain)).unwrap();
+    let restored = restore(&store);
+    assert_eq!(restored.tip(), chain.tip());
+    assert_eq!(restored.hash_at(STALE_FIRST), chain.hash_at(STALE_FIRST));
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -231,4 +277,52 @@ fn bad_writes_and_bad_stores_are_typed_errors() {
     run(store.clear()).unwrap();
     assert_eq!(run(store.load()), Ok(None));
     assert_eq!(store.stored_bytes(), 0);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_shorter_chain_replaces_a_longer_stored_one() {
+    let mut store = MemoryStore::new();
+    run(store.initialize(&base())).unwrap();
+    let mut longer = HeaderChain::new(base());
+    sync(
+        &mut longer,
+        &mut store,
+        &canonical(FIRST + 1, FIRST + 3_000),
+    );
+    // Another chain instance on the same branch, behind the store.
+    let mut shorter = HeaderChain::new(base());
+    assert_eq!(
+        shorter
+            .accept(&canonical(FIRST + 1, FIRST + 1_000), NOW)
+            .rejected,
+        None
+    );
+    run(save_chain(&mut store, &shorter)).unwrap();
+    assert_eq!(restore(&store).tip(), shorter.tip());
+
+    // A stored branch replaced by a shorter one with more work: the stale
+    // blocks are easier than the canonical ones.
+    let mut chain = HeaderChain::new(base());
+    run(store.initialize(&base())).unwrap();
+    sync(
+        &mut chain,
+        &mut store,
+        &canonical(FIRST + 1, STALE_FIRST - 1),
+    );
+    sync(
+        &mut chain,
+        &mut store,
+        &headers(STALE, STALE_FIRST, STALE_FIRST, 900_260),
+    );
+    let report = chain.accept(&canonical(STALE_FIRST, 900_100), NOW);
+    assert!(matches!(report.outcome, Outcome::Reorganized { .. }));
+    run(save_chain(&mut store, &chain)).unwrap();
+    let restored = restore(&store);
+    assert_eq!(restored.tip(), chain.tip());
+    assert_eq!(restored.tip().height, 900_100);
+    assert!(matches!(
+        run(store.read_headers(900_101, 1)),
+        Err(StorageError::OutOfRange { .. })
+    ));
 }

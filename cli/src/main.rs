@@ -5,6 +5,7 @@
 mod clsig;
 mod decode;
 mod mnlist;
+mod headers;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     Mnlist(mnlist::MnlistArgs),
     /// Verify a ChainLock against the lists built from mnlistdiff/qrinfo files.
     Clsig(clsig::ClsigArgs),
+    /// Validate a file of consecutive block headers and print a JSON report.
+    Headers(headers::HeadersArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(&args).map_err(Into::into),
         Command::Mnlist(args) => mnlist::run(&args).map_err(Into::into),
         Command::Clsig(args) => clsig::run(&args).map_err(Into::into),
+        Command::Headers(args) => headers::run(&args).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -90,18 +90,6 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
-    /// The lowest height at which the best chain changed, if it did: the
-    /// headers from there to the tip are the ones to store.
-    pub fn first_changed_height(&self) -> Option<u32> {
-        match self {
-            Outcome::Extended { first_height, .. } => Some(*first_height),
-            Outcome::Reorganized { fork_height, .. } => Some(fork_height + 1),
-            Outcome::Unchanged | Outcome::SideBranch { .. } => None,
-        }
-    }
-}
-
 /// The first invalid header of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejection {
@@ -303,6 +291,11 @@ impl HeaderChain {
     /// Cumulative work through the best-chain block at `height`, if it is recent enough to be held.
     pub fn chain_work_at(&self, height: u32) -> Option<Work> {
         self.window.get(height).map(|e| e.chain_work)
+    }
+
+    /// The height of the oldest best-chain header held in full.
+    pub fn oldest_held_height(&self) -> u32 {
+        self.window.first_height()
     }
 
     /// The best chain's headers from `height` to the tip, if they are all held.

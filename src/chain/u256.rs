@@ -427,27 +427,6 @@ impl fmt::Display for U256 {
 mod tests {
     use super::*;
 
-    /// Shift-and-subtract division: slow, obviously right.
-    #[cfg(not(target_arch = "wasm32"))]
-    fn reference_div(n: U256, d: U256) -> U256 {
-        if d.is_zero() {
-            return U256::ZERO;
-        }
-        let mut q = U256::ZERO;
-        let mut r = U256::ZERO;
-        for bit in (0..256).rev() {
-            r = r << 1;
-            if (n >> bit).0[0] & 1 == 1 {
-                r.0[0] |= 1;
-            }
-            if r >= d {
-                r = r.wrapping_sub(d);
-                q = q.wrapping_add(U256::ONE << bit);
-            }
-        }
-        q
-    }
-
     fn from_hex(s: &str) -> U256 {
         let mut bytes = [0u8; 32];
         let padded = format!("{s:0>64}");
@@ -499,6 +478,26 @@ mod tests {
     mod properties {
         use super::*;
         use proptest::prelude::*;
+
+        /// Shift-and-subtract division: slow, obviously right.
+        fn reference_div(n: U256, d: U256) -> U256 {
+            if d.is_zero() {
+                return U256::ZERO;
+            }
+            let mut q = U256::ZERO;
+            let mut r = U256::ZERO;
+            for bit in (0..256).rev() {
+                r = r << 1;
+                if (n >> bit).0[0] & 1 == 1 {
+                    r.0[0] |= 1;
+                }
+                if r >= d {
+                    r = r.wrapping_sub(d);
+                    q = q.wrapping_add(U256::ONE << bit);
+                }
+            }
+            q
+        }
 
         fn any_u256() -> impl Strategy<Value = U256> {
             (any::<[u64; 4]>(), 0u32..256).prop_map(|(limbs, shift)| U256(limbs) >> shift)

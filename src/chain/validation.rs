@@ -124,6 +124,25 @@ pub enum ValidationError {
     HeightOutOfRange,
 }
 
+impl ValidationError {
+    /// The variant's name, for logs and machine-readable output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::BadPrevHash { .. } => "BadPrevHash",
+            Self::UnknownParent { .. } => "UnknownParent",
+            Self::BadProofOfWork { .. } => "BadProofOfWork",
+            Self::TargetOutOfRange { .. } => "TargetOutOfRange",
+            Self::BadDifficulty { .. } => "BadDifficulty",
+            Self::TimeTooOld { .. } => "TimeTooOld",
+            Self::TimeTooNew { .. } => "TimeTooNew",
+            Self::CheckpointMismatch { .. } => "CheckpointMismatch",
+            Self::ForkBelowCheckpoint { .. } => "ForkBelowCheckpoint",
+            Self::ReorgTooDeep { .. } => "ReorgTooDeep",
+            Self::HeightOutOfRange => "HeightOutOfRange",
+        }
+    }
+}
+
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -33,6 +33,19 @@ pub enum StorageError {
         /// The stored tip height (writes start at most one above it).
         tip_height: u32,
     },
+    /// The store holds a chain from another sync base than the one saved.
+    BaseMismatch {
+        /// The stored sync base height.
+        stored: u32,
+        /// The saved chain's sync base height.
+        saved: u32,
+    },
+    /// The stored chain leaves the saved one below the headers the saved
+    /// chain still holds in full, so it cannot be brought up to date.
+    Diverged {
+        /// The stored tip's height.
+        stored_tip: u32,
+    },
     /// Heights outside the stored chain were asked for.
     OutOfRange {
         /// The first height asked for.
@@ -70,6 +83,14 @@ impl fmt::Display for StorageError {
                 f,
                 "write at height {first_height} does not fit the stored chain \
                  (base {base_height}, tip {tip_height})"
+            ),
+            Self::BaseMismatch { stored, saved } => write!(
+                f,
+                "the store starts at height {stored}, the chain saved at {saved}"
+            ),
+            Self::Diverged { stored_tip } => write!(
+                f,
+                "the stored chain (tip {stored_tip}) leaves the saved one too deep to repair"
             ),
             Self::OutOfRange {
                 from_height,

@@ -32,6 +32,11 @@ impl MemoryStore {
         }
     }
 
+    /// Sets or removes the quota (existing records stay).
+    pub fn set_quota(&mut self, quota_bytes: Option<usize>) {
+        self.quota_bytes = quota_bytes;
+    }
+
     /// Bytes held by all records.
     pub fn stored_bytes(&self) -> usize {
         self.chain_record.as_ref().map_or(0, Vec::len)

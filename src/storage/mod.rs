@@ -18,7 +18,7 @@ mod restore;
 pub use error::StorageError;
 pub use memory::MemoryStore;
 pub use records::{StoredChain, SCHEMA_VERSION};
-pub use restore::{restore_chain, save_outcome, RestoreFailure};
+pub use restore::{restore_chain, save_chain, RestoreFailure};
 
 use crate::block::BlockHeader;
 use crate::chain::{ChainTip, SyncBase};

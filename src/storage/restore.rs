@@ -1,10 +1,10 @@
 //! Moving a header chain between a [`HeaderChain`] and a [`HeaderStore`]:
-//! saving what a batch changed, and restoring the chain after a reload
-//! without downloading or hashing the stored headers again.
+//! saving it after each batch, and restoring it after a reload without
+//! downloading or hashing the stored headers again.
 
 use super::records::CHUNK_HEADERS;
-use super::{HeaderStore, StorageError};
-use crate::chain::{ChainConfig, HeaderChain, Outcome, RestoreError};
+use super::{HeaderStore, StorageError, StoredChain};
+use crate::chain::{ChainConfig, HeaderChain, RestoreError};
 use crate::network::Network;
 use core::fmt;
 
@@ -81,25 +81,70 @@ pub async fn restore_chain<S: HeaderStore>(
     Ok(Some(restorer.finish(stored.tip)?))
 }
 
-/// Stores what `outcome` (from offering headers to `chain`) changed in the
-/// best chain: its headers from the first changed height to the tip.
-pub async fn save_outcome<S: HeaderStore>(
+/// Brings the store up to date with `chain`: writes the headers above the
+/// last block both share (normally the stored tip) and makes the chain's tip
+/// the stored tip, dropping a stored branch the chain has left. Call it after
+/// each batch; after a failed save (e.g. over quota) a later call catches up.
+pub async fn save_chain<S: HeaderStore>(
     store: &mut S,
     chain: &HeaderChain,
-    outcome: &Outcome,
 ) -> Result<(), StorageError> {
-    let Some(first_height) = outcome.first_changed_height() else {
-        return Ok(());
-    };
+    let stored = store.load().await?.ok_or(StorageError::NotInitialized)?;
+    if stored.base != *chain.base() {
+        return Err(StorageError::BaseMismatch {
+            stored: stored.base.height(),
+            saved: chain.base().height(),
+        });
+    }
     let tip = chain.tip();
-    // Batches larger than the chain's window of full headers cannot be saved
-    // from it; the sync code offers at most 2,000 headers at a time.
-    let headers = chain
-        .headers_from(first_height)
-        .ok_or(StorageError::InvalidWrite {
-            first_height,
-            base_height: chain.base().height(),
-            tip_height: tip.height,
+    if stored.tip == tip {
+        return Ok(());
+    }
+    let shared = shared_height(store, chain, &stored).await?;
+    if shared == tip.height {
+        // The chain is a prefix of the stored one: rewrite its tip to drop the rest.
+        if tip.height == chain.base().height() {
+            return store.initialize(chain.base()).await;
+        }
+        let header = chain.header_at(tip.height).ok_or(StorageError::Diverged {
+            stored_tip: stored.tip.height,
         })?;
-    store.write_batch(first_height, &headers, &tip).await
+        return store.write_batch(tip.height, &[*header], &tip).await;
+    }
+    let headers = chain
+        .headers_from(shared + 1)
+        .ok_or(StorageError::Diverged {
+            stored_tip: stored.tip.height,
+        })?;
+    store.write_batch(shared + 1, &headers, &tip).await
+}
+
+/// The highest height at which the stored chain and `chain` hold the same block.
+async fn shared_height<S: HeaderStore>(
+    store: &S,
+    chain: &HeaderChain,
+    stored: &StoredChain,
+) -> Result<u32, StorageError> {
+    let highest = stored.tip.height.min(chain.tip().height);
+    if chain.hash_at(stored.tip.height) == Some(stored.tip.hash) {
+        return Ok(highest);
+    }
+    // The stored tip is on a branch the chain has left: compare the stored
+    // headers with those the chain holds in full, newest first.
+    let lowest = chain.oldest_held_height().max(stored.base.height());
+    if lowest > highest {
+        return Err(StorageError::Diverged {
+            stored_tip: stored.tip.height,
+        });
+    }
+    let stored_headers = store.read_headers(lowest, highest - lowest + 1).await?;
+    stored_headers
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(offset, header)| chain.header_at(lowest + *offset as u32) == Some(*header))
+        .map(|(offset, _)| lowest + offset as u32)
+        .ok_or(StorageError::Diverged {
+            stored_tip: stored.tip.height,
+        })
 }
