@@ -4,23 +4,23 @@
 // Dash-aware bridge would close the connection before the client sees them).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { withStack } from './harness.mjs';
+import { MANUAL_TIP, driveToChainLock, withStack } from './harness.mjs';
 
 test('corrupted message → peer dropped, sync continues via a second peer', { timeout: 180_000 }, () => withStack('corrupt-peer', async (s) => {
   // Message 6 (the first after the handshake's version, sendaddrv2, verack, sendheaders, ping) is corrupted.
-  const bad = await s.replayPeer(['--tip-step-every', '1', '--corrupt-after', '5']);
-  const good = await s.replayPeer(['--tip-step-every', '1']);
+  const bad = await s.replayPeer([...MANUAL_TIP, '--corrupt-after', '5']);
+  const good = await s.replayPeer(MANUAL_TIP);
   const bridge = await s.bridge([bad.p2p, good.p2p], ['--raw']);
   const server = await s.page();
   const browser = await s.browser();
   const dev = await s.devPage(browser, server.url, {
     bridges: `${bridge.url('peer0')},${bridge.url('peer1')}`,
     storage: `e2e-corrupt-${Date.now()}`,
-    timeoutScale: 0.2,
+    timeoutScale: 0.02,
     autostart: 1,
   });
 
-  const status = await dev.waitForSyncedWithChainLock(150_000);
+  const status = await driveToChainLock(dev, good, 150_000);
   const badCounters = await bad.counters();
   const goodCounters = await good.counters();
   console.log(`bad peer: ${badCounters.connections_total} connections, ${badCounters.faults.corrupted} corrupted, ${badCounters.connections_open} open; good peer: ${goodCounters.headers_served} headers served`);

@@ -2,15 +2,15 @@
 // dev page, the bridge and the replay peer; screenshots mid-sync and synced.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CHAINLOCK_HEIGHT, FINAL_TIP, containsInOrder, eventually, resultPath, withStack } from './harness.mjs';
+import { CHAINLOCK_HEIGHT, FINAL_TIP, MANUAL_TIP, containsInOrder, driveToChainLock, eventually, resultPath, withStack } from './harness.mjs';
 
 test('fresh sync: empty storage → Synced with a verified ChainLock at 905775', { timeout: 180_000 }, () => withStack('fresh-sync', async (s) => {
   const started = Date.now();
-  const peer = await s.replayPeer(['--tip-step-every', '1']);
+  const peer = await s.replayPeer(MANUAL_TIP);
   const bridge = await s.bridge([peer.p2p]);
   const server = await s.page();
   const browser = await s.browser();
-  const dev = await s.devPage(browser, server.url, { bridges: bridge.url(), storage: `e2e-fresh-${Date.now()}`, autostart: 1 });
+  const dev = await s.devPage(browser, server.url, { bridges: bridge.url(), storage: `e2e-fresh-${Date.now()}`, timeoutScale: 0.02, autostart: 1 });
 
   // Mid-sync: the first moment something is visibly in progress.
   const mid = await eventually(async () => {
@@ -20,7 +20,7 @@ test('fresh sync: empty storage → Synced with a verified ChainLock at 905775',
   await dev.page.screenshot({ path: resultPath('dev-page-syncing.png'), fullPage: true });
   console.log(`mid-sync screenshot at headers ${mid.headers.currentHeight}/${mid.headers.targetHeight}, masternodes ${mid.masternodes.state}`);
 
-  const status = await dev.waitForSyncedWithChainLock(150_000);
+  const status = await driveToChainLock(dev, peer, 150_000);
   await dev.page.waitForFunction((h) => document.getElementById('cl-state')?.dataset.state === 'Synced'
     && document.getElementById('chainlock')?.textContent.includes(String(h)), CHAINLOCK_HEIGHT, { timeout: 10_000 });
   await dev.page.screenshot({ path: resultPath('dev-page-synced.png'), fullPage: true });

@@ -2,7 +2,7 @@
 // dev page server and Debian's Chromium driven by playwright-core. Every
 // process listens on 127.0.0.1 only; a `Stack` stops everything it started.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -72,7 +72,7 @@ function run(name, program, args) {
   if (!existsSync(program)) throw new Error(`${program} is missing: run cargo build --release -p dashlight-replay-peer -p dashlight-bridge`);
   const child = spawn(program, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   const output = [];
-  const keep = (chunk) => { output.push(chunk.toString()); if (output.length > 400) output.shift(); };
+  const keep = (chunk) => { output.push(chunk.toString()); if (output.length > 4000) output.shift(); };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   return {
@@ -213,8 +213,11 @@ export class Stack {
       parts.push(`--- page ${i} log:\n${(await dev.log().catch(() => '')).split('\n').slice(-80).join('\n')}`);
       parts.push(`--- page ${i} console:\n${dev.console.slice(-40).join('\n')}`);
     }
-    for (const item of this.#items) {
-      if (typeof item.output === 'function') parts.push(`--- ${item.name} output:\n${item.output().split('\n').slice(-40).join('\n')}`);
+    for (const [i, item] of this.#items.entries()) {
+      if (typeof item.output !== 'function') continue;
+      const file = resultPath(`${name}-${i}-${item.name}.log`);
+      writeFileSync(file, item.output());
+      parts.push(`--- ${item.name} output (whole: ${file}):\n${item.output().split('\n').filter((l) => !/getmnlistd: (answering|no capture)/.test(l)).slice(-30).join('\n')}`);
     }
     return parts.join('\n');
   }
@@ -319,4 +322,29 @@ export async function withStack(name, body) {
   } finally {
     await stack.cleanup();
   }
+}
+
+/** Replay peer flags for a tip moved by the test (see `driveToChainLock`). */
+export const MANUAL_TIP = ['--tip-steps', 'none'];
+
+/**
+ * Walks a replay peer started with `MANUAL_TIP` through the default
+ * scenario's tip steps once the client's masternode list is Synced at 905294:
+ * 905762 (its list carries the quorum that signed the ChainLock), then 905800
+ * (the ChainLock for 905775 is announced). The replay peer's own timed steps
+ * would move the tip while the client still waits for quorum lists the
+ * fixtures cannot answer, and the client then never asks for the list at
+ * 905762 (only for the tip, 905800, which has no capture). Returns the Synced status.
+ */
+export async function driveToChainLock(dev, peer, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  const left = () => Math.max(1_000, deadline - Date.now());
+  await dev.waitForStatus((st) => st.masternodes.state === 'Synced' && st.headers.state === 'Synced', 'masternodes Synced at the first tip', left());
+  const { tip_height: tip } = await peer.counters();
+  if (tip < 905762) {
+    await peer.setTip(905762);
+    await dev.waitForStatus((st) => st.masternodes.state === 'Synced' && st.masternodes.currentHeight >= 905762, 'masternode list at 905762', left());
+  }
+  if (tip < FINAL_TIP) await peer.setTip(FINAL_TIP);
+  return dev.waitForSyncedWithChainLock(left());
 }

@@ -3,15 +3,15 @@
 // new peer's tip.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FINAL_TIP, sleep, withStack } from './harness.mjs';
+import { FINAL_TIP, MANUAL_TIP, driveToChainLock, sleep, withStack } from './harness.mjs';
 
 test('peer killed and restarted → reconnect, Synced', { timeout: 180_000 }, () => withStack('peer-restart', async (s) => {
-  const peer = await s.replayPeer(['--tip-step-every', '1']);
+  const peer = await s.replayPeer(MANUAL_TIP);
   const bridge = await s.bridge([peer.p2p]);
   const server = await s.page();
   const browser = await s.browser();
-  const dev = await s.devPage(browser, server.url, { bridges: bridge.url(), storage: `e2e-restart-${Date.now()}`, timeoutScale: 0.2, autostart: 1 });
-  await dev.waitForSyncedWithChainLock(150_000);
+  const dev = await s.devPage(browser, server.url, { bridges: bridge.url(), storage: `e2e-restart-${Date.now()}`, timeoutScale: 0.02, autostart: 1 });
+  await driveToChainLock(dev, peer, 150_000);
 
   peer.child.kill('SIGKILL');
   await peer.stop();

@@ -2,13 +2,13 @@
 // retries → masternodes Error → automatic retry (or a reconnect) → Synced.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { containsInOrder, eventually, formatChange, withStack } from './harness.mjs';
+import { MANUAL_TIP, containsInOrder, driveToChainLock, eventually, formatChange, withStack } from './harness.mjs';
 
 /** The client's getqrinfo attempts per round (RetryLadder: 3 timeouts). */
 const ATTEMPTS_PER_ROUND = 3;
 
 test('QRInfo dropped → timeouts → retries → Error → recovery → Synced', { timeout: 180_000 }, () => withStack('qrinfo-dropped', async (s) => {
-  const peer = await s.replayPeer(['--tip-step-every', '1', '--drop-qrinfo', String(ATTEMPTS_PER_ROUND)]);
+  const peer = await s.replayPeer([...MANUAL_TIP, '--drop-qrinfo', String(ATTEMPTS_PER_ROUND)]);
   const bridge = await s.bridge([peer.p2p]);
   const server = await s.page();
   const browser = await s.browser();
@@ -33,7 +33,7 @@ test('QRInfo dropped → timeouts → retries → Error → recovery → Synced'
     usedDrop = true;
     await dev.page.click('#drop');
   }
-  const status = await dev.waitForSyncedWithChainLock(120_000);
+  const status = await driveToChainLock(dev, peer, 120_000);
   const states = await dev.managerStates('masternodes');
   const timeline = await dev.timeline();
   console.log(`recovered ${usedDrop ? 'after #drop' : 'by the automatic retry'}; masternodes: ${states.join(' → ')}`);

@@ -2,16 +2,16 @@
 // the header tip is restored at start and no header is served twice.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BASE_HEIGHT, FINAL_TIP, withStack } from './harness.mjs';
+import { BASE_HEIGHT, FINAL_TIP, MANUAL_TIP, driveToChainLock, withStack } from './harness.mjs';
 
 test('reload resumes from IndexedDB without fetching any header twice', { timeout: 180_000 }, () => withStack('reload', async (s) => {
-  const peer = await s.replayPeer(['--tip-step-every', '1']);
+  const peer = await s.replayPeer(MANUAL_TIP);
   const bridge = await s.bridge([peer.p2p]);
   const server = await s.page();
   const browser = await s.browser();
-  const dev = await s.devPage(browser, server.url, { bridges: bridge.url(), storage: `e2e-reload-${Date.now()}`, autostart: 1 });
+  const dev = await s.devPage(browser, server.url, { bridges: bridge.url(), storage: `e2e-reload-${Date.now()}`, timeoutScale: 0.02, autostart: 1 });
 
-  const synced = await dev.waitForSyncedWithChainLock(150_000);
+  const synced = await driveToChainLock(dev, peer, 150_000);
   const storedTip = synced.headers.currentHeight;
   const before = await peer.counters();
   assert.equal(before.headers_sent_more_than_once, 0);

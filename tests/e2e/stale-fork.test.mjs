@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { CHAINLOCK_HEIGHT, FINAL_TIP, fixtures, freePort, withStack } from './harness.mjs';
+import { CHAINLOCK_HEIGHT, FINAL_TIP, MANUAL_TIP, driveToChainLock, fixtures, freePort, withStack } from './harness.mjs';
 
 const canonical = readFileSync(`${fixtures}/testnet/headers/testnet_headers_898560_947248.bin`);
 const fork = readFileSync(`${fixtures}/testnet/fork/testnet_stale_fork_headers_899760_902320.bin`);
@@ -32,14 +32,14 @@ async function assertCanonical(dev, status) {
 
 test('stale fork offered alongside the canonical chain → canonical tip', { timeout: 180_000 }, () => withStack('stale-fork-both', async (s) => {
   const forked = await s.replayPeer(['--fork']);
-  const good = await s.replayPeer(['--tip-step-every', '1']);
+  const good = await s.replayPeer(MANUAL_TIP);
   const bridge = await s.bridge([forked.p2p, good.p2p]);
   const server = await s.page();
   const browser = await s.browser();
   const dev = await s.devPage(browser, server.url, {
-    bridges: `${bridge.url('peer0')},${bridge.url('peer1')}`, storage: `e2e-fork-both-${Date.now()}`, timeoutScale: 0.2, autostart: 1,
+    bridges: `${bridge.url('peer0')},${bridge.url('peer1')}`, storage: `e2e-fork-both-${Date.now()}`, timeoutScale: 0.02, autostart: 1,
   });
-  const status = await dev.waitForSyncedWithChainLock(150_000);
+  const status = await driveToChainLock(dev, good, 150_000);
   await assertCanonical(dev, status);
   console.log(`fork peer: ${(await forked.counters()).headers_served} headers served; canonical tip ${status.headers.currentHeight}`);
 }));
@@ -52,11 +52,11 @@ test('stale fork synced first, canonical peer appears later → reorganised to c
   const server = await s.page();
   const browser = await s.browser();
   const dev = await s.devPage(browser, server.url, {
-    bridges: `${bridge.url('peer0')},${bridge.url('peer1')}`, storage: `e2e-fork-first-${Date.now()}`, timeoutScale: 0.2, autostart: 1,
+    bridges: `${bridge.url('peer0')},${bridge.url('peer1')}`, storage: `e2e-fork-first-${Date.now()}`, timeoutScale: 0.02, autostart: 1,
   });
   const onFork = await dev.waitForStatus((st) => st.headers.currentHeight >= 902000, 'headers along the fork past 902000', 90_000);
   console.log(`on the fork: headers ${onFork.headers.state} at ${onFork.headers.currentHeight}, masternodes ${onFork.masternodes.state}`);
-  await s.replayPeer(['--tip-step-every', '1'], goodPorts);
-  const status = await dev.waitForSyncedWithChainLock(150_000);
+  const good = await s.replayPeer(MANUAL_TIP, goodPorts);
+  const status = await driveToChainLock(dev, good, 150_000);
   await assertCanonical(dev, status);
 }));
