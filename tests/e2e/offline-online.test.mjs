@@ -27,7 +27,7 @@ test('offline/online during the QRInfo wait recovers without reload', { timeout:
 
   // Wait until the first (dropped) getqrinfo is outstanding.
   await eventually(async () => (await peer.counters()).qrinfo.dropped >= 1, { timeoutMs: 90_000, everyMs: 20, describe: async () => JSON.stringify((await peer.counters()).qrinfo) });
-  assert.equal((await dev.status()).masternodes.state, 'Syncing');
+  assert.equal((await dev.liveStatus()).masternodes.state, 'Syncing');
 
   // Playwright's offline emulation fires `offline`/`online` on the window but
   // not on a dedicated worker's global scope (checked with Chromium 156): if

@@ -44,7 +44,7 @@ test('stale fork offered alongside the canonical chain → canonical tip', { tim
   console.log(`fork peer: ${(await forked.counters()).headers_served} headers served; canonical tip ${status.headers.currentHeight}`);
 }));
 
-test('stale fork synced first, canonical peer appears later → reorganised to canonical', { timeout: 180_000 }, () => withStack('stale-fork-first', async (s) => {
+test('stale fork first (rejected at a checkpoint), canonical peer appears later → canonical', { timeout: 180_000 }, () => withStack('stale-fork-first', async (s) => {
   const forked = await s.replayPeer(['--fork']);
   const goodPorts = { p2p: await freePort(), control: await freePort() };
   // The bridge knows the canonical peer's address before anything listens there.
@@ -54,8 +54,11 @@ test('stale fork synced first, canonical peer appears later → reorganised to c
   const dev = await s.devPage(browser, server.url, {
     bridges: `${bridge.url('peer0')},${bridge.url('peer1')}`, storage: `e2e-fork-first-${Date.now()}`, timeoutScale: 0.02, autostart: 1,
   });
-  const onFork = await dev.waitForStatus((st) => st.headers.currentHeight >= 902000, 'headers along the fork past 902000', 90_000);
-  console.log(`on the fork: headers ${onFork.headers.state} at ${onFork.headers.currentHeight}, masternodes ${onFork.masternodes.state}`);
+  // The branch contradicts the compiled-in checkpoint at 900288: its headers up
+  // to 900287 are taken (nothing tells them apart yet), the next batch is rejected.
+  const onFork = await dev.waitForStatus((st) => st.headers.state === 'Error' && /checkpoint/.test(st.headers.error ?? ''), 'the fork rejected at a checkpoint', 60_000);
+  console.log(`on the fork: headers ${onFork.headers.state} at ${onFork.headers.currentHeight}: ${onFork.headers.error}`);
+  assert.ok(onFork.headers.currentHeight < 900288, `fork headers past the checkpoint: ${onFork.headers.currentHeight}`);
   const good = await s.replayPeer(MANUAL_TIP, goodPorts);
   const status = await driveToChainLock(dev, good, 150_000);
   await assertCanonical(dev, status);
