@@ -265,13 +265,14 @@ fn new_blocks_are_followed_once_synced() {
     let mut net = SimNetwork::new(sim_config(), HEIGHT);
     net.connect();
     net.run_until_synced(secs(1), 5).expect("synced");
-    net.mine(2);
+    // The list followed is the signing list, 8 blocks below the tip.
+    net.mine(10);
     net.step();
     net.step();
     assert_eq!(*net.client.state(), SyncState::Synced);
     assert_eq!(net.client.progress().masternodes.current_height, HEIGHT + 2);
     // Past the next cycle's mining window: a QRInfo, while staying Synced.
-    net.mine(30);
+    net.mine(22);
     net.step();
     assert_eq!(*net.client.masternodes().state(), SyncState::Synced);
     net.run_until_synced(secs(1), 5).expect("synced");

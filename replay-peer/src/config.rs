@@ -80,11 +80,11 @@ pub struct Options {
 
     /// Heights the served tip then moves to, one step per --tip-step-every,
     /// comma-separated; `none` for no steps.
-    #[arg(long, default_value = "905762,905800")]
+    #[arg(long, default_value = "905770,905800")]
     pub tip_steps: TipSteps,
 
     /// Seconds between two tip steps.
-    #[arg(long, default_value = "2", value_parser = parse_seconds)]
+    #[arg(long, default_value = "20", value_parser = parse_seconds)]
     pub tip_step_every: Duration,
 
     /// After the steps, add one header every this many seconds (a growing chain).
@@ -197,7 +197,8 @@ mod tests {
         assert_eq!(options.listen_addr().to_string(), "127.0.0.1:19999");
         assert_eq!(options.network, Network::Testnet);
         assert_eq!(options.tip_height, 905_294);
-        assert_eq!(options.tip_steps, TipSteps(vec![905_762, 905_800]));
+        assert_eq!(options.tip_steps, TipSteps(vec![905_770, 905_800]));
+        assert_eq!(options.tip_step_every, Duration::from_secs(20));
         assert_eq!(options.fault_plan(), FaultPlan::default());
         assert_eq!(options.timing().grow.start, GrowStart::AfterQrinfo);
         assert_eq!(options.timing().ping_every, Some(Duration::from_secs(30)));

@@ -165,7 +165,7 @@ async fn tip_steps_start_after_the_first_qrinfo_and_reach_the_chainlock() {
         let (_, _) = client
             .recv_until(|m| matches!(m, NetworkMessage::QrInfo(_)).then_some(()))
             .await;
-        assert_eq!(client.recv().await, block_inv(at(905_762)));
+        assert_eq!(client.recv().await, block_inv(at(905_770)));
         assert_eq!(client.recv().await, block_inv(at(905_800)));
         assert!(is_clsig_inv(&client.recv().await));
         assert_eq!(counters(&peer).await["tip_height"], 905_800);

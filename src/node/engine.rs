@@ -82,13 +82,21 @@ impl ClientEngine {
         &self.engine
     }
 
-    /// Counts of verified quorums, and the quorums still waiting for a list.
+    /// Counts of verified quorums, and the quorums of the newest list still
+    /// waiting for a list: only active quorums sign, so only their lists are
+    /// worth fetching.
     fn quorum_check(&self) -> QuorumCheck {
         let mut check = QuorumCheck::default();
+        let latest = self.engine.latest_list();
+        let active = |llmq_type, hash: &BlockHash| {
+            latest.is_some_and(|list| list.quorum(llmq_type, hash).is_some())
+        };
         for record in self.engine.quorum_records() {
             match &record.status {
                 QuorumStatus::Verified { .. } => check.verified += 1,
-                QuorumStatus::NotVerifiable(Unverifiable::MissingList { height }) => {
+                QuorumStatus::NotVerifiable(Unverifiable::MissingList { height })
+                    if active(record.llmq_type, &record.quorum_hash) =>
+                {
                     check.unverifiable.push(QuorumNeed {
                         quorum: QuorumId {
                             llmq_type: record.llmq_type.0,

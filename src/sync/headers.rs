@@ -193,8 +193,12 @@ impl HeaderManager {
             }
             Err(_) if awaiting.is_some() && !connects_to(chain, headers) => {
                 // Not an answer to our request: an announcement beyond our tip. The answer
-                // is still to come.
+                // is still to come; the peer's chain reaches at least this far, so the sync
+                // goes on past the answer if the answer stops short of it.
                 self.progress.responses_dropped = self.progress.responses_dropped.saturating_add(1);
+                let announced = u32::try_from(headers.len()).unwrap_or(u32::MAX);
+                let known = self.progress.target_height.max(chain.tip().height);
+                self.progress.raise_target(known.saturating_add(announced));
             }
             Err(error) => {
                 let failure = SyncFailure::HeadersRejected {
@@ -206,11 +210,11 @@ impl HeaderManager {
                         self.send_getheaders(now, chain, attempt.saturating_add(1), round, out);
                     }
                     Some((_, round)) => self.fail(now, failure, round, out),
-                    None if self.progress.state == SyncState::Synced => {
-                        // An announcement that does not connect: we missed blocks.
+                    None => {
+                        // An announcement that does not connect, with nothing in flight: we
+                        // missed blocks, so ask for them.
                         self.send_getheaders(now, chain, 1, 0, out);
                     }
-                    None => {}
                 }
             }
         }

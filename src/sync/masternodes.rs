@@ -598,8 +598,10 @@ impl MasternodeManager {
         }
     }
 
-    /// Once synced, keeps the newest list at the header tip: a QRInfo when a new DKG cycle's
-    /// rotated quorums have been mined, otherwise one `getmnlistd` from the newest list.
+    /// Once synced, keeps the newest list at the signing height of the header tip (tip − 8:
+    /// ChainLocks and InstantSend locks at a height are signed by the quorums active 8 blocks
+    /// below it): a QRInfo when a new DKG cycle's rotated quorums have been mined, otherwise
+    /// one `getmnlistd` from the newest list.
     fn follow_tip<C: ChainView, E: MasternodeEngine>(
         &mut self,
         now: Timestamp,
@@ -611,10 +613,14 @@ impl MasternodeManager {
             return;
         }
         let tip = chain.tip();
+        let target_height = tip.height.saturating_sub(SIGNING_LIST_OFFSET);
         let newest = engine.list_height_at_or_below(u32::MAX);
-        if newest.is_some_and(|height| height >= tip.height) {
+        if newest.is_some_and(|height| height >= target_height) {
             return;
         }
+        let Some(target_hash) = chain.hash_at(target_height) else {
+            return;
+        };
         let cycle = self.cycle_start(tip.height);
         let new_cycle = self.last_qrinfo_cycle.map_or(true, |last| last < cycle);
         let mined = tip.height >= cycle.saturating_add(self.config.mining_window_end);
@@ -627,13 +633,16 @@ impl MasternodeManager {
         let mut pipeline = DiffPipeline::new(self.config.mnlistdiff, 1);
         pipeline.queue(DiffTarget {
             base,
-            block: tip.hash,
-            list_height: tip.height,
+            block: target_hash,
+            list_height: target_height,
         });
         out.extend(pipeline.send_ready(now).into_iter().map(Output::Send));
         self.work = MasternodeWork::TipUpdate { pipeline };
     }
 }
+
+/// Blocks between a height and the list whose quorums sign at that height.
+const SIGNING_LIST_OFFSET: u32 = 8;
 
 /// Moves the quorums that needed a dropped list to the unverifiable ones.
 fn give_up_list(
@@ -1241,12 +1250,15 @@ mod tests {
     #[test]
     fn new_blocks_are_followed_incrementally_once_synced() {
         let mut rig = Rig::synced();
-        // 131 is early in the cycle starting at 120 (already covered by the QRInfo).
-        let out = extend_chain(&mut rig, 1);
+        // One block is not enough: the list followed is the signing list, 8 below the tip.
+        assert!(diffs(&extend_chain(&mut rig, 1)).is_empty());
+        // 139 is early in the cycle starting at 120 (already covered by the QRInfo); its
+        // signing list is at 131.
+        let out = extend_chain(&mut rig, 8);
         let list_hash = rig.blocks.hash_at(TIP).expect("on chain");
-        let new_tip = rig.tip_hash();
-        assert_eq!(diffs(&out), vec![(list_hash, new_tip)]);
-        let out = rig.diff(list_hash, new_tip, SimVerdict::Valid);
+        let signing = rig.blocks.hash_at(TIP + 1).expect("on chain");
+        assert_eq!(diffs(&out), vec![(list_hash, signing)]);
+        let out = rig.diff(list_hash, signing, SimVerdict::Valid);
         assert!(
             out.contains(&Output::Event(SyncEvent::MasternodeListsSynced {
                 list_height: TIP + 1
