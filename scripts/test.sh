@@ -13,3 +13,9 @@ node tests/support/ws-test-server.mjs "$DASHLIGHT_WS_TEST_PORT" &
 ws_server=$!
 trap 'kill $ws_server 2>/dev/null || true' EXIT
 CHROMEDRIVER=$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=600 wasm-pack test --headless --chrome
+
+echo "== end-to-end tests in headless Chromium (dev page → bridge → replay peer)"
+kill $ws_server 2>/dev/null || true
+bash scripts/build-web.sh
+cargo build --release -p dashlight-replay-peer -p dashlight-bridge
+node --test --test-concurrency=1 tests/e2e/
