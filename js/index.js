@@ -53,6 +53,7 @@ export class DashlightClient extends EventTarget {
   #nextId = 1;
   #pending = new Map();
   #onVisibility;
+  #onConnectivity;
 
   /** Use `DashlightClient.create`. */
   constructor(worker) {
@@ -65,6 +66,11 @@ export class DashlightClient extends EventTarget {
       this.#pending.clear();
       this.dispatchEvent(new CustomEvent('error', { detail: { code: error.code, message: error.message } }));
     });
+    // The worker does not always get online/offline itself (and browsers differ):
+    // forward the page's.
+    this.#onConnectivity = (event) => this.#call('setOnline', event.type === 'online').catch(() => {});
+    globalThis.addEventListener?.('online', this.#onConnectivity);
+    globalThis.addEventListener?.('offline', this.#onConnectivity);
     if (typeof document !== 'undefined') {
       this.#onVisibility = () => {
         if (document.visibilityState === 'visible') this.#call('notifyVisible').catch(() => {});
@@ -110,6 +116,8 @@ export class DashlightClient extends EventTarget {
   async close() {
     try { await this.stop(); } finally {
       if (this.#onVisibility) document.removeEventListener('visibilitychange', this.#onVisibility);
+      globalThis.removeEventListener?.('online', this.#onConnectivity);
+      globalThis.removeEventListener?.('offline', this.#onConnectivity);
       this.#worker.terminate();
     }
   }

@@ -25,6 +25,7 @@ const methods = {
   quorums: () => client.quorums(),
   dropConnections: () => client.dropConnections(),
   notifyVisible: () => client.notifyVisible(),
+  setOnline: (online) => client.setOnline(online),
   clearStorage: () => client.clearStorage(),
 };
 

@@ -265,6 +265,15 @@ impl WasmClient {
         }
     }
 
+    /// The page saw the browser go offline or online: pass it on (Web Workers
+    /// do not always receive `online`/`offline` themselves).
+    #[wasm_bindgen(js_name = setOnline)]
+    pub fn set_online(&self, online: bool) {
+        if let Ok(handle) = self.inner.handle() {
+            handle.send(Command::SetOnline(online));
+        }
+    }
+
     /// Stops the client and deletes everything stored for it.
     #[wasm_bindgen(js_name = clearStorage)]
     pub fn clear_storage(&self) -> js_sys::Promise {

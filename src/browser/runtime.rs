@@ -35,6 +35,9 @@ pub enum Command<C: HeaderChain, E: MasternodeEngine> {
     DropConnections,
     /// The page became visible: check that connections are alive.
     NotifyVisible,
+    /// The page saw the browser go offline (`false`) or online (`true`): a
+    /// worker does not always get these events itself.
+    SetOnline(bool),
     /// Run a read-only function on the node (status, lists, verification).
     Inspect(Inspector<C, E>),
     /// End the loop.
@@ -149,6 +152,10 @@ async fn run<C, E, O, P>(
                 Some(Command::Stop) => node.stop(now()),
                 Some(Command::DropConnections) => node.drop_connections(now()),
                 Some(Command::NotifyVisible) => node.check_liveness(now()),
+                Some(Command::SetOnline(online)) => {
+                    observer.connectivity(online, &node);
+                    node.set_online(online, now())
+                }
                 Some(Command::Inspect(inspect)) => {
                     inspect(&node);
                     Vec::new()
