@@ -4,8 +4,8 @@
 
 mod clsig;
 mod decode;
-mod mnlist;
 mod headers;
+mod mnlist;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -2,7 +2,7 @@
 //! see it.
 
 use crate::block::BlockHeader;
-use crate::chain::header_chain::{HeaderChain, Rejection};
+use crate::chain::header_chain::{HeaderChain, Outcome, Rejection};
 use crate::chain::validation::HashedHeader;
 use crate::hash::BlockHash;
 use crate::mnlist::HeaderChain as EngineHeaders;
@@ -10,33 +10,17 @@ use crate::sync::chain_view::{
     ChainTip, ChainView, HeaderChain as SyncHeaderChain, HeadersConnected,
 };
 
-/// Headers of the best chain that changed since they were last stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnstoredHeaders {
-    /// Height of the first header.
-    pub first_height: u32,
-    /// The headers from `first_height` to the tip.
-    pub headers: Vec<BlockHeader>,
-    /// The tip they lead to.
-    pub tip: ChainTip,
-}
-
 /// A [`HeaderChain`] with the clock and the bookkeeping the client needs.
 #[derive(Debug, Clone)]
 pub struct ClientChain {
     chain: HeaderChain,
     unix_time: u64,
-    unstored_from: Option<u32>,
 }
 
 impl ClientChain {
     /// Wraps `chain`; `unix_time` (seconds) bounds header times from above.
     pub fn new(chain: HeaderChain, unix_time: u64) -> ClientChain {
-        ClientChain {
-            chain,
-            unix_time,
-            unstored_from: None,
-        }
+        ClientChain { chain, unix_time }
     }
 
     /// The chain.
@@ -47,20 +31,6 @@ impl ClientChain {
     /// Sets the wall-clock time used for the future-time check.
     pub fn set_unix_time(&mut self, unix_time: u64) {
         self.unix_time = unix_time;
-    }
-
-    /// Takes the headers changed since the last call, for storage. `None`
-    /// when nothing changed, or when the changed headers have left the
-    /// window of recent headers the chain holds (they then cannot be stored
-    /// without their data; store more often).
-    pub fn take_unstored(&mut self) -> Option<UnstoredHeaders> {
-        let first_height = self.unstored_from.take()?;
-        let headers = self.chain.headers_from(first_height)?;
-        Some(UnstoredHeaders {
-            first_height,
-            headers,
-            tip: self.tip(),
-        })
     }
 }
 
@@ -95,19 +65,15 @@ impl SyncHeaderChain for ClientChain {
 
     fn connect_headers(&mut self, headers: &[BlockHeader]) -> Result<HeadersConnected, Rejection> {
         let hashed: Vec<HashedHeader> = headers.iter().map(|h| HashedHeader::new(*h)).collect();
-        let before = self.chain.tip().height;
         let report = self.chain.accept(&hashed, self.unix_time);
-        let new_headers = match report.outcome.first_changed_height() {
-            Some(first) => {
-                self.unstored_from =
-                    Some(self.unstored_from.map_or(first, |known| known.min(first)));
-                self.chain
-                    .tip()
-                    .height
-                    .saturating_sub(first.min(before + 1)) as usize
-                    + 1
+        let new_headers = match report.outcome {
+            Outcome::Extended { first_height, tip } => {
+                tip.height.saturating_sub(first_height) as usize + 1
             }
-            None => 0,
+            Outcome::Reorganized {
+                to, fork_height, ..
+            } => to.height.saturating_sub(fork_height) as usize,
+            Outcome::Unchanged | Outcome::SideBranch { .. } => 0,
         };
         match report.rejected {
             Some(rejection) if new_headers == 0 => Err(rejection),
