@@ -419,9 +419,23 @@ fn chained_fixture_lists_raise_the_verified_count() {
         .filter(|(_, a, _)| *a != 0)
         .collect();
     chained.sort();
+    let mut coinbase_chainlocks = 0;
     for (_, _, path) in chained {
-        engine.apply_diff(&diff(path), &headers).unwrap();
+        let report = engine.apply_diff(&diff(path), &headers).unwrap();
+        // Every coinbase ChainLock that can be checked verifies.
+        if let Some(check) = report.coinbase_chainlock_check {
+            assert!(
+                matches!(
+                    check.result,
+                    Ok(()) | Err(ChainLockFailure::MissingList { .. })
+                ),
+                "{path}: {:?}",
+                check.result
+            );
+            coinbase_chainlocks += usize::from(check.signature_valid());
+        }
     }
+    assert!(coinbase_chainlocks >= 20, "{coinbase_chainlocks}");
     engine
         .apply_diff(&diff("mnlistdiff_0_905762.bin"), &headers)
         .unwrap();

@@ -1,6 +1,7 @@
 //! The masternode list engine.
 
 use super::apply::apply_diff;
+use super::chainlock::ChainLockCheck;
 use super::errors::{DiffError, EngineError, EngineErrorKind};
 use super::headers::HeaderChain;
 use super::list::{MasternodeList, QuorumEntry, QuorumKey};
@@ -17,6 +18,7 @@ use crate::llmq::verify::{
 };
 use crate::llmq::{ChainRules, LlmqParams, LlmqType};
 use crate::network::Network;
+use crate::protocol::chainlock::ClSig;
 use crate::protocol::commitment::QuorumCommitment;
 use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
@@ -65,6 +67,9 @@ pub struct DiffReport {
     /// merkle root (always, unless block proofs were turned off and the header
     /// chain has no header there).
     pub coinbase_proven: bool,
+    /// The check of the coinbase's best ChainLock against the stored lists,
+    /// when the coinbase has one and its block is on the header chain.
+    pub coinbase_chainlock_check: Option<ChainLockCheck>,
 }
 
 /// What applying a QRInfo produced.
@@ -259,12 +264,27 @@ impl MasternodeEngine {
         headers: &impl HeaderChain,
     ) -> Result<DiffReport, EngineError> {
         let start = self.now();
-        let (list, report) = self.build_list("mnlistdiff", diff, headers, &BTreeMap::new())?;
+        let (list, mut report) = self.build_list("mnlistdiff", diff, headers, &BTreeMap::new())?;
         self.store_list(list, diff, headers);
         self.add_time(Phase::ListBuilding, start);
         self.verify_quorums(headers);
+        self.check_coinbase_chainlock(&mut report, headers);
         self.prune();
         Ok(report)
+    }
+
+    /// Checks the best ChainLock of a diff's coinbase, if its block is known.
+    fn check_coinbase_chainlock(&self, report: &mut DiffReport, headers: &impl HeaderChain) {
+        report.coinbase_chainlock_check =
+            report.coinbase_chainlock.and_then(|(height, signature)| {
+                let block_hash = headers.hash_at(height)?;
+                let clsig = ClSig {
+                    height: i32::try_from(height).ok()?,
+                    block_hash,
+                    signature,
+                };
+                Some(self.verify_chainlock(&clsig, headers))
+            });
     }
 
     /// Applies a `qrinfo`: every diff oldest first (each may build on the one
@@ -345,6 +365,11 @@ impl MasternodeEngine {
         }
         self.add_time(Phase::ListBuilding, start);
         self.verify_quorums(headers);
+        let mut applied = std::mem::take(&mut report.applied);
+        for diff_report in &mut applied {
+            self.check_coinbase_chainlock(diff_report, headers);
+        }
+        report.applied = applied;
         self.prune();
         Ok(report)
     }
@@ -443,6 +468,7 @@ impl MasternodeEngine {
             merkle_root_quorums: quorums_root,
             coinbase_chainlock: coinbase.best_chainlock(),
             coinbase_proven,
+            coinbase_chainlock_check: None,
         };
         Ok((list, report))
     }
