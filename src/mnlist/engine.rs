@@ -356,7 +356,7 @@ impl MasternodeEngine {
             }
             if let Some(snapshot) = snapshot {
                 self.snapshots
-                    .insert(height + WORK_BLOCK_OFFSET, snapshot.clone());
+                    .insert(height.saturating_add(WORK_BLOCK_OFFSET), snapshot.clone());
             }
         }
         for commitment in &qrinfo.last_commitment_per_index {
@@ -492,8 +492,9 @@ impl MasternodeEngine {
                 let Some(base) = headers.height_of(&commitment.quorum_hash) else {
                     continue;
                 };
-                let offset =
-                    u32::try_from(commitment.quorum_index).unwrap_or(0) + WORK_BLOCK_OFFSET;
+                let offset = u32::try_from(commitment.quorum_index)
+                    .unwrap_or(0)
+                    .saturating_add(WORK_BLOCK_OFFSET);
                 if let Some(work) = base.checked_sub(offset) {
                     self.coinbase_chainlocks.entry(work).or_insert(signature);
                 }
@@ -674,7 +675,7 @@ impl MasternodeEngine {
         let candidates = if rotation {
             let cycle = height - height % params.dkg_interval;
             let index = (height - cycle) as usize;
-            let work = cycle - WORK_BLOCK_OFFSET;
+            let work = cycle.saturating_sub(WORK_BLOCK_OFFSET);
             self.rotated_members(params, cycle, headers).map(|m| {
                 (
                     vec![(m.get(index).cloned().unwrap_or_default(), work)],
@@ -809,7 +810,10 @@ impl MasternodeEngine {
             .lists
             .range(work.saturating_sub(WORK_BLOCK_OFFSET)..work)
             .next_back();
-        let above = self.lists.range(work + 1..=work + WORK_BLOCK_OFFSET).next();
+        let above = self
+            .lists
+            .range(work.saturating_add(1)..=work.saturating_add(WORK_BLOCK_OFFSET))
+            .next();
         let key = (params.llmq_type, *quorum_hash);
         let candidates: Vec<(Members, u32)> = below
             .into_iter()
