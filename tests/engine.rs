@@ -476,3 +476,34 @@ fn pruning_keeps_the_newest_list_and_the_rotation_work_lists() {
         .verify_chainlock(&clsig_905775(), &headers)
         .signature_valid());
 }
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_diff_without_its_base_list_names_the_list_to_fetch() {
+    let headers = TestHeaders::testnet();
+    let mut engine = MasternodeEngine::new(Network::Testnet);
+    let err = engine
+        .apply_diff(&diff("mnlistdiff_905496_905522.bin"), &headers)
+        .unwrap_err();
+    assert!(err.is_missing_base(), "{err}");
+    assert!(
+        matches!(
+            *err.error,
+            EngineErrorKind::Diff(DiffError::MissingBaseList {
+                height: 905_496,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    // Applied on its base, the same diff is accepted; on the wrong base it does not fit.
+    let mut base = apply_diff(&empty(), &diff("mnlistdiff_0_905762.bin"), 905_762).unwrap();
+    base.block_hash = BlockHash::ZERO;
+    let d = diff("mnlistdiff_905496_905522.bin");
+    let wrong = apply_diff(&base, &d, 905_522);
+    assert!(
+        wrong.map_or(true, |l| l.merkle_root_mn_list()
+            != d.coinbase_payload().merkle_root_mn_list),
+        "a diff on the wrong base must not reproduce the coinbase's root"
+    );
+}

@@ -103,6 +103,8 @@ pub struct MasternodeEngine {
     /// (`None`: the coinbase has none), for post-v20 quorum modifiers.
     coinbase_chainlocks: HashMap<u32, Option<[u8; 96]>>,
     quorums: BTreeMap<QuorumKey, QuorumRecord>,
+    /// Commitments a QRInfo sent outside its diffs (`lastCommitmentPerIndex`).
+    loose_commitments: HashMap<QuorumKey, Arc<QuorumEntry>>,
     /// Previous-quarter composition per rotation cycle height.
     quarters: HashMap<u32, Arc<Vec<Members>>>,
     /// Members per quorum index per rotation cycle height.
@@ -145,6 +147,7 @@ impl MasternodeEngine {
             snapshots: BTreeMap::new(),
             coinbase_chainlocks: HashMap::new(),
             quorums: BTreeMap::new(),
+            loose_commitments: HashMap::new(),
             quarters: HashMap::new(),
             cycle_members: HashMap::new(),
             keys: KeyCache::new(),
@@ -360,8 +363,10 @@ impl MasternodeEngine {
             }
         }
         for commitment in &qrinfo.last_commitment_per_index {
-            let entry = QuorumEntry::new(commitment.clone());
+            let entry = Arc::new(QuorumEntry::new(commitment.clone()));
             self.track_quorum(&entry, headers);
+            self.loose_commitments
+                .insert((entry.llmq_type(), entry.quorum_hash()), entry);
         }
         self.add_time(Phase::ListBuilding, start);
         self.verify_quorums(headers);
@@ -522,6 +527,7 @@ impl MasternodeEngine {
             .values()
             .rev()
             .find_map(|l| l.quorums.get(key).cloned())
+            .or_else(|| self.loose_commitments.get(key).cloned())
     }
 
     /// Tries every quorum that is not verified or failed yet. The signatures of
@@ -970,6 +976,8 @@ impl MasternodeEngine {
             keys_kept.extend(list.entries().map(|e| e.sml.operator_public_key));
         }
         self.quorums.retain(|k, _| quorums_kept.contains(k));
+        self.loose_commitments
+            .retain(|k, _| quorums_kept.contains(k));
         self.tried_nearby.retain(|(k, _)| quorums_kept.contains(k));
         self.keys.retain(|bytes, _| keys_kept.contains(bytes));
     }
