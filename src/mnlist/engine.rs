@@ -699,7 +699,7 @@ impl MasternodeEngine {
         let mut prepared: Vec<Candidate> = candidates
             .into_iter()
             .map(|(members, list_height)| {
-                let p = self.prepare_members(commitment, params, height, rotation, &members);
+                let p = self.prepare_members(commitment, params, height, &members);
                 (p, list_height)
             })
             .collect();
@@ -721,7 +721,6 @@ impl MasternodeEngine {
         commitment: &QuorumCommitment,
         params: &LlmqParams,
         height: u32,
-        rotation: bool,
         members: &Members,
     ) -> Result<PreparedCommitment, CommitmentFailure> {
         let start = self.now();
@@ -740,15 +739,8 @@ impl MasternodeEngine {
         self.add_time(Phase::KeyDecompression, start);
         let points = points?;
         let start = self.now();
-        let prepared = prepare_commitment(
-            commitment,
-            &points,
-            params,
-            height,
-            rotation,
-            members,
-            &mut self.keys,
-        );
+        let prepared =
+            prepare_commitment(commitment, &points, params, height, members, &mut self.keys);
         self.add_time(Phase::Aggregation, start);
         prepared
     }
