@@ -11,6 +11,10 @@ export interface ClientOptions {
   storageName?: string;
   /** How many peers to keep connected (1–8); defaults to min(bridges, 3). */
   maxPeers?: number;
+  /** Start a new chain from the compiled-in checkpoint at or below this height (default: the newest). */
+  baseHeight?: number;
+  /** Multiplies every timeout and retry delay (default 1; tests use e.g. 0.05). */
+  timeoutScale?: number;
 }
 
 /** The state every sync manager is in. */
@@ -52,6 +56,8 @@ export interface VerifiedChainLock {
   llmqType: number;
   /** Hash of the quorum that signed it. */
   quorumHash: string;
+  /** Whether that quorum's own commitment was verified (false: a list its members need is missing). */
+  quorumVerified: boolean;
 }
 
 /** The whole client's status. */
@@ -159,7 +165,7 @@ export interface DashlightEventMap {
 }
 
 /** Checks options and fills in defaults; throws a `DashlightError` with code `invalid_options`. */
-export function validateOptions(options: ClientOptions): Required<ClientOptions>;
+export function validateOptions(options: ClientOptions): Required<Omit<ClientOptions, 'baseHeight'>> & { baseHeight?: number };
 
 /** A Dash light client running in a Web Worker. */
 export class DashlightClient extends EventTarget {

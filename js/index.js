@@ -36,7 +36,11 @@ export function validateOptions(options) {
   if (typeof storageName !== 'string' || storageName.length === 0) fail('options.storageName must be a non-empty string');
   const maxPeers = options.maxPeers ?? Math.min(options.bridges.length, 3);
   if (!Number.isInteger(maxPeers) || maxPeers < 1 || maxPeers > 8) fail('options.maxPeers must be an integer from 1 to 8');
-  return { network: options.network, bridges: [...options.bridges], storageName, maxPeers };
+  const baseHeight = options.baseHeight;
+  if (baseHeight !== undefined && (!Number.isInteger(baseHeight) || baseHeight < 0)) fail('options.baseHeight must be a non-negative integer');
+  const timeoutScale = options.timeoutScale ?? 1;
+  if (typeof timeoutScale !== 'number' || !(timeoutScale > 0 && timeoutScale <= 10)) fail('options.timeoutScale must be a number in (0, 10]');
+  return { network: options.network, bridges: [...options.bridges], storageName, maxPeers, baseHeight, timeoutScale };
 }
 
 /**

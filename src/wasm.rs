@@ -1,9 +1,234 @@
-//! The JavaScript-facing API, compiled only for `wasm32`.
+//! The JavaScript-facing API, compiled only for `wasm32`. `js/worker.js`
+//! hosts a [`WasmClient`] in a Web Worker and `js/index.js` wraps it.
 
-use wasm_bindgen::prelude::wasm_bindgen;
+use crate::browser::client::{self, erased::Detail, ClientError, ClientOptions, EventSink, Running, Shared};
+use crate::browser::runtime::{Command, RuntimeHandle};
+use crate::browser::status::{masternode_list, quorums, Status, VerifiedChainLock};
+use crate::encode::deserialize;
+use crate::network::Network;
+use crate::node::chain::{ClientChain, ViewHeaders};
+use crate::node::engine::ClientEngine;
+use crate::protocol::chainlock::ClSig;
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
 
 /// The version of the dashlight package.
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// A JavaScript `Error` with a stable `code` property.
+fn js_error(error: ClientError) -> JsValue {
+    let js = js_sys::Error::new(&error.message);
+    let _ = js_sys::Reflect::set(&js, &JsValue::from_str("code"), &JsValue::from_str(error.code));
+    js.into()
+}
+
+fn invalid(message: String) -> JsValue {
+    js_error(ClientError { code: "invalid_options", message })
+}
+
+/// Options as JavaScript passes them (already checked by `validateOptions`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawOptions {
+    network: String,
+    bridges: Vec<String>,
+    storage_name: String,
+    max_peers: usize,
+    base_height: Option<u32>,
+    timeout_scale: Option<f64>,
+}
+
+/// Calls the JavaScript `emit(name, detail)` function.
+struct JsSink(js_sys::Function);
+
+impl EventSink for JsSink {
+    fn emit(&self, name: &str, detail: &dyn Detail) {
+        let _ = self.0.call2(&JsValue::NULL, &JsValue::from_str(name), &detail.to_js());
+    }
+}
+
+struct Inner {
+    options: ClientOptions,
+    emit: js_sys::Function,
+    shared: Rc<RefCell<Shared>>,
+    running: RefCell<Option<Running>>,
+}
+
+impl Inner {
+    fn handle(&self) -> Result<RuntimeHandle<ClientChain, ClientEngine>, ClientError> {
+        self.running
+            .borrow()
+            .as_ref()
+            .map(|r| r.handle.clone())
+            .ok_or_else(|| ClientError { code: "not_running", message: "start the client first".into() })
+    }
+}
+
+/// A dashlight client.
+#[wasm_bindgen]
+pub struct WasmClient {
+    inner: Rc<Inner>,
+}
+
+#[wasm_bindgen]
+impl WasmClient {
+    /// A stopped client. `options`: `{ network, bridges, storageName, maxPeers, baseHeight?, timeoutScale? }`;
+    /// `emit(name, detail)` receives events.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, emit: js_sys::Function) -> Result<WasmClient, JsValue> {
+        let raw: RawOptions = serde_wasm_bindgen::from_value(options).map_err(|e| invalid(e.to_string()))?;
+        let network: Network = raw.network.parse().map_err(|e: crate::network::UnknownNetwork| invalid(e.to_string()))?;
+        let timeout_scale = raw.timeout_scale.unwrap_or(1.0);
+        if !(timeout_scale > 0.0 && timeout_scale <= 10.0) {
+            return Err(invalid(format!("timeoutScale must be in (0, 10], got {timeout_scale}")));
+        }
+        let options = ClientOptions {
+            network,
+            bridges: raw.bridges,
+            storage_name: raw.storage_name,
+            max_peers: raw.max_peers,
+            base_height: raw.base_height,
+            timeout_scale,
+        };
+        Ok(WasmClient {
+            inner: Rc::new(Inner {
+                options,
+                emit,
+                shared: Rc::new(RefCell::new(Shared::default())),
+                running: RefCell::new(None),
+            }),
+        })
+    }
+
+    /// Opens storage (resuming from it) and starts syncing.
+    pub fn start(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            if let Ok(handle) = inner.handle() {
+                handle.send(Command::Start);
+                return Ok(JsValue::UNDEFINED);
+            }
+            let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
+            let running = client::launch(&inner.options, JsSink(inner.emit.clone()), Rc::clone(&inner.shared), seed)
+                .await
+                .map_err(js_error)?;
+            running.handle.send(Command::Start);
+            *inner.running.borrow_mut() = Some(running);
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Closes every connection and stops syncing; stored data stays.
+    pub fn stop(&self) -> js_sys::Promise {
+        if let Ok(handle) = self.inner.handle() {
+            handle.send(Command::Stop);
+        }
+        js_sys::Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// The status of every manager.
+    pub fn status(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let handle = inner.handle().map_err(js_error)?;
+            let shared = Rc::clone(&inner.shared);
+            let network = inner.options.network;
+            let status = client::inspect(&handle, move |node| {
+                let shared = shared.borrow();
+                Status::of(node, network, shared.last_error.clone(), shared.persistent).to_js()
+            })
+            .await
+            .map_err(js_error)?;
+            Ok(status)
+        })
+    }
+
+    /// Verifies a raw `clsig` payload against the stored lists.
+    #[wasm_bindgen(js_name = verifyChainLock)]
+    pub fn verify_chain_lock(&self, bytes: Vec<u8>) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let clsig: ClSig = deserialize(&bytes)
+                .map_err(|e| js_error(ClientError { code: "invalid_message", message: format!("clsig: {e}") }))?;
+            let handle = inner.handle().map_err(js_error)?;
+            client::inspect(&handle, move |node| {
+                let check = node.sync().engine().inner().verify_chainlock(&clsig, &ViewHeaders(node.sync().chain()));
+                match VerifiedChainLock::from_check(&check) {
+                    Some(verified) => {
+                        let value = verified.to_js();
+                        let _ = js_sys::Reflect::set(&value, &"valid".into(), &JsValue::TRUE);
+                        value
+                    }
+                    None => {
+                        let reason = match &check.result {
+                            Err(failure) => failure.to_string(),
+                            Ok(()) => "no signing quorum".to_owned(),
+                        };
+                        let value = js_sys::Object::new();
+                        let _ = js_sys::Reflect::set(&value, &"valid".into(), &JsValue::FALSE);
+                        let _ = js_sys::Reflect::set(&value, &"height".into(), &check.height.into());
+                        let _ = js_sys::Reflect::set(&value, &"blockHash".into(), &check.block_hash.to_string().into());
+                        let _ = js_sys::Reflect::set(&value, &"reason".into(), &reason.into());
+                        value.into()
+                    }
+                }
+            })
+            .await
+            .map_err(js_error)
+        })
+    }
+
+    /// The newest masternode list.
+    #[wasm_bindgen(js_name = masternodeList)]
+    pub fn masternode_list(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let handle = inner.handle().map_err(js_error)?;
+            client::inspect(&handle, |node| masternode_list(node.sync().engine().inner()).to_js()).await.map_err(js_error)
+        })
+    }
+
+    /// The quorums of the newest list.
+    pub fn quorums(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let handle = inner.handle().map_err(js_error)?;
+            client::inspect(&handle, |node| quorums(node.sync().engine().inner()).to_js()).await.map_err(js_error)
+        })
+    }
+
+    /// Closes every connection now; the client reconnects by itself.
+    #[wasm_bindgen(js_name = dropConnections)]
+    pub fn drop_connections(&self) {
+        if let Ok(handle) = self.inner.handle() {
+            handle.send(Command::DropConnections);
+        }
+    }
+
+    /// The page became visible again: check that connections are alive.
+    #[wasm_bindgen(js_name = notifyVisible)]
+    pub fn notify_visible(&self) {
+        if let Ok(handle) = self.inner.handle() {
+            handle.send(Command::NotifyVisible);
+        }
+    }
+
+    /// Stops the client and deletes everything stored for it.
+    #[wasm_bindgen(js_name = clearStorage)]
+    pub fn clear_storage(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            if let Some(running) = inner.running.borrow_mut().take() {
+                running.handle.send(Command::Shutdown);
+            }
+            client::clear_storage(&inner.options.storage_name).await.map_err(js_error)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
 }

@@ -22,6 +22,7 @@ use dashlight::protocol::handshake::{NetAddress, VersionMessage};
 use dashlight::protocol::message::NetworkMessage;
 use dashlight::protocol::mnlistdiff::MnListDiff;
 use dashlight::protocol::version::PROTOCOL_VERSION;
+use dashlight::sync::config::SyncConfig;
 use dashlight::sync::state::SyncState;
 use dashlight::sync::time::Timestamp;
 use std::collections::HashMap;
@@ -186,6 +187,7 @@ fn syncs_real_testnet_data_to_a_verified_chainlock() {
         Network::Testnet,
         &["sim://peer".to_owned()],
         PeerSetConfig::default(),
+        SyncConfig::for_network(Network::Testnet),
         chain,
         engine,
         7,

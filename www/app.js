@@ -73,7 +73,7 @@ function wire(c) {
   c.addEventListener('progress', (e) => showStatus(e.detail));
   c.addEventListener('statechange', (e) => {
     const { manager, from, to, cause, at } = e.detail;
-    timeline.push(e.detail);
+    timeline.push({ ...e.detail, receivedAt: performance.now() });
     const li = document.createElement('li');
     li.textContent = `${(at / 1000).toFixed(2)}s ${manager}: ${from} → ${to}${cause ? ` (${cause})` : ''}`;
     $('timeline').append(li);
@@ -93,7 +93,13 @@ function wire(c) {
 async function ensureClient() {
   if (client) return client;
   const bridges = $('bridges').value.split(',').map((s) => s.trim()).filter(Boolean);
-  client = await DashlightClient.create({ network: $('network').value, bridges, storageName: params.get('storage') ?? undefined });
+  client = await DashlightClient.create({
+    network: $('network').value,
+    bridges,
+    storageName: params.get('storage') ?? undefined,
+    baseHeight: params.get('base') ? Number(params.get('base')) : undefined,
+    timeoutScale: params.get('timeoutScale') ? Number(params.get('timeoutScale')) : undefined,
+  });
   wire(client);
   window.dashlight = client;
   window.dashlightTimeline = timeline;

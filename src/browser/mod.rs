@@ -1,9 +1,11 @@
 //! Browser glue: WebSockets, the browser's connectivity events, clocks and
 //! IndexedDB, around the sans-IO core.
 
+pub mod client;
 pub mod clock;
 pub mod connectivity;
 pub mod idb;
 pub mod runtime;
 pub mod socket;
+pub mod status;
 pub mod store;

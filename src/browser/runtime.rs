@@ -63,9 +63,14 @@ pub trait Persister<C: HeaderChain, E: MasternodeEngine> {
 }
 
 /// The handle the API keeps: sends commands to the loop.
-#[derive(Clone)]
 pub struct RuntimeHandle<C: HeaderChain, E: MasternodeEngine> {
     commands: UnboundedSender<Command<C, E>>,
+}
+
+impl<C: HeaderChain, E: MasternodeEngine> Clone for RuntimeHandle<C, E> {
+    fn clone(&self) -> Self {
+        RuntimeHandle { commands: self.commands.clone() }
+    }
 }
 
 impl<C: HeaderChain, E: MasternodeEngine> RuntimeHandle<C, E> {

@@ -5,6 +5,7 @@
 pub mod chain;
 pub mod engine;
 
+use crate::hash::BlockHash;
 use crate::network::Network;
 use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig};
 use crate::protocol::chainlock::ClSig;
@@ -80,6 +81,7 @@ pub struct Node<C: HeaderChain, E: MasternodeEngine> {
     peers: PeerSet,
     sync: Coordinator<C, E>,
     running: bool,
+    last_chainlock: Option<ClSig>,
 }
 
 impl<C, E> Node<C, E>
@@ -92,15 +94,22 @@ where
         network: Network,
         bridges: &[String],
         peer_config: PeerSetConfig,
+        sync_config: SyncConfig,
         chain: C,
         engine: E,
         seed: u64,
     ) -> Node<C, E> {
         Node {
             peers: PeerSet::new(network, bridges, peer_config, seed),
-            sync: Coordinator::new(SyncConfig::for_network(network), chain, engine),
+            sync: Coordinator::new(sync_config, chain, engine),
             running: false,
+            last_chainlock: None,
         }
+    }
+
+    /// The last ChainLock a peer sent (verified or not: see the progress).
+    pub fn last_chainlock(&self) -> Option<&ClSig> {
+        self.last_chainlock.as_ref()
     }
 
     /// The sync coordinator (chain, engine, managers).
@@ -247,16 +256,28 @@ where
             NetworkMessage::Headers(headers) => SyncMessage::Headers(headers),
             NetworkMessage::QrInfo(qrinfo) => SyncMessage::QrInfo(*qrinfo),
             NetworkMessage::MnListDiff(diff) => SyncMessage::MnListDiff(*diff),
-            NetworkMessage::ClSig(clsig) => SyncMessage::ChainLock(clsig),
+            NetworkMessage::ClSig(clsig) => {
+                self.last_chainlock = Some(clsig);
+                SyncMessage::ChainLock(clsig)
+            }
             NetworkMessage::Inv(items) => {
-                let wanted: Vec<Inventory> = items
-                    .into_iter()
-                    .filter(|item| matches!(item.inv_type, InvType::ClSig))
-                    .collect();
+                let announces_block = items.iter().any(|item| matches!(item.inv_type, InvType::Block));
+                let wanted: Vec<Inventory> =
+                    items.into_iter().filter(|item| matches!(item.inv_type, InvType::ClSig)).collect();
+                let mut replies = Vec::new();
+                if announces_block {
+                    // A block announced by hash: ask that peer for the headers up to it.
+                    replies.push(NetworkMessage::GetHeaders(GetHeaders {
+                        version: PROTOCOL_VERSION,
+                        locator: self.sync.chain().locator(),
+                        stop_hash: BlockHash::ZERO,
+                    }));
+                }
                 if !wanted.is_empty() {
-                    if let Some(PeerOutput::Send { peer, bytes }) =
-                        self.peers.send_to(peer, &NetworkMessage::GetData(wanted))
-                    {
+                    replies.push(NetworkMessage::GetData(wanted));
+                }
+                for reply in replies {
+                    if let Some(PeerOutput::Send { peer, bytes }) = self.peers.send_to(peer, &reply) {
                         out.push(NodeOutput::Send { peer, bytes });
                     }
                 }

@@ -32,6 +32,24 @@ pub struct PeerSetConfig {
     pub connection: ConnectionConfig,
 }
 
+impl PeerSetConfig {
+    /// Every timeout and delay multiplied by `factor` (for tests).
+    pub fn scaled(&self, factor: f64) -> PeerSetConfig {
+        PeerSetConfig {
+            connect_timeout: self.connect_timeout.scaled(factor),
+            backoff_base: self.backoff_base.scaled(factor),
+            backoff_max: self.backoff_max.scaled(factor),
+            ban_duration: self.ban_duration.scaled(factor),
+            connection: ConnectionConfig {
+                handshake_timeout: self.connection.handshake_timeout.scaled(factor),
+                ping_interval: self.connection.ping_interval.scaled(factor),
+                pong_timeout: self.connection.pong_timeout.scaled(factor),
+            },
+            ..*self
+        }
+    }
+}
+
 impl Default for PeerSetConfig {
     fn default() -> Self {
         PeerSetConfig {

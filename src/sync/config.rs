@@ -26,6 +26,11 @@ impl RetryLadder {
         self.timeouts.len() as u8
     }
 
+    /// Every timeout multiplied by `factor`.
+    pub fn scaled(&self, factor: f64) -> RetryLadder {
+        RetryLadder { timeouts: self.timeouts.map(|t| t.scaled(factor)) }
+    }
+
     /// The timeout of `attempt` (1-based; out-of-range attempts get the last timeout).
     pub fn timeout(&self, attempt: u8) -> Millis {
         let index = usize::from(attempt.saturating_sub(1)).min(self.timeouts.len() - 1);
@@ -90,6 +95,20 @@ impl SyncConfig {
         }
     }
 
+    /// Every timeout and delay multiplied by `factor` (end-to-end tests use
+    /// a small factor so that retries and `Error` come within seconds).
+    pub fn scaled(&self, factor: f64) -> SyncConfig {
+        SyncConfig {
+            headers: self.headers.scaled(factor),
+            qrinfo: self.qrinfo.scaled(factor),
+            mnlistdiff: self.mnlistdiff.scaled(factor),
+            not_yet_available_delay: self.not_yet_available_delay.scaled(factor),
+            error_backoff_initial: self.error_backoff_initial.scaled(factor),
+            error_backoff_max: self.error_backoff_max.scaled(factor),
+            ..*self
+        }
+    }
+
     /// The delay before automatic retry number `round` (0-based) from `Error`.
     pub fn error_backoff(&self, round: u32) -> Millis {
         self.error_backoff_initial
@@ -109,6 +128,15 @@ mod tests {
         assert_eq!(config.qrinfo.timeout(3), Millis::from_secs(60));
         assert_eq!(config.qrinfo.timeout(9), Millis::from_secs(60));
         assert_eq!(config.qrinfo.max_attempts(), 3);
+    }
+
+    #[test]
+    fn scaling_shortens_every_timeout() {
+        let config = SyncConfig::for_network(Network::Testnet).scaled(0.1);
+        assert_eq!(config.qrinfo.timeout(1), Millis(1_000));
+        assert_eq!(config.mnlistdiff.timeout(3), Millis(6_000));
+        assert_eq!(config.error_backoff(0), Millis(500));
+        assert_eq!(config.dkg_interval, 288);
     }
 
     #[test]

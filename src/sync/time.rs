@@ -22,6 +22,12 @@ impl Millis {
         self.0
     }
 
+    /// The span multiplied by `factor` (at least 1 ms): for tests that
+    /// compress every timeout.
+    pub fn scaled(self, factor: f64) -> Millis {
+        Millis(((self.0 as f64) * factor).max(1.0) as u64)
+    }
+
     /// Doubles the span `times` times, capped at `cap`.
     pub fn doubled(self, times: u32, cap: Millis) -> Millis {
         let factor = 1u64.checked_shl(times.min(63)).unwrap_or(u64::MAX);

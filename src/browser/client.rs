@@ -1,0 +1,359 @@
+//! The browser client: opens storage, restores the chain, runs the node in
+//! the runtime loop, persists what it verifies and reports to JavaScript.
+
+use super::clock::{monotonic_ms, unix_ms};
+use super::idb::{request_persistence, SyncLock};
+use super::runtime::{self, Command, Observer, Persister, RuntimeHandle};
+use super::status::{state_cause, state_name, ClientNode, ErrorInfo, Status, VerifiedChainLock};
+use super::store::IdbStore;
+use crate::chain::{ChainConfig, ChainTip, HeaderChain, SyncBase};
+use crate::mnlist::MasternodeEngine;
+use crate::network::Network;
+use crate::node::chain::{ClientChain, ViewHeaders};
+use crate::node::engine::ClientEngine;
+use crate::node::{Node, Notification};
+use crate::peer::set::PeerSetConfig;
+use crate::storage::{restore_chain, HeaderStore, StorageError};
+use crate::sync::config::SyncConfig;
+use crate::sync::events::SyncEvent;
+use crate::sync::requests::{ManagerKind, Output};
+use core::fmt;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Checked client options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientOptions {
+    /// The network.
+    pub network: Network,
+    /// Bridge URLs.
+    pub bridges: Vec<String>,
+    /// IndexedDB database name.
+    pub storage_name: String,
+    /// Peers to keep.
+    pub max_peers: usize,
+    /// Start from the checkpoint at or below this height (default: the newest).
+    pub base_height: Option<u32>,
+    /// Multiplies every timeout (tests use a small factor).
+    pub timeout_scale: f64,
+}
+
+/// Why the client could not do what was asked; `code` is stable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientError {
+    /// Stable code (see `js/index.d.ts`).
+    pub code: &'static str,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl From<StorageError> for ClientError {
+    fn from(error: StorageError) -> Self {
+        let code = match error {
+            StorageError::QuotaExceeded => "storage_quota_exceeded",
+            _ => "storage_failed",
+        };
+        ClientError { code, message: error.to_string() }
+    }
+}
+
+/// Where JavaScript events go: `emit(name, detail)`.
+pub trait EventSink {
+    /// Delivers one event.
+    fn emit(&self, name: &str, detail: &dyn erased::Detail);
+}
+
+/// Event payloads, serialised by the sink.
+pub mod erased {
+    /// A payload the sink can serialise.
+    pub trait Detail {
+        /// The payload as a JavaScript value.
+        fn to_js(&self) -> wasm_bindgen::JsValue;
+    }
+
+    impl<T: serde::Serialize> Detail for T {
+        fn to_js(&self) -> wasm_bindgen::JsValue {
+            self.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(wasm_bindgen::JsValue::NULL)
+        }
+    }
+}
+
+/// Shared state the API reads between commands.
+#[derive(Default)]
+pub struct Shared {
+    /// The last error reported.
+    pub last_error: Option<ErrorInfo>,
+    /// The browser's answer to `navigator.storage.persist()`.
+    pub persistent: Option<bool>,
+}
+
+/// Reports the node's notifications as JavaScript events.
+struct JsObserver<S: EventSink> {
+    sink: S,
+    shared: Rc<RefCell<Shared>>,
+    started_ms: u64,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StateChange {
+    manager: &'static str,
+    from: &'static str,
+    to: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<String>,
+    at: u64,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PeerView {
+    url: String,
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    height: Option<u32>,
+}
+
+#[derive(serde::Serialize)]
+struct Peers {
+    connected: usize,
+    peers: Vec<PeerView>,
+}
+
+#[derive(serde::Serialize)]
+struct Log {
+    level: &'static str,
+    message: String,
+    at: u64,
+}
+
+impl<S: EventSink> JsObserver<S> {
+    fn at(&self) -> u64 {
+        monotonic_ms().saturating_sub(self.started_ms)
+    }
+
+    fn log(&self, level: &'static str, message: String) {
+        self.sink.emit("log", &Log { level, message, at: self.at() });
+    }
+
+    fn peers(&self, node: &ClientNode) {
+        let now = crate::sync::time::Timestamp(monotonic_ms());
+        let ready: Vec<(String, String, u32)> =
+            node.peers().ready_peers().map(|(_, url, info)| (url.to_owned(), info.user_agent.clone(), info.best_height)).collect();
+        let peers = node
+            .peers()
+            .endpoint_states(now)
+            .into_iter()
+            .map(|(url, state)| {
+                let info = ready.iter().find(|(u, _, _)| *u == url);
+                PeerView {
+                    user_agent: info.map(|i| i.1.clone()),
+                    height: info.map(|i| i.2),
+                    url,
+                    state,
+                }
+            })
+            .collect();
+        self.sink.emit("peers", &Peers { connected: ready.len(), peers });
+    }
+}
+
+fn manager_name(manager: ManagerKind) -> &'static str {
+    match manager {
+        ManagerKind::Headers => "headers",
+        ManagerKind::Masternodes => "masternodes",
+        ManagerKind::ChainLocks => "chainlocks",
+    }
+}
+
+impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
+    fn notify(&mut self, notification: &Notification, node: &ClientNode) {
+        match notification {
+            Notification::Sync(Output::StateChanged { manager, from, to }) => {
+                let change = StateChange {
+                    manager: manager_name(*manager),
+                    from: state_name(from),
+                    to: state_name(to),
+                    cause: state_cause(to),
+                    at: self.at(),
+                };
+                if let Some(cause) = &change.cause {
+                    let error = ErrorInfo { code: "sync_error".into(), message: format!("{}: {cause}", change.manager) };
+                    self.sink.emit("error", &error);
+                    self.shared.borrow_mut().last_error = Some(error);
+                }
+                self.sink.emit("statechange", &change);
+            }
+            Notification::Sync(Output::SyncStateChanged { from, to }) => {
+                let change = StateChange {
+                    manager: "sync",
+                    from: state_name(from),
+                    to: state_name(to),
+                    cause: state_cause(to),
+                    at: self.at(),
+                };
+                self.sink.emit("statechange", &change);
+            }
+            Notification::Sync(Output::Event(SyncEvent::ChainLockVerified { target })) => {
+                let check = node
+                    .last_chainlock()
+                    .filter(|c| c.block_hash == target.hash)
+                    .map(|c| node.sync().engine().inner().verify_chainlock(c, &ViewHeaders(node.sync().chain())));
+                if let Some(verified) = check.as_ref().and_then(VerifiedChainLock::from_check) {
+                    self.sink.emit("chainlock", &verified);
+                }
+                self.log("info", format!("ChainLock verified for block {} at {}", target.hash, target.height));
+            }
+            Notification::Sync(_) => {}
+            Notification::PeerReady { user_agent, best_height, .. } => {
+                self.log("info", format!("peer ready: {user_agent} at height {best_height}"));
+                self.peers(node);
+            }
+            Notification::PeerGone { reason, misbehaved, .. } => {
+                let level = if *misbehaved { "warn" } else { "info" };
+                self.log(level, format!("peer gone: {reason}{}", if *misbehaved { " (banned)" } else { "" }));
+                self.peers(node);
+            }
+        }
+    }
+
+    fn connectivity(&mut self, online: bool, node: &ClientNode) {
+        self.log("info", format!("browser is {}", if online { "online" } else { "offline" }));
+        self.peers(node);
+    }
+
+    fn runtime_error(&mut self, code: &str, message: &str) {
+        let error = ErrorInfo { code: code.to_owned(), message: message.to_owned() };
+        self.sink.emit("error", &error);
+        self.shared.borrow_mut().last_error = Some(error);
+    }
+
+    fn after_activity(&mut self, node: &ClientNode) {
+        let shared = self.shared.borrow();
+        let status = Status::of(node, node_network(node), shared.last_error.clone(), shared.persistent);
+        self.sink.emit("progress", &status);
+    }
+}
+
+fn node_network(node: &ClientNode) -> Network {
+    node.sync().chain().inner().network()
+}
+
+/// Writes new best-chain headers to IndexedDB after each change.
+struct IdbPersister {
+    store: IdbStore,
+    stored: ChainTip,
+}
+
+impl Persister<ClientChain, ClientEngine> for IdbPersister {
+    async fn persist(&mut self, node: &ClientNode) -> Result<(), String> {
+        let chain = node.sync().chain().inner();
+        let tip = chain.tip();
+        if tip.hash == self.stored.hash {
+            return Ok(());
+        }
+        let first = if chain.hash_at(self.stored.height) == Some(self.stored.hash) {
+            self.stored.height + 1
+        } else {
+            // A reorganisation: rewrite from below the deepest possible fork.
+            (self.stored.height.saturating_sub(chain.config().max_reorg_depth)).max(chain.base().height() + 1)
+        };
+        let Some(headers) = chain.headers_from(first) else {
+            return Err(format!("headers from {first} are no longer held in memory"));
+        };
+        if headers.is_empty() {
+            return Ok(());
+        }
+        self.store.write_batch(first, &headers, &tip).await.map_err(|e| e.to_string())?;
+        self.stored = tip;
+        Ok(())
+    }
+}
+
+/// The running client: its handle and what it holds on to.
+pub struct Running {
+    /// Commands for the loop.
+    pub handle: RuntimeHandle<ClientChain, ClientEngine>,
+    _lock: SyncLock,
+}
+
+/// Opens storage, restores or starts the chain and spawns the loop.
+pub async fn launch<S: EventSink + 'static>(
+    options: &ClientOptions,
+    sink: S,
+    shared: Rc<RefCell<Shared>>,
+    seed: u64,
+) -> Result<Running, ClientError> {
+    let lock = SyncLock::try_acquire(&options.storage_name)
+        .await
+        .map_err(|e| ClientError { code: "storage_failed", message: e.to_string() })?
+        .ok_or_else(|| ClientError {
+            code: "storage_locked",
+            message: format!("another tab or worker is already syncing {:?}", options.storage_name),
+        })?;
+    shared.borrow_mut().persistent = request_persistence().await.ok().flatten();
+    let mut store = IdbStore::open(&options.storage_name).await?;
+    let chain = match restore_chain(&store, options.network, ChainConfig::default()).await {
+        Ok(Some(chain)) => chain,
+        Ok(None) => new_chain(&mut store, options).await?,
+        Err(error) => {
+            sink.emit(
+                "log",
+                &Log { level: "warn", message: format!("stored headers unusable, starting over: {error}"), at: 0 },
+            );
+            new_chain(&mut store, options).await?
+        }
+    };
+    let stored = chain.tip();
+    let scale = options.timeout_scale;
+    let peer_config = PeerSetConfig { max_peers: options.max_peers, ..PeerSetConfig::default() }.scaled(scale);
+    let node = Node::new(
+        options.network,
+        &options.bridges,
+        peer_config,
+        SyncConfig::for_network(options.network).scaled(scale),
+        ClientChain::new(chain, unix_ms() / 1000),
+        ClientEngine::new(MasternodeEngine::new(options.network)),
+        seed,
+    );
+    let observer = JsObserver { sink, shared, started_ms: monotonic_ms() };
+    let handle = runtime::spawn(node, observer, IdbPersister { store, stored });
+    Ok(Running { handle, _lock: lock })
+}
+
+async fn new_chain(store: &mut IdbStore, options: &ClientOptions) -> Result<HeaderChain, ClientError> {
+    let base = SyncBase::at_or_below(options.network, options.base_height.unwrap_or(u32::MAX));
+    store.initialize(&base).await?;
+    Ok(HeaderChain::new(base))
+}
+
+/// Deletes everything stored under `name` (the loop must be stopped).
+pub async fn clear_storage(name: &str) -> Result<(), ClientError> {
+    let mut store = IdbStore::open(name).await?;
+    store.clear().await?;
+    Ok(())
+}
+
+/// Asks the loop to run `inspect` on the node and waits for its answer.
+pub async fn inspect<T: 'static>(
+    handle: &RuntimeHandle<ClientChain, ClientEngine>,
+    inspect: impl FnOnce(&ClientNode) -> T + 'static,
+) -> Result<T, ClientError> {
+    let (tx, rx) = futures::channel::oneshot::channel();
+    let sent = handle.send(Command::Inspect(Box::new(move |node| {
+        let _ = tx.send(inspect(node));
+    })));
+    let stopped = || ClientError { code: "not_running", message: "the client is not running".into() };
+    if !sent {
+        return Err(stopped());
+    }
+    rx.await.map_err(|_| stopped())
+}

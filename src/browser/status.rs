@@ -1,0 +1,239 @@
+//! Plain objects the JavaScript API returns (the shapes of `js/index.d.ts`).
+
+use crate::mnlist::{ChainLockCheck, MasternodeEngine, QuorumStatus};
+use crate::network::Network;
+use crate::node::chain::{ClientChain, ViewHeaders};
+use crate::node::engine::ClientEngine;
+use crate::node::Node;
+use crate::protocol::sml_entry::MasternodeType;
+use crate::sync::progress::Progress;
+use crate::sync::state::SyncState;
+use serde::Serialize;
+
+/// The node the browser client runs.
+pub type ClientNode = Node<ClientChain, ClientEngine>;
+
+/// The name of a state, as JavaScript sees it.
+pub fn state_name(state: &SyncState) -> &'static str {
+    match state {
+        SyncState::WaitingForConnections => "WaitingForConnections",
+        SyncState::WaitForEvents => "WaitForEvents",
+        SyncState::Syncing => "Syncing",
+        SyncState::Synced => "Synced",
+        SyncState::Error(_) => "Error",
+    }
+}
+
+/// The cause of an `Error` state, if it is one.
+pub fn state_cause(state: &SyncState) -> Option<String> {
+    match state {
+        SyncState::Error(cause) => Some(cause.to_string()),
+        _ => None,
+    }
+}
+
+/// One manager's progress.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagerStatus {
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    current_height: u32,
+    target_height: u32,
+    percent: f64,
+}
+
+impl ManagerStatus {
+    fn new(progress: &Progress, base_height: u32) -> ManagerStatus {
+        let span = progress.target_height.saturating_sub(base_height);
+        let done = progress.current_height.saturating_sub(base_height);
+        let percent = match (span, &progress.state) {
+            (_, SyncState::Synced) => 100.0,
+            (0, _) => 0.0,
+            _ => (f64::from(done) * 100.0 / f64::from(span)).min(100.0),
+        };
+        ManagerStatus {
+            state: state_name(&progress.state),
+            error: state_cause(&progress.state).or_else(|| progress.last_error.as_ref().map(|e| e.to_string())),
+            current_height: progress.current_height,
+            target_height: progress.target_height,
+            percent,
+        }
+    }
+}
+
+/// Masternode sync progress.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MasternodeStatus {
+    #[serde(flatten)]
+    manager: ManagerStatus,
+    diffs_processed: u32,
+    qrinfos_requested: u32,
+    quorums_verified: u32,
+    quorums_unverified: u32,
+}
+
+/// A ChainLock that verified.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedChainLock {
+    height: i32,
+    block_hash: String,
+    llmq_type: u8,
+    quorum_hash: String,
+    quorum_verified: bool,
+}
+
+impl VerifiedChainLock {
+    /// The verified ChainLock a check describes, if it verified.
+    pub fn from_check(check: &ChainLockCheck) -> Option<VerifiedChainLock> {
+        let (llmq_type, quorum_hash) = check.quorum?;
+        check.result.as_ref().ok()?;
+        Some(VerifiedChainLock {
+            height: check.height,
+            block_hash: check.block_hash.to_string(),
+            llmq_type: llmq_type.0,
+            quorum_hash: quorum_hash.to_string(),
+            quorum_verified: check.quorum_status.as_ref().is_some_and(QuorumStatus::is_verified),
+        })
+    }
+}
+
+/// ChainLock progress.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainLockStatus {
+    #[serde(flatten)]
+    manager: ManagerStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_verified: Option<VerifiedChainLock>,
+}
+
+/// An error for JavaScript.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorInfo {
+    /// Stable code.
+    pub code: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The whole client's status.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    network: &'static str,
+    state: &'static str,
+    peers: usize,
+    headers: ManagerStatus,
+    masternodes: MasternodeStatus,
+    chainlocks: ChainLockStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_error: Option<ErrorInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    persistent_storage: Option<bool>,
+}
+
+impl Status {
+    /// The status of `node`.
+    pub fn of(node: &ClientNode, network: Network, last_error: Option<ErrorInfo>, persistent: Option<bool>) -> Status {
+        let progress = node.progress();
+        let base = node.sync().chain().inner().base().height();
+        let engine = node.sync().engine().inner();
+        let verified = engine.quorum_records().filter(|r| r.status.is_verified()).count() as u32;
+        let unverified = engine.quorum_records().filter(|r| !r.status.is_verified()).count() as u32;
+        let last_verified = progress.best_chainlock.and_then(|target| {
+            let clsig = node.last_chainlock().filter(|c| c.block_hash == target.hash)?;
+            VerifiedChainLock::from_check(&engine.verify_chainlock(clsig, &ViewHeaders(node.sync().chain())))
+        });
+        let list_base = engine.list_heights().next().unwrap_or(base);
+        Status {
+            network: network.name(),
+            state: state_name(&progress.state),
+            peers: node.peers().ready_count(),
+            headers: ManagerStatus::new(&progress.headers, base),
+            masternodes: MasternodeStatus {
+                manager: ManagerStatus::new(&progress.masternodes, list_base.min(progress.masternodes.target_height)),
+                diffs_processed: progress.masternodes.diffs_processed,
+                qrinfos_requested: progress.masternodes.qrinfos_requested,
+                quorums_verified: verified,
+                quorums_unverified: unverified,
+            },
+            chainlocks: ChainLockStatus { manager: ManagerStatus::new(&progress.chainlocks, 0), last_verified },
+            last_error,
+            persistent_storage: persistent,
+        }
+    }
+}
+
+/// A masternode list entry.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MasternodeEntry {
+    pro_reg_tx_hash: String,
+    service: String,
+    valid: bool,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    operator_public_key: String,
+}
+
+/// The newest masternode list.
+pub fn masternode_list(engine: &MasternodeEngine) -> Vec<MasternodeEntry> {
+    let Some(list) = engine.latest_list() else {
+        return Vec::new();
+    };
+    list.entries()
+        .map(|entry| MasternodeEntry {
+            pro_reg_tx_hash: entry.sml.pro_reg_tx_hash.to_string(),
+            service: entry.sml.service.socket_addr().to_string(),
+            valid: entry.sml.is_valid,
+            kind: match entry.sml.mn_type {
+                MasternodeType::Regular => "Regular",
+                MasternodeType::Evo { .. } => "Evo",
+            },
+            operator_public_key: hex::encode(entry.sml.operator_public_key),
+        })
+        .collect()
+}
+
+/// An active quorum.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuorumInfo {
+    llmq_type: u8,
+    llmq_name: String,
+    quorum_hash: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    height: Option<u32>,
+    verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unverified_reason: Option<String>,
+}
+
+/// The quorums of the newest list, with what the engine knows of each.
+pub fn quorums(engine: &MasternodeEngine) -> Vec<QuorumInfo> {
+    let Some(list) = engine.latest_list() else {
+        return Vec::new();
+    };
+    list.quorums()
+        .map(|quorum| {
+            let record = engine.quorum_record(quorum.llmq_type(), &quorum.quorum_hash());
+            let status = record.map(|r| &r.status);
+            QuorumInfo {
+                llmq_type: quorum.llmq_type().0,
+                llmq_name: quorum.llmq_type().name(),
+                quorum_hash: quorum.quorum_hash().to_string(),
+                height: record.and_then(|r| r.height),
+                verified: status.is_some_and(QuorumStatus::is_verified),
+                unverified_reason: match status {
+                    Some(s) if !s.is_verified() => Some(s.to_string()),
+                    None => Some("not checked".to_owned()),
+                    _ => None,
+                },
+            }
+        })
+        .collect()
+}

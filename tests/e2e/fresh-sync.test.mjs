@@ -1,0 +1,49 @@
+// Scenario 1: empty storage → Synced with a verified ChainLock, through the
+// dev page, the bridge and the replay peer; screenshots mid-sync and synced.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CHAINLOCK_HEIGHT, FINAL_TIP, MANUAL_TIP, containsInOrder, driveToChainLock, eventually, resultPath, withStack } from './harness.mjs';
+
+test('fresh sync: empty storage → Synced with a verified ChainLock at 905775', { timeout: 180_000 }, () => withStack('fresh-sync', async (s) => {
+  const started = Date.now();
+  const peer = await s.replayPeer(MANUAL_TIP);
+  const bridge = await s.bridge([peer.p2p]);
+  const server = await s.page();
+  const browser = await s.browser();
+  const dev = await s.devPage(browser, server.url, { bridges: bridge.url(), storage: `e2e-fresh-${Date.now()}`, timeoutScale: 0.02, autostart: 1 });
+
+  // Mid-sync: the first moment something is visibly in progress.
+  const mid = await eventually(async () => {
+    const status = await dev.status();
+    return status && status.state !== 'Synced' && (status.headers.currentHeight > 0 || status.masternodes.state === 'Syncing') ? status : null;
+  }, { timeoutMs: 60_000, everyMs: 50, describe: async () => JSON.stringify(await dev.status()) });
+  await dev.page.screenshot({ path: resultPath('dev-page-syncing.png'), fullPage: true });
+  console.log(`mid-sync screenshot at headers ${mid.headers.currentHeight}/${mid.headers.targetHeight}, masternodes ${mid.masternodes.state}`);
+
+  const status = await driveToChainLock(dev, peer, 150_000);
+  await dev.page.waitForFunction((h) => document.getElementById('cl-state')?.dataset.state === 'Synced'
+    && document.getElementById('chainlock')?.textContent.includes(String(h)), CHAINLOCK_HEIGHT, { timeout: 10_000 });
+  await dev.page.screenshot({ path: resultPath('dev-page-synced.png'), fullPage: true });
+
+  assert.equal(status.network, 'testnet');
+  assert.equal(status.headers.state, 'Synced');
+  assert.equal(status.masternodes.state, 'Synced');
+  assert.equal(status.chainlocks.state, 'Synced');
+  assert.ok(status.peers >= 1, `peers ${status.peers}`);
+  assert.ok(status.headers.currentHeight >= FINAL_TIP - 1, `headers at ${status.headers.currentHeight}`);
+  assert.ok(status.masternodes.quorumsVerified > 0, 'no quorum verified');
+  assert.equal(await dev.page.getAttribute('#aggregate', 'data-state'), 'Synced');
+
+  const timeline = await dev.timeline();
+  for (const manager of ['headers', 'masternodes', 'sync']) {
+    const states = await dev.managerStates(manager);
+    assert.ok(containsInOrder(states, ['Syncing', 'Synced']), `${manager} states ${states.join(' → ')}`);
+  }
+  assert.ok(!timeline.some((c) => c.to === 'Error'), `an Error in the timeline: ${JSON.stringify(timeline.filter((c) => c.to === 'Error'))}`);
+
+  const counters = await peer.counters();
+  assert.ok(counters.qrinfo.answered >= 1, 'no QRInfo answered');
+  assert.ok(counters.clsig_sent >= 1, 'the ChainLock was never fetched');
+  assert.equal(counters.headers_sent_more_than_once, 0, 'a header was served twice');
+  console.log(`fresh sync: Synced at ${status.headers.currentHeight}, ChainLock ${status.chainlocks.lastVerified.height}, ${status.masternodes.quorumsVerified} quorums verified, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}));
