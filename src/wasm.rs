@@ -1,7 +1,9 @@
 //! The JavaScript-facing API, compiled only for `wasm32`. `js/worker.js`
 //! hosts a [`WasmClient`] in a Web Worker and `js/index.js` wraps it.
 
-use crate::browser::client::{self, erased::Detail, ClientError, ClientOptions, EventSink, Running, Shared};
+use crate::browser::client::{
+    self, erased::Detail, ClientError, ClientOptions, EventSink, Running, Shared,
+};
 use crate::browser::runtime::{Command, RuntimeHandle};
 use crate::browser::status::{masternode_list, quorums, Status, VerifiedChainLock};
 use crate::encode::deserialize;
@@ -24,12 +26,19 @@ pub fn version() -> String {
 /// A JavaScript `Error` with a stable `code` property.
 fn js_error(error: ClientError) -> JsValue {
     let js = js_sys::Error::new(&error.message);
-    let _ = js_sys::Reflect::set(&js, &JsValue::from_str("code"), &JsValue::from_str(error.code));
+    let _ = js_sys::Reflect::set(
+        &js,
+        &JsValue::from_str("code"),
+        &JsValue::from_str(error.code),
+    );
     js.into()
 }
 
 fn invalid(message: String) -> JsValue {
-    js_error(ClientError { code: "invalid_options", message })
+    js_error(ClientError {
+        code: "invalid_options",
+        message,
+    })
 }
 
 /// Options as JavaScript passes them (already checked by `validateOptions`).
@@ -49,7 +58,9 @@ struct JsSink(js_sys::Function);
 
 impl EventSink for JsSink {
     fn emit(&self, name: &str, detail: &dyn Detail) {
-        let _ = self.0.call2(&JsValue::NULL, &JsValue::from_str(name), &detail.to_js());
+        let _ = self
+            .0
+            .call2(&JsValue::NULL, &JsValue::from_str(name), &detail.to_js());
     }
 }
 
@@ -66,7 +77,10 @@ impl Inner {
             .borrow()
             .as_ref()
             .map(|r| r.handle.clone())
-            .ok_or_else(|| ClientError { code: "not_running", message: "start the client first".into() })
+            .ok_or_else(|| ClientError {
+                code: "not_running",
+                message: "start the client first".into(),
+            })
     }
 }
 
@@ -82,11 +96,17 @@ impl WasmClient {
     /// `emit(name, detail)` receives events.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, emit: js_sys::Function) -> Result<WasmClient, JsValue> {
-        let raw: RawOptions = serde_wasm_bindgen::from_value(options).map_err(|e| invalid(e.to_string()))?;
-        let network: Network = raw.network.parse().map_err(|e: crate::network::UnknownNetwork| invalid(e.to_string()))?;
+        let raw: RawOptions =
+            serde_wasm_bindgen::from_value(options).map_err(|e| invalid(e.to_string()))?;
+        let network: Network = raw
+            .network
+            .parse()
+            .map_err(|e: crate::network::UnknownNetwork| invalid(e.to_string()))?;
         let timeout_scale = raw.timeout_scale.unwrap_or(1.0);
         if !(timeout_scale > 0.0 && timeout_scale <= 10.0) {
-            return Err(invalid(format!("timeoutScale must be in (0, 10], got {timeout_scale}")));
+            return Err(invalid(format!(
+                "timeoutScale must be in (0, 10], got {timeout_scale}"
+            )));
         }
         let options = ClientOptions {
             network,
@@ -115,9 +135,14 @@ impl WasmClient {
                 return Ok(JsValue::UNDEFINED);
             }
             let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
-            let running = client::launch(&inner.options, JsSink(inner.emit.clone()), Rc::clone(&inner.shared), seed)
-                .await
-                .map_err(js_error)?;
+            let running = client::launch(
+                &inner.options,
+                JsSink(inner.emit.clone()),
+                Rc::clone(&inner.shared),
+                seed,
+            )
+            .await
+            .map_err(js_error)?;
             running.handle.send(Command::Start);
             *inner.running.borrow_mut() = Some(running);
             Ok(JsValue::UNDEFINED)
@@ -154,11 +179,19 @@ impl WasmClient {
     pub fn verify_chain_lock(&self, bytes: Vec<u8>) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
-            let clsig: ClSig = deserialize(&bytes)
-                .map_err(|e| js_error(ClientError { code: "invalid_message", message: format!("clsig: {e}") }))?;
+            let clsig: ClSig = deserialize(&bytes).map_err(|e| {
+                js_error(ClientError {
+                    code: "invalid_message",
+                    message: format!("clsig: {e}"),
+                })
+            })?;
             let handle = inner.handle().map_err(js_error)?;
             client::inspect(&handle, move |node| {
-                let check = node.sync().engine().inner().verify_chainlock(&clsig, &ViewHeaders(node.sync().chain()));
+                let check = node
+                    .sync()
+                    .engine()
+                    .inner()
+                    .verify_chainlock(&clsig, &ViewHeaders(node.sync().chain()));
                 match VerifiedChainLock::from_check(&check) {
                     Some(verified) => {
                         let value = verified.to_js();
@@ -172,8 +205,13 @@ impl WasmClient {
                         };
                         let value = js_sys::Object::new();
                         let _ = js_sys::Reflect::set(&value, &"valid".into(), &JsValue::FALSE);
-                        let _ = js_sys::Reflect::set(&value, &"height".into(), &check.height.into());
-                        let _ = js_sys::Reflect::set(&value, &"blockHash".into(), &check.block_hash.to_string().into());
+                        let _ =
+                            js_sys::Reflect::set(&value, &"height".into(), &check.height.into());
+                        let _ = js_sys::Reflect::set(
+                            &value,
+                            &"blockHash".into(),
+                            &check.block_hash.to_string().into(),
+                        );
                         let _ = js_sys::Reflect::set(&value, &"reason".into(), &reason.into());
                         value.into()
                     }
@@ -190,7 +228,11 @@ impl WasmClient {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
             let handle = inner.handle().map_err(js_error)?;
-            client::inspect(&handle, |node| masternode_list(node.sync().engine().inner()).to_js()).await.map_err(js_error)
+            client::inspect(&handle, |node| {
+                masternode_list(node.sync().engine().inner()).to_js()
+            })
+            .await
+            .map_err(js_error)
         })
     }
 
@@ -199,7 +241,11 @@ impl WasmClient {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
             let handle = inner.handle().map_err(js_error)?;
-            client::inspect(&handle, |node| quorums(node.sync().engine().inner()).to_js()).await.map_err(js_error)
+            client::inspect(&handle, |node| {
+                quorums(node.sync().engine().inner()).to_js()
+            })
+            .await
+            .map_err(js_error)
         })
     }
 
@@ -227,7 +273,9 @@ impl WasmClient {
             if let Some(running) = inner.running.borrow_mut().take() {
                 running.handle.send(Command::Shutdown);
             }
-            client::clear_storage(&inner.options.storage_name).await.map_err(js_error)?;
+            client::clear_storage(&inner.options.storage_name)
+                .await
+                .map_err(js_error)?;
             Ok(JsValue::UNDEFINED)
         })
     }

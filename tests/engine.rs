@@ -507,3 +507,45 @@ fn a_diff_without_its_base_list_names_the_list_to_fetch() {
         "a diff on the wrong base must not reproduce the coinbase's root"
     );
 }
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn verified_quorums_have_signers_with_legacy_and_basic_operator_keys() {
+    let headers = TestHeaders::testnet();
+    let mut engine = engine_with_905294(&headers);
+    let verified: Vec<(LlmqType, BlockHash)> = engine
+        .quorum_records()
+        .filter(|r| r.status.is_verified())
+        .map(|r| (r.llmq_type, r.quorum_hash))
+        .collect();
+    let (mut legacy, mut basic) = (0, 0);
+    for (llmq_type, hash) in verified {
+        let commitment = engine
+            .list_at(905_294)
+            .and_then(|l| l.quorum(llmq_type, &hash).cloned())
+            .or_else(|| {
+                engine
+                    .list_at(905_176)
+                    .and_then(|l| l.quorum(llmq_type, &hash).cloned())
+            });
+        let Some(commitment) = commitment else {
+            continue;
+        };
+        let (members, _) = engine.quorum_members(llmq_type, &hash, &headers).unwrap();
+        for (i, member) in members.iter().enumerate() {
+            if commitment.commitment.signers.get(i) {
+                if member.sml.uses_legacy_bls() {
+                    legacy += 1;
+                } else {
+                    basic += 1;
+                }
+            }
+        }
+    }
+    // Secure aggregation sorts keys by their basic encoding, so keys read from
+    // legacy (version 1) entries must decode to the right points for these to verify.
+    assert!(
+        legacy > 100 && basic > 100,
+        "legacy {legacy}, basic {basic}"
+    );
+}

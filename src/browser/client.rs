@@ -59,7 +59,10 @@ impl From<StorageError> for ClientError {
             StorageError::QuotaExceeded => "storage_quota_exceeded",
             _ => "storage_failed",
         };
-        ClientError { code, message: error.to_string() }
+        ClientError {
+            code,
+            message: error.to_string(),
+        }
     }
 }
 
@@ -79,7 +82,8 @@ pub mod erased {
 
     impl<T: serde::Serialize> Detail for T {
         fn to_js(&self) -> wasm_bindgen::JsValue {
-            self.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(wasm_bindgen::JsValue::NULL)
+            self.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+                .unwrap_or(wasm_bindgen::JsValue::NULL)
         }
     }
 }
@@ -141,13 +145,23 @@ impl<S: EventSink> JsObserver<S> {
     }
 
     fn log(&self, level: &'static str, message: String) {
-        self.sink.emit("log", &Log { level, message, at: self.at() });
+        self.sink.emit(
+            "log",
+            &Log {
+                level,
+                message,
+                at: self.at(),
+            },
+        );
     }
 
     fn peers(&self, node: &ClientNode) {
         let now = crate::sync::time::Timestamp(monotonic_ms());
-        let ready: Vec<(String, String, u32)> =
-            node.peers().ready_peers().map(|(_, url, info)| (url.to_owned(), info.user_agent.clone(), info.best_height)).collect();
+        let ready: Vec<(String, String, u32)> = node
+            .peers()
+            .ready_peers()
+            .map(|(_, url, info)| (url.to_owned(), info.user_agent.clone(), info.best_height))
+            .collect();
         let peers = node
             .peers()
             .endpoint_states(now)
@@ -162,7 +176,13 @@ impl<S: EventSink> JsObserver<S> {
                 }
             })
             .collect();
-        self.sink.emit("peers", &Peers { connected: ready.len(), peers });
+        self.sink.emit(
+            "peers",
+            &Peers {
+                connected: ready.len(),
+                peers,
+            },
+        );
     }
 }
 
@@ -186,7 +206,10 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
                     at: self.at(),
                 };
                 if let Some(cause) = &change.cause {
-                    let error = ErrorInfo { code: "sync_error".into(), message: format!("{}: {cause}", change.manager) };
+                    let error = ErrorInfo {
+                        code: "sync_error".into(),
+                        message: format!("{}: {cause}", change.manager),
+                    };
                     self.sink.emit("error", &error);
                     self.shared.borrow_mut().last_error = Some(error);
                 }
@@ -206,39 +229,76 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
                 let check = node
                     .last_chainlock()
                     .filter(|c| c.block_hash == target.hash)
-                    .map(|c| node.sync().engine().inner().verify_chainlock(c, &ViewHeaders(node.sync().chain())));
+                    .map(|c| {
+                        node.sync()
+                            .engine()
+                            .inner()
+                            .verify_chainlock(c, &ViewHeaders(node.sync().chain()))
+                    });
                 if let Some(verified) = check.as_ref().and_then(VerifiedChainLock::from_check) {
                     self.sink.emit("chainlock", &verified);
                 }
-                self.log("info", format!("ChainLock verified for block {} at {}", target.hash, target.height));
+                self.log(
+                    "info",
+                    format!(
+                        "ChainLock verified for block {} at {}",
+                        target.hash, target.height
+                    ),
+                );
             }
             Notification::Sync(_) => {}
-            Notification::PeerReady { user_agent, best_height, .. } => {
-                self.log("info", format!("peer ready: {user_agent} at height {best_height}"));
+            Notification::PeerReady {
+                user_agent,
+                best_height,
+                ..
+            } => {
+                self.log(
+                    "info",
+                    format!("peer ready: {user_agent} at height {best_height}"),
+                );
                 self.peers(node);
             }
-            Notification::PeerGone { reason, misbehaved, .. } => {
+            Notification::PeerGone {
+                reason, misbehaved, ..
+            } => {
                 let level = if *misbehaved { "warn" } else { "info" };
-                self.log(level, format!("peer gone: {reason}{}", if *misbehaved { " (banned)" } else { "" }));
+                self.log(
+                    level,
+                    format!(
+                        "peer gone: {reason}{}",
+                        if *misbehaved { " (banned)" } else { "" }
+                    ),
+                );
                 self.peers(node);
             }
         }
     }
 
     fn connectivity(&mut self, online: bool, node: &ClientNode) {
-        self.log("info", format!("browser is {}", if online { "online" } else { "offline" }));
+        self.log(
+            "info",
+            format!("browser is {}", if online { "online" } else { "offline" }),
+        );
         self.peers(node);
     }
 
     fn runtime_error(&mut self, code: &str, message: &str) {
-        let error = ErrorInfo { code: code.to_owned(), message: message.to_owned() };
+        let error = ErrorInfo {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        };
         self.sink.emit("error", &error);
         self.shared.borrow_mut().last_error = Some(error);
     }
 
     fn after_activity(&mut self, node: &ClientNode) {
         let shared = self.shared.borrow();
-        let status = Status::of(node, node_network(node), shared.last_error.clone(), shared.persistent);
+        let status = Status::of(
+            node,
+            node_network(node),
+            shared.last_error.clone(),
+            shared.persistent,
+        );
         self.sink.emit("progress", &status);
     }
 }
@@ -264,7 +324,11 @@ impl Persister<ClientChain, ClientEngine> for IdbPersister {
             self.stored.height + 1
         } else {
             // A reorganisation: rewrite from below the deepest possible fork.
-            (self.stored.height.saturating_sub(chain.config().max_reorg_depth)).max(chain.base().height() + 1)
+            (self
+                .stored
+                .height
+                .saturating_sub(chain.config().max_reorg_depth))
+            .max(chain.base().height() + 1)
         };
         let Some(headers) = chain.headers_from(first) else {
             return Err(format!("headers from {first} are no longer held in memory"));
@@ -272,7 +336,10 @@ impl Persister<ClientChain, ClientEngine> for IdbPersister {
         if headers.is_empty() {
             return Ok(());
         }
-        self.store.write_batch(first, &headers, &tip).await.map_err(|e| e.to_string())?;
+        self.store
+            .write_batch(first, &headers, &tip)
+            .await
+            .map_err(|e| e.to_string())?;
         self.stored = tip;
         Ok(())
     }
@@ -294,10 +361,16 @@ pub async fn launch<S: EventSink + 'static>(
 ) -> Result<Running, ClientError> {
     let lock = SyncLock::try_acquire(&options.storage_name)
         .await
-        .map_err(|e| ClientError { code: "storage_failed", message: e.to_string() })?
+        .map_err(|e| ClientError {
+            code: "storage_failed",
+            message: e.to_string(),
+        })?
         .ok_or_else(|| ClientError {
             code: "storage_locked",
-            message: format!("another tab or worker is already syncing {:?}", options.storage_name),
+            message: format!(
+                "another tab or worker is already syncing {:?}",
+                options.storage_name
+            ),
         })?;
     shared.borrow_mut().persistent = request_persistence().await.ok().flatten();
     let mut store = IdbStore::open(&options.storage_name).await?;
@@ -307,14 +380,22 @@ pub async fn launch<S: EventSink + 'static>(
         Err(error) => {
             sink.emit(
                 "log",
-                &Log { level: "warn", message: format!("stored headers unusable, starting over: {error}"), at: 0 },
+                &Log {
+                    level: "warn",
+                    message: format!("stored headers unusable, starting over: {error}"),
+                    at: 0,
+                },
             );
             new_chain(&mut store, options).await?
         }
     };
     let stored = chain.tip();
     let scale = options.timeout_scale;
-    let peer_config = PeerSetConfig { max_peers: options.max_peers, ..PeerSetConfig::default() }.scaled(scale);
+    let peer_config = PeerSetConfig {
+        max_peers: options.max_peers,
+        ..PeerSetConfig::default()
+    }
+    .scaled(scale);
     let node = Node::new(
         options.network,
         &options.bridges,
@@ -324,12 +405,22 @@ pub async fn launch<S: EventSink + 'static>(
         ClientEngine::new(MasternodeEngine::new(options.network)),
         seed,
     );
-    let observer = JsObserver { sink, shared, started_ms: monotonic_ms() };
+    let observer = JsObserver {
+        sink,
+        shared,
+        started_ms: monotonic_ms(),
+    };
     let handle = runtime::spawn(node, observer, IdbPersister { store, stored });
-    Ok(Running { handle, _lock: lock })
+    Ok(Running {
+        handle,
+        _lock: lock,
+    })
 }
 
-async fn new_chain(store: &mut IdbStore, options: &ClientOptions) -> Result<HeaderChain, ClientError> {
+async fn new_chain(
+    store: &mut IdbStore,
+    options: &ClientOptions,
+) -> Result<HeaderChain, ClientError> {
     let base = SyncBase::at_or_below(options.network, options.base_height.unwrap_or(u32::MAX));
     store.initialize(&base).await?;
     Ok(HeaderChain::new(base))
@@ -351,7 +442,10 @@ pub async fn inspect<T: 'static>(
     let sent = handle.send(Command::Inspect(Box::new(move |node| {
         let _ = tx.send(inspect(node));
     })));
-    let stopped = || ClientError { code: "not_running", message: "the client is not running".into() };
+    let stopped = || ClientError {
+        code: "not_running",
+        message: "the client is not running".into(),
+    };
     if !sent {
         return Err(stopped());
     }

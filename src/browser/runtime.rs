@@ -69,7 +69,9 @@ pub struct RuntimeHandle<C: HeaderChain, E: MasternodeEngine> {
 
 impl<C: HeaderChain, E: MasternodeEngine> Clone for RuntimeHandle<C, E> {
     fn clone(&self) -> Self {
-        RuntimeHandle { commands: self.commands.clone() }
+        RuntimeHandle {
+            commands: self.commands.clone(),
+        }
     }
 }
 

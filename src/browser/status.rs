@@ -55,7 +55,8 @@ impl ManagerStatus {
         };
         ManagerStatus {
             state: state_name(&progress.state),
-            error: state_cause(&progress.state).or_else(|| progress.last_error.as_ref().map(|e| e.to_string())),
+            error: state_cause(&progress.state)
+                .or_else(|| progress.last_error.as_ref().map(|e| e.to_string())),
             current_height: progress.current_height,
             target_height: progress.target_height,
             percent,
@@ -96,7 +97,10 @@ impl VerifiedChainLock {
             block_hash: check.block_hash.to_string(),
             llmq_type: llmq_type.0,
             quorum_hash: quorum_hash.to_string(),
-            quorum_verified: check.quorum_status.as_ref().is_some_and(QuorumStatus::is_verified),
+            quorum_verified: check
+                .quorum_status
+                .as_ref()
+                .is_some_and(QuorumStatus::is_verified),
         })
     }
 }
@@ -138,15 +142,30 @@ pub struct Status {
 
 impl Status {
     /// The status of `node`.
-    pub fn of(node: &ClientNode, network: Network, last_error: Option<ErrorInfo>, persistent: Option<bool>) -> Status {
+    pub fn of(
+        node: &ClientNode,
+        network: Network,
+        last_error: Option<ErrorInfo>,
+        persistent: Option<bool>,
+    ) -> Status {
         let progress = node.progress();
         let base = node.sync().chain().inner().base().height();
         let engine = node.sync().engine().inner();
-        let verified = engine.quorum_records().filter(|r| r.status.is_verified()).count() as u32;
-        let unverified = engine.quorum_records().filter(|r| !r.status.is_verified()).count() as u32;
+        let verified = engine
+            .quorum_records()
+            .filter(|r| r.status.is_verified())
+            .count() as u32;
+        let unverified = engine
+            .quorum_records()
+            .filter(|r| !r.status.is_verified())
+            .count() as u32;
         let last_verified = progress.best_chainlock.and_then(|target| {
-            let clsig = node.last_chainlock().filter(|c| c.block_hash == target.hash)?;
-            VerifiedChainLock::from_check(&engine.verify_chainlock(clsig, &ViewHeaders(node.sync().chain())))
+            let clsig = node
+                .last_chainlock()
+                .filter(|c| c.block_hash == target.hash)?;
+            VerifiedChainLock::from_check(
+                &engine.verify_chainlock(clsig, &ViewHeaders(node.sync().chain())),
+            )
         });
         let list_base = engine.list_heights().next().unwrap_or(base);
         Status {
@@ -155,13 +174,19 @@ impl Status {
             peers: node.peers().ready_count(),
             headers: ManagerStatus::new(&progress.headers, base),
             masternodes: MasternodeStatus {
-                manager: ManagerStatus::new(&progress.masternodes, list_base.min(progress.masternodes.target_height)),
+                manager: ManagerStatus::new(
+                    &progress.masternodes,
+                    list_base.min(progress.masternodes.target_height),
+                ),
                 diffs_processed: progress.masternodes.diffs_processed,
                 qrinfos_requested: progress.masternodes.qrinfos_requested,
                 quorums_verified: verified,
                 quorums_unverified: unverified,
             },
-            chainlocks: ChainLockStatus { manager: ManagerStatus::new(&progress.chainlocks, 0), last_verified },
+            chainlocks: ChainLockStatus {
+                manager: ManagerStatus::new(&progress.chainlocks, 0),
+                last_verified,
+            },
             last_error,
             persistent_storage: persistent,
         }

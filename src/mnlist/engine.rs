@@ -645,6 +645,38 @@ impl MasternodeEngine {
         }
     }
 
+    /// The members the stored lists select for a quorum, in quorum order,
+    /// with the height of the list they come from (for a non-rotated quorum
+    /// whose exact list is missing: from a stored list within 8 blocks of it).
+    pub fn quorum_members(
+        &mut self,
+        llmq_type: LlmqType,
+        quorum_hash: &BlockHash,
+        headers: &impl HeaderChain,
+    ) -> Result<(Members, u32), Unverifiable> {
+        let params = llmq_type
+            .params()
+            .ok_or(Unverifiable::UnknownType(llmq_type))?;
+        let height = headers
+            .height_of(quorum_hash)
+            .ok_or(Unverifiable::UnknownBaseBlock)?;
+        if self.rules.rotation_enabled(params, height) {
+            let cycle = height - height % params.dkg_interval;
+            let members = self.rotated_members(params, cycle, headers)?;
+            let index = (height - cycle) as usize;
+            Ok((
+                members.get(index).cloned().unwrap_or_default(),
+                cycle.saturating_sub(WORK_BLOCK_OFFSET),
+            ))
+        } else {
+            let (mut candidates, required) =
+                self.non_rotated(params, height, quorum_hash, headers, false)?;
+            candidates
+                .pop()
+                .ok_or(Unverifiable::MissingList { height: required })
+        }
+    }
+
     /// Selects a commitment's members and prepares its signature checks.
     fn prepare_quorum(
         &mut self,
@@ -689,7 +721,7 @@ impl MasternodeEngine {
                 )
             })
         } else {
-            self.non_rotated(params, height, &quorum_hash, headers)
+            self.non_rotated(params, height, &quorum_hash, headers, true)
         };
         self.add_time(Phase::MemberSelection, start);
         let (candidates, required) = match candidates {
@@ -787,6 +819,7 @@ impl MasternodeEngine {
         height: u32,
         quorum_hash: &BlockHash,
         headers: &impl HeaderChain,
+        skip_tried: bool,
     ) -> Result<(Vec<(Members, u32)>, u32), Unverifiable> {
         let work = if self.rules.v20_active_after(height) {
             height
@@ -816,7 +849,7 @@ impl MasternodeEngine {
         let candidates: Vec<(Members, u32)> = below
             .into_iter()
             .chain(above)
-            .filter(|(h, _)| !self.tried_nearby.contains(&(key, **h)))
+            .filter(|(h, _)| !skip_tried || !self.tried_nearby.contains(&(key, **h)))
             .map(|(h, list)| (non_rotated_members(list, &modifier, size, evo_only), *h))
             .collect();
         if candidates.is_empty() {

@@ -261,9 +261,13 @@ where
                 SyncMessage::ChainLock(clsig)
             }
             NetworkMessage::Inv(items) => {
-                let announces_block = items.iter().any(|item| matches!(item.inv_type, InvType::Block));
-                let wanted: Vec<Inventory> =
-                    items.into_iter().filter(|item| matches!(item.inv_type, InvType::ClSig)).collect();
+                let announces_block = items
+                    .iter()
+                    .any(|item| matches!(item.inv_type, InvType::Block));
+                let wanted: Vec<Inventory> = items
+                    .into_iter()
+                    .filter(|item| matches!(item.inv_type, InvType::ClSig))
+                    .collect();
                 let mut replies = Vec::new();
                 if announces_block {
                     // A block announced by hash: ask that peer for the headers up to it.
@@ -277,7 +281,8 @@ where
                     replies.push(NetworkMessage::GetData(wanted));
                 }
                 for reply in replies {
-                    if let Some(PeerOutput::Send { peer, bytes }) = self.peers.send_to(peer, &reply) {
+                    if let Some(PeerOutput::Send { peer, bytes }) = self.peers.send_to(peer, &reply)
+                    {
                         out.push(NodeOutput::Send { peer, bytes });
                     }
                 }

@@ -28,7 +28,9 @@ impl RetryLadder {
 
     /// Every timeout multiplied by `factor`.
     pub fn scaled(&self, factor: f64) -> RetryLadder {
-        RetryLadder { timeouts: self.timeouts.map(|t| t.scaled(factor)) }
+        RetryLadder {
+            timeouts: self.timeouts.map(|t| t.scaled(factor)),
+        }
     }
 
     /// The timeout of `attempt` (1-based; out-of-range attempts get the last timeout).
