@@ -419,9 +419,23 @@ fn chained_fixture_lists_raise_the_verified_count() {
         .filter(|(_, a, _)| *a != 0)
         .collect();
     chained.sort();
+    let mut coinbase_chainlocks = 0;
     for (_, _, path) in chained {
-        engine.apply_diff(&diff(path), &headers).unwrap();
+        let report = engine.apply_diff(&diff(path), &headers).unwrap();
+        // Every coinbase ChainLock that can be checked verifies.
+        if let Some(check) = report.coinbase_chainlock_check {
+            assert!(
+                matches!(
+                    check.result,
+                    Ok(()) | Err(ChainLockFailure::MissingList { .. })
+                ),
+                "{path}: {:?}",
+                check.result
+            );
+            coinbase_chainlocks += usize::from(check.signature_valid());
+        }
     }
+    assert!(coinbase_chainlocks >= 20, "{coinbase_chainlocks}");
     engine
         .apply_diff(&diff("mnlistdiff_0_905762.bin"), &headers)
         .unwrap();
@@ -461,4 +475,77 @@ fn pruning_keeps_the_newest_list_and_the_rotation_work_lists() {
     assert!(engine
         .verify_chainlock(&clsig_905775(), &headers)
         .signature_valid());
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_diff_without_its_base_list_names_the_list_to_fetch() {
+    let headers = TestHeaders::testnet();
+    let mut engine = MasternodeEngine::new(Network::Testnet);
+    let err = engine
+        .apply_diff(&diff("mnlistdiff_905496_905522.bin"), &headers)
+        .unwrap_err();
+    assert!(err.is_missing_base(), "{err}");
+    assert!(
+        matches!(
+            *err.error,
+            EngineErrorKind::Diff(DiffError::MissingBaseList {
+                height: 905_496,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    // Applied on its base, the same diff is accepted; on the wrong base it does not fit.
+    let mut base = apply_diff(&empty(), &diff("mnlistdiff_0_905762.bin"), 905_762).unwrap();
+    base.block_hash = BlockHash::ZERO;
+    let d = diff("mnlistdiff_905496_905522.bin");
+    let wrong = apply_diff(&base, &d, 905_522);
+    assert!(
+        wrong.map_or(true, |l| l.merkle_root_mn_list()
+            != d.coinbase_payload().merkle_root_mn_list),
+        "a diff on the wrong base must not reproduce the coinbase's root"
+    );
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn verified_quorums_have_signers_with_legacy_and_basic_operator_keys() {
+    let headers = TestHeaders::testnet();
+    let mut engine = engine_with_905294(&headers);
+    let verified: Vec<(LlmqType, BlockHash)> = engine
+        .quorum_records()
+        .filter(|r| r.status.is_verified())
+        .map(|r| (r.llmq_type, r.quorum_hash))
+        .collect();
+    let (mut legacy, mut basic) = (0, 0);
+    for (llmq_type, hash) in verified {
+        let commitment = engine
+            .list_at(905_294)
+            .and_then(|l| l.quorum(llmq_type, &hash).cloned())
+            .or_else(|| {
+                engine
+                    .list_at(905_176)
+                    .and_then(|l| l.quorum(llmq_type, &hash).cloned())
+            });
+        let Some(commitment) = commitment else {
+            continue;
+        };
+        let (members, _) = engine.quorum_members(llmq_type, &hash, &headers).unwrap();
+        for (i, member) in members.iter().enumerate() {
+            if commitment.commitment.signers.get(i) {
+                if member.sml.uses_legacy_bls() {
+                    legacy += 1;
+                } else {
+                    basic += 1;
+                }
+            }
+        }
+    }
+    // Secure aggregation sorts keys by their basic encoding, so keys read from
+    // legacy (version 1) entries must decode to the right points for these to verify.
+    assert!(
+        legacy > 100 && basic > 100,
+        "legacy {legacy}, basic {basic}"
+    );
 }

@@ -8,11 +8,10 @@ use dashlight::block::{BlockHeader, HEADER_SIZE};
 use dashlight::hash::BlockHash;
 use dashlight::llmq::LlmqType;
 use dashlight::mnlist::{
-    ChainLockCheck, DiffError, DiffReport, EngineError, EngineErrorKind, HeaderChain,
-    MasternodeEngine, QuorumStatus,
+    ChainLockCheck, ChainLockFailure, DiffError, DiffReport, EngineError, EngineErrorKind,
+    HeaderChain, MasternodeEngine, QuorumStatus,
 };
 use dashlight::network::Network;
-use dashlight::protocol::chainlock::ClSig;
 use dashlight::protocol::mnlistdiff::MnListDiff;
 use dashlight::protocol::qrinfo::QrInfo;
 use dashlight::protocol::PROTOCOL_VERSION;
@@ -298,42 +297,25 @@ fn chainlock_json(check: &ChainLockCheck) -> Value {
     })
 }
 
-/// Checks the coinbase's best ChainLock, when its block is on the header chain.
-/// Returns the JSON and whether the signature was found invalid.
-fn coinbase_chainlock(
-    engine: &MasternodeEngine,
-    headers: &CliHeaders,
-    report: &DiffReport,
-) -> (Value, bool) {
-    let Some((height, signature)) = report.coinbase_chainlock else {
-        return (Value::Null, false);
-    };
-    let (Ok(cl_height), Some(block_hash)) = (i32::try_from(height), headers.hash_at(height)) else {
-        return (json!({"height": height, "checked": false}), false);
-    };
-    let check = engine.verify_chainlock(
-        &ClSig {
-            height: cl_height,
-            block_hash,
-            signature,
-        },
-        headers,
-    );
-    let invalid = matches!(
-        check.result,
-        Err(dashlight::mnlist::ChainLockFailure::InvalidSignature)
-    );
-    (chainlock_json(&check), invalid)
+/// The coinbase's best ChainLock check, and whether its signature was found invalid.
+fn coinbase_chainlock(report: &DiffReport) -> (Value, bool) {
+    match (&report.coinbase_chainlock_check, report.coinbase_chainlock) {
+        (Some(check), _) => (
+            chainlock_json(check),
+            matches!(check.result, Err(ChainLockFailure::InvalidSignature)),
+        ),
+        (None, Some((height, _))) => (json!({"height": height, "checked": false}), false),
+        (None, None) => (Value::Null, false),
+    }
 }
 
 fn report_json(
     file: &Path,
     engine: &MasternodeEngine,
-    headers: &CliHeaders,
     report: &DiffReport,
     elapsed_ms: f64,
 ) -> (Value, bool) {
-    let (cl, cl_invalid) = coinbase_chainlock(engine, headers, report);
+    let (cl, cl_invalid) = coinbase_chainlock(report);
     let failed_quorums = report.quorums.iter().any(|(t, h)| {
         engine
             .quorum_record(*t, h)
@@ -407,7 +389,7 @@ pub fn apply_files(
         match outcome {
             Ok(reports) => {
                 for report in &reports {
-                    let (value, failed) = report_json(file, engine, headers, report, elapsed_ms);
+                    let (value, failed) = report_json(file, engine, report, elapsed_ms);
                     if failed {
                         failures += 1;
                     }

@@ -208,6 +208,57 @@ mod tests {
         assert!(Signature::from_bytes(&[0x12; 96], Scheme::Legacy).is_err());
     }
 
+    /// Legacy-scheme vector of the Dash bls-signatures library: secret key
+    /// shares and their signature shares of one message, in the legacy encoding.
+    const LEGACY_SHARES: [(&str, &str); 3] = [
+        (
+            "43dd263542a8d10bc9f843b46f15c86cd87e00c8f45fe5339b30c08e3233d8e3",
+            "0888879c99852460912fd28c7a9138926c1e87fd6609fd2d3d307764e49feb85702fd8f9b3b836bc11f7ce151b769dc70b760879d26f8c33a29e24f69297f45ef028f0794e63ddb0610db7de1a608b6d6a2129ada62b845004a408f651fd44a5",
+        ),
+        (
+            "34bcc40dea17bb03ec085ac46a0ea9614b3ffc4bae8b0b292f3d7c54662b00a6",
+            "8407afd2776ab9d3f9293f1519ace1a9ce8aaf07d0a6a9785ec7ae4ae47e42102c09cfb3c8655dba014d53933af6a0b41244df006575e85e333271c90fcad80410cab4962bf4bba1570770775b1282f142b526d521a38fbc14336f22dc44a683",
+        ),
+        (
+            "1871c9270c8344028946eee64e79d09e4915dd3b717ffc1c9aa86faff88c0475",
+            "938ce6cc265fa15fe67314ac4773f18ff0b49c01eac626814abc2f836814068aeba8582d619a3e0c08dc4bafecda84a818b6a7abd350637e72a47356e5919e3a72be66316417c598338e4ab85f8d25535bd6c4a5fb16767ac470902e0cf19df0",
+        ),
+    ];
+
+    #[test]
+    fn legacy_signatures_decode_to_the_points_their_keys_imply() {
+        use blst::MultiPoint;
+        // sig_i = sk_i·H, so sk_j·sig_i = sk_i·sig_j: a sign taken from the
+        // wrong bit or a wrong coordinate order breaks the equality. (The sign
+        // rule itself is the basic encoding's; legacy G1 keys read with it make
+        // the testnet quorums verify.)
+        let shares: Vec<(Vec<u8>, Signature)> = LEGACY_SHARES
+            .iter()
+            .map(|(sk, sig)| {
+                let mut sk = hex::decode(sk).unwrap();
+                sk.reverse();
+                let sig: [u8; 96] = hex::decode(sig).unwrap().try_into().unwrap();
+                (sk, Signature::from_bytes(&sig, Scheme::Legacy).unwrap())
+            })
+            .collect();
+        let times =
+            |sig: &Signature, sk: &[u8]| [sig.point].as_slice().mult(sk, 256).to_signature();
+        for (i, (sk_i, sig_i)) in shares.iter().enumerate() {
+            for (sk_j, sig_j) in &shares[i + 1..] {
+                assert_eq!(times(sig_i, sk_j), times(sig_j, sk_i));
+            }
+        }
+        // The threshold public key of the same vector reads as a valid legacy key.
+        let key: [u8; 48] = hex::decode(
+            "97a12b918eac73718d55b7fca60435ec0b442d7e24b45cbd80f5cf2ea2e14c4164333fffdb00d27e309abbafacaa9c34",
+        )
+        .unwrap()
+        .try_into()
+        .unwrap();
+        let decoded = PublicKey::from_bytes(&key, Scheme::Legacy).unwrap();
+        assert_eq!(decoded.to_bytes(Scheme::Legacy), key);
+    }
+
     #[test]
     fn legacy_verification_is_reported_unsupported() {
         let msg = [1u8; 32];

@@ -185,7 +185,7 @@ pub fn quarters_from_snapshot(
                     first = i64::from(s);
                     skips.push(i64::from(s));
                 } else {
-                    skips.push(first + i64::from(s));
+                    skips.push(first.saturating_add(i64::from(s)));
                 }
             }
             let mut skip = skips.iter().peekable();

@@ -208,23 +208,19 @@ pub fn decode_commitment(
 
 /// Checks everything but the signatures and aggregates the signers' keys.
 ///
-/// `base_height` is the quorum base block's height and `rotation` whether the
-/// quorum rotates; `members` are the quorum's members in order.
+/// `base_height` is the quorum base block's height; `members` are the
+/// quorum's members in order.
 pub fn prepare_commitment(
     commitment: &QuorumCommitment,
     points: &CommitmentPoints,
     params: &LlmqParams,
     base_height: u32,
-    rotation: bool,
     members: &Members,
     keys: &mut KeyCache,
 ) -> Result<PreparedCommitment, CommitmentFailure> {
     let size = usize::from(params.size);
-    let expected_index = if rotation {
-        base_height % params.dkg_interval
-    } else {
-        0
-    };
+    // Non-rotated commitments carry index 0, so their base block must start a DKG interval.
+    let expected_index = base_height % params.dkg_interval;
     if i64::from(commitment.quorum_index) != i64::from(expected_index) {
         return Err(CommitmentFailure::WrongQuorumIndex {
             expected: expected_index,

@@ -1,6 +1,7 @@
 //! The masternode list engine.
 
 use super::apply::apply_diff;
+use super::chainlock::ChainLockCheck;
 use super::errors::{DiffError, EngineError, EngineErrorKind};
 use super::headers::HeaderChain;
 use super::list::{MasternodeList, QuorumEntry, QuorumKey};
@@ -17,6 +18,7 @@ use crate::llmq::verify::{
 };
 use crate::llmq::{ChainRules, LlmqParams, LlmqType};
 use crate::network::Network;
+use crate::protocol::chainlock::ClSig;
 use crate::protocol::commitment::QuorumCommitment;
 use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
@@ -65,6 +67,9 @@ pub struct DiffReport {
     /// merkle root (always, unless block proofs were turned off and the header
     /// chain has no header there).
     pub coinbase_proven: bool,
+    /// The check of the coinbase's best ChainLock against the stored lists,
+    /// when the coinbase has one and its block is on the header chain.
+    pub coinbase_chainlock_check: Option<ChainLockCheck>,
 }
 
 /// What applying a QRInfo produced.
@@ -98,6 +103,8 @@ pub struct MasternodeEngine {
     /// (`None`: the coinbase has none), for post-v20 quorum modifiers.
     coinbase_chainlocks: HashMap<u32, Option<[u8; 96]>>,
     quorums: BTreeMap<QuorumKey, QuorumRecord>,
+    /// Commitments a QRInfo sent outside its diffs (`lastCommitmentPerIndex`).
+    loose_commitments: HashMap<QuorumKey, Arc<QuorumEntry>>,
     /// Previous-quarter composition per rotation cycle height.
     quarters: HashMap<u32, Arc<Vec<Members>>>,
     /// Members per quorum index per rotation cycle height.
@@ -140,6 +147,7 @@ impl MasternodeEngine {
             snapshots: BTreeMap::new(),
             coinbase_chainlocks: HashMap::new(),
             quorums: BTreeMap::new(),
+            loose_commitments: HashMap::new(),
             quarters: HashMap::new(),
             cycle_members: HashMap::new(),
             keys: KeyCache::new(),
@@ -259,12 +267,27 @@ impl MasternodeEngine {
         headers: &impl HeaderChain,
     ) -> Result<DiffReport, EngineError> {
         let start = self.now();
-        let (list, report) = self.build_list("mnlistdiff", diff, headers, &BTreeMap::new())?;
+        let (list, mut report) = self.build_list("mnlistdiff", diff, headers, &BTreeMap::new())?;
         self.store_list(list, diff, headers);
         self.add_time(Phase::ListBuilding, start);
         self.verify_quorums(headers);
+        self.check_coinbase_chainlock(&mut report, headers);
         self.prune();
         Ok(report)
+    }
+
+    /// Checks the best ChainLock of a diff's coinbase, if its block is known.
+    fn check_coinbase_chainlock(&self, report: &mut DiffReport, headers: &impl HeaderChain) {
+        report.coinbase_chainlock_check =
+            report.coinbase_chainlock.and_then(|(height, signature)| {
+                let block_hash = headers.hash_at(height)?;
+                let clsig = ClSig {
+                    height: i32::try_from(height).ok()?,
+                    block_hash,
+                    signature,
+                };
+                Some(self.verify_chainlock(&clsig, headers))
+            });
     }
 
     /// Applies a `qrinfo`: every diff oldest first (each may build on the one
@@ -336,15 +359,22 @@ impl MasternodeEngine {
             }
             if let Some(snapshot) = snapshot {
                 self.snapshots
-                    .insert(height + WORK_BLOCK_OFFSET, snapshot.clone());
+                    .insert(height.saturating_add(WORK_BLOCK_OFFSET), snapshot.clone());
             }
         }
         for commitment in &qrinfo.last_commitment_per_index {
-            let entry = QuorumEntry::new(commitment.clone());
+            let entry = Arc::new(QuorumEntry::new(commitment.clone()));
             self.track_quorum(&entry, headers);
+            self.loose_commitments
+                .insert((entry.llmq_type(), entry.quorum_hash()), entry);
         }
         self.add_time(Phase::ListBuilding, start);
         self.verify_quorums(headers);
+        let mut applied = std::mem::take(&mut report.applied);
+        for diff_report in &mut applied {
+            self.check_coinbase_chainlock(diff_report, headers);
+        }
+        report.applied = applied;
         self.prune();
         Ok(report)
     }
@@ -443,6 +473,7 @@ impl MasternodeEngine {
             merkle_root_quorums: quorums_root,
             coinbase_chainlock: coinbase.best_chainlock(),
             coinbase_proven,
+            coinbase_chainlock_check: None,
         };
         Ok((list, report))
     }
@@ -466,8 +497,9 @@ impl MasternodeEngine {
                 let Some(base) = headers.height_of(&commitment.quorum_hash) else {
                     continue;
                 };
-                let offset =
-                    u32::try_from(commitment.quorum_index).unwrap_or(0) + WORK_BLOCK_OFFSET;
+                let offset = u32::try_from(commitment.quorum_index)
+                    .unwrap_or(0)
+                    .saturating_add(WORK_BLOCK_OFFSET);
                 if let Some(work) = base.checked_sub(offset) {
                     self.coinbase_chainlocks.entry(work).or_insert(signature);
                 }
@@ -495,6 +527,7 @@ impl MasternodeEngine {
             .values()
             .rev()
             .find_map(|l| l.quorums.get(key).cloned())
+            .or_else(|| self.loose_commitments.get(key).cloned())
     }
 
     /// Tries every quorum that is not verified or failed yet. The signatures of
@@ -612,6 +645,38 @@ impl MasternodeEngine {
         }
     }
 
+    /// The members the stored lists select for a quorum, in quorum order,
+    /// with the height of the list they come from (for a non-rotated quorum
+    /// whose exact list is missing: from a stored list within 8 blocks of it).
+    pub fn quorum_members(
+        &mut self,
+        llmq_type: LlmqType,
+        quorum_hash: &BlockHash,
+        headers: &impl HeaderChain,
+    ) -> Result<(Members, u32), Unverifiable> {
+        let params = llmq_type
+            .params()
+            .ok_or(Unverifiable::UnknownType(llmq_type))?;
+        let height = headers
+            .height_of(quorum_hash)
+            .ok_or(Unverifiable::UnknownBaseBlock)?;
+        if self.rules.rotation_enabled(params, height) {
+            let cycle = height - height % params.dkg_interval;
+            let members = self.rotated_members(params, cycle, headers)?;
+            let index = (height - cycle) as usize;
+            Ok((
+                members.get(index).cloned().unwrap_or_default(),
+                cycle.saturating_sub(WORK_BLOCK_OFFSET),
+            ))
+        } else {
+            let (mut candidates, required) =
+                self.non_rotated(params, height, quorum_hash, headers, false)?;
+            candidates
+                .pop()
+                .ok_or(Unverifiable::MissingList { height: required })
+        }
+    }
+
     /// Selects a commitment's members and prepares its signature checks.
     fn prepare_quorum(
         &mut self,
@@ -648,7 +713,7 @@ impl MasternodeEngine {
         let candidates = if rotation {
             let cycle = height - height % params.dkg_interval;
             let index = (height - cycle) as usize;
-            let work = cycle - WORK_BLOCK_OFFSET;
+            let work = cycle.saturating_sub(WORK_BLOCK_OFFSET);
             self.rotated_members(params, cycle, headers).map(|m| {
                 (
                     vec![(m.get(index).cloned().unwrap_or_default(), work)],
@@ -656,7 +721,7 @@ impl MasternodeEngine {
                 )
             })
         } else {
-            self.non_rotated(params, height, &quorum_hash, headers)
+            self.non_rotated(params, height, &quorum_hash, headers, true)
         };
         self.add_time(Phase::MemberSelection, start);
         let (candidates, required) = match candidates {
@@ -666,7 +731,7 @@ impl MasternodeEngine {
         let mut prepared: Vec<Candidate> = candidates
             .into_iter()
             .map(|(members, list_height)| {
-                let p = self.prepare_members(commitment, params, height, rotation, &members);
+                let p = self.prepare_members(commitment, params, height, &members);
                 (p, list_height)
             })
             .collect();
@@ -688,7 +753,6 @@ impl MasternodeEngine {
         commitment: &QuorumCommitment,
         params: &LlmqParams,
         height: u32,
-        rotation: bool,
         members: &Members,
     ) -> Result<PreparedCommitment, CommitmentFailure> {
         let start = self.now();
@@ -707,15 +771,8 @@ impl MasternodeEngine {
         self.add_time(Phase::KeyDecompression, start);
         let points = points?;
         let start = self.now();
-        let prepared = prepare_commitment(
-            commitment,
-            &points,
-            params,
-            height,
-            rotation,
-            members,
-            &mut self.keys,
-        );
+        let prepared =
+            prepare_commitment(commitment, &points, params, height, members, &mut self.keys);
         self.add_time(Phase::Aggregation, start);
         prepared
     }
@@ -762,6 +819,7 @@ impl MasternodeEngine {
         height: u32,
         quorum_hash: &BlockHash,
         headers: &impl HeaderChain,
+        skip_tried: bool,
     ) -> Result<(Vec<(Members, u32)>, u32), Unverifiable> {
         let work = if self.rules.v20_active_after(height) {
             height
@@ -783,12 +841,15 @@ impl MasternodeEngine {
             .lists
             .range(work.saturating_sub(WORK_BLOCK_OFFSET)..work)
             .next_back();
-        let above = self.lists.range(work + 1..=work + WORK_BLOCK_OFFSET).next();
+        let above = self
+            .lists
+            .range(work.saturating_add(1)..=work.saturating_add(WORK_BLOCK_OFFSET))
+            .next();
         let key = (params.llmq_type, *quorum_hash);
         let candidates: Vec<(Members, u32)> = below
             .into_iter()
             .chain(above)
-            .filter(|(h, _)| !self.tried_nearby.contains(&(key, **h)))
+            .filter(|(h, _)| !skip_tried || !self.tried_nearby.contains(&(key, **h)))
             .map(|(h, list)| (non_rotated_members(list, &modifier, size, evo_only), *h))
             .collect();
         if candidates.is_empty() {
@@ -940,6 +1001,8 @@ impl MasternodeEngine {
             keys_kept.extend(list.entries().map(|e| e.sml.operator_public_key));
         }
         self.quorums.retain(|k, _| quorums_kept.contains(k));
+        self.loose_commitments
+            .retain(|k, _| quorums_kept.contains(k));
         self.tried_nearby.retain(|(k, _)| quorums_kept.contains(k));
         self.keys.retain(|bytes, _| keys_kept.contains(bytes));
     }
