@@ -330,19 +330,19 @@ export const MANUAL_TIP = ['--tip-steps', 'none'];
 /**
  * Walks a replay peer started with `MANUAL_TIP` through the default
  * scenario's tip steps once the client's masternode list is Synced at 905294:
- * 905762 (its list carries the quorum that signed the ChainLock), then 905800
- * (the ChainLock for 905775 is announced). The replay peer's own timed steps
- * would move the tip while the client still waits for quorum lists the
- * fixtures cannot answer, and the client then never asks for the list at
- * 905762 (only for the tip, 905800, which has no capture). Returns the Synced status.
+ * 905770, whose signing list (tip − 8) is the captured 905762 (it carries the
+ * quorum that signed the ChainLock), then 905800 (the ChainLock for 905775 is
+ * announced). The replay peer's own timed steps could move the tip while the
+ * client still waits for quorum lists the fixtures cannot answer, and the
+ * client would then never ask for the list at 905762. Returns the Synced status.
  */
 export async function driveToChainLock(dev, peer, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   const left = () => Math.max(1_000, deadline - Date.now());
   await dev.waitForStatus((st) => st.masternodes.state === 'Synced' && st.headers.state === 'Synced', 'masternodes Synced at the first tip', left());
   const { tip_height: tip } = await peer.counters();
-  if (tip < 905762) {
-    await peer.setTip(905762);
+  if (tip < 905770) {
+    await peer.setTip(905770);
     await dev.waitForStatus((st) => st.masternodes.state === 'Synced' && st.masternodes.currentHeight >= 905762, 'masternode list at 905762', left());
   }
   if (tip < FINAL_TIP) await peer.setTip(FINAL_TIP);

@@ -14,11 +14,6 @@ async function dispatchInWorkers(page, type) {
 
 test('offline/online during the QRInfo wait recovers without reload', {
   timeout: 180_000,
-  // Client bug (found by this test): on `offline` the peer count drops to 0 but the
-  // masternode manager stays Syncing with its QRInfo outstanding (no
-  // WaitingForConnections), and on `online` the QRInfo is not re-sent at once: only
-  // after its remaining attempts time out and the Error backoff retry fires.
-  todo: 'client: offline does not move masternodes to WaitingForConnections; online does not re-send the QRInfo at once',
 }, () => withStack('offline-online', async (s) => {
   const peer = await s.replayPeer([...MANUAL_TIP, '--drop-qrinfo', '1']);
   const bridge = await s.bridge([peer.p2p]);
