@@ -17,5 +17,5 @@ CHROMEDRIVER=$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=600 wasm-pack 
 echo "== end-to-end tests in headless Chromium (dev page → bridge → replay peer)"
 kill $ws_server 2>/dev/null || true
 bash scripts/build-web.sh
-cargo build --release -p dashlight-replay-peer -p dashlight-bridge
+cargo build -p dashlight-replay-peer -p dashlight-bridge
 node --test --test-concurrency=1 tests/e2e/
