@@ -14,6 +14,9 @@ ws_server=$!
 trap 'kill $ws_server 2>/dev/null || true' EXIT
 CHROMEDRIVER=$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=600 wasm-pack test --headless --chrome
 
+echo "== bridge load test (loopback, bounded: 20 clients, 2 rounds of 2 s)"
+cargo run -q -p dashlight-bridge --example load -- --clients 20 --seconds 2 --rounds 2
+
 echo "== end-to-end tests in headless Chromium (dev page → bridge → replay peer)"
 kill $ws_server 2>/dev/null || true
 bash scripts/build-web.sh
