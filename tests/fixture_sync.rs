@@ -1,7 +1,8 @@
 //! The whole client core, sans-IO, against a simulated dashd serving the real
 //! captured testnet data (fixtures README, scenario A): headers from the
 //! 898560 checkpoint to 905294, the QRInfo for that tip, then the chain grows
-//! to 905762 (answered by `mnlistdiff_0_905762.bin`) and to 905800 with the
+//! to 905770 (whose signing list, 905762, is answered by
+//! `mnlistdiff_0_905762.bin`) and to 905800 with the
 //! ChainLock for 905775. The node must reach `Synced` with that ChainLock
 //! verified by a verified quorum.
 #![cfg(not(target_arch = "wasm32"))]
@@ -81,6 +82,25 @@ impl FixturePeer {
         peer
     }
 
+    /// A peer on the real stale testnet branch (shares blocks up to 899759).
+    fn on_stale_fork() -> FixturePeer {
+        let mut peer = FixturePeer::new();
+        let fork = fixture("testnet/fork/testnet_stale_fork_headers_899760_902320.bin");
+        peer.headers.truncate((899_760 - FIRST_HEIGHT) as usize);
+        peer.headers.extend(
+            fork.chunks_exact(80)
+                .map(|c| BlockHeader::from_bytes(c.try_into().unwrap())),
+        );
+        peer.hashes = peer
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.block_hash(), FIRST_HEIGHT + i as u32))
+            .collect();
+        peer.served_tip = 902_320;
+        peer
+    }
+
     fn hash_at(&self, height: u32) -> BlockHash {
         self.headers[(height - FIRST_HEIGHT) as usize].block_hash()
     }
@@ -153,7 +173,7 @@ impl FixturePeer {
                     if let Some(payload) = self.qrinfos.get(&request.block_request_hash).cloned() {
                         self.qrinfo_answered += 1;
                         out.extend(Self::raw("qrinfo", payload));
-                        out.extend(self.grow(905_762));
+                        out.extend(self.grow(905_770));
                     }
                 }
                 NetworkMessage::GetMnListDiff(request) => {
@@ -250,4 +270,61 @@ fn syncs_real_testnet_data_to_a_verified_chainlock() {
         .filter(|r| r.status.is_verified())
         .count();
     assert!(verified >= 37, "{verified} quorums verified");
+}
+
+#[test]
+fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let chain = ClientChain::new(
+        HeaderChain::new(SyncBase::at_or_below(Network::Testnet, FIRST_HEIGHT)),
+        unix,
+    );
+    let engine = ClientEngine::new(MasternodeEngine::new(Network::Testnet));
+    let mut node = Node::new(
+        Network::Testnet,
+        &["sim://fork".to_owned()],
+        PeerSetConfig::default(),
+        SyncConfig::for_network(Network::Testnet),
+        chain,
+        engine,
+        7,
+    );
+    let mut peer = FixturePeer::on_stale_fork();
+    let now = Timestamp(0);
+    let mut outputs = node.start(now);
+    let mut closed = false;
+    for _ in 0..100 {
+        let mut inbound = Vec::new();
+        let mut socket = None;
+        for output in outputs.drain(..) {
+            match output {
+                NodeOutput::Connect { peer: id, .. } => socket = Some((id, true)),
+                NodeOutput::Send { peer: id, bytes } => {
+                    inbound.extend(peer.receive(&bytes));
+                    socket = Some((id, false));
+                }
+                NodeOutput::Close { .. } => closed = true,
+                NodeOutput::Notify(_) => {}
+            }
+        }
+        match socket {
+            Some((id, true)) => outputs.extend(node.socket_opened(id, now, unix as i64)),
+            Some((id, false)) if !inbound.is_empty() && !closed => {
+                outputs.extend(node.socket_data(id, &inbound, now))
+            }
+            _ => {}
+        }
+        if closed {
+            break;
+        }
+    }
+    assert!(closed, "the fork peer was not dropped");
+    assert_eq!(node.peers().endpoint_states(now)[0].1, "banned");
+    assert!(
+        node.sync().chain().inner().tip().height < 900_288,
+        "the checkpoint at 900288 stops the fork"
+    );
 }
