@@ -4,7 +4,9 @@
 //! to 905770 (whose signing list, 905762, is answered by
 //! `mnlistdiff_0_905762.bin`) and to 905800 with the
 //! ChainLock for 905775. The node must reach `Synced` with that ChainLock
-//! verified by a verified quorum.
+//! verified against the signing quorum the protocol selects (whose own
+//! commitment cannot be checked here: its members need the list at 905248,
+//! which the fixtures lack).
 #![cfg(not(target_arch = "wasm32"))]
 
 use dashlight::block::BlockHeader;
