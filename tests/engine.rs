@@ -190,7 +190,6 @@ fn qrinfo_905294_from_empty_state_verifies_both_cycles_and_the_904896_quorums() 
                     Unverifiable::MissingList { .. }
                         | Unverifiable::MissingSnapshot { .. }
                         | Unverifiable::UnknownBaseBlock
-                        | Unverifiable::LegacyScheme { .. }
                 ),
                 "{why}"
             );

@@ -15,13 +15,14 @@ mod aggregate;
 mod batch;
 mod cache;
 pub mod encoding;
+mod legacy_hash;
 
 pub use aggregate::{secure_aggregate, secure_aggregation_coefficients};
 pub use batch::{verify_batch, SignatureGroup};
 pub use cache::KeyCache;
 
 use blst::min_pk;
-use blst::BLST_ERROR;
+use blst::{blst_fp12, blst_p1_affine, blst_p2_affine, BLST_ERROR};
 use core::fmt;
 use encoding::{G1_SIZE, G2_SIZE};
 
@@ -57,9 +58,8 @@ pub enum BlsError {
     NotInSubgroup,
     /// The key or signature is the point at infinity.
     Infinity,
-    /// Verifying messages of the legacy scheme needs its pre-IETF hash-to-curve,
-    /// which dashlight does not implement.
-    LegacyHashUnsupported,
+    /// The legacy hash of the message hit a degenerate input (never seen in practice).
+    HashToCurve,
     /// An aggregate of no keys was asked for.
     NoKeys,
 }
@@ -71,9 +71,7 @@ impl fmt::Display for BlsError {
             BlsError::NotOnCurve => f.write_str("point is not on the curve"),
             BlsError::NotInSubgroup => f.write_str("point is not in the prime-order subgroup"),
             BlsError::Infinity => f.write_str("point at infinity"),
-            BlsError::LegacyHashUnsupported => {
-                f.write_str("legacy-scheme signatures (pre-v19 hash-to-curve) are not supported")
-            }
+            BlsError::HashToCurve => f.write_str("legacy hash to G2 failed"),
             BlsError::NoKeys => f.write_str("no keys to aggregate"),
         }
     }
@@ -132,15 +130,42 @@ impl PublicKey {
         signature: &Signature,
         scheme: Scheme,
     ) -> Result<bool, BlsError> {
-        if scheme == Scheme::Legacy {
-            return Err(BlsError::LegacyHashUnsupported);
+        match scheme {
+            Scheme::Basic => {
+                let result = signature.point.verify(
+                    false,
+                    message,
+                    BASIC_SCHEME_DST,
+                    &[],
+                    &self.point,
+                    false,
+                );
+                Ok(result == BLST_ERROR::BLST_SUCCESS)
+            }
+            Scheme::Legacy => {
+                let hash = legacy_hash::hash_to_g2(message).ok_or(BlsError::HashToCurve)?;
+                let generator = g1_generator()?;
+                let lhs = blst_fp12::miller_loop(
+                    &blst_p2_affine::from(hash),
+                    &blst_p1_affine::from(self.point),
+                );
+                let rhs = blst_fp12::miller_loop(
+                    &blst_p2_affine::from(signature.point),
+                    &blst_p1_affine::from(generator),
+                );
+                Ok(blst_fp12::finalverify(&lhs, &rhs))
+            }
         }
-        let result =
-            signature
-                .point
-                .verify(false, message, BASIC_SCHEME_DST, &[], &self.point, false);
-        Ok(result == BLST_ERROR::BLST_SUCCESS)
     }
+}
+
+/// The generator of G1 (the public key of the secret key 1).
+fn g1_generator() -> Result<min_pk::PublicKey, BlsError> {
+    let mut one = [0u8; 32];
+    one[31] = 1;
+    min_pk::SecretKey::from_bytes(&one)
+        .map(|sk| sk.sk_to_pk())
+        .map_err(from_blst)
 }
 
 /// A validated signature (a G2 point of the prime-order subgroup).
@@ -260,12 +285,39 @@ mod tests {
     }
 
     #[test]
-    fn legacy_verification_is_reported_unsupported() {
-        let msg = [1u8; 32];
-        let (pk, sig) = signed(&msg);
-        assert_eq!(
-            pk.verify(&msg, &sig, Scheme::Legacy),
-            Err(BlsError::LegacyHashUnsupported)
-        );
+    fn legacy_hash_to_g2_matches_the_libraries_signature_shares() {
+        use blst::MultiPoint;
+        let mut message: [u8; 32] =
+            hex::decode("b6d8ee31bbd375dfd55d5fb4b02cfccc68709e64f4c5ffcd3895ceb46540311d")
+                .unwrap()
+                .try_into()
+                .unwrap();
+        message.reverse();
+        let h = legacy_hash::hash_to_g2(&message).unwrap();
+        for (sk, sig) in LEGACY_SHARES {
+            let mut sk = hex::decode(sk).unwrap();
+            sk.reverse();
+            let sig: [u8; 96] = hex::decode(sig).unwrap().try_into().unwrap();
+            let expected = Signature::from_bytes(&sig, Scheme::Legacy).unwrap();
+            let signed = [h].as_slice().mult(&sk, 256).to_signature();
+            assert_eq!(signed, expected.point);
+        }
+    }
+
+    #[test]
+    fn legacy_threshold_signature_verifies_and_a_flipped_message_does_not() {
+        let mut message: [u8; 32] =
+            hex::decode("b6d8ee31bbd375dfd55d5fb4b02cfccc68709e64f4c5ffcd3895ceb46540311d")
+                .unwrap()
+                .try_into()
+                .unwrap();
+        message.reverse();
+        let key: [u8; 48] = hex::decode("97a12b918eac73718d55b7fca60435ec0b442d7e24b45cbd80f5cf2ea2e14c4164333fffdb00d27e309abbafacaa9c34").unwrap().try_into().unwrap();
+        let sig: [u8; 96] = hex::decode("031c536960c9c44efefa4a3334d2d1b808f46abe121cd14a1d0b6ee6b6dca85fd3087d86fe5b1327e6792be53f4ed4df19c3af3aac79c0bb9dc36fc2a30ba566de6a82cd3e4af2d6654cbe02bb52769a06c1644a4c63b3c3a6fd16e5e68e5c0b").unwrap().try_into().unwrap();
+        let key = PublicKey::from_bytes(&key, Scheme::Legacy).unwrap();
+        let sig = Signature::from_bytes(&sig, Scheme::Legacy).unwrap();
+        assert_eq!(key.verify(&message, &sig, Scheme::Legacy), Ok(true));
+        message[0] ^= 1;
+        assert_eq!(key.verify(&message, &sig, Scheme::Legacy), Ok(false));
     }
 }

@@ -234,6 +234,16 @@ impl ChainRules {
         height.saturating_add(1) >= self.v19_height
     }
 
+    /// The BLS scheme of signatures made for the block at `height`: legacy
+    /// before v19, basic from it on.
+    pub fn scheme_at(&self, height: u32) -> crate::bls::Scheme {
+        if height >= self.v19_height {
+            crate::bls::Scheme::Basic
+        } else {
+            crate::bls::Scheme::Legacy
+        }
+    }
+
     /// Whether v20 rules apply to the block after `height`.
     pub fn v20_active_after(&self, height: u32) -> bool {
         height.saturating_add(1) >= self.v20_height

@@ -145,6 +145,8 @@ pub struct PreparedCommitment {
     pub quorum_sig: Signature,
     /// Number of signers.
     pub signers: usize,
+    /// The scheme both signatures use.
+    pub scheme: Scheme,
 }
 
 impl PreparedCommitment {
@@ -294,15 +296,16 @@ pub fn prepare_commitment(
         quorum_key: points.quorum_key,
         quorum_sig: points.quorum_sig,
         signers: signer_keys.len(),
+        scheme,
     })
 }
 
-/// Checks both signatures of a prepared commitment (basic scheme).
+/// Checks both signatures of a prepared commitment.
 pub fn check_signatures(prepared: &PreparedCommitment) -> Result<(), CommitmentFailure> {
     let message = prepared.commitment_hash.as_bytes();
     let members_ok = prepared
         .members_key
-        .verify(message, &prepared.members_sig, Scheme::Basic)
+        .verify(message, &prepared.members_sig, prepared.scheme)
         .map_err(|error| CommitmentFailure::BadSignature {
             field: "membersSig",
             error,
@@ -314,7 +317,7 @@ pub fn check_signatures(prepared: &PreparedCommitment) -> Result<(), CommitmentF
     }
     let quorum_ok = prepared
         .quorum_key
-        .verify(message, &prepared.quorum_sig, Scheme::Basic)
+        .verify(message, &prepared.quorum_sig, prepared.scheme)
         .map_err(|error| CommitmentFailure::BadSignature {
             field: "quorumSig",
             error,

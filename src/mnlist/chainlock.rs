@@ -29,8 +29,6 @@ pub enum ChainLockFailure {
     BadSignature(BlsError),
     /// The quorum public key cannot be decoded.
     BadQuorumKey(BlsError),
-    /// ChainLocks before v19 use the legacy scheme, which dashlight does not verify.
-    LegacyScheme,
     /// The signature does not verify against the selected quorum.
     InvalidSignature,
 }
@@ -45,9 +43,6 @@ impl fmt::Display for ChainLockFailure {
             ChainLockFailure::NoQuorum => f.write_str("no active ChainLock quorum"),
             ChainLockFailure::BadSignature(e) => write!(f, "signature: {e}"),
             ChainLockFailure::BadQuorumKey(e) => write!(f, "quorum public key: {e}"),
-            ChainLockFailure::LegacyScheme => {
-                f.write_str("legacy-scheme (pre-v19) ChainLocks are not supported")
-            }
             ChainLockFailure::InvalidSignature => {
                 f.write_str("signature does not verify against the selected quorum")
             }
@@ -120,15 +115,22 @@ fn select_quorum<'a>(
     }
 }
 
-/// Checks a ChainLock's signature against one quorum (basic scheme).
+/// Checks a ChainLock's signature against one quorum.
 fn verify_signature(
     clsig: &ClSig,
     quorum: &QuorumEntry,
     request_id: &Sha256dHash,
+    scheme: Scheme,
 ) -> Result<(), ChainLockFailure> {
-    let signature = Signature::from_bytes(&clsig.signature, Scheme::Basic)
-        .map_err(ChainLockFailure::BadSignature)?;
-    let key = PublicKey::from_bytes(&quorum.commitment.quorum_public_key, Scheme::Basic)
+    let signature =
+        Signature::from_bytes(&clsig.signature, scheme).map_err(ChainLockFailure::BadSignature)?;
+    // The quorum key is encoded as its commitment's version says.
+    let key_scheme = if quorum.commitment.uses_legacy_bls() {
+        Scheme::Legacy
+    } else {
+        Scheme::Basic
+    };
+    let key = PublicKey::from_bytes(&quorum.commitment.quorum_public_key, key_scheme)
         .map_err(ChainLockFailure::BadQuorumKey)?;
     let hash = sign_hash(
         quorum.llmq_type(),
@@ -136,7 +138,7 @@ fn verify_signature(
         request_id,
         clsig.block_hash.as_bytes(),
     );
-    match key.verify(hash.as_bytes(), &signature, Scheme::Basic) {
+    match key.verify(hash.as_bytes(), &signature, scheme) {
         Ok(true) => Ok(()),
         Ok(false) => Err(ChainLockFailure::InvalidSignature),
         Err(e) => Err(ChainLockFailure::BadSignature(e)),
@@ -212,7 +214,10 @@ impl MasternodeEngine {
         else {
             return check;
         };
-        check.result = verify_signature(clsig, &quorum, &request_id);
+        let scheme = self
+            .rules()
+            .scheme_at(u32::try_from(clsig.height).unwrap_or(0));
+        check.result = verify_signature(clsig, &quorum, &request_id, scheme);
         check
     }
 
@@ -238,10 +243,6 @@ impl MasternodeEngine {
         let Some(params) = rules.chainlock_type.params() else {
             return check;
         };
-        if !rules.v19_active_after(height.saturating_sub(1)) {
-            check.result = Err(ChainLockFailure::LegacyScheme);
-            return check;
-        }
         let start_height = height.saturating_sub(WORK_BLOCK_OFFSET);
         let (sets, ambiguous) = match self.active_quorum_sets(params, start_height) {
             Ok(s) => s,
@@ -266,7 +267,7 @@ impl MasternodeEngine {
             check.quorum_status = self
                 .quorum_record(quorum.llmq_type(), &quorum.quorum_hash())
                 .map(|r| r.status.clone());
-            check.result = verify_signature(clsig, quorum, &request_id);
+            check.result = verify_signature(clsig, quorum, &request_id, rules.scheme_at(height));
             if check.result.is_ok() {
                 break;
             }

@@ -544,9 +544,13 @@ impl MasternodeEngine {
         for key in pending {
             let status = match self.find_commitment(&key) {
                 Some(entry) => match self.prepare_quorum(&entry.commitment, headers) {
-                    Prepared::Exact(prepared, list_height) => {
+                    // The batch is of basic-scheme signatures; legacy ones are checked alone.
+                    Prepared::Exact(prepared, list_height) if prepared.scheme == Scheme::Basic => {
                         exact.push((key, *prepared, list_height));
                         continue;
+                    }
+                    Prepared::Exact(prepared, list_height) => {
+                        self.check_exact(&prepared, list_height)
                     }
                     Prepared::Done(status) => status,
                     Prepared::Nearby(candidates, required) => {
@@ -617,6 +621,20 @@ impl MasternodeEngine {
         status
     }
 
+    /// Checks one prepared commitment from an exact member list on its own.
+    fn check_exact(&mut self, prepared: &PreparedCommitment, list_height: u32) -> QuorumStatus {
+        let start = self.now();
+        let checked = check_signatures(prepared);
+        self.timings.quorums_checked += 1;
+        self.add_time(Phase::Pairings, start);
+        match checked {
+            Ok(()) => QuorumStatus::Verified {
+                members_list_height: list_height,
+            },
+            Err(why) => QuorumStatus::Failed(why),
+        }
+    }
+
     /// Verifies one final commitment against the members the stored lists
     /// select for it (whether or not the commitment is in a stored list).
     pub fn verify_commitment(
@@ -626,18 +644,7 @@ impl MasternodeEngine {
     ) -> QuorumStatus {
         match self.prepare_quorum(commitment, headers) {
             Prepared::Done(status) => status,
-            Prepared::Exact(prepared, list_height) => {
-                let start = self.now();
-                let checked = check_signatures(&prepared);
-                self.timings.quorums_checked += 1;
-                self.add_time(Phase::Pairings, start);
-                match checked {
-                    Ok(()) => QuorumStatus::Verified {
-                        members_list_height: list_height,
-                    },
-                    Err(why) => QuorumStatus::Failed(why),
-                }
-            }
+            Prepared::Exact(prepared, list_height) => self.check_exact(&prepared, list_height),
             Prepared::Nearby(candidates, required) => {
                 let key = (LlmqType(commitment.llmq_type), commitment.quorum_hash);
                 self.check_nearby(key, candidates, required)
@@ -700,14 +707,6 @@ impl MasternodeEngine {
                 expected,
                 found: commitment.version,
             }));
-        }
-        if commitment.uses_legacy_bls() {
-            let work = if self.rules.v20_active_after(height) {
-                height.saturating_sub(WORK_BLOCK_OFFSET)
-            } else {
-                height
-            };
-            return not_verifiable(Unverifiable::LegacyScheme { height: work });
         }
         let start = self.now();
         let candidates = if rotation {

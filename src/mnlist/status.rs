@@ -21,12 +21,6 @@ pub enum Unverifiable {
     UnknownBaseBlock,
     /// dashlight does not know this LLMQ type.
     UnknownType(LlmqType),
-    /// The commitment uses the pre-v19 legacy BLS scheme, whose hash-to-curve
-    /// dashlight does not implement (its members would come from the list at `height`).
-    LegacyScheme {
-        /// Height of the list the quorum's members are selected from.
-        height: u32,
-    },
     /// The snapshot cannot be turned into quarters.
     UnusableSnapshot {
         /// The cycle's height.
@@ -45,10 +39,6 @@ impl fmt::Display for Unverifiable {
             }
             Unverifiable::UnknownBaseBlock => f.write_str("base block not on the header chain"),
             Unverifiable::UnknownType(t) => write!(f, "unknown LLMQ type {}", t.0),
-            Unverifiable::LegacyScheme { height } => write!(
-                f,
-                "legacy BLS scheme (pre-v19) not supported (members from the list at {height})"
-            ),
             Unverifiable::UnusableSnapshot { height, reason } => {
                 write!(f, "snapshot at height {height} unusable: {reason}")
             }
