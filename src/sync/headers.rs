@@ -29,6 +29,9 @@ pub enum HeaderRequest {
         attempt: u8,
         /// Automatic recoveries from `Error` so far (sets the next backoff).
         round: u32,
+        /// An announcement that did not connect arrived meanwhile: the peer has
+        /// blocks the answer may predate, so ask once more before completing.
+        missed_announcement: bool,
     },
     /// In `Error`: the next automatic retry.
     RetryAt {
@@ -156,7 +159,7 @@ impl HeaderManager {
         };
         if headers.is_empty() {
             match awaiting {
-                Some(_) => self.complete(now, chain, out),
+                Some(_) => self.complete_or_ask_again(now, chain, out),
                 None => {
                     self.progress.responses_dropped =
                         self.progress.responses_dropped.saturating_add(1);
@@ -187,18 +190,22 @@ impl HeaderManager {
                     Some(_) if connected.tip.height < self.progress.target_height => {
                         self.send_getheaders(now, chain, 1, 0, out)
                     }
-                    Some(_) => self.complete(now, chain, out),
+                    Some(_) => self.complete_or_ask_again(now, chain, out),
                     None => {}
                 }
             }
             Err(_) if awaiting.is_some() && !connects_to(chain, headers) => {
                 // Not an answer to our request: an announcement beyond our tip. The answer
-                // is still to come; the peer's chain reaches at least this far, so the sync
-                // goes on past the answer if the answer stops short of it.
+                // is still to come; it may predate the announced blocks, so the sync asks
+                // once more before it completes.
                 self.progress.responses_dropped = self.progress.responses_dropped.saturating_add(1);
-                let announced = u32::try_from(headers.len()).unwrap_or(u32::MAX);
-                let known = self.progress.target_height.max(chain.tip().height);
-                self.progress.raise_target(known.saturating_add(announced));
+                if let HeaderRequest::Awaiting {
+                    missed_announcement,
+                    ..
+                } = &mut self.request
+                {
+                    *missed_announcement = true;
+                }
             }
             Err(error) => {
                 let failure = SyncFailure::HeadersRejected {
@@ -266,9 +273,28 @@ impl HeaderManager {
             deadline: now + self.config.headers.timeout(attempt),
             attempt,
             round,
+            missed_announcement: false,
         };
         self.progress.last_activity = Some(now);
         self.set_state(SyncState::Syncing, out);
+    }
+
+    /// The awaited answer ended the sync: complete, unless an announcement that
+    /// did not connect arrived meanwhile (then ask once more).
+    fn complete_or_ask_again<C: ChainView>(
+        &mut self,
+        now: Timestamp,
+        chain: &C,
+        out: &mut Vec<Output>,
+    ) {
+        match self.request {
+            HeaderRequest::Awaiting {
+                missed_announcement: true,
+                round,
+                ..
+            } => self.send_getheaders(now, chain, 1, round, out),
+            _ => self.complete(now, chain, out),
+        }
     }
 
     fn complete<C: ChainView>(&mut self, now: Timestamp, chain: &C, out: &mut Vec<Output>) {
@@ -433,7 +459,8 @@ mod tests {
                 sent_at: Timestamp(101_000),
                 deadline: Timestamp(111_000),
                 attempt: 1,
-                round: 0
+                round: 0,
+                missed_announcement: false,
             }
         );
     }
