@@ -166,7 +166,7 @@ impl WasmClient {
             let network = inner.options.network;
             let status = client::inspect(&handle, move |node| {
                 let shared = shared.borrow();
-                Status::of(node, network, shared.last_error.clone(), shared.persistent).to_js()
+                Status::of(node, network, &shared).to_js()
             })
             .await
             .map_err(js_error)?;

@@ -95,6 +95,8 @@ pub struct Shared {
     pub last_error: Option<ErrorInfo>,
     /// The browser's answer to `navigator.storage.persist()`.
     pub persistent: Option<bool>,
+    /// The best ChainLock verified, as reported when it was (not re-verified for each status).
+    pub last_chainlock: Option<VerifiedChainLock>,
 }
 
 /// Reports the node's notifications as JavaScript events.
@@ -237,6 +239,7 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
                     });
                 if let Some(verified) = check.as_ref().and_then(VerifiedChainLock::from_check) {
                     self.sink.emit("chainlock", &verified);
+                    self.shared.borrow_mut().last_chainlock = Some(verified);
                 }
                 self.log(
                     "info",
@@ -292,13 +295,7 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
     }
 
     fn after_activity(&mut self, node: &ClientNode) {
-        let shared = self.shared.borrow();
-        let status = Status::of(
-            node,
-            node_network(node),
-            shared.last_error.clone(),
-            shared.persistent,
-        );
+        let status = Status::of(node, node_network(node), &self.shared.borrow());
         self.sink.emit("progress", &status);
     }
 }

@@ -1,8 +1,9 @@
 //! Plain objects the JavaScript API returns (the shapes of `js/index.d.ts`).
 
+use super::client::Shared;
 use crate::mnlist::{ChainLockCheck, MasternodeEngine, QuorumStatus};
 use crate::network::Network;
-use crate::node::chain::{ClientChain, ViewHeaders};
+use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::node::Node;
 use crate::protocol::sml_entry::MasternodeType;
@@ -142,12 +143,7 @@ pub struct Status {
 
 impl Status {
     /// The status of `node`.
-    pub fn of(
-        node: &ClientNode,
-        network: Network,
-        last_error: Option<ErrorInfo>,
-        persistent: Option<bool>,
-    ) -> Status {
+    pub fn of(node: &ClientNode, network: Network, shared: &Shared) -> Status {
         let progress = node.progress();
         let base = node.sync().chain().inner().base().height();
         let engine = node.sync().engine().inner();
@@ -159,14 +155,6 @@ impl Status {
             .quorum_records()
             .filter(|r| !r.status.is_verified())
             .count() as u32;
-        let last_verified = progress.best_chainlock.and_then(|target| {
-            let clsig = node
-                .last_chainlock()
-                .filter(|c| c.block_hash == target.hash)?;
-            VerifiedChainLock::from_check(
-                &engine.verify_chainlock(clsig, &ViewHeaders(node.sync().chain())),
-            )
-        });
         let list_base = engine.list_heights().next().unwrap_or(base);
         Status {
             network: network.name(),
@@ -185,10 +173,10 @@ impl Status {
             },
             chainlocks: ChainLockStatus {
                 manager: ManagerStatus::new(&progress.chainlocks, 0),
-                last_verified,
+                last_verified: shared.last_chainlock.clone(),
             },
-            last_error,
-            persistent_storage: persistent,
+            last_error: shared.last_error.clone(),
+            persistent_storage: shared.persistent,
         }
     }
 }
