@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Builds the browser package into pkg/ (wasm-pack --target web), optimises it
-# with wasm-opt from the npm binaryen package, and reports its gzipped size.
+# Builds a browser package (wasm-pack --target web), optimises it with
+# wasm-opt from the npm binaryen package, and reports its gzipped size.
+# Usage: scripts/build-web.sh [CRATE_DIR OUT_DIR]; the default builds the
+# client into pkg/ (OUT_DIR is relative to CRATE_DIR, as for wasm-pack).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-wasm-pack build --target web --release --out-dir pkg --no-pack 2>&1 | grep -v '^\[INFO\]' || true
-wasm=pkg/dashlight_bg.wasm
+crate=${1:-.}
+out=${2:-pkg}
+wasm-pack build "$crate" --target web --release --out-dir "$out" --no-pack 2>&1 | grep -v '^\[INFO\]' || true
+wasm=$(echo "$crate/$out/"*_bg.wasm)
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
 printf '[build-web] %s: %d bytes, %d bytes gzipped\n' "$wasm" "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)"

@@ -1,5 +1,6 @@
 // A small static file server for the dev page: serves www/ at / and the
-// client package at /pkg/ and /js/. Run: node scripts/serve.mjs [port]
+// client package at /pkg/ and /js/ (and more folders if asked, for the
+// benchmark page). Run: node scripts/serve.mjs [port]
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -17,20 +18,26 @@ const types = {
   '.png': 'image/png',
 };
 
-function resolve(urlPath) {
+function resolve(urlPath, mounts) {
   const path = normalize(decodeURIComponent(urlPath.split('?')[0]));
   if (path.includes('..')) return null;
+  for (const [prefix, dir] of Object.entries(mounts)) {
+    if (path.startsWith(prefix)) return join(dir, path.slice(prefix.length));
+  }
   if (path.startsWith('/pkg/') || path.startsWith('/js/')) return join(root, path);
   return join(root, 'www', path === '/' ? 'index.html' : path);
 }
 
 /**
- * Starts the server on 127.0.0.1:`port` (0 picks a free port).
+ * Starts the server on 127.0.0.1:`port` (0 picks a free port); `mounts`
+ * maps more URL prefixes (`/bench/`) to folders.
+ * @param {number} [port]
+ * @param {Record<string, string>} [mounts]
  * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
-export function startServer(port = 0) {
+export function startServer(port = 0, mounts = {}) {
   const server = createServer(async (req, res) => {
-    const file = resolve(req.url ?? '/');
+    const file = resolve(req.url ?? '/', mounts);
     if (!file) { res.writeHead(400).end(); return; }
     try {
       const body = await readFile(file);

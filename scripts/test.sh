@@ -20,5 +20,6 @@ cargo run -q -p dashlight-bridge --example load -- --clients 20 --seconds 2 --ro
 echo "== end-to-end tests in headless Chromium (dev page → bridge → replay peer)"
 kill $ws_server 2>/dev/null || true
 bash scripts/build-web.sh
+bash scripts/build-web.sh browser-bench page/pkg
 cargo build -p dashlight-replay-peer -p dashlight-bridge
 node --test --test-concurrency=1 tests/e2e/

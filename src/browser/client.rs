@@ -13,7 +13,7 @@ use crate::node::chain::{ClientChain, ViewHeaders};
 use crate::node::engine::ClientEngine;
 use crate::node::{Node, Notification};
 use crate::peer::set::PeerSetConfig;
-use crate::storage::{restore_chain, HeaderStore, StorageError};
+use crate::storage::{restore_chain, save_chain, HeaderStore, StorageError};
 use crate::sync::config::SyncConfig;
 use crate::sync::events::SyncEvent;
 use crate::sync::requests::{ManagerKind, Output};
@@ -307,6 +307,7 @@ fn node_network(node: &ClientNode) -> Network {
 /// Writes new best-chain headers to IndexedDB after each change.
 struct IdbPersister {
     store: IdbStore,
+    /// The tip last written, to skip the store when nothing changed.
     stored: ChainTip,
 }
 
@@ -317,24 +318,7 @@ impl Persister<ClientChain, ClientEngine> for IdbPersister {
         if tip.hash == self.stored.hash {
             return Ok(());
         }
-        let first = if chain.hash_at(self.stored.height) == Some(self.stored.hash) {
-            self.stored.height + 1
-        } else {
-            // A reorganisation: rewrite from below the deepest possible fork.
-            (self
-                .stored
-                .height
-                .saturating_sub(chain.config().max_reorg_depth))
-            .max(chain.base().height() + 1)
-        };
-        let Some(headers) = chain.headers_from(first) else {
-            return Err(format!("headers from {first} are no longer held in memory"));
-        };
-        if headers.is_empty() {
-            return Ok(());
-        }
-        self.store
-            .write_batch(first, &headers, &tip)
+        save_chain(&mut self.store, chain)
             .await
             .map_err(|e| e.to_string())?;
         self.stored = tip;
