@@ -367,9 +367,29 @@ mod properties {
         Ok(())
     }
 
+    /// Found by the property test below: two blocks announced in reverse order, and the
+    /// answer to the `getheaders` the first (unconnectable) announcement triggered is lost.
+    /// The second announcement, which connects, must not end the sync one block short.
+    #[test]
+    fn a_connecting_announcement_does_not_end_a_sync_an_unconnected_one_started() {
+        let mut net = SimNetwork::new(sim_config(), 100);
+        net.connect();
+        assert!(net.run_until_synced(Millis::from_secs(1), 10).is_some());
+        net.mine(1);
+        net.mine(1);
+        // 102 first (does not connect: the client asks), then 101 (connects).
+        net.step_with(true);
+        net.push_faults(vec![Fault::Drop]);
+        net.step();
+        net.clear_faults();
+        assert!(net.run_until_synced(Millis::from_secs(1), 100).is_some());
+        assert_eq!(net.client.chain().tip(), net.blocks.tip());
+    }
+
     proptest! {
-        // A fixed seed keeps CI deterministic; change the seed and raise `cases` to explore
-        // (one counterexample found that way is recorded in the closing note, still open).
+        // A fixed seed keeps CI deterministic; to explore, use `RngSeed::Random` and raise
+        // `cases` (12,000 random cases passed on 2026-11-28; the counterexample found that
+        // way before is the test above).
         #![proptest_config(ProptestConfig {
             cases: 256,
             rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_da54),

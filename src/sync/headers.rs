@@ -29,9 +29,10 @@ pub enum HeaderRequest {
         attempt: u8,
         /// Automatic recoveries from `Error` so far (sets the next backoff).
         round: u32,
-        /// An announcement that did not connect arrived meanwhile: the peer has
-        /// blocks the answer may predate, so ask once more before completing.
-        missed_announcement: bool,
+        /// The last block of an announcement that did not connect, if one arrived
+        /// meanwhile: the answer may predate it, so unless the chain then holds it,
+        /// ask once more before completing.
+        missed_announcement: Option<BlockHash>,
     },
     /// In `Error`: the next automatic retry.
     RetryAt {
@@ -199,13 +200,7 @@ impl HeaderManager {
                 // is still to come; it may predate the announced blocks, so the sync asks
                 // once more before it completes.
                 self.progress.responses_dropped = self.progress.responses_dropped.saturating_add(1);
-                if let HeaderRequest::Awaiting {
-                    missed_announcement,
-                    ..
-                } = &mut self.request
-                {
-                    *missed_announcement = true;
-                }
+                self.note_missed_announcement(headers);
             }
             Err(error) => {
                 let failure = SyncFailure::HeadersRejected {
@@ -219,8 +214,10 @@ impl HeaderManager {
                     Some((_, round)) => self.fail(now, failure, round, out),
                     None => {
                         // An announcement that does not connect, with nothing in flight: we
-                        // missed blocks, so ask for them.
+                        // missed blocks, so ask for them. Until the answer comes, a short
+                        // batch that connects (another announcement) does not end the sync.
                         self.send_getheaders(now, chain, 1, 0, out);
+                        self.note_missed_announcement(headers);
                     }
                 }
             }
@@ -273,14 +270,29 @@ impl HeaderManager {
             deadline: now + self.config.headers.timeout(attempt),
             attempt,
             round,
-            missed_announcement: false,
+            missed_announcement: None,
         };
         self.progress.last_activity = Some(now);
         self.set_state(SyncState::Syncing, out);
     }
 
+    /// Records, on the request in flight, an announcement that did not connect.
+    fn note_missed_announcement(&mut self, announced: &[BlockHeader]) {
+        if let (
+            HeaderRequest::Awaiting {
+                missed_announcement,
+                ..
+            },
+            Some(last),
+        ) = (&mut self.request, announced.last())
+        {
+            *missed_announcement = Some(last.block_hash());
+        }
+    }
+
     /// The awaited answer ended the sync: complete, unless an announcement that
-    /// did not connect arrived meanwhile (then ask once more).
+    /// did not connect arrived meanwhile and its block is still unknown (then ask
+    /// once more).
     fn complete_or_ask_again<C: ChainView>(
         &mut self,
         now: Timestamp,
@@ -289,10 +301,12 @@ impl HeaderManager {
     ) {
         match self.request {
             HeaderRequest::Awaiting {
-                missed_announcement: true,
+                missed_announcement: Some(announced),
                 round,
                 ..
-            } => self.send_getheaders(now, chain, 1, round, out),
+            } if chain.height_of(&announced).is_none() => {
+                self.send_getheaders(now, chain, 1, round, out)
+            }
             _ => self.complete(now, chain, out),
         }
     }
@@ -460,7 +474,7 @@ mod tests {
                 deadline: Timestamp(111_000),
                 attempt: 1,
                 round: 0,
-                missed_announcement: false,
+                missed_announcement: None,
             }
         );
     }
