@@ -6,47 +6,22 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use dashlight::block::HEADER_SIZE;
+mod chain_fixtures;
+
+use chain_fixtures::{
+    canonical, canonical_base, stale, CANONICAL_FIRST, CANONICAL_LAST, NOW, STALE_FIRST, STALE_LAST,
+};
 use dashlight::chain::checkpoints::checkpoint_hash;
 use dashlight::chain::{
-    BatchReport, ChainConfig, HashedHeader, HeaderChain, Outcome, SyncBase, ValidationError,
+    BatchReport, ChainConfig, HashedHeader, HeaderChain, Outcome, ValidationError,
 };
 use dashlight::network::Network;
 
-static CANONICAL: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/testnet/headers/testnet_headers_898560_947248.bin"
-));
-static STALE: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/testnet/fork/testnet_stale_fork_headers_899760_902320.bin"
-));
-const CANONICAL_FIRST: u32 = 898_560;
-const CANONICAL_LAST: u32 = 947_248;
-const STALE_FIRST: u32 = 899_760;
-const STALE_LAST: u32 = 902_320;
 /// The checkpoint the stale branch contradicts.
 const CHECKPOINT: u32 = 900_288;
 
-/// 2025-01-01T00:00:00Z: after every header in the fixtures.
-const NOW: u64 = 1_735_689_600;
-
-fn headers(bytes: &[u8], first: u32, from: u32, to: u32) -> Vec<HashedHeader> {
-    let start = (from - first) as usize * HEADER_SIZE;
-    let end = (to - first + 1) as usize * HEADER_SIZE;
-    HashedHeader::parse_all(&bytes[start..end])
-}
-
-fn canonical(from: u32, to: u32) -> Vec<HashedHeader> {
-    headers(CANONICAL, CANONICAL_FIRST, from, to)
-}
-
-fn stale(from: u32, to: u32) -> Vec<HashedHeader> {
-    headers(STALE, STALE_FIRST, from, to)
-}
-
 fn new_chain() -> HeaderChain {
-    HeaderChain::new(SyncBase::at_checkpoint(Network::Testnet, CANONICAL_FIRST).unwrap())
+    HeaderChain::new(canonical_base())
 }
 
 /// Offers `headers` in batches of `size`, as a peer would send them.
@@ -249,8 +224,7 @@ fn reorganisations_are_bounded_in_depth() {
         max_reorg_depth: 100,
         ..ChainConfig::default()
     };
-    let base = SyncBase::at_checkpoint(Network::Testnet, CANONICAL_FIRST).unwrap();
-    let mut chain = HeaderChain::with_config(base, config);
+    let mut chain = HeaderChain::with_config(canonical_base(), config);
     chain.accept(&canonical(CANONICAL_FIRST + 1, 900_000), NOW);
     let report = chain.accept(&stale(STALE_FIRST, STALE_FIRST + 500), NOW);
     assert_eq!(report.outcome, Outcome::Unchanged);

@@ -6,25 +6,14 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
+mod chain_fixtures;
+
+use chain_fixtures::{canonical_base, header_in, CANONICAL, CANONICAL_FIRST, NOW};
 use dashlight::block::{BlockHeader, HEADER_SIZE};
 use dashlight::chain::{BlockId, HashedHeader, HeaderChain, Outcome, SyncBase, ValidationError};
 use dashlight::network::Network;
 
-static CANONICAL: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/testnet/headers/testnet_headers_898560_947248.bin"
-));
-const FIRST: u32 = 898_560;
-
-/// 2025-01-01T00:00:00Z: after every header in the fixtures.
-const NOW: u64 = 1_735_689_600;
-
-fn header_in(bytes: &[u8], first: u32, height: u32) -> BlockHeader {
-    let at = (height - first) as usize * HEADER_SIZE;
-    let mut raw = [0u8; HEADER_SIZE];
-    raw.copy_from_slice(&bytes[at..at + HEADER_SIZE]);
-    BlockHeader::from_bytes(&raw)
-}
+const FIRST: u32 = CANONICAL_FIRST;
 
 fn canonical(height: u32) -> BlockHeader {
     header_in(CANONICAL, FIRST, height)
@@ -161,7 +150,7 @@ fn check_flips_at(mut chain: HeaderChain, header_at: impl Fn(u32) -> BlockHeader
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn flipped_bits_are_caught_with_the_right_reason() {
-    let base = SyncBase::at_checkpoint(Network::Testnet, FIRST).unwrap();
+    let base = canonical_base();
     assert_eq!(canonical(FIRST), *base.header());
     // 899712 and 946944 are checkpoint heights.
     let heights = [
@@ -173,7 +162,7 @@ fn flipped_bits_are_caught_with_the_right_reason() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_bad_header_inside_a_batch_keeps_the_valid_ones_before_it() {
-    let base = SyncBase::at_checkpoint(Network::Testnet, FIRST).unwrap();
+    let base = canonical_base();
     let mut chain = HeaderChain::new(base);
     let mut batch: Vec<HashedHeader> = (FIRST + 1..FIRST + 101)
         .map(|h| HashedHeader::new(canonical(h)))
@@ -210,7 +199,7 @@ fn a_bad_header_inside_a_batch_keeps_the_valid_ones_before_it() {
 fn right_after_a_sync_base_proof_of_work_still_catches_flips() {
     // Retargeting needs 24 known ancestors: just above the base only the
     // header's own proof of work can catch a changed `bits`.
-    let base = SyncBase::at_checkpoint(Network::Testnet, FIRST).unwrap();
+    let base = canonical_base();
     let mut chain = HeaderChain::new(base);
     let first: Vec<HashedHeader> = (FIRST + 1..FIRST + 5)
         .map(|h| HashedHeader::new(canonical(h)))
@@ -231,7 +220,7 @@ fn right_after_a_sync_base_proof_of_work_still_catches_flips() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_header_from_the_future_is_too_new() {
-    let base = SyncBase::at_checkpoint(Network::Testnet, FIRST).unwrap();
+    let base = canonical_base();
     let mut chain = HeaderChain::new(base);
     let next = HashedHeader::new(canonical(FIRST + 1));
     // Two hours after "now" is still fine; a second later is not.

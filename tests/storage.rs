@@ -6,10 +6,13 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use dashlight::block::{BlockHeader, HEADER_SIZE};
-use dashlight::chain::{
-    ChainConfig, ChainTip, HashedHeader, HeaderChain, Outcome, RestoreError, SyncBase,
+mod chain_fixtures;
+
+use chain_fixtures::{
+    canonical, canonical_base as base, stale, CANONICAL_FIRST as FIRST, NOW, STALE_FIRST,
 };
+use dashlight::block::{BlockHeader, HEADER_SIZE};
+use dashlight::chain::{ChainConfig, ChainTip, HashedHeader, HeaderChain, Outcome, RestoreError};
 use dashlight::network::Network;
 use dashlight::storage::{
     restore_chain, save_chain, HeaderStore, MemoryStore, RestoreFailure, StorageError,
@@ -18,18 +21,6 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-
-static CANONICAL: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/testnet/headers/testnet_headers_898560_947248.bin"
-));
-static STALE: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/testnet/fork/testnet_stale_fork_headers_899760_902320.bin"
-));
-const FIRST: u32 = 898_560;
-const STALE_FIRST: u32 = 899_760;
-const NOW: u64 = 1_735_689_600;
 
 struct NoWake;
 
@@ -48,26 +39,33 @@ fn run<F: Future>(future: F) -> F::Output {
     }
 }
 
-fn headers(bytes: &[u8], first: u32, from: u32, to: u32) -> Vec<HashedHeader> {
-    let start = (from - first) as usize * HEADER_SIZE;
-    let end = (to - first + 1) as usize * HEADER_SIZE;
-    HashedHeader::parse_all(&bytes[start..end])
-}
-
-fn canonical(from: u32, to: u32) -> Vec<HashedHeader> {
-    headers(CANONICAL, FIRST, from, to)
-}
-
-fn base() -> SyncBase {
-    SyncBase::at_checkpoint(Network::Testnet, FIRST).unwrap()
-}
-
 /// Offers `headers` in batches of 2,000 and saves the chain after each.
 fn sync(chain: &mut HeaderChain, store: &mut MemoryStore, headers: &[HashedHeader]) {
     for batch in headers.chunks(2000) {
         assert_eq!(chain.accept(batch, NOW).rejected, None);
         run(save_chain(store, chain)).unwrap();
     }
+}
+
+/// A store holding only the canonical sync base.
+fn new_store() -> MemoryStore {
+    let mut store = MemoryStore::new();
+    run(store.initialize(&base())).unwrap();
+    store
+}
+
+/// A chain that followed the stale branch up to `stale_to` (after the blocks
+/// it shares with the canonical chain), saved after each batch.
+fn on_the_stale_branch(stale_to: u32) -> (HeaderChain, MemoryStore) {
+    let mut store = new_store();
+    let mut chain = HeaderChain::new(base());
+    sync(
+        &mut chain,
+        &mut store,
+        &canonical(FIRST + 1, STALE_FIRST - 1),
+    );
+    sync(&mut chain, &mut store, &stale(STALE_FIRST, stale_to));
+    (chain, store)
 }
 
 fn restore(store: &MemoryStore) -> HeaderChain {
@@ -83,9 +81,8 @@ fn restore(store: &MemoryStore) -> HeaderChain {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_restored_chain_resumes_where_it_stopped() {
-    let mut store = MemoryStore::new();
-    assert_eq!(run(store.load()), Ok(None));
-    run(store.initialize(&base())).unwrap();
+    assert_eq!(run(MemoryStore::new().load()), Ok(None));
+    let mut store = new_store();
     let mut chain = HeaderChain::new(base());
     sync(&mut chain, &mut store, &canonical(FIRST + 1, FIRST + 7_000));
 
@@ -117,20 +114,11 @@ fn a_restored_chain_resumes_where_it_stopped() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_reorganisation_overwrites_the_stored_branch() {
-    let mut store = MemoryStore::new();
-    run(store.initialize(&base())).unwrap();
-    let mut chain = HeaderChain::new(base());
-    sync(
-        &mut chain,
-        &mut store,
-        &canonical(FIRST + 1, STALE_FIRST - 1),
-    );
     // The stale branch first, up to the block before the checkpoint at 900288.
-    let stale = headers(STALE, STALE_FIRST, STALE_FIRST, 900_287);
-    sync(&mut chain, &mut store, &stale);
+    let (mut chain, mut store) = on_the_stale_branch(900_287);
     assert_eq!(
         run(store.load()).unwrap().unwrap().tip.hash,
-        stale[527].hash
+        stale(900_287, 900_287)[0].hash
     );
     // Then the canonical chain wins and is stored over it.
     let mut saw_reorg = false;
@@ -190,19 +178,7 @@ fn a_write_over_quota_keeps_the_previous_consistent_tip() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_missed_reorganisation_is_repaired_by_the_next_save() {
-    let mut store = MemoryStore::new();
-    run(store.initialize(&base())).unwrap();
-    let mut chain = HeaderChain::new(base());
-    sync(
-        &mut chain,
-        &mut store,
-        &canonical(FIRST + 1, STALE_FIRST - 1),
-    );
-    sync(
-        &mut chain,
-        &mut store,
-        &headers(STALE, STALE_FIRST, STALE_FIRST, 900_200),
-    );
+    let (mut chain, mut store) = on_the_stale_branch(900_200);
     // The canonical branch takes over without being saved.
     for batch in canonical(STALE_FIRST, 901_000).chunks(2000) {
         chain.accept(batch, NOW);
@@ -282,8 +258,7 @@ fn bad_writes_and_bad_stores_are_typed_errors() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_shorter_chain_replaces_a_longer_stored_one() {
-    let mut store = MemoryStore::new();
-    run(store.initialize(&base())).unwrap();
+    let mut store = new_store();
     let mut longer = HeaderChain::new(base());
     sync(
         &mut longer,
@@ -303,18 +278,7 @@ fn a_shorter_chain_replaces_a_longer_stored_one() {
 
     // A stored branch replaced by a shorter one with more work: the stale
     // blocks are easier than the canonical ones.
-    let mut chain = HeaderChain::new(base());
-    run(store.initialize(&base())).unwrap();
-    sync(
-        &mut chain,
-        &mut store,
-        &canonical(FIRST + 1, STALE_FIRST - 1),
-    );
-    sync(
-        &mut chain,
-        &mut store,
-        &headers(STALE, STALE_FIRST, STALE_FIRST, 900_260),
-    );
+    let (mut chain, mut store) = on_the_stale_branch(900_260);
     let report = chain.accept(&canonical(STALE_FIRST, 900_100), NOW);
     assert!(matches!(report.outcome, Outcome::Reorganized { .. }));
     run(save_chain(&mut store, &chain)).unwrap();

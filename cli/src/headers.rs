@@ -3,7 +3,7 @@
 //! and prints a JSON report; fails when a header is invalid.
 
 use clap::Args;
-use dashlight::block::{BlockHeader, HEADER_SIZE};
+use dashlight::block::HEADER_SIZE;
 use dashlight::chain::{
     HashedHeader, HeaderChain, Rejection, SyncBase, SyncBaseError, ValidationError, Work,
 };
@@ -81,13 +81,15 @@ enum Start {
 /// Runs `dashlight headers`, printing the report to standard output.
 pub fn run(args: &HeadersArgs) -> Result<(), HeadersFailure> {
     let bytes = std::fs::read(&args.file).map_err(|e| HeadersFailure::Io(args.file.clone(), e))?;
-    let headers = read_headers(&bytes)?;
+    if bytes.is_empty() || bytes.len() % HEADER_SIZE != 0 {
+        return Err(HeadersFailure::NotHeaders { len: bytes.len() });
+    }
     let now = args.now.unwrap_or_else(|| {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
     });
-    let (report, failure) = validate(args.network, args.start_height, &headers, now);
+    let (report, failure) = validate(args.network, args.start_height, &bytes, now);
     println!("{report}");
     match failure {
         Some(failure) => Err(failure),
@@ -95,30 +97,20 @@ pub fn run(args: &HeadersArgs) -> Result<(), HeadersFailure> {
     }
 }
 
-fn read_headers(bytes: &[u8]) -> Result<Vec<BlockHeader>, HeadersFailure> {
-    if bytes.is_empty() || bytes.len() % HEADER_SIZE != 0 {
-        return Err(HeadersFailure::NotHeaders { len: bytes.len() });
-    }
-    Ok(bytes
-        .chunks_exact(HEADER_SIZE)
-        .filter_map(|chunk| <&[u8; HEADER_SIZE]>::try_from(chunk).ok())
-        .map(BlockHeader::from_bytes)
-        .collect())
-}
-
 /// Where the chain starts, or why its first header cannot start it.
-fn start(network: Network, height: u32, first: &BlockHeader) -> Result<Start, ValidationError> {
+fn start(network: Network, height: u32, first: &HashedHeader) -> Result<Start, ValidationError> {
     if let Some(base) = SyncBase::at_checkpoint(network, height) {
-        if base.header() != first {
+        if base.hash() != first.hash {
             return Err(ValidationError::CheckpointMismatch {
                 height,
                 expected: base.hash(),
-                found: first.block_hash(),
+                found: first.hash,
             });
         }
         return Ok(Start::Known(base));
     }
-    match SyncBase::new(network, height, *first, Work::from_bits(first.bits)) {
+    let header = first.header;
+    match SyncBase::new(network, height, header, Work::from_bits(header.bits)) {
         Ok(base) => Ok(Start::Trusted(base)),
         Err(SyncBaseError::CheckpointMismatch {
             height,
@@ -132,29 +124,31 @@ fn start(network: Network, height: u32, first: &BlockHeader) -> Result<Start, Va
     }
 }
 
-/// Validates `headers` (the first at `start_height`) and builds the report.
+/// Validates the concatenated headers in `bytes` (the first at
+/// `start_height`), hashing them a batch at a time, and builds the report.
 fn validate(
     network: Network,
     start_height: u32,
-    headers: &[BlockHeader],
+    bytes: &[u8],
     now: u64,
 ) -> (Value, Option<HeadersFailure>) {
     let mut report = json!({
         "network": network.name(),
         "start_height": start_height,
-        "count": headers.len(),
+        "count": bytes.len() / HEADER_SIZE,
     });
-    let Some(first) = headers.first() else {
+    let (first, rest) = bytes.split_at(HEADER_SIZE.min(bytes.len()));
+    let Some(first) = HashedHeader::parse_all(first).pop() else {
         return (report, None);
     };
-    let (base, anchored) = match start(network, start_height, first) {
+    let (base, anchored) = match start(network, start_height, &first) {
         Ok(Start::Known(base)) => (base, true),
         Ok(Start::Trusted(base)) => (base, false),
         Err(reason) => {
             let rejection = Rejection {
                 index: 0,
                 height: Some(start_height),
-                hash: first.block_hash(),
+                hash: first.hash,
                 reason,
             };
             report["valid"] = json!(0);
@@ -168,9 +162,9 @@ fn validate(
     };
     let mut chain = HeaderChain::new(base);
     let mut rejected = None;
-    for (batch_number, batch) in headers[1..].chunks(BATCH).enumerate() {
-        let hashed: Vec<HashedHeader> = batch.iter().copied().map(HashedHeader::new).collect();
-        if let Some(mut rejection) = chain.extend(&hashed, now).rejected {
+    for (batch_number, batch) in rest.chunks(BATCH * HEADER_SIZE).enumerate() {
+        let batch = HashedHeader::parse_all(batch);
+        if let Some(mut rejection) = chain.extend(&batch, now).rejected {
             rejection.index += 1 + batch_number * BATCH;
             rejected = Some(rejection);
             break;

@@ -23,10 +23,18 @@ fn canonical_path() -> PathBuf {
     fixture("testnet/headers/testnet_headers_898560_947248.bin")
 }
 
-fn headers(args: &[&str]) -> (Output, Value) {
+/// Runs `dashlight headers` on `file`, at the fixed time `NOW`.
+fn headers(network: &str, start_height: &str, file: &Path) -> (Output, Value) {
     let output = Command::new(env!("CARGO_BIN_EXE_dashlight"))
-        .arg("headers")
-        .args(args)
+        .args([
+            "headers",
+            "--network",
+            network,
+            "--start-height",
+            start_height,
+        ])
+        .args(["--now", NOW])
+        .arg(file)
         .output()
         .unwrap();
     let report = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
@@ -45,15 +53,7 @@ fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
 #[test]
 fn validates_the_canonical_testnet_headers_from_a_sync_base() {
     let path = canonical_path();
-    let (output, report) = headers(&[
-        "--network",
-        "testnet",
-        "--start-height",
-        "898560",
-        "--now",
-        NOW,
-        path.to_str().unwrap(),
-    ]);
+    let (output, report) = headers("testnet", "898560", &path);
     assert!(
         output.status.success(),
         "{}",
@@ -88,15 +88,7 @@ fn names_the_first_invalid_header_and_fails() {
     // Flip a bit of `bits` in the header at index 3000 (height 901560).
     bytes[3_000 * HEADER_SIZE + 72] ^= 1;
     let path = temp_file("flipped.bin", &bytes);
-    let (output, report) = headers(&[
-        "--network",
-        "testnet",
-        "--start-height",
-        "898560",
-        "--now",
-        NOW,
-        path.to_str().unwrap(),
-    ]);
+    let (output, report) = headers("testnet", "898560", &path);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid header at height 901560"));
     assert_eq!(report["count"], 5_000);
@@ -112,15 +104,7 @@ fn names_the_first_invalid_header_and_fails() {
 fn the_stale_fork_contradicts_a_checkpoint() {
     // 899760 is no sync base: the first header is trusted.
     let path = fixture("testnet/fork/testnet_stale_fork_headers_899760_902320.bin");
-    let (output, report) = headers(&[
-        "--network",
-        "testnet",
-        "--start-height",
-        "899760",
-        "--now",
-        NOW,
-        path.to_str().unwrap(),
-    ]);
+    let (output, report) = headers("testnet", "899760", &path);
     assert!(!output.status.success());
     assert_eq!(report["start"], "trusted");
     assert_eq!(report["chain_work_from_height"], 899_760);
@@ -132,15 +116,7 @@ fn the_stale_fork_contradicts_a_checkpoint() {
 #[test]
 fn a_file_that_does_not_start_at_the_given_checkpoint_is_invalid() {
     let path = canonical_path();
-    let (output, report) = headers(&[
-        "--network",
-        "testnet",
-        "--start-height",
-        "875520",
-        "--now",
-        NOW,
-        path.to_str().unwrap(),
-    ]);
+    let (output, report) = headers("testnet", "875520", &path);
     assert!(!output.status.success());
     assert_eq!(report["valid"], 0);
     assert_eq!(report["invalid"]["index"], 0);
@@ -152,13 +128,7 @@ fn a_mainnet_checkpoint_header_validates() {
     let base = SyncBase::latest(Network::Mainnet);
     let path = temp_file("mainnet.bin", &base.header().to_bytes());
     let height = base.height().to_string();
-    let (output, report) = headers(&[
-        "--network",
-        "mainnet",
-        "--start-height",
-        &height,
-        path.to_str().unwrap(),
-    ]);
+    let (output, report) = headers("mainnet", &height, &path);
     assert!(output.status.success());
     assert_eq!(report["network"], "mainnet");
     assert_eq!(report["tip"]["hash"], base.hash().to_string());
@@ -169,13 +139,7 @@ fn a_mainnet_checkpoint_header_validates() {
 #[test]
 fn a_file_of_partial_headers_is_an_error() {
     let path = temp_file("partial.bin", &[0u8; 81]);
-    let (output, _) = headers(&[
-        "--network",
-        "testnet",
-        "--start-height",
-        "0",
-        path.to_str().unwrap(),
-    ]);
+    let (output, _) = headers("testnet", "0", &path);
     assert!(!output.status.success());
     assert!(output.stdout.is_empty());
     assert!(String::from_utf8_lossy(&output.stderr).contains("81 bytes"));

@@ -69,17 +69,18 @@ impl SideBranches {
     }
 
     /// The branch a new header with parent at `at` grows: the branch itself,
-    /// removed from the store, when `at` is its tip; otherwise a copy of it up
-    /// to `at`.
-    pub fn take_for_growth(&mut self, at: BranchPosition) -> Option<SideBranch> {
+    /// removed from the store (`true`), when `at` is its tip; otherwise a copy
+    /// of it up to `at` (`false`).
+    pub fn take_for_growth(&mut self, at: BranchPosition) -> Option<(SideBranch, bool)> {
         let branch = self.branches.get(at.branch)?;
         if at.offset + 1 == branch.entries.len() {
-            return Some(self.branches.remove(at.branch));
+            return Some((self.branches.remove(at.branch), true));
         }
-        Some(SideBranch {
+        let copy = SideBranch {
             fork_height: branch.fork_height,
             entries: branch.entries.get(..=at.offset)?.to_vec(),
-        })
+        };
+        Some((copy, false))
     }
 
     /// Keeps `branch` if the bounds allow, evicting the branches with the
@@ -166,12 +167,14 @@ mod tests {
         let mut side = SideBranches::new(4, 100);
         assert!(side.insert(branch(10, &[1, 2, 3], 5)));
         let middle = side.locate(&BlockHash([2; 32])).unwrap();
-        let copy = side.take_for_growth(middle).unwrap();
+        let (copy, taken) = side.take_for_growth(middle).unwrap();
+        assert!(!taken);
         assert_eq!(copy.entries.len(), 2);
         assert_eq!(side.branches().len(), 1);
         let tip = side.locate(&BlockHash([3; 32])).unwrap();
-        let taken = side.take_for_growth(tip).unwrap();
-        assert_eq!(taken.tip_height(), 13);
+        let (grown, taken) = side.take_for_growth(tip).unwrap();
+        assert!(taken);
+        assert_eq!(grown.tip_height(), 13);
         assert!(side.branches().is_empty());
     }
 

@@ -376,10 +376,10 @@ impl HeaderChain {
             };
             return self.grow_branch(branch, false, headers, start, now);
         }
-        let found = self.side.locate(&prev).and_then(|at| {
-            let taken = self.side.branches().get(at.branch)?.entries.len() == at.offset + 1;
-            Some((self.side.take_for_growth(at)?, taken))
-        });
+        let found = self
+            .side
+            .locate(&prev)
+            .and_then(|at| self.side.take_for_growth(at));
         match found {
             Some((branch, taken)) => self.grow_branch(branch, taken, headers, start, now),
             None => BatchReport {

@@ -31,28 +31,21 @@ pub const MEDIAN_TIME_SPAN: u32 = 11;
 impl ConsensusParams {
     /// The parameters of `network`.
     pub fn for_network(network: Network) -> ConsensusParams {
-        // ~uint256(0) >> 20 on both networks.
-        let pow_limit = U256::MAX >> 20;
-        match network {
-            Network::Mainnet => ConsensusParams {
-                network,
-                pow_limit,
-                target_spacing: 150,
-                target_timespan: 24 * 60 * 60,
-                allow_min_difficulty_blocks: false,
-                kgw_height: 15_200,
-                dgw_height: 34_140,
-            },
-            Network::Testnet => ConsensusParams {
-                network,
-                pow_limit,
-                target_spacing: 150,
-                target_timespan: 24 * 60 * 60,
-                allow_min_difficulty_blocks: true,
-                // nPowKGWHeight >= nPowDGWHeight: testnet never used KGW.
-                kgw_height: 4_002,
-                dgw_height: 4_002,
-            },
+        // (allow_min_difficulty_blocks, kgw_height, dgw_height); on testnet
+        // nPowKGWHeight >= nPowDGWHeight: it never used KGW.
+        let (allow_min_difficulty_blocks, kgw_height, dgw_height) = match network {
+            Network::Mainnet => (false, 15_200, 34_140),
+            Network::Testnet => (true, 4_002, 4_002),
+        };
+        ConsensusParams {
+            network,
+            // ~uint256(0) >> 20 on both networks.
+            pow_limit: U256::MAX >> 20,
+            target_spacing: 150,
+            target_timespan: 24 * 60 * 60,
+            allow_min_difficulty_blocks,
+            kgw_height,
+            dgw_height,
         }
     }
 
