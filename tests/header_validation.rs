@@ -9,8 +9,8 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod chain_fixtures;
 
 use chain_fixtures::{canonical_base, header_in, CANONICAL, CANONICAL_FIRST, NOW};
-use dashlight::block::{BlockHeader, HEADER_SIZE};
-use dashlight::chain::{BlockId, HashedHeader, HeaderChain, Outcome, SyncBase, ValidationError};
+use dashlight::block::BlockHeader;
+use dashlight::chain::{BlockId, HashedHeader, HeaderChain, Outcome, ValidationError};
 use dashlight::network::Network;
 
 const FIRST: u32 = CANONICAL_FIRST;
@@ -239,6 +239,8 @@ fn a_header_from_the_future_is_too_new() {
 #[cfg(not(target_arch = "wasm32"))]
 mod early_eras {
     use super::*;
+    use dashlight::block::HEADER_SIZE;
+    use dashlight::chain::SyncBase;
     use std::io::Read;
 
     const FULL_CHAIN: &str = concat!(
