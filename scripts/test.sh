@@ -20,6 +20,11 @@ cargo run -q -p dashlight-bridge --example load -- --clients 20 --seconds 2 --ro
 echo "== end-to-end tests in headless Chromium (dev page → bridge → replay peer)"
 kill $ws_server 2>/dev/null || true
 bash scripts/build-web.sh
+gzipped=$(gzip -9 -c pkg/dashlight_bg.wasm | wc -c)
+if [ "$gzipped" -gt 524288 ]; then
+  echo "pkg/dashlight_bg.wasm is $gzipped bytes gzipped: over the 512 KiB budget (docs/benchmarks.md)" >&2
+  exit 1
+fi
 bash scripts/build-web.sh browser-bench page/pkg
 cargo build -p dashlight-replay-peer -p dashlight-bridge
 node --test --test-concurrency=1 tests/e2e/

@@ -85,24 +85,29 @@ fn render(network: &str, source: &str, records: &[Record]) -> String {
     )
     .unwrap();
     writeln!(out).unwrap();
-    writeln!(out, "use super::{{hash, header, work, SyncBaseRecord}};").unwrap();
-    writeln!(out, "use crate::hash::BlockHash;").unwrap();
+    writeln!(
+        out,
+        "use super::{{fingerprint, header, work, HashFingerprint, SyncBaseRecord}};"
+    )
+    .unwrap();
     writeln!(out).unwrap();
     writeln!(
         out,
-        "/// Block hashes at heights 576, 1152, … ({} checkpoints).",
+        "/// Fingerprints of the block hashes at heights 576, 1152, … ({} checkpoints).",
         records.len()
     )
     .unwrap();
     writeln!(
         out,
-        "pub(super) static HASHES: [BlockHash; {}] = [",
+        "pub(super) static FINGERPRINTS: [HashFingerprint; {}] = [",
         records.len()
     )
     .unwrap();
     for r in records {
         let hash: BlockHash = BlockHeader::from_bytes(&r.header).block_hash();
-        writeln!(out, "    hash(\"{hash}\"),").unwrap();
+        let display = hash.to_string();
+        let end = &display[display.len() - 16..];
+        writeln!(out, "    fingerprint(\"{end}\"),").unwrap();
     }
     writeln!(out, "];").unwrap();
     writeln!(out).unwrap();

@@ -6,7 +6,7 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use dashlight::chain::checkpoints::{checkpoint_hash, CHECKPOINT_SPACING};
+use dashlight::chain::checkpoints::{checkpoint, HashFingerprint, CHECKPOINT_SPACING};
 use dashlight::chain::pow::check_proof_of_work;
 use dashlight::chain::{
     ConsensusParams, HashedHeader, HeaderChain, SyncBase, SyncBaseError, ValidationError,
@@ -26,7 +26,10 @@ fn sync_base_headers_meet_their_proof_of_work() {
             let base = SyncBase::at_checkpoint(network, height).unwrap();
             let hash = base.header().block_hash();
             assert_eq!(hash, base.hash());
-            assert_eq!(checkpoint_hash(network, height), Some(hash));
+            assert_eq!(
+                checkpoint(network, height),
+                Some(HashFingerprint::of(&hash))
+            );
             assert_eq!(
                 check_proof_of_work(&hash, base.header().bits, limit),
                 Ok(()),
@@ -85,7 +88,7 @@ fn a_mainnet_header_at_a_checkpoint_height_must_match() {
         rejected.reason,
         ValidationError::CheckpointMismatch {
             height: checkpoint.height(),
-            expected: checkpoint.hash(),
+            expected: HashFingerprint::of(&checkpoint.hash()),
             found: impostor.hash,
         }
     );
@@ -130,7 +133,11 @@ mod records {
             let header = BlockHeader::from_bytes(&record[16..96].try_into().unwrap());
             let hash = header.block_hash();
             assert_eq!(check_proof_of_work(&hash, header.bits, limit), Ok(()));
-            assert_eq!(checkpoint_hash(network, height), Some(hash), "{height}");
+            assert_eq!(
+                checkpoint(network, height),
+                Some(HashFingerprint::of(&hash)),
+                "{height}"
+            );
             count += 1;
         }
         count

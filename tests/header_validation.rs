@@ -53,8 +53,7 @@ fn expected_reason(
 ) -> ValidationError {
     let bad = flip(*real, field, bit);
     let bad_hash = bad.block_hash();
-    if let Some(expected) = dashlight::chain::checkpoints::checkpoint_hash(Network::Testnet, height)
-    {
+    if let Some(expected) = dashlight::chain::checkpoints::checkpoint(Network::Testnet, height) {
         if !matches!(field, Field::PrevHash) {
             return ValidationError::CheckpointMismatch {
                 height,

@@ -4,6 +4,7 @@
 
 use clap::Args;
 use dashlight::block::HEADER_SIZE;
+use dashlight::chain::checkpoints::HashFingerprint;
 use dashlight::chain::{
     HashedHeader, HeaderChain, Rejection, SyncBase, SyncBaseError, ValidationError, Work,
 };
@@ -103,7 +104,7 @@ fn start(network: Network, height: u32, first: &HashedHeader) -> Result<Start, V
         if base.hash() != first.hash {
             return Err(ValidationError::CheckpointMismatch {
                 height,
-                expected: base.hash(),
+                expected: HashFingerprint::of(&base.hash()),
                 found: first.hash,
             });
         }

@@ -1,6 +1,13 @@
-//! Compiled-in checkpoints: the hash of every 576th block of mainnet and
-//! testnet, and some of those blocks' headers and chain work so that a sync
-//! can start from them instead of from genesis.
+//! Compiled-in checkpoints: a fingerprint of the hash of every 576th block of
+//! mainnet and testnet, and some of those blocks' headers and chain work so
+//! that a sync can start from them instead of from genesis.
+//!
+//! A fingerprint is the hash's first 8 bytes in wire order (the last 16 hex
+//! digits of the displayed hash), not the whole hash: a header only reaches
+//! the checkpoint check after meeting its proof of work, so a forged block at a
+//! checkpoint height would need about 2^64 valid headers to hit 64 given bits.
+//! That keeps all 6,227 checkpoints dense and the browser package small (the
+//! full hashes were about a fifth of the gzipped wasm).
 //!
 //! The tables are generated from the dashj checkpoint files in
 //! `../shared/fixtures` by `tests/checkpoint_tables.rs` (which also checks
@@ -13,17 +20,44 @@ mod testnet;
 use super::pow::Work;
 use crate::hash::BlockHash;
 use crate::network::Network;
+use core::fmt;
 
 /// Blocks between two checkpoints.
 pub const CHECKPOINT_SPACING: u32 = 576;
+
+/// The first 8 bytes (wire order) of a block hash, which a checkpoint fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HashFingerprint([u8; 8]);
+
+impl HashFingerprint {
+    /// The fingerprint of `hash`.
+    pub fn of(hash: &BlockHash) -> HashFingerprint {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(&hash.0[..8]);
+        HashFingerprint(bytes)
+    }
+
+    /// Whether `hash` has this fingerprint.
+    pub fn matches(&self, hash: &BlockHash) -> bool {
+        HashFingerprint::of(hash) == *self
+    }
+}
+
+/// Shown as the end of a displayed block hash: `…` and 16 hex digits.
+impl fmt::Display for HashFingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("…")?;
+        self.0.iter().rev().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
 
 /// A block whose hash is fixed in advance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checkpoint {
     /// The block height.
     pub height: u32,
-    /// The block hash.
-    pub hash: BlockHash,
+    /// The fingerprint of the block hash.
+    pub fingerprint: HashFingerprint,
 }
 
 /// A checkpoint with what a sync needs to start from it.
@@ -37,10 +71,10 @@ pub(super) struct SyncBaseRecord {
     pub(super) header: [u8; 80],
 }
 
-fn hashes(network: Network) -> &'static [BlockHash] {
+fn fingerprints(network: Network) -> &'static [HashFingerprint] {
     match network {
-        Network::Mainnet => &mainnet::HASHES,
-        Network::Testnet => &testnet::HASHES,
+        Network::Mainnet => &mainnet::FINGERPRINTS,
+        Network::Testnet => &testnet::FINGERPRINTS,
     }
 }
 
@@ -51,31 +85,31 @@ pub(super) fn sync_base_records(network: Network) -> &'static [SyncBaseRecord] {
     }
 }
 
-/// The hash the block at `height` must have, if `height` is a checkpoint
-/// (genesis included).
-pub fn checkpoint_hash(network: Network, height: u32) -> Option<BlockHash> {
+/// The fingerprint the block hash at `height` must have, if `height` is a
+/// checkpoint (genesis included).
+pub fn checkpoint(network: Network, height: u32) -> Option<HashFingerprint> {
     if height == 0 {
-        return Some(network.genesis_hash());
+        return Some(HashFingerprint::of(&network.genesis_hash()));
     }
     if height % CHECKPOINT_SPACING != 0 {
         return None;
     }
     let index = (height / CHECKPOINT_SPACING - 1) as usize;
-    hashes(network).get(index).copied()
+    fingerprints(network).get(index).copied()
 }
 
 /// The highest checkpoint at or below `height` (genesis at worst).
 pub fn last_checkpoint_at_or_below(network: Network, height: u32) -> Checkpoint {
-    let table = hashes(network);
+    let table = fingerprints(network);
     let count = ((height / CHECKPOINT_SPACING) as usize).min(table.len());
     match count.checked_sub(1).and_then(|i| table.get(i)) {
-        Some(hash) => Checkpoint {
+        Some(fingerprint) => Checkpoint {
             height: count as u32 * CHECKPOINT_SPACING,
-            hash: *hash,
+            fingerprint: *fingerprint,
         },
         None => Checkpoint {
             height: 0,
-            hash: network.genesis_hash(),
+            fingerprint: HashFingerprint::of(&network.genesis_hash()),
         },
     }
 }
@@ -87,25 +121,26 @@ pub fn latest_checkpoint(network: Network) -> Checkpoint {
 
 /// Every checkpoint of `network` above genesis, lowest first.
 pub fn checkpoints(network: Network) -> impl Iterator<Item = Checkpoint> {
-    hashes(network)
+    fingerprints(network)
         .iter()
         .enumerate()
-        .map(|(i, hash)| Checkpoint {
+        .map(|(i, fingerprint)| Checkpoint {
             height: (i as u32 + 1) * CHECKPOINT_SPACING,
-            hash: *hash,
+            fingerprint: *fingerprint,
         })
 }
 
-/// Decodes a hash written in display order (compile time only).
-const fn hash(display_hex: &str) -> BlockHash {
-    let digits: [u8; 32] = decode_hex(display_hex);
-    let mut wire = [0u8; 32];
+/// Decodes a fingerprint written as the last 16 hex digits of a displayed
+/// hash (compile time only).
+const fn fingerprint(display_hex: &str) -> HashFingerprint {
+    let digits: [u8; 8] = decode_hex(display_hex);
+    let mut wire = [0u8; 8];
     let mut i = 0;
-    while i < 32 {
-        wire[i] = digits[31 - i];
+    while i < 8 {
+        wire[i] = digits[7 - i];
         i += 1;
     }
-    BlockHash(wire)
+    HashFingerprint(wire)
 }
 
 /// Decodes 12 bytes of big-endian chain work (compile time only).
@@ -162,12 +197,12 @@ mod tests {
     #[test]
     fn checkpoint_lookup_by_height() {
         let n = Network::Testnet;
-        assert_eq!(checkpoint_hash(n, 0), Some(n.genesis_hash()));
-        assert_eq!(checkpoint_hash(n, 577), None);
-        assert_eq!(checkpoint_hash(n, 1_284_480 + 576), None);
+        assert!(checkpoint(n, 0).is_some_and(|c| c.matches(&n.genesis_hash())));
+        assert_eq!(checkpoint(n, 577), None);
+        assert_eq!(checkpoint(n, 1_284_480 + 576), None);
         assert_eq!(
-            checkpoint_hash(n, 898_560),
-            Some(last_checkpoint_at_or_below(n, 899_000).hash)
+            checkpoint(n, 898_560),
+            Some(last_checkpoint_at_or_below(n, 899_000).fingerprint)
         );
         assert_eq!(last_checkpoint_at_or_below(n, 575).height, 0);
         assert_eq!(last_checkpoint_at_or_below(n, 576).height, 576);
@@ -175,11 +210,25 @@ mod tests {
     }
 
     #[test]
+    fn a_fingerprint_is_the_end_of_the_displayed_hash() {
+        let genesis = Network::Testnet.genesis_hash();
+        let fingerprint = HashFingerprint::of(&genesis);
+        assert!(genesis.to_string().ends_with(&fingerprint.to_string()[3..]));
+        assert_eq!(fingerprint.to_string(), "…563d91623bf8bc2c");
+        let mut other = genesis;
+        other.0[0] ^= 1;
+        assert!(!fingerprint.matches(&other));
+        other = genesis;
+        other.0[8] ^= 1;
+        assert!(fingerprint.matches(&other));
+    }
+
+    #[test]
     fn sync_base_headers_hash_to_their_checkpoints() {
         for n in [Network::Mainnet, Network::Testnet] {
             for record in sync_base_records(n) {
                 let hash = BlockHeader::from_bytes(&record.header).block_hash();
-                assert_eq!(checkpoint_hash(n, record.height), Some(hash));
+                assert!(checkpoint(n, record.height).is_some_and(|c| c.matches(&hash)));
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The header chain: the best (most-work) chain from a sync base, with
 //! competing branches kept aside and reorganisations up to a bounded depth.
 
-use super::checkpoints::{checkpoint_hash, last_checkpoint_at_or_below};
+use super::checkpoints::{checkpoint, last_checkpoint_at_or_below};
 use super::difficulty::{Ancestry, MAX_LOOKBACK};
 use super::fork::{SideBranch, SideBranches};
 use super::index::HeightIndex;
@@ -658,8 +658,8 @@ impl ChainRestorer {
     }
 
     fn commit(&mut self, height: u32, entry: Entry) -> Result<(), RestoreError> {
-        if let Some(expected) = checkpoint_hash(self.chain.network(), height) {
-            if expected != entry.hash {
+        if let Some(expected) = checkpoint(self.chain.network(), height) {
+            if !expected.matches(&entry.hash) {
                 return Err(RestoreError::CheckpointMismatch { height });
             }
         }

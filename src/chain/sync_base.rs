@@ -2,7 +2,7 @@
 //! chain work are compiled in, so that a client need not download and hash
 //! millions of old headers.
 
-use super::checkpoints::{checkpoint_hash, sync_base_records};
+use super::checkpoints::{checkpoint, sync_base_records, HashFingerprint};
 use super::pow::Work;
 use crate::block::BlockHeader;
 use crate::hash::{BlockHash, MerkleNode};
@@ -33,8 +33,8 @@ pub enum SyncBaseError {
     CheckpointMismatch {
         /// The height.
         height: u32,
-        /// The checkpoint's hash.
-        expected: BlockHash,
+        /// The checkpoint's fingerprint of the hash.
+        expected: HashFingerprint,
         /// The header's hash.
         found: BlockHash,
     },
@@ -104,8 +104,7 @@ impl SyncBase {
             network,
             height,
             header,
-            // The table is checked against the checkpoint hashes by a unit test.
-            hash: checkpoint_hash(network, height).unwrap_or_else(|| header.block_hash()),
+            hash: header.block_hash(),
             chain_work: record.chain_work,
         })
     }
@@ -139,8 +138,8 @@ impl SyncBase {
         chain_work: Work,
     ) -> Result<SyncBase, SyncBaseError> {
         let hash = header.block_hash();
-        if let Some(expected) = checkpoint_hash(network, height) {
-            if expected != hash {
+        if let Some(expected) = checkpoint(network, height) {
+            if !expected.matches(&hash) {
                 return Err(SyncBaseError::CheckpointMismatch {
                     height,
                     expected,

@@ -1,7 +1,7 @@
 //! Contextual validation of one header against the headers it builds on,
 //! and the reasons a header is rejected.
 
-use super::checkpoints::checkpoint_hash;
+use super::checkpoints::{checkpoint, HashFingerprint};
 use super::difficulty::{next_work_required, Ancestry};
 use super::params::{ConsensusParams, MAX_FUTURE_BLOCK_TIME, MEDIAN_TIME_SPAN};
 use super::pow::{check_proof_of_work, PowError};
@@ -101,8 +101,8 @@ pub enum ValidationError {
     CheckpointMismatch {
         /// The height.
         height: u32,
-        /// The checkpoint's hash.
-        expected: BlockHash,
+        /// The checkpoint's fingerprint of the hash.
+        expected: HashFingerprint,
         /// The header's hash.
         found: BlockHash,
     },
@@ -220,8 +220,8 @@ pub fn check_header(
         .tip_height()
         .checked_add(1)
         .ok_or(ValidationError::HeightOutOfRange)?;
-    if let Some(expected) = checkpoint_hash(params.network, height) {
-        if expected != new.hash {
+    if let Some(expected) = checkpoint(params.network, height) {
+        if !expected.matches(&new.hash) {
             return Err(ValidationError::CheckpointMismatch {
                 height,
                 expected,
