@@ -197,6 +197,7 @@ export class Stack {
     const page = await context.newPage();
     const dev = new DevPage(context, page, pageUrl, params);
     this.#pages.push(dev);
+    await dev.recordLongTasks();
     await dev.open();
     return dev;
   }
@@ -250,6 +251,19 @@ export class DevPage {
     page.on('console', (message) => this.console.push(`${message.type()}: ${message.text()}`));
     page.on('pageerror', (error) => this.console.push(`pageerror: ${error.message}`));
   }
+
+  /** Records the main thread's long tasks (over 50 ms) from the next load on; see `longTasks`. */
+  async recordLongTasks() {
+    await this.page.addInitScript(() => {
+      window.longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) window.longTasks.push({ startMs: entry.startTime, durationMs: entry.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    });
+  }
+
+  /** The long tasks recorded since `recordLongTasks` (start and duration, ms since navigation). */
+  longTasks() { return this.page.evaluate(() => window.longTasks ?? []); }
 
   /** The page URL with `params` (plus `overrides`) as query parameters. */
   url(overrides = {}) {
