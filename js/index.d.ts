@@ -124,6 +124,32 @@ export interface QuorumInfo {
   unverifiedReason?: string;
 }
 
+/** A block header of the verified best chain ({@link DashlightClient.header}). */
+export interface BlockHeaderInfo {
+  /** Its height. */
+  height: number;
+  /** Its X11 hash, hex in display order. */
+  hash: string;
+  /** The header's version field. */
+  version: number;
+  /** The previous block's hash (display order). */
+  prevHash: string;
+  /** The transactions' merkle root (display order), to check inclusion proofs against. */
+  merkleRoot: string;
+  /** Block time, seconds since the epoch. */
+  time: number;
+  /** The proof-of-work target, compact form. */
+  bits: number;
+  /** The proof-of-work nonce. */
+  nonce: number;
+  /** Blocks on the best chain from it to the tip, itself included. */
+  confirmations: number;
+  /** Whether it is at or below the last verified ChainLock (so final). */
+  chainLocked: boolean;
+  /** The 80 header bytes, hex. */
+  raw: string;
+}
+
 /** The result of {@link DashlightClient.verifyChainLock}. */
 export type ChainLockVerification =
   | ({ valid: true } & VerifiedChainLock)
@@ -137,6 +163,8 @@ export type ErrorCode =
   | 'storage_failed'
   | 'storage_locked'
   | 'not_initialised'
+  | 'not_running'
+  | 'invalid_argument'
   | 'worker_failed'
   | 'unknown_method'
   | 'internal';
@@ -179,6 +207,11 @@ export class DashlightClient extends EventTarget {
   status(): Promise<Status>;
   /** Verifies a raw `clsig` payload (`le32 height || hash || 96-byte sig`). */
   verifyChainLock(bytes: Uint8Array): Promise<ChainLockVerification>;
+  /**
+   * The best chain's header at a height, or with a block hash (hex, display order);
+   * `null` if the best chain has no such block. Rejects with `invalid_argument` otherwise.
+   */
+  header(block: number | string): Promise<BlockHeaderInfo | null>;
   /** The current masternode list. */
   masternodeList(): Promise<MasternodeEntry[]>;
   /** The active quorums. */

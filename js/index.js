@@ -103,6 +103,12 @@ export class DashlightClient extends EventTarget {
    * @param {Uint8Array} bytes
    */
   verifyChainLock(bytes) { return this.#call('verifyChainLock', bytes); }
+  /**
+   * The best chain's header at a height, or with a block hash (hex, display
+   * order); `null` if the best chain has no such block.
+   * @param {number | string} block
+   */
+  header(block) { return this.#call('header', block); }
   /** The current deterministic masternode list, as plain objects. */
   masternodeList() { return this.#call('masternodeList'); }
   /** The active LLMQ quorums and whether each was verified. */

@@ -21,6 +21,7 @@ const methods = {
   stop: () => client.stop(),
   status: () => client.status(),
   verifyChainLock: (bytes) => client.verifyChainLock(bytes),
+  header: (block) => client.header(block),
   masternodeList: () => client.masternodeList(),
   quorums: () => client.quorums(),
   dropConnections: () => client.dropConnections(),

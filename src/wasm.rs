@@ -2,11 +2,12 @@
 //! hosts a [`WasmClient`] in a Web Worker and `js/index.js` wraps it.
 
 use crate::browser::client::{
-    self, erased::Detail, ClientError, ClientOptions, EventSink, Running, Shared,
+    self, erased::Detail, BlockRef, ClientError, ClientOptions, EventSink, Running, Shared,
 };
 use crate::browser::runtime::{Command, RuntimeHandle};
 use crate::browser::status::{masternode_list, quorums, Status, VerifiedChainLock};
 use crate::encode::deserialize;
+use crate::hash::BlockHash;
 use crate::network::Network;
 use crate::node::chain::{ClientChain, ViewHeaders};
 use crate::node::engine::ClientEngine;
@@ -32,6 +33,25 @@ fn js_error(error: ClientError) -> JsValue {
         &JsValue::from_str(error.code),
     );
     js.into()
+}
+
+/// A height (a whole number in `u32`) or a block hash (64 hex digits).
+fn block_ref(value: &JsValue) -> Result<BlockRef, ClientError> {
+    let invalid = || ClientError {
+        code: "invalid_argument",
+        message: "a block is named by its height (a whole number) or its hash (64 hex digits)"
+            .into(),
+    };
+    if let Some(number) = value.as_f64() {
+        return (number.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&number))
+            .then_some(BlockRef::Height(number as u32))
+            .ok_or_else(invalid);
+    }
+    value
+        .as_string()
+        .and_then(|text| text.parse::<BlockHash>().ok())
+        .map(BlockRef::Hash)
+        .ok_or_else(invalid)
 }
 
 fn invalid(message: String) -> JsValue {
@@ -219,6 +239,26 @@ impl WasmClient {
             })
             .await
             .map_err(js_error)
+        })
+    }
+
+    /// The best chain's header at a height (a number) or with a hash (a hex
+    /// string in display order), or `null` if the best chain has no such block.
+    pub fn header(&self, block: JsValue) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let block = block_ref(&block).map_err(js_error)?;
+            let handle = inner.handle().map_err(js_error)?;
+            let locked_height = inner
+                .shared
+                .borrow()
+                .last_chainlock
+                .as_ref()
+                .and_then(|lock| u32::try_from(lock.height()).ok());
+            let info = client::header(&handle, &inner.options.storage_name, block, locked_height)
+                .await
+                .map_err(js_error)?;
+            Ok(info.map_or(JsValue::NULL, |info| info.to_js()))
         })
     }
 

@@ -1,6 +1,8 @@
 //! Plain objects the JavaScript API returns (the shapes of `js/index.d.ts`).
 
 use super::client::Shared;
+use crate::block::BlockHeader;
+use crate::hash::BlockHash;
 use crate::mnlist::{ChainLockCheck, MasternodeEngine, QuorumStatus};
 use crate::network::Network;
 use crate::node::chain::ClientChain;
@@ -89,6 +91,11 @@ pub struct VerifiedChainLock {
 }
 
 impl VerifiedChainLock {
+    /// The height of the locked block.
+    pub fn height(&self) -> i32 {
+        self.height
+    }
+
     /// The verified ChainLock a check describes, if it verified.
     pub fn from_check(check: &ChainLockCheck) -> Option<VerifiedChainLock> {
         let (llmq_type, quorum_hash) = check.quorum?;
@@ -177,6 +184,50 @@ impl Status {
             },
             last_error: shared.last_error.clone(),
             persistent_storage: shared.persistent,
+        }
+    }
+}
+
+/// A block header of the best chain and where it stands.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderInfo {
+    height: u32,
+    hash: String,
+    version: i32,
+    prev_hash: String,
+    merkle_root: String,
+    time: u32,
+    bits: u32,
+    nonce: u32,
+    confirmations: u32,
+    chain_locked: bool,
+    raw: String,
+}
+
+impl HeaderInfo {
+    /// `header`, whose hash is `hash`, at `height` of a best chain ending at
+    /// `tip_height`, whose highest block locked by a verified ChainLock is at
+    /// `locked_height` (if any).
+    pub fn new(
+        height: u32,
+        hash: BlockHash,
+        header: &BlockHeader,
+        tip_height: u32,
+        locked_height: Option<u32>,
+    ) -> HeaderInfo {
+        HeaderInfo {
+            height,
+            hash: hash.to_string(),
+            version: header.version,
+            prev_hash: header.prev_blockhash.to_string(),
+            merkle_root: header.merkle_root.to_string(),
+            time: header.time,
+            bits: header.bits,
+            nonce: header.nonce,
+            confirmations: tip_height.saturating_sub(height).saturating_add(1),
+            chain_locked: locked_height.is_some_and(|locked| height <= locked),
+            raw: hex::encode(header.to_bytes()),
         }
     }
 }

@@ -1,8 +1,12 @@
 // Scenario 1: empty storage → Synced with a verified ChainLock, through the
-// dev page, the bridge and the replay peer; screenshots mid-sync and synced.
+// dev page, the bridge and the replay peer; screenshots mid-sync and synced;
+// then headers of the verified chain read through the API.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CHAINLOCK_HEIGHT, FINAL_TIP, MANUAL_TIP, containsInOrder, driveToChainLock, eventually, resultPath, withStack } from './harness.mjs';
+
+/** Testnet block 898600 (display order), from the fixture headers. */
+const HASH_898600 = '0000003aeb6b9eefc55d762e2d967ed8adf2401d671c6daa6d0ed9f98be47e1f';
 
 test('fresh sync: empty storage → Synced with a verified ChainLock at 905775', { timeout: 180_000 }, () => withStack('fresh-sync', async (s) => {
   const started = Date.now();
@@ -45,6 +49,34 @@ test('fresh sync: empty storage → Synced with a verified ChainLock at 905775',
   assert.ok(counters.qrinfo.answered >= 1, 'no QRInfo answered');
   assert.ok(counters.clsig_sent >= 1, 'the ChainLock was never fetched');
   assert.equal(counters.headers_sent_more_than_once, 0, 'a header was served twice');
+  // Headers of the verified chain through the API: one still held in memory (905775, the
+  // ChainLock's block), one only in IndexedDB by now (898600), by height and by hash.
+  const headers = await dev.page.evaluate(async ([locked, stored, storedHash]) => {
+    const client = window.dashlight;
+    const code = (promise) => promise.then(() => 'resolved', (e) => e.code);
+    return {
+      locked: await client.header(locked),
+      stored: await client.header(stored),
+      byHash: await client.header(storedHash),
+      beyondTip: await client.header(10_000_000),
+      unknownHash: await client.header('00'.repeat(32)),
+      negative: await code(client.header(-1)),
+      notAHash: await code(client.header('zz')),
+    };
+  }, [CHAINLOCK_HEIGHT, 898_600, HASH_898600]);
+  assert.equal(headers.locked.hash, status.chainlocks.lastVerified.blockHash);
+  assert.equal(headers.locked.chainLocked, true);
+  assert.equal(headers.locked.confirmations, status.headers.currentHeight - CHAINLOCK_HEIGHT + 1);
+  assert.equal(headers.stored.hash, HASH_898600);
+  assert.equal(headers.stored.height, 898_600);
+  assert.equal(headers.stored.raw.length, 160);
+  assert.equal(headers.stored.chainLocked, true);
+  assert.deepEqual(headers.byHash, headers.stored);
+  assert.equal(headers.beyondTip, null);
+  assert.equal(headers.unknownHash, null);
+  assert.equal(headers.negative, 'invalid_argument');
+  assert.equal(headers.notAHash, 'invalid_argument');
+
   // The client works in a Web Worker: the page's main thread only renders. Printed, not asserted.
   const longTasks = await dev.longTasks();
   const longest = Math.max(0, ...longTasks.map((t) => t.durationMs));
