@@ -2,7 +2,10 @@
 
 use super::chain::ViewHeaders;
 use crate::hash::BlockHash;
-use crate::mnlist::{ChainLockFailure, EngineError, MasternodeEngine, QuorumStatus, Unverifiable};
+use crate::mnlist::{
+    ChainLockFailure, DiffError, EngineError, EngineErrorKind, MasternodeEngine, QuorumStatus,
+    Unverifiable,
+};
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
@@ -55,12 +58,33 @@ impl SyncEngineError for ClientEngineError {
     fn rejection(&self) -> Rejection {
         match self {
             Self::Engine(e) if e.is_missing_base() => Rejection::NotYetAvailable,
+            // Our header chain lacks a block the data names: a reorganisation since the
+            // request or a block below our sync base, not a lie.
+            Self::Engine(e)
+                if matches!(
+                    e.error.as_ref(),
+                    EngineErrorKind::Diff(
+                        DiffError::UnknownBlock
+                            | DiffError::UnknownBaseBlock(_)
+                            | DiffError::MissingHeader
+                    )
+                ) =>
+            {
+                Rejection::Inconclusive
+            }
             Self::Engine(_) => Rejection::Invalid,
             Self::ChainLock {
                 failure: ChainLockFailure::MissingList { .. } | ChainLockFailure::NoQuorum,
                 ..
             } => Rejection::NotYetAvailable,
-            Self::ChainLock { .. } | Self::FailedQuorum { .. } => Rejection::Invalid,
+            // The quorum comes from our lists: a key we cannot decode or a commitment that
+            // failed is not the fault of the peer relaying the ChainLock.
+            Self::ChainLock {
+                failure: ChainLockFailure::BadQuorumKey(_),
+                ..
+            }
+            | Self::FailedQuorum { .. } => Rejection::Inconclusive,
+            Self::ChainLock { .. } => Rejection::Invalid,
         }
     }
 }

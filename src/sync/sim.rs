@@ -346,9 +346,10 @@ impl EngineError for SimEngineError {
             SimEngineError::ChainLockSignatureMissing | SimEngineError::NoList(_) => {
                 Rejection::NotYetAvailable
             }
-            SimEngineError::BadSignature
-            | SimEngineError::UnknownBlock(_)
-            | SimEngineError::UnknownBase(_) => Rejection::Invalid,
+            SimEngineError::BadSignature => Rejection::Invalid,
+            SimEngineError::UnknownBlock(_) | SimEngineError::UnknownBase(_) => {
+                Rejection::Inconclusive
+            }
         }
     }
 }
