@@ -4,6 +4,8 @@
 
 pub mod chain;
 pub mod engine;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
 
 use crate::hash::BlockHash;
 use crate::network::Network;
