@@ -563,6 +563,9 @@ pub struct SimNetwork {
     /// Times a `getqrinfo` was sent while another was outstanding (answered, timed out and
     /// peer resets end an outstanding one).
     pub qrinfo_overlaps: u32,
+    /// Messages the client reported invalid although the peer sent them intact.
+    pub honest_messages_blamed: u32,
+    bans: bool,
     config: SyncConfig,
     connected: bool,
     silent_peers: usize,
@@ -596,6 +599,8 @@ impl SimNetwork {
             sent: Vec::new(),
             outputs: Vec::new(),
             qrinfo_overlaps: 0,
+            honest_messages_blamed: 0,
+            bans: false,
             config,
             connected: false,
             silent_peers: 0,
@@ -605,6 +610,12 @@ impl SimNetwork {
             faults: VecDeque::new(),
             outstanding_qrinfo: None,
         }
+    }
+
+    /// Whether a peer whose message the client reports invalid is disconnected at once, as
+    /// the node bans it (what else it sent in that step is lost with it).
+    pub fn set_bans(&mut self, bans: bool) {
+        self.bans = bans;
     }
 
     /// Whether the peer is connected.
@@ -791,12 +802,27 @@ impl SimNetwork {
     fn deliver(&mut self, message: SimMessage) {
         let dropped_before = self.client.masternodes().progress().responses_dropped;
         let is_qrinfo = matches!(message, SyncMessage::QrInfo(_));
+        let forged = match &message {
+            SyncMessage::Headers(headers) => headers.iter().any(|header| header.bits == 0),
+            SyncMessage::QrInfo(qrinfo) => qrinfo.verdict == SimVerdict::Invalid,
+            SyncMessage::MnListDiff(diff) => diff.verdict == SimVerdict::Invalid,
+            SyncMessage::ChainLock(chainlock) => chainlock.verdict == SimVerdict::Invalid,
+        };
         let outputs = self.client.handle_message(self.now, message);
         let accepted = self.client.masternodes().progress().responses_dropped == dropped_before;
         if is_qrinfo && accepted {
             self.outstanding_qrinfo = None;
         }
+        let blamed = outputs
+            .iter()
+            .any(|output| matches!(output, Output::InvalidMessage(_)));
+        if blamed && !forged {
+            self.honest_messages_blamed = self.honest_messages_blamed.saturating_add(1);
+        }
         self.record(outputs);
+        if blamed && self.bans {
+            self.disconnect();
+        }
     }
 
     /// The peer answers every request it has (applying queued faults), then everything in
@@ -824,6 +850,9 @@ impl SimNetwork {
             deliveries.reverse();
         }
         for message in deliveries {
+            if !self.connected {
+                break;
+            }
             self.deliver(message);
         }
     }
