@@ -241,3 +241,66 @@ impl SyncEngine for ClientEngine {
         self.engine.list_at_or_below(height).map(|list| list.height)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bls::BlsError;
+    use crate::hash::MerkleNode;
+
+    fn engine_error(error: DiffError) -> ClientEngineError {
+        ClientEngineError::Engine(EngineError {
+            diff: "mnlistdiff".into(),
+            block_hash: BlockHash::ZERO,
+            height: Some(905_762),
+            error: Box::new(EngineErrorKind::Diff(error)),
+        })
+    }
+
+    fn chainlock_error(failure: ChainLockFailure) -> ClientEngineError {
+        ClientEngineError::ChainLock {
+            height: 905_775,
+            failure,
+        }
+    }
+
+    #[test]
+    fn only_data_proven_wrong_is_invalid() {
+        let wrong = [
+            engine_error(DiffError::MnListRoot {
+                coinbase: MerkleNode([1; 32]),
+                computed: MerkleNode([2; 32]),
+            }),
+            engine_error(DiffError::CoinbaseNotProven),
+            chainlock_error(ChainLockFailure::InvalidSignature),
+            chainlock_error(ChainLockFailure::BadSignature(BlsError::NotOnCurve)),
+        ];
+        for error in wrong {
+            assert_eq!(error.rejection(), Rejection::Invalid, "{error}");
+        }
+        let ours = [
+            engine_error(DiffError::UnknownBlock),
+            engine_error(DiffError::UnknownBaseBlock(BlockHash::ZERO)),
+            engine_error(DiffError::MissingHeader),
+            chainlock_error(ChainLockFailure::BadQuorumKey(BlsError::NotOnCurve)),
+            ClientEngineError::FailedQuorum {
+                height: 905_775,
+                status: "failed".into(),
+            },
+        ];
+        for error in ours {
+            assert_eq!(error.rejection(), Rejection::Inconclusive, "{error}");
+        }
+        let later = [
+            engine_error(DiffError::MissingBaseList {
+                base_hash: BlockHash::ZERO,
+                height: 905_738,
+            }),
+            chainlock_error(ChainLockFailure::MissingList { height: 905_767 }),
+            chainlock_error(ChainLockFailure::NoQuorum),
+        ];
+        for error in later {
+            assert_eq!(error.rejection(), Rejection::NotYetAvailable, "{error}");
+        }
+    }
+}
