@@ -465,7 +465,8 @@ fn a_peer_relaying_a_forged_chainlock_is_banned_and_a_real_one_is_taken_from_ano
 }
 
 #[test]
-fn a_chainlock_that_cannot_be_checked_yet_does_not_get_its_peer_banned() {
+fn a_chainlock_not_checkable_yet_is_not_blamed_a_checkable_forgery_bans_the_only_peer_for_a_while()
+{
     let chain = Headers::load();
     let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
     let real = core::mem::take(&mut peer.clsig);
@@ -497,4 +498,16 @@ fn a_chainlock_that_cannot_be_checked_yet_does_not_get_its_peer_banned() {
         "{}",
         net.gone[0].1
     );
+    // It was the only peer: the sync waits for one, and the peer is dialled again once
+    // its ban is over.
+    assert_eq!(net.node.progress().state, SyncState::WaitingForConnections);
+    let banned_at = net.now;
+    let ban = PeerSetConfig::default().ban_duration;
+    assert!(net.run_until(|net| net.dials.contains_key(&net.urls[0])));
+    assert!(net.now >= banned_at + ban, "redialled during the ban");
+    net.open(0);
+    assert!(net.run_until(|net| net.is_ready(0)));
+    // The sync resumes with it (the replay peer has no QRInfo for the new tip to answer).
+    assert!(net.run_until(|net| net.node.sync().masternodes().waiting_for_qrinfo()));
+    assert_eq!(net.node.progress().state, SyncState::Syncing);
 }
