@@ -35,45 +35,37 @@ fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 
-/// The one byte where `a` and `b` differ (they must be the same length).
-fn single_difference(a: &[u8], b: &[u8]) -> usize {
-    assert_eq!(a.len(), b.len());
-    let differing: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-    assert_eq!(differing.len(), 1, "exactly one byte changed");
-    differing[0]
+/// `payload` with one bit flipped in `part`, which occurs in it exactly once.
+fn flip_bit_in(payload: &[u8], part: &[u8]) -> Vec<u8> {
+    let mut found = payload
+        .windows(part.len())
+        .enumerate()
+        .filter(|(_, window)| *window == part)
+        .map(|(at, _)| at);
+    let at = found.next().expect("in the payload");
+    assert_eq!(found.next(), None, "only once in the payload");
+    let mut bytes = payload.to_vec();
+    bytes[at] ^= 1;
+    bytes
 }
 
-/// `qrinfo_905294.bin` with one bit flipped in the tip diff's coinbase merkle proof, so
-/// the proof no longer hashes to the header's merkle root.
+/// A diff's proof of its coinbase: change it and the proof no longer hashes to the block's
+/// merkle root.
+fn coinbase_proof(diff: &MnListDiff) -> &[u8] {
+    let hash = diff.coinbase_merkle_tree.hashes.last().expect("a proof");
+    &hash.0
+}
+
+/// `qrinfo_905294.bin` with one bit flipped in the tip diff's coinbase merkle proof.
 fn corrupt_qrinfo(payload: &[u8]) -> Vec<u8> {
-    let mut qrinfo = QrInfo::decode(&mut Reader::new(payload), PROTOCOL_VERSION).expect("decodes");
-    let hash = qrinfo
-        .diff_tip
-        .coinbase_merkle_tree
-        .hashes
-        .last_mut()
-        .expect("a proof");
-    hash.0[0] ^= 1;
-    let mut bytes = Vec::new();
-    qrinfo.encode(&mut bytes, PROTOCOL_VERSION);
-    single_difference(payload, &bytes);
-    bytes
+    let qrinfo = QrInfo::decode(&mut Reader::new(payload), PROTOCOL_VERSION).expect("decodes");
+    flip_bit_in(payload, coinbase_proof(&qrinfo.diff_tip))
 }
 
 /// `mnlistdiff_0_905762.bin` with one bit flipped in its coinbase merkle proof.
 fn corrupt_mnlistdiff(payload: &[u8]) -> Vec<u8> {
-    let mut diff =
-        MnListDiff::decode(&mut Reader::new(payload), PROTOCOL_VERSION).expect("decodes");
-    let hash = diff
-        .coinbase_merkle_tree
-        .hashes
-        .last_mut()
-        .expect("a proof");
-    hash.0[0] ^= 1;
-    let mut bytes = Vec::new();
-    diff.encode(&mut bytes, PROTOCOL_VERSION);
-    single_difference(payload, &bytes);
-    bytes
+    let diff = MnListDiff::decode(&mut Reader::new(payload), PROTOCOL_VERSION).expect("decodes");
+    flip_bit_in(payload, coinbase_proof(&diff))
 }
 
 /// `clsig_905775.bin` with one bit of its BLS signature flipped.

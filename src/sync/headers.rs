@@ -349,7 +349,7 @@ fn connects_to<C: ChainView>(chain: &C, headers: &[BlockHeader]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::sim::{sim_config, SimBlocks, SimChain};
+    use crate::sync::sim::{invalid_messages, sim_config, SimBlocks, SimChain};
 
     struct Rig {
         blocks: SimBlocks,
@@ -515,15 +515,6 @@ mod tests {
         assert_eq!(rig.manager.progress().responses_dropped, 1);
     }
 
-    fn invalid(out: &[Output]) -> Vec<&InvalidMessage> {
-        out.iter()
-            .filter_map(|o| match o {
-                Output::InvalidMessage(invalid) => Some(invalid),
-                _ => None,
-            })
-            .collect()
-    }
-
     #[test]
     fn a_connecting_batch_that_breaks_the_rules_is_reported() {
         let mut rig = Rig::new(20);
@@ -531,7 +522,7 @@ mod tests {
         let mut headers = rig.blocks.headers(1, 20);
         headers[0].bits = 0;
         let out = rig.headers(&headers);
-        let reported = invalid(&out);
+        let reported = invalid_messages(&out);
         assert_eq!(reported.len(), 1, "{out:?}");
         assert_eq!(reported[0].kind, MessageKind::Headers);
         assert!(
@@ -540,14 +531,14 @@ mod tests {
             reported[0]
         );
         // The same failure again is reported again.
-        assert_eq!(invalid(&rig.headers(&headers)).len(), 1);
+        assert_eq!(invalid_messages(&rig.headers(&headers)).len(), 1);
         // Synced, an announcement that connects but is invalid is reported too.
         let mut rig = Rig::new(10);
         let out = rig.peers(1);
         rig.answer(&out);
         let mut new = rig.blocks.grow(1);
         new[0].bits = 0;
-        assert_eq!(invalid(&rig.headers(&new)).len(), 1);
+        assert_eq!(invalid_messages(&rig.headers(&new)).len(), 1);
     }
 
     #[test]
@@ -565,7 +556,7 @@ mod tests {
         rig.blocks.grow(3);
         let orphan = rig.blocks.headers(12, 13);
         let out = rig.headers(&orphan);
-        assert!(invalid(&out).is_empty(), "{out:?}");
+        assert!(invalid_messages(&out).is_empty(), "{out:?}");
         assert_eq!(getheaders_count(&out), 1);
     }
 

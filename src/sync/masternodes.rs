@@ -675,7 +675,8 @@ mod tests {
     use super::*;
     use crate::sync::chain_view::HeaderChain;
     use crate::sync::sim::{
-        sim_config, SimBlocks, SimChain, SimEngine, SimMnListDiff, SimQrInfo, SimVerdict,
+        invalid_messages, sim_config, SimBlocks, SimChain, SimEngine, SimMnListDiff, SimQrInfo,
+        SimVerdict,
     };
     use crate::sync::time::Millis;
 
@@ -1080,15 +1081,6 @@ mod tests {
         assert_eq!(rig.manager.progress().qrinfos_requested, 2);
     }
 
-    fn invalid(out: &[Output]) -> Vec<&InvalidMessage> {
-        out.iter()
-            .filter_map(|o| match o {
-                Output::InvalidMessage(invalid) => Some(invalid),
-                _ => None,
-            })
-            .collect()
-    }
-
     #[test]
     fn an_invalid_qrinfo_is_reported_before_it_is_asked_again() {
         let (mut rig, _) = Rig::syncing();
@@ -1101,13 +1093,13 @@ mod tests {
                 reason: "signature does not verify".into(),
             }))
         );
-        assert_eq!(invalid(&out).len(), 1);
+        assert_eq!(invalid_messages(&out).len(), 1);
         assert_eq!(qrinfos(&out).len(), 1);
         // The last attempt's answer is reported too, as the manager gives up.
         let out = rig.qrinfo(tip, SimVerdict::Invalid);
-        assert_eq!(invalid(&out).len(), 1);
+        assert_eq!(invalid_messages(&out).len(), 1);
         let out = rig.qrinfo(tip, SimVerdict::Invalid);
-        assert_eq!(invalid(&out).len(), 1);
+        assert_eq!(invalid_messages(&out).len(), 1);
         assert!(rig.manager.state().is_error());
     }
 
@@ -1115,7 +1107,7 @@ mod tests {
     fn not_yet_checkable_unsolicited_and_late_qrinfos_are_not_reported() {
         let (mut rig, _) = Rig::syncing();
         let tip = rig.tip_hash();
-        assert!(invalid(&rig.qrinfo(tip, SimVerdict::NotYetAvailable)).is_empty());
+        assert!(invalid_messages(&rig.qrinfo(tip, SimVerdict::NotYetAvailable)).is_empty());
         // Nothing on the wire now (a retry is scheduled): an invalid answer is unsolicited.
         assert!(rig.qrinfo(tip, SimVerdict::Invalid).is_empty());
         let other = rig.blocks.hash_at(100).expect("block 100");
@@ -1133,7 +1125,7 @@ mod tests {
         let (base, block) = requested[0];
         let out = rig.diff(base, block, SimVerdict::Invalid);
         assert_eq!(
-            invalid(&out),
+            invalid_messages(&out),
             vec![&InvalidMessage {
                 kind: MessageKind::MnListDiff,
                 reason: "signature does not verify".into(),

@@ -15,7 +15,7 @@ use super::engine::{
     QuorumId, QuorumNeed, Rejection,
 };
 use super::events::{NetworkEvent, SyncMessage};
-use super::requests::{Output, Request};
+use super::requests::{InvalidMessage, Output, Request};
 use super::state::SyncState;
 use super::time::{Millis, Timestamp};
 use crate::block::BlockHeader;
@@ -545,6 +545,17 @@ pub enum Fault {
     NotYetAvailable,
 }
 
+/// The messages `outputs` report provably invalid.
+pub fn invalid_messages(outputs: &[Output]) -> Vec<&InvalidMessage> {
+    outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::InvalidMessage(invalid) => Some(invalid),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A message from the simulated peer.
 pub type SimMessage = SyncMessage<SimEngine>;
 
@@ -813,9 +824,7 @@ impl SimNetwork {
         if is_qrinfo && accepted {
             self.outstanding_qrinfo = None;
         }
-        let blamed = outputs
-            .iter()
-            .any(|output| matches!(output, Output::InvalidMessage(_)));
+        let blamed = !invalid_messages(&outputs).is_empty();
         if blamed && !forged {
             self.honest_messages_blamed = self.honest_messages_blamed.saturating_add(1);
         }
