@@ -18,7 +18,7 @@ use dashlight::mnlist::MasternodeEngine;
 use dashlight::network::Network;
 use dashlight::node::chain::ClientChain;
 use dashlight::node::engine::ClientEngine;
-use dashlight::node::{Node, NodeOutput};
+use dashlight::node::{Node, NodeOutput, Notification};
 use dashlight::peer::set::{PeerId, PeerSetConfig};
 use dashlight::protocol::framing::{Command, RawMessage, StreamDecoder};
 use dashlight::protocol::handshake::{NetAddress, VersionMessage};
@@ -298,6 +298,7 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
     let now = Timestamp(0);
     let mut outputs = node.start(now);
     let mut closed = false;
+    let mut gone = Vec::new();
     for _ in 0..100 {
         let mut inbound = Vec::new();
         let mut socket = None;
@@ -309,6 +310,9 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
                     socket = Some((id, false));
                 }
                 NodeOutput::Close { .. } => closed = true,
+                NodeOutput::Notify(Notification::PeerGone {
+                    reason, misbehaved, ..
+                }) => gone.push((reason, misbehaved)),
                 NodeOutput::Notify(_) => {}
             }
         }
@@ -324,6 +328,13 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
         }
     }
     assert!(closed, "the fork peer was not dropped");
+    assert_eq!(gone.len(), 1);
+    let (reason, misbehaved) = &gone[0];
+    assert!(*misbehaved);
+    assert!(
+        reason.starts_with("invalid headers: ") && reason.contains("checkpoint"),
+        "{reason}"
+    );
     assert_eq!(node.peers().endpoint_states(now)[0].1, "banned");
     assert!(
         node.sync().chain().inner().tip().height < 900_288,

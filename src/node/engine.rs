@@ -2,7 +2,10 @@
 
 use super::chain::ViewHeaders;
 use crate::hash::BlockHash;
-use crate::mnlist::{ChainLockFailure, EngineError, MasternodeEngine, QuorumStatus, Unverifiable};
+use crate::mnlist::{
+    ChainLockFailure, DiffError, EngineError, EngineErrorKind, MasternodeEngine, QuorumStatus,
+    Unverifiable,
+};
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
@@ -55,12 +58,33 @@ impl SyncEngineError for ClientEngineError {
     fn rejection(&self) -> Rejection {
         match self {
             Self::Engine(e) if e.is_missing_base() => Rejection::NotYetAvailable,
+            // Our header chain lacks a block the data names: a reorganisation since the
+            // request or a block below our sync base, not a lie.
+            Self::Engine(e)
+                if matches!(
+                    e.error.as_ref(),
+                    EngineErrorKind::Diff(
+                        DiffError::UnknownBlock
+                            | DiffError::UnknownBaseBlock(_)
+                            | DiffError::MissingHeader
+                    )
+                ) =>
+            {
+                Rejection::Inconclusive
+            }
             Self::Engine(_) => Rejection::Invalid,
             Self::ChainLock {
                 failure: ChainLockFailure::MissingList { .. } | ChainLockFailure::NoQuorum,
                 ..
             } => Rejection::NotYetAvailable,
-            Self::ChainLock { .. } | Self::FailedQuorum { .. } => Rejection::Invalid,
+            // The quorum comes from our lists: a key we cannot decode or a commitment that
+            // failed is not the fault of the peer relaying the ChainLock.
+            Self::ChainLock {
+                failure: ChainLockFailure::BadQuorumKey(_),
+                ..
+            }
+            | Self::FailedQuorum { .. } => Rejection::Inconclusive,
+            Self::ChainLock { .. } => Rejection::Invalid,
         }
     }
 }
@@ -215,5 +239,68 @@ impl SyncEngine for ClientEngine {
 
     fn list_height_at_or_below(&self, height: u32) -> Option<u32> {
         self.engine.list_at_or_below(height).map(|list| list.height)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bls::BlsError;
+    use crate::hash::MerkleNode;
+
+    fn engine_error(error: DiffError) -> ClientEngineError {
+        ClientEngineError::Engine(EngineError {
+            diff: "mnlistdiff".into(),
+            block_hash: BlockHash::ZERO,
+            height: Some(905_762),
+            error: Box::new(EngineErrorKind::Diff(error)),
+        })
+    }
+
+    fn chainlock_error(failure: ChainLockFailure) -> ClientEngineError {
+        ClientEngineError::ChainLock {
+            height: 905_775,
+            failure,
+        }
+    }
+
+    #[test]
+    fn only_data_proven_wrong_is_invalid() {
+        let wrong = [
+            engine_error(DiffError::MnListRoot {
+                coinbase: MerkleNode([1; 32]),
+                computed: MerkleNode([2; 32]),
+            }),
+            engine_error(DiffError::CoinbaseNotProven),
+            chainlock_error(ChainLockFailure::InvalidSignature),
+            chainlock_error(ChainLockFailure::BadSignature(BlsError::NotOnCurve)),
+        ];
+        for error in wrong {
+            assert_eq!(error.rejection(), Rejection::Invalid, "{error}");
+        }
+        let ours = [
+            engine_error(DiffError::UnknownBlock),
+            engine_error(DiffError::UnknownBaseBlock(BlockHash::ZERO)),
+            engine_error(DiffError::MissingHeader),
+            chainlock_error(ChainLockFailure::BadQuorumKey(BlsError::NotOnCurve)),
+            ClientEngineError::FailedQuorum {
+                height: 905_775,
+                status: "failed".into(),
+            },
+        ];
+        for error in ours {
+            assert_eq!(error.rejection(), Rejection::Inconclusive, "{error}");
+        }
+        let later = [
+            engine_error(DiffError::MissingBaseList {
+                base_hash: BlockHash::ZERO,
+                height: 905_738,
+            }),
+            chainlock_error(ChainLockFailure::MissingList { height: 905_767 }),
+            chainlock_error(ChainLockFailure::NoQuorum),
+        ];
+        for error in later {
+            assert_eq!(error.rejection(), Rejection::NotYetAvailable, "{error}");
+        }
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod chain;
 pub mod engine;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
 
 use crate::hash::BlockHash;
 use crate::network::Network;
@@ -22,7 +24,6 @@ use crate::sync::engine::MasternodeEngine;
 use crate::sync::events::{NetworkEvent, SyncMessage};
 use crate::sync::progress::SyncProgress;
 use crate::sync::requests::{Output, Request};
-use crate::sync::state::SyncFailure;
 use crate::sync::time::Timestamp;
 
 /// What the runtime must do, or may show.
@@ -253,14 +254,10 @@ where
         now: Timestamp,
         out: &mut Vec<NodeOutput>,
     ) {
-        // Only headers that connect to our chain can be judged: a rejection of those
-        // is a consensus failure; an unconnected announcement is not the peer's fault.
-        let judged = match &message {
-            NetworkMessage::Headers(headers) => headers
-                .first()
-                .is_some_and(|first| self.sync.chain().height_of(&first.prev_blockhash).is_some()),
-            _ => false,
-        };
+        // A ban earlier in the same read leaves messages from the banned peer behind.
+        if !self.peers.ready_peers().any(|(ready, ..)| ready == peer) {
+            return;
+        }
         let sync_message = match message {
             NetworkMessage::Headers(headers) => SyncMessage::Headers(headers),
             NetworkMessage::QrInfo(qrinfo) => SyncMessage::QrInfo(*qrinfo),
@@ -299,24 +296,22 @@ where
             }
             _ => return,
         };
-        let rejected_before = self.headers_rejection();
         let outputs = self.sync.handle_message(now, sync_message);
-        self.route_sync(outputs, out);
-        let rejected = self.headers_rejection();
-        if judged && rejected.is_some() && rejected != rejected_before {
-            // Headers that break consensus rules: the peer is on another chain or lying.
-            let why = rejected.unwrap_or_default();
-            let outputs = self.peers.misbehaved(peer, why, now);
-            out.extend(self.route_peers(outputs, now));
+        // A verdict on this message can only blame the peer that delivered it. It is closed
+        // before the managers' requests are routed, so their retries go to other peers; its
+        // departure reaches the managers after the outputs of the message that caused it.
+        let mut departure = Vec::new();
+        let mut routed = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            match output {
+                Output::InvalidMessage(invalid) => {
+                    departure.extend(self.peers.misbehaved(peer, invalid.to_string(), now));
+                }
+                other => routed.push(other),
+            }
         }
-    }
-
-    /// Why the last batch of headers was rejected, if the last header problem was a rejection.
-    fn headers_rejection(&self) -> Option<String> {
-        match &self.sync.headers().progress().last_error {
-            Some(SyncFailure::HeadersRejected { reason }) => Some(reason.clone()),
-            _ => None,
-        }
+        self.route_sync(routed, out);
+        out.extend(self.route_peers(departure, now));
     }
 
     fn route_sync(&mut self, outputs: Vec<Output>, out: &mut Vec<NodeOutput>) {

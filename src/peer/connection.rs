@@ -109,7 +109,8 @@ pub enum DisconnectReason {
     UnexpectedBeforeHandshake(String),
     /// The peer sent `version` twice.
     DuplicateVersion,
-    /// The sync layer found the peer's data invalid.
+    /// The sync layer found the peer's data invalid (the text says what was invalid and
+    /// why, e.g. "invalid qrinfo: …").
     InvalidData(String),
     /// The browser went offline, the user asked, or the client stopped.
     Local(String),
@@ -143,7 +144,7 @@ impl fmt::Display for DisconnectReason {
             Self::MalformedMessage(e) => write!(f, "{e}"),
             Self::UnexpectedBeforeHandshake(c) => write!(f, "{c} before the handshake finished"),
             Self::DuplicateVersion => f.write_str("second version message"),
-            Self::InvalidData(why) => write!(f, "invalid data: {why}"),
+            Self::InvalidData(why) => f.write_str(why),
             Self::Local(why) => f.write_str(why),
         }
     }

@@ -7,7 +7,7 @@ use super::chain_view::ChainView;
 use super::engine::{ChainLockTarget, EngineError, MasternodeEngine, Rejection};
 use super::events::{NetworkEvent, SyncEvent};
 use super::progress::Progress;
-use super::requests::{ManagerKind, Output};
+use super::requests::{InvalidMessage, ManagerKind, MessageKind, Output};
 use super::state::{SyncFailure, SyncState};
 use super::time::Timestamp;
 
@@ -86,6 +86,8 @@ impl<L> ChainLockManager<L> {
             }
             self.set_state(SyncState::Synced, out);
             if let Some((_, chainlock)) = self.held.take() {
+                // Held since an earlier message: whoever delivered the message being handled
+                // now did not send it, so a forgery is only recorded, not reported.
                 self.verify(now, chainlock, chain, engine, out);
             }
         }
@@ -110,9 +112,15 @@ impl<L> ChainLockManager<L> {
             self.held = Some((target, chainlock));
             return;
         }
-        self.verify(now, chainlock, chain, engine, out);
+        if let Some(reason) = self.verify(now, chainlock, chain, engine, out) {
+            out.push(Output::InvalidMessage(InvalidMessage {
+                kind: MessageKind::ChainLock,
+                reason,
+            }));
+        }
     }
 
+    /// Verifies `chainlock`; returns why, if its signature is provably invalid.
     fn verify<C: ChainView, E: MasternodeEngine<ChainLock = L>>(
         &mut self,
         now: Timestamp,
@@ -120,16 +128,17 @@ impl<L> ChainLockManager<L> {
         chain: &C,
         engine: &E,
         out: &mut Vec<Output>,
-    ) {
+    ) -> Option<String> {
         let target = engine.chainlock_target(&chainlock);
         if chain
             .hash_at(target.height)
             .is_some_and(|ours| ours != target.hash)
         {
+            // Another chain's ChainLock, or ours is the wrong chain: not checked, not blamed.
             self.progress.last_error = Some(SyncFailure::ChainLockRejected {
                 reason: format!("locks {} at {}, not our block", target.hash, target.height),
             });
-            return;
+            return None;
         }
         match engine.verify_chainlock(&chainlock, chain) {
             Ok(()) => {
@@ -138,13 +147,20 @@ impl<L> ChainLockManager<L> {
                 self.progress.raise_target(target.height);
                 self.progress.last_activity = Some(now);
                 out.push(Output::Event(SyncEvent::ChainLockVerified { target }));
+                None
             }
             Err(error) => {
+                let reason = error.to_string();
                 self.progress.last_error = Some(SyncFailure::ChainLockRejected {
-                    reason: error.to_string(),
+                    reason: reason.clone(),
                 });
-                if error.rejection() == Rejection::NotYetAvailable {
-                    self.held = Some((target, chainlock));
+                match error.rejection() {
+                    Rejection::Invalid => Some(reason),
+                    Rejection::NotYetAvailable => {
+                        self.held = Some((target, chainlock));
+                        None
+                    }
+                    Rejection::Inconclusive => None,
                 }
             }
         }
@@ -160,7 +176,9 @@ impl<L> Default for ChainLockManager<L> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::sim::{SimBlocks, SimChain, SimChainLock, SimEngine, SimVerdict};
+    use crate::sync::sim::{
+        invalid_messages, SimBlocks, SimChain, SimChainLock, SimEngine, SimVerdict,
+    };
 
     struct Rig {
         blocks: SimBlocks,
@@ -252,8 +270,40 @@ mod tests {
         assert!(rig.receive(older).is_empty());
         assert_eq!(rig.manager.progress().responses_dropped, 2);
         let forged = rig.clsig(35, SimVerdict::Invalid);
-        assert!(rig.receive(forged).is_empty());
+        assert_eq!(
+            rig.receive(forged),
+            vec![Output::InvalidMessage(InvalidMessage {
+                kind: MessageKind::ChainLock,
+                reason: "signature does not verify".into(),
+            })]
+        );
         assert_eq!(rig.manager.best().map(|t| t.height), Some(30));
+        assert!(matches!(
+            rig.manager.progress().last_error,
+            Some(SyncFailure::ChainLockRejected { .. })
+        ));
+    }
+
+    #[test]
+    fn a_chainlock_whose_quorum_is_not_known_yet_is_held_not_reported() {
+        let mut rig = Rig::new();
+        rig.lists_synced(20);
+        // No list at or below 15 tells which quorum signs there.
+        let clsig = rig.clsig(15, SimVerdict::Valid);
+        assert!(rig.receive(clsig).is_empty());
+        assert_eq!(rig.manager.held().map(|t| t.height), Some(15));
+        assert_eq!(rig.manager.best(), None);
+    }
+
+    #[test]
+    fn a_held_forgery_is_not_reported_against_a_later_message() {
+        let mut rig = Rig::new();
+        let forged = rig.clsig(30, SimVerdict::Invalid);
+        assert!(rig.receive(forged).is_empty());
+        let out = rig.lists_synced(30);
+        assert!(invalid_messages(&out).is_empty(), "{out:?}");
+        assert_eq!(rig.manager.best(), None);
+        assert_eq!(rig.manager.held(), None);
         assert!(matches!(
             rig.manager.progress().last_error,
             Some(SyncFailure::ChainLockRejected { .. })

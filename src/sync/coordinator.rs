@@ -399,14 +399,17 @@ mod properties {
         /// Whatever happened before, once a well-behaved peer stays connected the machines
         /// reach `Synced` within a bounded number of one-second ticks, at the network's tip,
         /// and never has more than one QRInfo outstanding. At every step in between, no
-        /// manager is in a dead end.
+        /// manager is in a dead end, also when the peer is dropped for an invalid message
+        /// (`bans`), and no message the peer sent intact is ever reported invalid.
         #[test]
         fn a_well_behaved_peer_always_brings_the_machines_to_synced(
             height in 30u32..160,
             start_connected in any::<bool>(),
+            bans in any::<bool>(),
             actions in proptest::collection::vec(action(), 0..80),
         ) {
             let mut net = SimNetwork::new(sim_config(), height);
+            net.set_bans(bans);
             if start_connected {
                 net.connect();
             }
@@ -415,12 +418,17 @@ mod properties {
                 no_dead_end(&net)?;
             }
             net.clear_faults();
+            // What the peer sent before it turned well-behaved arrives (and may get it
+            // banned) before it connects again as a well-behaved one.
+            net.step();
+            no_dead_end(&net)?;
             net.connect();
             let ticks = net.run_until_synced(Millis::from_secs(1), 400);
             prop_assert!(ticks.is_some(), "not synced: {:?}", net.client.progress());
             prop_assert_eq!(net.client.state(), &SyncState::Synced);
             prop_assert_eq!(net.client.chain().tip(), net.blocks.tip());
             prop_assert_eq!(net.qrinfo_overlaps, 0);
+            prop_assert_eq!(net.honest_messages_blamed, 0);
         }
     }
 }

@@ -68,12 +68,19 @@ pub struct ChainLockTarget {
 /// How the managers should react to an engine error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rejection {
-    /// The data is wrong (bad signature, bad merkle root, unknown base): ask again with a
-    /// fresh request, the runtime may pick another peer.
+    /// The data is wrong (bad signature, bad merkle root, a diff that does not fit its
+    /// base): the peer that sent it misbehaved. Ask again with a fresh request, the runtime
+    /// picks another peer.
     Invalid,
     /// The data cannot be checked yet (e.g. "required rotated ChainLock signature not
     /// present", or a ChainLock whose quorum list is not synced): ask again later.
     NotYetAvailable,
+    /// The check was inconclusive for a reason on our side: the data names a block our
+    /// header chain does not hold (it may have reorganised since the request, or hold that
+    /// block only by hash or not at all), or it verified only against a quorum our lists
+    /// cannot vouch for. Ask again with a fresh request; unlike [`Rejection::Invalid`],
+    /// this does not show that the peer misbehaved.
+    Inconclusive,
 }
 
 /// An engine error the managers can classify.

@@ -8,7 +8,7 @@ use super::chain_view::{ChainView, HeaderChain};
 use super::config::SyncConfig;
 use super::events::{NetworkEvent, SyncEvent};
 use super::progress::Progress;
-use super::requests::{ManagerKind, Output, Request};
+use super::requests::{InvalidMessage, ManagerKind, MessageKind, Output, Request};
 use super::state::{SyncFailure, SyncState};
 use super::time::Timestamp;
 use crate::block::BlockHeader;
@@ -168,6 +168,9 @@ impl HeaderManager {
             }
             return;
         }
+        // Judged before connecting: only a batch that builds on our chain can be proven
+        // invalid; one that does not connect may just be beyond what we have.
+        let connects = connects_to(chain, headers);
         match chain.connect_headers(headers) {
             Ok(connected) => {
                 self.progress.last_activity = Some(now);
@@ -195,7 +198,7 @@ impl HeaderManager {
                     None => {}
                 }
             }
-            Err(_) if awaiting.is_some() && !connects_to(chain, headers) => {
+            Err(_) if awaiting.is_some() && !connects => {
                 // Not an answer to our request: an announcement beyond our tip. The answer
                 // is still to come; it may predate the announced blocks, so the sync asks
                 // once more before it completes.
@@ -203,9 +206,16 @@ impl HeaderManager {
                 self.note_missed_announcement(headers);
             }
             Err(error) => {
-                let failure = SyncFailure::HeadersRejected {
-                    reason: error.to_string(),
-                };
+                let reason = error.to_string();
+                if connects {
+                    // Headers on our chain that break consensus rules: the peer is lying
+                    // or on another chain.
+                    out.push(Output::InvalidMessage(InvalidMessage {
+                        kind: MessageKind::Headers,
+                        reason: reason.clone(),
+                    }));
+                }
+                let failure = SyncFailure::HeadersRejected { reason };
                 self.progress.last_error = Some(failure.clone());
                 match awaiting {
                     Some((attempt, round)) if attempt < self.config.headers.max_attempts() => {
@@ -339,7 +349,7 @@ fn connects_to<C: ChainView>(chain: &C, headers: &[BlockHeader]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::sim::{sim_config, SimBlocks, SimChain};
+    use crate::sync::sim::{invalid_messages, sim_config, SimBlocks, SimChain};
 
     struct Rig {
         blocks: SimBlocks,
@@ -503,6 +513,51 @@ mod tests {
             HeaderRequest::Awaiting { attempt: 2, .. }
         ));
         assert_eq!(rig.manager.progress().responses_dropped, 1);
+    }
+
+    #[test]
+    fn a_connecting_batch_that_breaks_the_rules_is_reported() {
+        let mut rig = Rig::new(20);
+        rig.peers(1);
+        let mut headers = rig.blocks.headers(1, 20);
+        headers[0].bits = 0;
+        let out = rig.headers(&headers);
+        let reported = invalid_messages(&out);
+        assert_eq!(reported.len(), 1, "{out:?}");
+        assert_eq!(reported[0].kind, MessageKind::Headers);
+        assert!(
+            reported[0].to_string().starts_with("invalid headers: "),
+            "{}",
+            reported[0]
+        );
+        // The same failure again is reported again.
+        assert_eq!(invalid_messages(&rig.headers(&headers)).len(), 1);
+        // Synced, an announcement that connects but is invalid is reported too.
+        let mut rig = Rig::new(10);
+        let out = rig.peers(1);
+        rig.answer(&out);
+        let mut new = rig.blocks.grow(1);
+        new[0].bits = 0;
+        assert_eq!(invalid_messages(&rig.headers(&new)).len(), 1);
+    }
+
+    #[test]
+    fn headers_that_do_not_connect_are_not_reported() {
+        let mut rig = Rig::new(20);
+        rig.peers(1);
+        // Awaiting an answer: an announcement beyond our tip.
+        let mut beyond = rig.blocks.headers(5, 20);
+        beyond[1].bits = 0;
+        assert!(rig.headers(&beyond).is_empty());
+        // Synced: an announcement that does not connect makes us ask, not blame.
+        let mut rig = Rig::new(10);
+        let out = rig.peers(1);
+        rig.answer(&out);
+        rig.blocks.grow(3);
+        let orphan = rig.blocks.headers(12, 13);
+        let out = rig.headers(&orphan);
+        assert!(invalid_messages(&out).is_empty(), "{out:?}");
+        assert_eq!(getheaders_count(&out), 1);
     }
 
     #[test]

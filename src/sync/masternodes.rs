@@ -12,7 +12,7 @@ use super::engine::{EngineError, MasternodeEngine, QuorumNeed, Rejection};
 use super::events::{NetworkEvent, SyncEvent};
 use super::pipeline::{DiffPipeline, DiffTarget, DroppedDiff};
 use super::progress::Progress;
-use super::requests::{ManagerKind, Output, Request};
+use super::requests::{InvalidMessage, ManagerKind, MessageKind, Output, Request};
 use super::state::{SyncFailure, SyncState};
 use super::time::Timestamp;
 use crate::hash::BlockHash;
@@ -351,16 +351,24 @@ impl MasternodeManager {
                 self.fetch_quorum_lists(now, report.needs, chain, engine, out);
             }
             Err(error) => {
-                let failure = SyncFailure::QrInfoRejected {
-                    reason: error.to_string(),
-                };
+                let reason = error.to_string();
+                let rejection = error.rejection();
+                if rejection == Rejection::Invalid {
+                    out.push(Output::InvalidMessage(InvalidMessage {
+                        kind: MessageKind::QrInfo,
+                        reason: reason.clone(),
+                    }));
+                }
+                let failure = SyncFailure::QrInfoRejected { reason };
                 self.progress.last_error = Some(failure.clone());
                 if attempt >= self.config.qrinfo.max_attempts() {
                     return self.fail(now, failure, round, out);
                 }
                 let next = attempt.saturating_add(1);
-                match error.rejection() {
-                    Rejection::Invalid => self.send_qrinfo(now, chain, engine, next, round, out),
+                match rejection {
+                    Rejection::Invalid | Rejection::Inconclusive => {
+                        self.send_qrinfo(now, chain, engine, next, round, out)
+                    }
                     Rejection::NotYetAvailable => {
                         self.work = MasternodeWork::QrInfo(QrInfoState::RetryAt {
                             at: now + self.config.not_yet_available_delay,
@@ -449,9 +457,14 @@ impl MasternodeManager {
                 self.progress.diffs_processed = self.progress.diffs_processed.saturating_add(1);
             }
             Err(error) => {
-                self.progress.last_error = Some(SyncFailure::MnListDiffRejected {
-                    reason: error.to_string(),
-                });
+                let reason = error.to_string();
+                if error.rejection() == Rejection::Invalid {
+                    out.push(Output::InvalidMessage(InvalidMessage {
+                        kind: MessageKind::MnListDiff,
+                        reason: reason.clone(),
+                    }));
+                }
+                self.progress.last_error = Some(SyncFailure::MnListDiffRejected { reason });
                 match pipeline.retry(answered, now) {
                     Ok(request) => out.push(Output::Send(request)),
                     Err(dropped) => {
@@ -662,7 +675,8 @@ mod tests {
     use super::*;
     use crate::sync::chain_view::HeaderChain;
     use crate::sync::sim::{
-        sim_config, SimBlocks, SimChain, SimEngine, SimMnListDiff, SimQrInfo, SimVerdict,
+        invalid_messages, sim_config, SimBlocks, SimChain, SimEngine, SimMnListDiff, SimQrInfo,
+        SimVerdict,
     };
     use crate::sync::time::Millis;
 
@@ -1065,6 +1079,62 @@ mod tests {
         }
         assert_eq!(*rig.manager.state(), SyncState::Synced);
         assert_eq!(rig.manager.progress().qrinfos_requested, 2);
+    }
+
+    #[test]
+    fn an_invalid_qrinfo_is_reported_before_it_is_asked_again() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        let out = rig.qrinfo(tip, SimVerdict::Invalid);
+        assert_eq!(
+            out.first(),
+            Some(&Output::InvalidMessage(InvalidMessage {
+                kind: MessageKind::QrInfo,
+                reason: "signature does not verify".into(),
+            }))
+        );
+        assert_eq!(invalid_messages(&out).len(), 1);
+        assert_eq!(qrinfos(&out).len(), 1);
+        // The last attempt's answer is reported too, as the manager gives up.
+        let out = rig.qrinfo(tip, SimVerdict::Invalid);
+        assert_eq!(invalid_messages(&out).len(), 1);
+        let out = rig.qrinfo(tip, SimVerdict::Invalid);
+        assert_eq!(invalid_messages(&out).len(), 1);
+        assert!(rig.manager.state().is_error());
+    }
+
+    #[test]
+    fn not_yet_checkable_unsolicited_and_late_qrinfos_are_not_reported() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        assert!(invalid_messages(&rig.qrinfo(tip, SimVerdict::NotYetAvailable)).is_empty());
+        // Nothing on the wire now (a retry is scheduled): an invalid answer is unsolicited.
+        assert!(rig.qrinfo(tip, SimVerdict::Invalid).is_empty());
+        let other = rig.blocks.hash_at(100).expect("block 100");
+        rig.after(secs(5));
+        assert!(rig.manager.waiting_for_qrinfo());
+        assert!(rig.qrinfo(other, SimVerdict::Invalid).is_empty());
+        assert_eq!(rig.manager.progress().responses_dropped, 2);
+    }
+
+    #[test]
+    fn an_invalid_mnlistdiff_is_reported_an_unsolicited_one_is_not() {
+        let (mut rig, _) = Rig::syncing();
+        let tip = rig.tip_hash();
+        let requested = diffs(&rig.qrinfo(tip, SimVerdict::Valid));
+        let (base, block) = requested[0];
+        let out = rig.diff(base, block, SimVerdict::Invalid);
+        assert_eq!(
+            invalid_messages(&out),
+            vec![&InvalidMessage {
+                kind: MessageKind::MnListDiff,
+                reason: "signature does not verify".into(),
+            }]
+        );
+        let stray = rig.blocks.hash_at(77).expect("block 77");
+        assert!(rig
+            .diff(BlockHash::ZERO, stray, SimVerdict::Invalid)
+            .is_empty());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use super::events::SyncEvent;
 use super::state::SyncState;
 use crate::hash::BlockHash;
+use core::fmt;
 
 /// A request for a peer. The runtime turns it into a wire message and picks the peer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +44,50 @@ pub enum ManagerKind {
     ChainLocks,
 }
 
+/// The kind of a message from a peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// `headers`.
+    Headers,
+    /// `qrinfo`.
+    QrInfo,
+    /// `mnlistdiff`.
+    MnListDiff,
+    /// `clsig`.
+    ChainLock,
+}
+
+impl fmt::Display for MessageKind {
+    /// The wire command name.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MessageKind::Headers => "headers",
+            MessageKind::QrInfo => "qrinfo",
+            MessageKind::MnListDiff => "mnlistdiff",
+            MessageKind::ChainLock => "clsig",
+        })
+    }
+}
+
+/// A message that provably breaks the rules: headers that connect to our chain but fail
+/// validation, a QRInfo or MnListDiff that fails verification, a ChainLock whose signature
+/// does not verify. Only ever reported for the message being handled, so the runtime can
+/// blame the peer that delivered it; never for data that merely cannot be checked yet,
+/// does not connect, is unsolicited or late.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidMessage {
+    /// What the message was.
+    pub kind: MessageKind,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl fmt::Display for InvalidMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.kind, self.reason)
+    }
+}
+
 /// Something the runtime must act on or may show.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
@@ -50,6 +95,8 @@ pub enum Output {
     Send(Request),
     /// A manager's event (already routed to the other managers by the coordinator).
     Event(SyncEvent),
+    /// The message being handled is provably invalid: the peer that sent it misbehaved.
+    InvalidMessage(InvalidMessage),
     /// A manager changed state.
     StateChanged {
         /// The manager.

@@ -15,7 +15,7 @@ use super::engine::{
     QuorumId, QuorumNeed, Rejection,
 };
 use super::events::{NetworkEvent, SyncMessage};
-use super::requests::{Output, Request};
+use super::requests::{InvalidMessage, Output, Request};
 use super::state::SyncState;
 use super::time::{Millis, Timestamp};
 use crate::block::BlockHeader;
@@ -346,9 +346,10 @@ impl EngineError for SimEngineError {
             SimEngineError::ChainLockSignatureMissing | SimEngineError::NoList(_) => {
                 Rejection::NotYetAvailable
             }
-            SimEngineError::BadSignature
-            | SimEngineError::UnknownBlock(_)
-            | SimEngineError::UnknownBase(_) => Rejection::Invalid,
+            SimEngineError::BadSignature => Rejection::Invalid,
+            SimEngineError::UnknownBlock(_) | SimEngineError::UnknownBase(_) => {
+                Rejection::Inconclusive
+            }
         }
     }
 }
@@ -544,6 +545,17 @@ pub enum Fault {
     NotYetAvailable,
 }
 
+/// The messages `outputs` report provably invalid.
+pub fn invalid_messages(outputs: &[Output]) -> Vec<&InvalidMessage> {
+    outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::InvalidMessage(invalid) => Some(invalid),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A message from the simulated peer.
 pub type SimMessage = SyncMessage<SimEngine>;
 
@@ -562,6 +574,9 @@ pub struct SimNetwork {
     /// Times a `getqrinfo` was sent while another was outstanding (answered, timed out and
     /// peer resets end an outstanding one).
     pub qrinfo_overlaps: u32,
+    /// Messages the client reported invalid although the peer sent them intact.
+    pub honest_messages_blamed: u32,
+    bans: bool,
     config: SyncConfig,
     connected: bool,
     silent_peers: usize,
@@ -595,6 +610,8 @@ impl SimNetwork {
             sent: Vec::new(),
             outputs: Vec::new(),
             qrinfo_overlaps: 0,
+            honest_messages_blamed: 0,
+            bans: false,
             config,
             connected: false,
             silent_peers: 0,
@@ -604,6 +621,12 @@ impl SimNetwork {
             faults: VecDeque::new(),
             outstanding_qrinfo: None,
         }
+    }
+
+    /// Whether a peer whose message the client reports invalid is disconnected at once, as
+    /// the node bans it (what else it sent in that step is lost with it).
+    pub fn set_bans(&mut self, bans: bool) {
+        self.bans = bans;
     }
 
     /// Whether the peer is connected.
@@ -790,12 +813,25 @@ impl SimNetwork {
     fn deliver(&mut self, message: SimMessage) {
         let dropped_before = self.client.masternodes().progress().responses_dropped;
         let is_qrinfo = matches!(message, SyncMessage::QrInfo(_));
+        let forged = match &message {
+            SyncMessage::Headers(headers) => headers.iter().any(|header| header.bits == 0),
+            SyncMessage::QrInfo(qrinfo) => qrinfo.verdict == SimVerdict::Invalid,
+            SyncMessage::MnListDiff(diff) => diff.verdict == SimVerdict::Invalid,
+            SyncMessage::ChainLock(chainlock) => chainlock.verdict == SimVerdict::Invalid,
+        };
         let outputs = self.client.handle_message(self.now, message);
         let accepted = self.client.masternodes().progress().responses_dropped == dropped_before;
         if is_qrinfo && accepted {
             self.outstanding_qrinfo = None;
         }
+        let blamed = !invalid_messages(&outputs).is_empty();
+        if blamed && !forged {
+            self.honest_messages_blamed = self.honest_messages_blamed.saturating_add(1);
+        }
         self.record(outputs);
+        if blamed && self.bans {
+            self.disconnect();
+        }
     }
 
     /// The peer answers every request it has (applying queued faults), then everything in
@@ -823,6 +859,9 @@ impl SimNetwork {
             deliveries.reverse();
         }
         for message in deliveries {
+            if !self.connected {
+                break;
+            }
             self.deliver(message);
         }
     }

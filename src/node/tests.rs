@@ -1,0 +1,505 @@
+//! The node against peers replaying real testnet data (fixtures README, scenario A), one of
+//! them with a single bit flipped in a message: the peer that sends provably invalid data is
+//! dropped and banned, and the sync goes on with the other one.
+
+use super::*;
+use crate::block::BlockHeader;
+use crate::chain::header_chain::HeaderChain as ValidatedChain;
+use crate::chain::sync_base::SyncBase;
+use crate::encode::{Decodable, Reader};
+use crate::mnlist::MasternodeEngine as ListEngine;
+use crate::node::chain::ClientChain;
+use crate::node::engine::ClientEngine;
+use crate::protocol::framing::{Command, RawMessage, StreamDecoder};
+use crate::protocol::handshake::{NetAddress, VersionMessage};
+use crate::sync::chain_view::ChainView;
+use crate::sync::state::SyncState;
+use crate::sync::time::Millis;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+const FIRST_HEIGHT: u32 = 898_560;
+const QRINFO_TIP: u32 = 905_294;
+const SIGNING_LIST: u32 = 905_762;
+const TIP_AFTER_QRINFO: u32 = 905_770;
+const TIP_AFTER_DIFF: u32 = 905_800;
+const CHAINLOCK_HEIGHT: u32 = 905_775;
+/// Where the signature starts in a `clsig` payload (height, block hash).
+const CLSIG_SIGNATURE_OFFSET: usize = 4 + 32;
+
+fn fixture(path: &str) -> Vec<u8> {
+    let full = format!(
+        "{}/../shared/fixtures/testnet/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// `payload` with one bit flipped in `part`, which occurs in it exactly once.
+fn flip_bit_in(payload: &[u8], part: &[u8]) -> Vec<u8> {
+    let mut found = payload
+        .windows(part.len())
+        .enumerate()
+        .filter(|(_, window)| *window == part)
+        .map(|(at, _)| at);
+    let at = found.next().expect("in the payload");
+    assert_eq!(found.next(), None, "only once in the payload");
+    let mut bytes = payload.to_vec();
+    bytes[at] ^= 1;
+    bytes
+}
+
+/// A diff's proof of its coinbase: change it and the proof no longer hashes to the block's
+/// merkle root.
+fn coinbase_proof(diff: &MnListDiff) -> &[u8] {
+    let hash = diff.coinbase_merkle_tree.hashes.last().expect("a proof");
+    &hash.0
+}
+
+/// `qrinfo_905294.bin` with one bit flipped in the tip diff's coinbase merkle proof.
+fn corrupt_qrinfo(payload: &[u8]) -> Vec<u8> {
+    let qrinfo = QrInfo::decode(&mut Reader::new(payload), PROTOCOL_VERSION).expect("decodes");
+    flip_bit_in(payload, coinbase_proof(&qrinfo.diff_tip))
+}
+
+/// `mnlistdiff_0_905762.bin` with one bit flipped in its coinbase merkle proof.
+fn corrupt_mnlistdiff(payload: &[u8]) -> Vec<u8> {
+    let diff = MnListDiff::decode(&mut Reader::new(payload), PROTOCOL_VERSION).expect("decodes");
+    flip_bit_in(payload, coinbase_proof(&diff))
+}
+
+/// `clsig_905775.bin` with one bit of its BLS signature flipped.
+fn corrupt_clsig(payload: &[u8]) -> Vec<u8> {
+    let mut bytes = payload.to_vec();
+    bytes[CLSIG_SIGNATURE_OFFSET + 40] ^= 1;
+    bytes
+}
+
+/// The real testnet headers from the 898560 checkpoint on.
+struct Headers {
+    headers: Vec<BlockHeader>,
+    heights: HashMap<BlockHash, u32>,
+}
+
+impl Headers {
+    fn load() -> Rc<Headers> {
+        let bytes = fixture("headers/testnet_headers_898560_947248.bin");
+        let headers: Vec<BlockHeader> = bytes
+            .chunks_exact(80)
+            .take((TIP_AFTER_DIFF - FIRST_HEIGHT + 1) as usize)
+            .map(|c| BlockHeader::from_bytes(c.try_into().expect("80 bytes")))
+            .collect();
+        let heights = headers
+            .iter()
+            .zip(FIRST_HEIGHT..)
+            .map(|(h, height)| (h.block_hash(), height))
+            .collect();
+        Rc::new(Headers { headers, heights })
+    }
+
+    fn range(&self, from: u32, to: u32) -> Vec<BlockHeader> {
+        self.headers[(from - FIRST_HEIGHT) as usize..=(to - FIRST_HEIGHT) as usize].to_vec()
+    }
+}
+
+/// A dashd stand-in answering from the captured data (scenario A): headers, the QRInfo for
+/// 905294 (then the chain grows to 905770), the diff for 905762 (then the chain grows to
+/// 905800 and the ChainLock for 905775 is relayed).
+struct ReplayPeer {
+    chain: Rc<Headers>,
+    served_tip: u32,
+    qrinfo: Vec<u8>,
+    mnlistdiff: Vec<u8>,
+    clsig: Vec<u8>,
+    decoder: StreamDecoder,
+    outbox: Vec<u8>,
+    qrinfo_requests: u32,
+    signing_list_requests: u32,
+}
+
+impl ReplayPeer {
+    fn honest(chain: &Rc<Headers>, served_tip: u32) -> ReplayPeer {
+        ReplayPeer {
+            chain: Rc::clone(chain),
+            served_tip,
+            qrinfo: fixture("qrinfo/qrinfo_905294.bin"),
+            mnlistdiff: fixture("mnlistdiff/mnlistdiff_0_905762.bin"),
+            clsig: fixture("clsig/clsig_905775.bin"),
+            decoder: StreamDecoder::new(Network::Testnet),
+            outbox: Vec::new(),
+            qrinfo_requests: 0,
+            signing_list_requests: 0,
+        }
+    }
+
+    fn hash_at(&self, height: u32) -> BlockHash {
+        self.chain.headers[(height - FIRST_HEIGHT) as usize].block_hash()
+    }
+
+    fn send(&mut self, message: &NetworkMessage) {
+        self.outbox
+            .extend(message.encode(PROTOCOL_VERSION).to_wire(Network::Testnet));
+    }
+
+    fn send_raw(&mut self, command: &str, payload: Vec<u8>) {
+        let raw = RawMessage {
+            command: Command::new(command),
+            payload,
+        };
+        self.outbox.extend(raw.to_wire(Network::Testnet));
+    }
+
+    /// Extends the served chain to `height` and announces the new headers.
+    fn grow(&mut self, height: u32) {
+        if height > self.served_tip {
+            let new = self.chain.range(self.served_tip + 1, height);
+            self.served_tip = height;
+            self.send(&NetworkMessage::Headers(new));
+        }
+    }
+
+    fn relay_clsig(&mut self) {
+        let clsig = self.clsig.clone();
+        self.send_raw("clsig", clsig);
+    }
+
+    fn receive(&mut self, bytes: &[u8]) {
+        self.decoder.feed(bytes);
+        while let Some(raw) = self
+            .decoder
+            .next_message()
+            .expect("the node frames correctly")
+        {
+            let message =
+                NetworkMessage::from_raw(&raw, PROTOCOL_VERSION).expect("the node encodes well");
+            match message {
+                NetworkMessage::Version(_) => {
+                    self.send(&NetworkMessage::Version(VersionMessage {
+                        version: PROTOCOL_VERSION as i32,
+                        services: 5,
+                        timestamp: 1_700_000_000,
+                        receiver: NetAddress::default(),
+                        sender: NetAddress::default(),
+                        nonce: 1,
+                        user_agent: b"/replay-peer/".to_vec(),
+                        start_height: self.served_tip as i32,
+                        relay: Some(true),
+                        mnauth_challenge: None,
+                        masternode_connection: None,
+                    }));
+                    self.send(&NetworkMessage::Verack);
+                }
+                NetworkMessage::Ping(nonce) => self.send(&NetworkMessage::Pong(nonce)),
+                NetworkMessage::GetHeaders(request) => {
+                    let start = request
+                        .locator
+                        .iter()
+                        .find_map(|h| self.chain.heights.get(h))
+                        .copied()
+                        .unwrap_or(FIRST_HEIGHT);
+                    let end = self.served_tip.min(start + 2_000);
+                    let batch = if end > start {
+                        self.chain.range(start + 1, end)
+                    } else {
+                        Vec::new()
+                    };
+                    self.send(&NetworkMessage::Headers(batch));
+                }
+                NetworkMessage::GetQrInfo(request)
+                    if request.block_request_hash == self.hash_at(QRINFO_TIP) =>
+                {
+                    self.qrinfo_requests += 1;
+                    let qrinfo = self.qrinfo.clone();
+                    self.send_raw("qrinfo", qrinfo);
+                    self.grow(TIP_AFTER_QRINFO);
+                }
+                NetworkMessage::GetMnListDiff(request)
+                    if request.block_hash == self.hash_at(SIGNING_LIST) =>
+                {
+                    self.signing_list_requests += 1;
+                    let diff = self.mnlistdiff.clone();
+                    self.send_raw("mnlistdiff", diff);
+                    self.grow(TIP_AFTER_DIFF);
+                    self.relay_clsig();
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A node and its replay peers (bridge `i` is `peers[i]`), in simulated time.
+struct Net {
+    node: Node<ClientChain, ClientEngine>,
+    peers: Vec<ReplayPeer>,
+    urls: Vec<String>,
+    dials: HashMap<String, PeerId>,
+    sockets: HashMap<PeerId, usize>,
+    owners: HashMap<PeerId, usize>,
+    closed: Vec<usize>,
+    gone: Vec<(usize, String, bool)>,
+    paused: Option<usize>,
+    now: Timestamp,
+    unix: u64,
+}
+
+impl Net {
+    fn new(peers: Vec<ReplayPeer>) -> Net {
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        let base = SyncBase::at_or_below(Network::Testnet, FIRST_HEIGHT);
+        let chain = ClientChain::new(ValidatedChain::new(base), unix);
+        let engine = ClientEngine::new(ListEngine::new(Network::Testnet));
+        let urls: Vec<String> = (0..peers.len()).map(|i| format!("sim://{i}")).collect();
+        // Dials stay pending until a test opens them.
+        let peer_config = PeerSetConfig {
+            connect_timeout: Millis::from_secs(24 * 3600),
+            ..PeerSetConfig::default()
+        };
+        let node = Node::new(
+            Network::Testnet,
+            &urls,
+            peer_config,
+            SyncConfig::for_network(Network::Testnet),
+            chain,
+            engine,
+            7,
+        );
+        let mut net = Net {
+            node,
+            peers,
+            urls,
+            dials: HashMap::new(),
+            sockets: HashMap::new(),
+            owners: HashMap::new(),
+            closed: Vec::new(),
+            gone: Vec::new(),
+            paused: None,
+            now: Timestamp(0),
+            unix,
+        };
+        let outputs = net.node.start(net.now);
+        net.handle(outputs);
+        net
+    }
+
+    fn handle(&mut self, outputs: Vec<NodeOutput>) {
+        for output in outputs {
+            match output {
+                NodeOutput::Connect { peer, url } => {
+                    self.dials.insert(url, peer);
+                }
+                NodeOutput::Send { peer, bytes } => {
+                    if let Some(&index) = self.sockets.get(&peer) {
+                        self.peers[index].receive(&bytes);
+                    }
+                }
+                NodeOutput::Close { peer } => {
+                    if let Some(index) = self.sockets.remove(&peer) {
+                        self.peers[index].outbox.clear();
+                        self.closed.push(index);
+                    }
+                }
+                NodeOutput::Notify(Notification::PeerGone {
+                    peer,
+                    reason,
+                    misbehaved,
+                }) => self.gone.push((self.owners[&peer], reason, misbehaved)),
+                NodeOutput::Notify(_) => {}
+            }
+        }
+    }
+
+    /// Opens the pending socket to bridge `index`.
+    fn open(&mut self, index: usize) {
+        let peer = self
+            .dials
+            .remove(&self.urls[index])
+            .expect("a pending dial");
+        self.sockets.insert(peer, index);
+        self.owners.insert(peer, index);
+        let outputs = self.node.socket_opened(peer, self.now, self.unix as i64);
+        self.handle(outputs);
+    }
+
+    /// Delivers what the peers sent (all of one peer's bytes in one read), ticking every
+    /// 100 ms when nothing is left, until `done` holds; false if it never did.
+    fn run_until(&mut self, done: impl Fn(&Net) -> bool) -> bool {
+        for _ in 0..50_000 {
+            if done(self) {
+                return true;
+            }
+            let sender = self
+                .sockets
+                .iter()
+                .map(|(&peer, &index)| (peer, index))
+                .filter(|&(_, index)| Some(index) != self.paused)
+                .find(|&(_, index)| !self.peers[index].outbox.is_empty());
+            let outputs = match sender {
+                Some((peer, index)) => {
+                    let bytes = core::mem::take(&mut self.peers[index].outbox);
+                    self.node.socket_data(peer, &bytes, self.now)
+                }
+                None => {
+                    self.now = self.now + Millis(100);
+                    self.node.tick(self.now)
+                }
+            };
+            self.handle(outputs);
+        }
+        done(self)
+    }
+
+    fn is_ready(&self, index: usize) -> bool {
+        self.sockets.iter().any(|(peer, &i)| {
+            i == index && self.node.peers().ready_peers().any(|(p, ..)| p == *peer)
+        })
+    }
+
+    fn endpoint_state(&self, index: usize) -> &'static str {
+        self.node.peers().endpoint_states(self.now)[index].1
+    }
+
+    /// Opens bridge `index` while the other peer's bytes wait, until it is ready.
+    fn join(&mut self, index: usize, waiting: usize) {
+        self.paused = Some(waiting);
+        self.open(index);
+        assert!(self.run_until(|net| net.is_ready(index) && net.peers[index].outbox.is_empty()));
+        self.paused = None;
+    }
+
+    /// Whether the node synced everything and verified the ChainLock for 905775.
+    fn synced_with_chainlock(&self) -> bool {
+        let progress = self.node.progress();
+        progress.state == SyncState::Synced
+            && progress.best_chainlock.map(|t| t.height) == Some(CHAINLOCK_HEIGHT)
+    }
+
+    fn assert_banned(&self, index: usize, what: &str) {
+        assert_eq!(self.closed, vec![index], "only the lying peer is dropped");
+        assert_eq!(self.endpoint_state(index), "banned");
+        let (who, reason, misbehaved) = self.gone.first().expect("a peer left");
+        assert_eq!(*who, index);
+        assert!(misbehaved);
+        assert!(
+            reason.starts_with(&format!("invalid {what}: ")),
+            "reason: {reason}"
+        );
+    }
+}
+
+#[test]
+fn a_peer_sending_an_invalid_qrinfo_is_banned_and_another_is_asked() {
+    let chain = Headers::load();
+    let mut liar = ReplayPeer::honest(&chain, QRINFO_TIP);
+    liar.qrinfo = corrupt_qrinfo(&liar.qrinfo);
+    let honest = ReplayPeer::honest(&chain, QRINFO_TIP);
+    let mut net = Net::new(vec![liar, honest]);
+    net.open(0);
+    assert!(net.run_until(|net| net.peers[0].qrinfo_requests == 1));
+    // The QRInfo went to the liar; its answer waits while the honest peer joins.
+    net.join(1, 0);
+    assert!(net.run_until(|net| !net.closed.is_empty()));
+    net.assert_banned(0, "qrinfo");
+    assert!(net.gone[0].1.contains("merkle"), "{}", net.gone[0].1);
+    // The headers the liar announced in the same read were not used.
+    assert_eq!(net.node.sync().chain().tip().height, QRINFO_TIP);
+    assert_eq!(
+        net.peers[1].qrinfo_requests, 1,
+        "the retry went to the other peer"
+    );
+    assert!(net.run_until(Net::synced_with_chainlock));
+    assert_eq!(net.closed, vec![0]);
+    assert_eq!(net.endpoint_state(0), "banned");
+}
+
+#[test]
+fn a_peer_sending_an_invalid_mnlistdiff_is_banned_and_another_is_asked() {
+    let chain = Headers::load();
+    let mut liar = ReplayPeer::honest(&chain, QRINFO_TIP);
+    liar.mnlistdiff = corrupt_mnlistdiff(&liar.mnlistdiff);
+    let honest = ReplayPeer::honest(&chain, TIP_AFTER_QRINFO);
+    let mut net = Net::new(vec![liar, honest]);
+    net.open(0);
+    assert!(net.run_until(|net| net.peers[0].signing_list_requests == 1));
+    net.join(1, 0);
+    assert!(net.run_until(|net| !net.closed.is_empty()));
+    net.assert_banned(0, "mnlistdiff");
+    assert_eq!(
+        net.peers[1].signing_list_requests, 1,
+        "the retry went to the other peer"
+    );
+    assert!(net.run_until(Net::synced_with_chainlock));
+    assert_eq!(net.closed, vec![0]);
+}
+
+#[test]
+fn a_peer_relaying_a_forged_chainlock_is_banned_and_a_real_one_is_taken_from_another() {
+    let chain = Headers::load();
+    let mut liar = ReplayPeer::honest(&chain, QRINFO_TIP);
+    liar.clsig = corrupt_clsig(&liar.clsig);
+    let honest = ReplayPeer::honest(&chain, TIP_AFTER_QRINFO);
+    let mut net = Net::new(vec![liar, honest]);
+    net.open(0);
+    assert!(net.run_until(|net| net.peers[0].signing_list_requests == 1));
+    net.join(1, 0);
+    // The liar's diff is good and applied; the forged ChainLock after it is not.
+    assert!(net.run_until(|net| !net.closed.is_empty()));
+    net.assert_banned(0, "clsig");
+    assert_eq!(net.node.progress().best_chainlock, None);
+    assert_eq!(net.node.progress().masternodes.current_height, SIGNING_LIST);
+    net.peers[1].grow(TIP_AFTER_DIFF);
+    net.peers[1].relay_clsig();
+    assert!(net.run_until(Net::synced_with_chainlock));
+    assert_eq!(net.closed, vec![0]);
+}
+
+#[test]
+fn a_chainlock_not_checkable_yet_is_not_blamed_a_checkable_forgery_bans_the_only_peer_for_a_while()
+{
+    let chain = Headers::load();
+    let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
+    let real = core::mem::take(&mut peer.clsig);
+    peer.clsig = corrupt_clsig(&real);
+    let mut net = Net::new(vec![peer]);
+    net.open(0);
+    assert!(net.run_until(|net| net.is_ready(0)));
+    // Before any masternode list no quorum is known to check it against: it is held, and
+    // found forged only once the lists arrive, while another message is being handled.
+    net.peers[0].relay_clsig();
+    net.peers[0].clsig = real;
+    assert!(net.run_until(Net::synced_with_chainlock));
+    assert!(net.closed.is_empty());
+    assert!(net.gone.is_empty());
+    // Once its quorum is known, a forgery gets its peer banned: 905777 is signed by the
+    // quorum of 905775, whose signature it reuses.
+    let forged = ClSig {
+        height: CHAINLOCK_HEIGHT as i32 + 2,
+        block_hash: chain.headers[(CHAINLOCK_HEIGHT + 2 - FIRST_HEIGHT) as usize].block_hash(),
+        signature: ClSig::decode(&mut Reader::new(&net.peers[0].clsig))
+            .expect("decodes")
+            .signature,
+    };
+    net.peers[0].send(&NetworkMessage::ClSig(forged));
+    assert!(net.run_until(|net| !net.closed.is_empty()));
+    net.assert_banned(0, "clsig");
+    assert!(
+        net.gone[0].1.contains("does not verify"),
+        "{}",
+        net.gone[0].1
+    );
+    // It was the only peer: the sync waits for one, and the peer is dialled again once
+    // its ban is over.
+    assert_eq!(net.node.progress().state, SyncState::WaitingForConnections);
+    let banned_at = net.now;
+    let ban = PeerSetConfig::default().ban_duration;
+    assert!(net.run_until(|net| net.dials.contains_key(&net.urls[0])));
+    assert!(net.now >= banned_at + ban, "redialled during the ban");
+    net.open(0);
+    assert!(net.run_until(|net| net.is_ready(0)));
+    // The sync resumes with it (the replay peer has no QRInfo for the new tip to answer).
+    assert!(net.run_until(|net| net.node.sync().masternodes().waiting_for_qrinfo()));
+    assert_eq!(net.node.progress().state, SyncState::Syncing);
+}
