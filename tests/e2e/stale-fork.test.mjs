@@ -55,8 +55,12 @@ test('stale fork first (rejected at a checkpoint), canonical peer appears later 
     bridges: `${bridge.url('peer0')},${bridge.url('peer1')}`, storage: `e2e-fork-first-${Date.now()}`, timeoutScale: 0.02, autostart: 1,
   });
   // The branch contradicts the compiled-in checkpoint at 900288: its headers up
-  // to 900287 are taken (nothing tells them apart yet), the next batch is rejected.
-  const onFork = await dev.waitForStatus((st) => st.headers.state === 'Error' && /checkpoint/.test(st.headers.error ?? ''), 'the fork rejected at a checkpoint', 60_000);
+  // to 900287 are taken (nothing tells them apart yet), the next batch is rejected
+  // and its peer banned, so with no other peer the sync waits for connections,
+  // the rejection shown as the headers' last error.
+  const onFork = await dev.waitForStatus((st) => ['Error', 'WaitingForConnections'].includes(st.headers.state)
+    && /contradicts checkpoint/.test(st.headers.error ?? ''), 'the fork rejected at a checkpoint', 60_000);
+  assert.match(await dev.log(), /peer gone: invalid headers: .*contradicts checkpoint.*\(banned\)/);
   console.log(`on the fork: headers ${onFork.headers.state} at ${onFork.headers.currentHeight}: ${onFork.headers.error}`);
   assert.ok(onFork.headers.currentHeight < 900288, `fork headers past the checkpoint: ${onFork.headers.currentHeight}`);
   const good = await s.replayPeer(MANUAL_TIP, goodPorts);
