@@ -1,6 +1,6 @@
 //! Command-line options.
 
-use crate::faults::FaultPlan;
+use crate::faults::{FaultPlan, InvalidPayloads};
 use crate::fixtures::FixtureSource;
 use crate::server::{GrowPlan, GrowStart, Timing};
 use crate::state::PeerSettings;
@@ -124,6 +124,21 @@ pub struct Options {
     #[arg(long)]
     pub corrupt_after: Option<u64>,
 
+    /// Serve every `qrinfo` with one bit of its tip diff's coinbase merkle
+    /// proof flipped (well framed, decodes, fails verification).
+    #[arg(long)]
+    pub invalid_qrinfo: bool,
+
+    /// Serve every `mnlistdiff` with one bit of its coinbase merkle proof
+    /// flipped (well framed, decodes, fails verification).
+    #[arg(long)]
+    pub invalid_mnlistdiff: bool,
+
+    /// Serve (and announce) every ChainLock with one bit of its signature
+    /// flipped (well framed, decodes, fails verification).
+    #[arg(long)]
+    pub invalid_clsig: bool,
+
     /// Serve the stale testnet fork (headers 899760-902320) and answer every
     /// `getqrinfo` with the QRInfo captured on it.
     #[arg(long)]
@@ -161,6 +176,11 @@ impl Options {
             disconnect_after: self.disconnect_after,
             disconnect_on_qrinfo: self.disconnect_on_qrinfo,
             corrupt_after: self.corrupt_after,
+            invalid: InvalidPayloads {
+                qrinfo: self.invalid_qrinfo,
+                mnlistdiff: self.invalid_mnlistdiff,
+                clsig: self.invalid_clsig,
+            },
         }
     }
 
@@ -227,6 +247,8 @@ mod tests {
             "4",
             "--grow-start",
             "now",
+            "--invalid-qrinfo",
+            "--invalid-clsig",
         ]);
         assert_eq!(options.listen_addr().to_string(), "127.0.0.1:9999");
         assert!(options.tip_steps.0.is_empty());
@@ -242,6 +264,11 @@ mod tests {
                 disconnect_after: Some(7),
                 disconnect_on_qrinfo: true,
                 corrupt_after: Some(4),
+                invalid: InvalidPayloads {
+                    qrinfo: true,
+                    mnlistdiff: false,
+                    clsig: true,
+                },
             }
         );
         assert!("1,x".parse::<TipSteps>().is_err());

@@ -35,6 +35,12 @@ pub struct FaultCounts {
     pub corrupted: u64,
     /// Connections dropped through the control endpoint.
     pub killed: u64,
+    /// `qrinfo` answers served provably invalid (`--invalid-qrinfo`).
+    pub invalid_qrinfo: u64,
+    /// `mnlistdiff` answers served provably invalid (`--invalid-mnlistdiff`).
+    pub invalid_mnlistdiff: u64,
+    /// `clsig` messages served provably invalid (`--invalid-clsig`).
+    pub invalid_clsig: u64,
 }
 
 /// One `headers` message sent.

@@ -7,7 +7,8 @@
 //! handshake's are ignored until then.
 
 use crate::catalog::CAPTURE_PROTOCOL_VERSION;
-use crate::faults::{ConnectionFaults, SendFault};
+use crate::catalog::{Capture, Versioned};
+use crate::faults::{forge_clsig, forge_diff, forge_qrinfo, ConnectionFaults, SendFault};
 use crate::state::ReplayState;
 use core::fmt;
 use dashlight::block::BlockHeader;
@@ -81,10 +82,17 @@ enum Effect {
         count: usize,
         announced: bool,
     },
-    QrInfoAnswered,
-    MnListDiffAnswered,
+    /// `forged`: served provably invalid (`--invalid-*`).
+    QrInfoAnswered {
+        forged: bool,
+    },
+    MnListDiffAnswered {
+        forged: bool,
+    },
     ClSigAnnounced,
-    ClSigSent,
+    ClSigSent {
+        forged: bool,
+    },
     PingSent,
 }
 
@@ -391,13 +399,20 @@ impl Session {
                     count,
                     announced,
                 } => counters.headers_sent(state.chain(), self.id, first, count, announced),
-                Effect::QrInfoAnswered => {
+                Effect::QrInfoAnswered { forged } => {
                     counters.qrinfo().answered += 1;
+                    counters.faults().invalid_qrinfo += u64::from(forged);
                     run.qrinfo_answered = true;
                 }
-                Effect::MnListDiffAnswered => counters.mnlistdiff().answered += 1,
+                Effect::MnListDiffAnswered { forged } => {
+                    counters.mnlistdiff().answered += 1;
+                    counters.faults().invalid_mnlistdiff += u64::from(forged);
+                }
                 Effect::ClSigAnnounced => counters.clsig_announced(),
-                Effect::ClSigSent => counters.clsig_sent(),
+                Effect::ClSigSent { forged } => {
+                    counters.clsig_sent();
+                    counters.faults().invalid_clsig += u64::from(forged);
+                }
                 Effect::PingSent => counters.ping_sent(),
             }
             match self.faults.next_send() {
@@ -530,12 +545,13 @@ fn on_getqrinfo(id: u64, ready: &Ready, state: &ReplayState, request: &GetQrInfo
         return Vec::new();
     };
     info!(conn = id, block = %requested, "getqrinfo: answering with {}", capture.name);
+    let forged = state.settings().faults.invalid.qrinfo;
     vec![Step::Send(Reply {
         message: RawMessage {
             command: Command::new("qrinfo"),
-            payload: capture.payload_for(ready.version),
+            payload: served_payload(id, capture, forged, forge_qrinfo, ready.version),
         },
-        effect: Effect::QrInfoAnswered,
+        effect: Effect::QrInfoAnswered { forged },
     })]
 }
 
@@ -562,25 +578,59 @@ fn on_getmnlistd(
         "getmnlistd: answering with {}",
         capture.name
     );
+    let forged = state.settings().faults.invalid.mnlistdiff;
     vec![Step::Send(Reply {
         message: RawMessage {
             command: Command::new("mnlistdiff"),
-            payload: capture.payload_for(ready.version),
+            payload: served_payload(id, capture, forged, forge_diff, ready.version),
         },
-        effect: Effect::MnListDiffAnswered,
+        effect: Effect::MnListDiffAnswered { forged },
     })]
+}
+
+/// The payload answering with `capture`: as captured (or re-encoded for an
+/// older protocol version), or when `forged`, made provably invalid by
+/// `forge` and encoded for `version`.
+fn served_payload<T: Versioned>(
+    id: u64,
+    capture: &Capture<T>,
+    forged: bool,
+    forge: impl Fn(&T) -> T,
+    version: u32,
+) -> Vec<u8> {
+    if forged {
+        warn!(conn = id, "--invalid-*: serving {} forged", capture.name);
+        forge(&capture.message).payload_for(version)
+    } else {
+        capture.payload_for(version)
+    }
+}
+
+/// The ChainLock as this peer serves it: forged with `--invalid-clsig`.
+fn served_clsig(state: &ReplayState, clsig: &ClSig) -> ClSig {
+    if state.settings().faults.invalid.clsig {
+        forge_clsig(clsig)
+    } else {
+        *clsig
+    }
 }
 
 fn on_getdata(id: u64, ready: &mut Ready, state: &ReplayState, items: Vec<Inventory>) -> Vec<Step> {
     let tip = state.tip();
     let mut steps = Vec::new();
     let mut missing = Vec::new();
+    let forged = state.settings().faults.invalid.clsig;
     for item in items {
         let found = match item.inv_type {
-            InvType::ClSig => state.catalog().chainlocks().iter().find(|clsig| {
-                clsig_inv_hash(clsig) == item.hash
-                    && state.chain().height_of(&clsig.block_hash, tip).is_some()
-            }),
+            InvType::ClSig => state
+                .catalog()
+                .chainlocks()
+                .iter()
+                .map(|clsig| served_clsig(state, clsig))
+                .find(|clsig| {
+                    clsig_inv_hash(clsig) == item.hash
+                        && state.chain().height_of(&clsig.block_hash, tip).is_some()
+                }),
             _ => None,
         };
         match found {
@@ -591,9 +641,9 @@ fn on_getdata(id: u64, ready: &mut Ready, state: &ReplayState, items: Vec<Invent
                 };
                 steps.push(
                     reply(
-                        NetworkMessage::ClSig(*clsig),
+                        NetworkMessage::ClSig(clsig),
                         ready.version,
-                        Effect::ClSigSent,
+                        Effect::ClSigSent { forged },
                     )
                     .into(),
                 );
@@ -627,6 +677,8 @@ fn chainlock_due(id: u64, ready: &mut Ready, state: &ReplayState) -> Vec<Step> {
     let Some(clsig) = state.latest_chainlock(state.tip()) else {
         return Vec::new();
     };
+    let clsig = served_clsig(state, &clsig);
+    let forged = state.settings().faults.invalid.clsig;
     let height = clsig.height;
     let client_has_block = u32::try_from(height).is_ok_and(|h| ready.peer_best >= h);
     let announcement = Step::Send(reply(
@@ -652,7 +704,7 @@ fn chainlock_due(id: u64, ready: &mut Ready, state: &ReplayState) -> Vec<Step> {
             let sent = reply(
                 NetworkMessage::ClSig(clsig),
                 ready.version,
-                Effect::ClSigSent,
+                Effect::ClSigSent { forged },
             );
             (ChainLockDelivery::Delivered { height }, sent.into())
         }

@@ -3,12 +3,18 @@
 mod common;
 
 use common::*;
+use dashlight::encode::deserialize;
 use dashlight::hash::BlockHash;
 use dashlight::network::Network;
+use dashlight::protocol::chainlock::ClSig;
 use dashlight::protocol::framing::FramingError;
+use dashlight::protocol::inventory::{InvType, Inventory};
+use dashlight::protocol::mnlistdiff::{GetMnListDiff, MnListDiff};
 use dashlight::protocol::qrinfo::{GetQrInfo, QrInfo};
 use dashlight::protocol::NetworkMessage;
+use dashlight_replay_peer::faults::{forge_clsig, forge_diff, forge_qrinfo};
 use dashlight_replay_peer::fixtures::read_headers;
+use dashlight_replay_peer::session::clsig_inv_hash;
 use std::time::{Duration, Instant};
 
 fn getqrinfo(block: BlockHash) -> NetworkMessage {
@@ -186,6 +192,80 @@ async fn fork_serves_the_stale_branch_and_its_qrinfo() {
             }
         }
         assert_eq!(counters(&peer).await["tip_height"], 902_320);
+    })
+    .await
+    .expect("test timed out");
+}
+
+#[tokio::test]
+async fn invalid_flags_serve_well_framed_forgeries_and_count_them() {
+    tokio::time::timeout(TEST_TIMEOUT, async {
+        let canonical = canonical_headers();
+        let qrinfo =
+            QrInfo::from_payload(&fixture("testnet/qrinfo/qrinfo_905294.bin"), 70230).unwrap();
+        let diff = MnListDiff::from_payload(
+            &fixture("testnet/mnlistdiff/mnlistdiff_0_905762.bin"),
+            70230,
+        )
+        .unwrap();
+        let clsig: ClSig = deserialize(&fixture("testnet/clsig/clsig_905775.bin")).unwrap();
+        let forged_clsig = forge_clsig(&clsig);
+        let peer = start_peer(&[
+            "--tip-height",
+            "905800",
+            "--invalid-qrinfo",
+            "--invalid-mnlistdiff",
+            "--invalid-clsig",
+        ])
+        .await;
+        let mut client = Client::connect(peer.p2p_addr).await;
+        // The forged ChainLock is announced by its own hash.
+        let announcement = Inventory {
+            inv_type: InvType::ClSig,
+            hash: clsig_inv_hash(&forged_clsig),
+        };
+        let after_verack = client.handshake().await;
+        assert!(
+            after_verack.contains(&NetworkMessage::Inv(vec![announcement])),
+            "{after_verack:?}"
+        );
+
+        client
+            .send(getqrinfo(canonical_hash(&canonical, 905_294)))
+            .await;
+        match client.sync_point().await.as_slice() {
+            [NetworkMessage::QrInfo(served)] => {
+                assert!(**served == forge_qrinfo(&qrinfo));
+                assert!(**served != qrinfo);
+            }
+            other => panic!("expected the forged qrinfo, got {other:?}"),
+        }
+        client
+            .send(NetworkMessage::GetMnListDiff(GetMnListDiff {
+                base_block_hash: BlockHash::ZERO,
+                block_hash: canonical_hash(&canonical, 905_762),
+            }))
+            .await;
+        match client.sync_point().await.as_slice() {
+            [NetworkMessage::MnListDiff(served)] => assert!(**served == forge_diff(&diff)),
+            other => panic!("expected the forged mnlistdiff, got {other:?}"),
+        }
+        client
+            .send(NetworkMessage::GetData(vec![announcement]))
+            .await;
+        assert_eq!(
+            client.sync_point().await,
+            vec![NetworkMessage::ClSig(forged_clsig)]
+        );
+        assert_ne!(forged_clsig, clsig);
+
+        let counters = counters(&peer).await;
+        assert_eq!(counters["faults"]["invalid_qrinfo"], 1);
+        assert_eq!(counters["faults"]["invalid_mnlistdiff"], 1);
+        assert_eq!(counters["faults"]["invalid_clsig"], 1);
+        assert_eq!(counters["faults"]["corrupted"], 0);
+        assert_eq!(counters["qrinfo"]["answered"], 1);
+        assert_eq!(counters["clsig_sent"], 1);
     })
     .await
     .expect("test timed out");

@@ -288,6 +288,8 @@ export class DevPage {
   timeline() { return this.page.evaluate(() => window.dashlightTimeline ?? []); }
   /** The page's log panel. */
   log() { return this.page.evaluate(() => document.getElementById('log')?.textContent ?? ''); }
+  /** The page's peer list (the last `peers` event), one `url — state…` line per bridge. */
+  peerList() { return this.page.evaluate(() => [...document.querySelectorAll('#peers li')].map((li) => li.textContent)); }
 
   /** Waits until the status satisfies `predicate` (a function of the Status, run in Node). */
   async waitForStatus(predicate, what, timeoutMs = 120_000) {
