@@ -27,10 +27,9 @@ impl<C: HeaderChain, E: MasternodeEngine> Coordinator<C, E> {
     /// A coordinator over `chain` and `engine`, waiting for peers.
     pub fn new(config: SyncConfig, chain: C, engine: E) -> Self {
         let tip_height = chain.tip().height;
-        let list_height = engine.list_height_at_or_below(u32::MAX);
         Coordinator {
             headers: HeaderManager::new(config, tip_height),
-            masternodes: MasternodeManager::new(config, list_height),
+            masternodes: MasternodeManager::new(config, &engine),
             chainlocks: ChainLockManager::new(),
             state: SyncState::WaitingForConnections,
             chain,
@@ -165,7 +164,7 @@ impl<C: HeaderChain, E: MasternodeEngine> Coordinator<C, E> {
             match event {
                 SyncEvent::HeadersStored { .. } | SyncEvent::HeaderSyncComplete { .. } => self
                     .masternodes
-                    .handle_sync_event(now, &event, &self.chain, &self.engine, &mut routed),
+                    .handle_sync_event(now, &event, &self.chain, &mut self.engine, &mut routed),
                 SyncEvent::MasternodeListsSynced { .. } => self.chainlocks.handle_sync_event(
                     now,
                     &event,
