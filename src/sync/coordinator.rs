@@ -429,5 +429,42 @@ mod properties {
             prop_assert_eq!(net.qrinfo_overlaps, 0);
             prop_assert_eq!(net.honest_messages_blamed, 0);
         }
+
+        /// A client restored from storage (the chain and engine a synced client left,
+        /// reloaded while the network moved on by `mined` blocks) keeps every property above.
+        #[test]
+        fn a_client_restored_from_storage_reaches_synced_from_its_lists(
+            height in 30u32..160,
+            mined in 0u32..80,
+            bans in any::<bool>(),
+            actions in proptest::collection::vec(action(), 0..40),
+        ) {
+            let mut first = SimNetwork::new(sim_config(), height);
+            first.connect();
+            prop_assert!(first.run_until_synced(Millis::from_secs(1), 400).is_some());
+            let mut blocks = first.blocks.clone();
+            blocks.grow(mined);
+            let mut net = SimNetwork::with_client(
+                sim_config(),
+                blocks,
+                first.client.chain().clone(),
+                first.client.engine().clone(),
+            );
+            net.set_bans(bans);
+            no_dead_end(&net)?;
+            for action in actions {
+                apply(&mut net, action);
+                no_dead_end(&net)?;
+            }
+            net.clear_faults();
+            net.step();
+            no_dead_end(&net)?;
+            net.connect();
+            let ticks = net.run_until_synced(Millis::from_secs(1), 400);
+            prop_assert!(ticks.is_some(), "not synced: {:?}", net.client.progress());
+            prop_assert_eq!(net.client.chain().tip(), net.blocks.tip());
+            prop_assert_eq!(net.qrinfo_overlaps, 0);
+            prop_assert_eq!(net.honest_messages_blamed, 0);
+        }
     }
 }
