@@ -131,7 +131,8 @@ impl Catalog {
         &self.chainlocks
     }
 
-    fn is_genesis(&self, hash: &BlockHash) -> bool {
+    /// Whether `hash` names the empty list: all zero, or the genesis block.
+    pub fn is_genesis(&self, hash: &BlockHash) -> bool {
         hash.is_zero() || *hash == self.genesis
     }
 

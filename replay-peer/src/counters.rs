@@ -22,6 +22,10 @@ pub struct RequestCounts {
     pub unknown: u64,
     /// Requests ignored on purpose (`--drop-qrinfo`).
     pub dropped: u64,
+    /// Requests received that name no base but genesis: a sync from scratch
+    /// (a `getqrinfo` without base hashes, or only the genesis hash).
+    #[serde(default)]
+    pub from_genesis: u64,
 }
 
 /// Faults that fired.

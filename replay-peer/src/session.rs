@@ -519,8 +519,15 @@ fn on_getheaders(
 fn on_getqrinfo(id: u64, ready: &Ready, state: &ReplayState, request: &GetQrInfo) -> Vec<Step> {
     let requested = request.block_request_hash;
     {
+        let from_genesis = request
+            .base_block_hashes
+            .iter()
+            .all(|base| state.catalog().is_genesis(base));
         let mut run = state.run();
         run.counters.qrinfo().received += 1;
+        if from_genesis {
+            run.counters.qrinfo().from_genesis += 1;
+        }
         if run.faults.take_disconnect_on_qrinfo() {
             run.counters.faults().disconnect_on_qrinfo += 1;
             warn!(conn = id, block = %requested, "--disconnect-on-qrinfo: closing");

@@ -16,9 +16,12 @@ use crate::node::chain::{ClientChain, ViewHeaders};
 use crate::node::engine::ClientEngine;
 use crate::node::{Node, Notification};
 use crate::peer::set::PeerSetConfig;
-use crate::storage::{restore_chain, save_chain, HeaderStore, StorageError};
+use crate::storage::{
+    restore_chain, restore_masternodes, save_chain, save_masternodes, HeaderStore, StorageError,
+};
 use crate::sync::config::SyncConfig;
 use crate::sync::events::SyncEvent;
+use crate::sync::masternodes::MasternodeWork;
 use crate::sync::requests::{ManagerKind, Output};
 use core::fmt;
 use std::cell::RefCell;
@@ -307,24 +310,38 @@ fn node_network(node: &ClientNode) -> Network {
     node.sync().chain().inner().network()
 }
 
-/// Writes new best-chain headers to IndexedDB after each change.
+/// Writes new best-chain headers to IndexedDB after each change, and the
+/// masternode engine's state after it changed, once the lists a QRInfo needs
+/// are in (not after each of their diffs).
 struct IdbPersister {
     store: IdbStore,
     /// The tip last written, to skip the store when nothing changed.
     stored: ChainTip,
+    /// The engine revision last written.
+    engine_revision: u64,
 }
 
 impl Persister<ClientChain, ClientEngine> for IdbPersister {
     async fn persist(&mut self, node: &ClientNode) -> Result<(), String> {
         let chain = node.sync().chain().inner();
         let tip = chain.tip();
-        if tip.hash == self.stored.hash {
-            return Ok(());
+        if tip.hash != self.stored.hash {
+            save_chain(&mut self.store, chain)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.stored = tip;
         }
-        save_chain(&mut self.store, chain)
-            .await
-            .map_err(|e| e.to_string())?;
-        self.stored = tip;
+        let engine = node.sync().engine().inner();
+        let fetching_lists = matches!(
+            node.sync().masternodes().work(),
+            MasternodeWork::QuorumLists { .. }
+        );
+        if engine.revision() != self.engine_revision && !fetching_lists {
+            save_masternodes(&mut self.store, engine)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.engine_revision = engine.revision();
+        }
         Ok(())
     }
 }
@@ -374,6 +391,9 @@ pub async fn launch<S: EventSink + 'static>(
         }
     };
     let stored = chain.tip();
+    let chain = ClientChain::new(chain, unix_ms() / 1000);
+    let engine = restore_engine(&store, options.network, &chain, &sink).await;
+    let engine_revision = engine.revision();
     let scale = options.timeout_scale;
     let peer_config = PeerSetConfig {
         max_peers: options.max_peers,
@@ -385,8 +405,8 @@ pub async fn launch<S: EventSink + 'static>(
         &options.bridges,
         peer_config,
         SyncConfig::for_network(options.network).scaled(scale),
-        ClientChain::new(chain, unix_ms() / 1000),
-        ClientEngine::new(MasternodeEngine::new(options.network)),
+        chain,
+        ClientEngine::new(engine),
         seed,
     );
     let observer = JsObserver {
@@ -394,11 +414,53 @@ pub async fn launch<S: EventSink + 'static>(
         shared,
         started_ms: monotonic_ms(),
     };
-    let handle = runtime::spawn(node, observer, IdbPersister { store, stored });
+    let persister = IdbPersister {
+        store,
+        stored,
+        engine_revision,
+    };
+    let handle = runtime::spawn(node, observer, persister);
     Ok(Running {
         handle,
         _lock: lock,
     })
+}
+
+/// The stored masternode engine state checked against the restored `chain`,
+/// or a fresh engine if none is stored or it is unusable (then logged).
+async fn restore_engine<S: EventSink>(
+    store: &IdbStore,
+    network: Network,
+    chain: &ClientChain,
+    sink: &S,
+) -> MasternodeEngine {
+    let mut engine = MasternodeEngine::new(network);
+    let (level, message) =
+        match restore_masternodes(store, &mut engine, &ViewHeaders(chain)).await {
+            Ok(None) => return engine,
+            Ok(Some(report)) => (
+                "info",
+                format!(
+                    "restored {} masternode lists ({} dropped: not on the header chain), {} quorums verified",
+                    report.lists.len(),
+                    report.dropped_lists.len(),
+                    report.quorums_verified
+                ),
+            ),
+            Err(error) => (
+                "warn",
+                format!("stored masternode lists unusable, fetching them again: {error}"),
+            ),
+        };
+    sink.emit(
+        "log",
+        &Log {
+            level,
+            message,
+            at: 0,
+        },
+    );
+    engine
 }
 
 async fn new_chain(

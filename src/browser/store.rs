@@ -1,15 +1,22 @@
 //! The [`HeaderStore`] the browser client uses: the storage layout of
 //! [`crate::storage::records`] kept in IndexedDB through [`HeaderDb`], one
-//! transaction per batch (chunks and chain record together).
+//! transaction per batch (chunks and chain record together). It is the
+//! [`MasternodeStore`] too: the engine's state is one record in the `meta`
+//! store (one `put` per save, so a save is atomic). The schema's `mnlists`
+//! store (one record per list height) is not used: the lists share most
+//! entries, and one record written whole is smaller and needs no deletes.
 
 use super::idb::{HeaderDb, IdbError, WriteBatch};
 use crate::block::BlockHeader;
 use crate::chain::{ChainTip, SyncBase};
 use crate::storage::records::{chunk_of, plan_read, plan_write, read_chunk};
-use crate::storage::{HeaderStore, StorageError, StoredChain};
+use crate::storage::{HeaderStore, MasternodeStore, StorageError, StoredChain};
 
 /// The `meta` key of the chain record.
 const CHAIN_KEY: &str = "chain";
+
+/// The `meta` key of the masternode engine's state record.
+const MASTERNODES_KEY: &str = "masternodes";
 
 /// Maps an IndexedDB error to the storage vocabulary.
 fn storage_error(operation: &'static str) -> impl Fn(IdbError) -> StorageError {
@@ -125,5 +132,22 @@ impl HeaderStore for IdbStore {
 
     async fn clear(&mut self) -> Result<(), StorageError> {
         self.db.clear().await.map_err(storage_error("clear"))
+    }
+}
+
+impl MasternodeStore for IdbStore {
+    async fn load_masternodes(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        self.db
+            .get_meta(MASTERNODES_KEY)
+            .await
+            .map_err(storage_error("read masternode state"))
+    }
+
+    async fn save_masternodes(&mut self, record: &[u8]) -> Result<(), StorageError> {
+        let batch = WriteBatch::new().put_meta(MASTERNODES_KEY, record);
+        self.db
+            .write(&batch)
+            .await
+            .map_err(storage_error("write masternode state"))
     }
 }

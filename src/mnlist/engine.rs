@@ -26,6 +26,10 @@ use crate::protocol::snapshot::QuorumSnapshot;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+mod saved;
+
+pub use saved::{LoadReport, StateError, STATE_VERSION};
+
 /// A member list's prepared checks, or why it cannot be checked, and its list's height.
 type Candidate = (Result<PreparedCommitment, CommitmentFailure>, u32);
 
@@ -116,6 +120,10 @@ pub struct MasternodeEngine {
     require_block_proofs: bool,
     clock: Option<Clock>,
     timings: Timings,
+    /// The height of the tip list of the last QRInfo applied.
+    last_qrinfo_height: Option<u32>,
+    /// Counts changes to the saved state (see [`MasternodeEngine::revision`]).
+    revision: u64,
 }
 
 impl core::fmt::Debug for MasternodeEngine {
@@ -156,6 +164,8 @@ impl MasternodeEngine {
             require_block_proofs: true,
             clock: None,
             timings: Timings::default(),
+            last_qrinfo_height: None,
+            revision: 0,
         }
     }
 
@@ -195,6 +205,18 @@ impl MasternodeEngine {
     fn add_time(&mut self, phase: Phase, since: f64) {
         let elapsed = self.now() - since;
         self.timings.add(phase, elapsed);
+    }
+
+    /// The height of the tip list of the last QRInfo applied, if any.
+    pub fn last_qrinfo_height(&self) -> Option<u32> {
+        self.last_qrinfo_height
+    }
+
+    /// A number that changes whenever lists, snapshots or quorum states
+    /// change: the state [`MasternodeEngine::save_state`] writes is the same
+    /// as long as it is.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// The list at `height`, if the engine has it.
@@ -273,6 +295,7 @@ impl MasternodeEngine {
         self.verify_quorums(headers);
         self.check_coinbase_chainlock(&mut report, headers);
         self.prune();
+        self.revision = self.revision.wrapping_add(1);
         Ok(report)
     }
 
@@ -375,7 +398,9 @@ impl MasternodeEngine {
             self.check_coinbase_chainlock(diff_report, headers);
         }
         report.applied = applied;
+        self.last_qrinfo_height = headers.height_of(&qrinfo.diff_tip.block_hash);
         self.prune();
+        self.revision = self.revision.wrapping_add(1);
         Ok(report)
     }
 
@@ -592,7 +617,10 @@ impl MasternodeEngine {
     fn set_status(&mut self, key: &QuorumKey, status: QuorumStatus, headers: &impl HeaderChain) {
         if let Some(record) = self.quorums.get_mut(key) {
             record.height = headers.height_of(&key.1);
-            record.status = status;
+            if record.status != status {
+                record.status = status;
+                self.revision = self.revision.wrapping_add(1);
+            }
         }
     }
 

@@ -2,6 +2,8 @@
 //! messages, checks them against the header chain and the coinbase merkle
 //! roots, verifies quorum commitments and ChainLocks. Sans-IO: the caller
 //! feeds messages and a header lookup, and reads which lists are missing.
+//! [`MasternodeEngine::save_state`] and [`MasternodeEngine::load_state`]
+//! carry the state across a reload (format in `engine/saved.rs`).
 
 mod apply;
 mod chainlock;
@@ -15,7 +17,10 @@ mod timings;
 
 pub use apply::{apply_diff, ApplyError};
 pub use chainlock::{ChainLockCheck, ChainLockFailure};
-pub use engine::{DiffReport, MasternodeEngine, QrInfoReport, QuorumRecord, WORK_BLOCK_OFFSET};
+pub use engine::{
+    DiffReport, LoadReport, MasternodeEngine, QrInfoReport, QuorumRecord, StateError,
+    STATE_VERSION, WORK_BLOCK_OFFSET,
+};
 pub use errors::{DiffError, EngineError, EngineErrorKind};
 pub use headers::HeaderChain;
 pub use list::{ListEntry, MasternodeList, QuorumEntry, QuorumKey};

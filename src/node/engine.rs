@@ -240,6 +240,10 @@ impl SyncEngine for ClientEngine {
     fn list_height_at_or_below(&self, height: u32) -> Option<u32> {
         self.engine.list_at_or_below(height).map(|list| list.height)
     }
+
+    fn last_qrinfo_height(&self) -> Option<u32> {
+        self.engine.last_qrinfo_height()
+    }
 }
 
 #[cfg(test)]

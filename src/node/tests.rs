@@ -499,7 +499,10 @@ fn a_chainlock_not_checkable_yet_is_not_blamed_a_checkable_forgery_bans_the_only
     assert!(net.now >= banned_at + ban, "redialled during the ban");
     net.open(0);
     assert!(net.run_until(|net| net.is_ready(0)));
-    // The sync resumes with it (the replay peer has no QRInfo for the new tip to answer).
-    assert!(net.run_until(|net| net.node.sync().masternodes().waiting_for_qrinfo()));
-    assert_eq!(net.node.progress().state, SyncState::Syncing);
+    // The sync resumes with it from the lists the engine holds: Synced again, without
+    // asking a QRInfo from genesis again.
+    let qrinfos = net.node.progress().masternodes.qrinfos_requested;
+    assert!(net.run_until(|net| net.node.progress().state == SyncState::Synced));
+    assert_eq!(*net.node.sync().masternodes().state(), SyncState::Synced);
+    assert_eq!(net.node.progress().masternodes.qrinfos_requested, qrinfos);
 }

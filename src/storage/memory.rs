@@ -1,9 +1,9 @@
-//! An in-memory [`HeaderStore`] with the same records as a persistent one,
+//! An in-memory [`HeaderStore`] and [`MasternodeStore`] with the same records as a persistent one,
 //! for tests and native use, with an optional quota to exercise
 //! [`StorageError::QuotaExceeded`].
 
 use super::records::{chunk_of, plan_read, plan_write, read_chunk, StoredChain};
-use super::{HeaderStore, StorageError};
+use super::{HeaderStore, MasternodeStore, StorageError};
 use crate::block::BlockHeader;
 use crate::chain::{ChainTip, SyncBase};
 use std::collections::BTreeMap;
@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 pub struct MemoryStore {
     chain_record: Option<Vec<u8>>,
     chunks: BTreeMap<u32, Vec<u8>>,
+    masternodes: Option<Vec<u8>>,
     quota_bytes: Option<usize>,
 }
 
@@ -41,6 +42,7 @@ impl MemoryStore {
     pub fn stored_bytes(&self) -> usize {
         self.chain_record.as_ref().map_or(0, Vec::len)
             + self.chunks.values().map(Vec::len).sum::<usize>()
+            + self.masternodes.as_ref().map_or(0, Vec::len)
     }
 
     /// The number of chunk records.
@@ -136,6 +138,23 @@ impl HeaderStore for MemoryStore {
     async fn clear(&mut self) -> Result<(), StorageError> {
         self.chain_record = None;
         self.chunks.clear();
+        self.masternodes = None;
+        Ok(())
+    }
+}
+
+impl MasternodeStore for MemoryStore {
+    async fn load_masternodes(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.masternodes.clone())
+    }
+
+    async fn save_masternodes(&mut self, record: &[u8]) -> Result<(), StorageError> {
+        let size =
+            self.stored_bytes() - self.masternodes.as_ref().map_or(0, Vec::len) + record.len();
+        if self.quota_bytes.is_some_and(|quota| size > quota) {
+            return Err(StorageError::QuotaExceeded);
+        }
+        self.masternodes = Some(record.to_vec());
         Ok(())
     }
 }

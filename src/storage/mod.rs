@@ -9,13 +9,20 @@
 //! so the stored tip never points past stored headers. Block hashes are not
 //! stored: each header's hash is the next header's `prev_blockhash`, so a
 //! chain is restored without hashing (see [`restore_chain`]).
+//!
+//! The masternode list engine's state is one more record beside the headers
+//! ([`MasternodeStore`], [`save_masternodes`], [`restore_masternodes`]).
 
 mod error;
+mod masternodes;
 mod memory;
 pub mod records;
 mod restore;
 
 pub use error::StorageError;
+pub use masternodes::{
+    restore_masternodes, save_masternodes, MasternodeRestoreFailure, MasternodeStore,
+};
 pub use memory::MemoryStore;
 pub use records::{StoredChain, SCHEMA_VERSION};
 pub use restore::{restore_chain, save_chain, RestoreFailure};

@@ -27,10 +27,9 @@ impl<C: HeaderChain, E: MasternodeEngine> Coordinator<C, E> {
     /// A coordinator over `chain` and `engine`, waiting for peers.
     pub fn new(config: SyncConfig, chain: C, engine: E) -> Self {
         let tip_height = chain.tip().height;
-        let list_height = engine.list_height_at_or_below(u32::MAX);
         Coordinator {
             headers: HeaderManager::new(config, tip_height),
-            masternodes: MasternodeManager::new(config, list_height),
+            masternodes: MasternodeManager::new(config, &engine),
             chainlocks: ChainLockManager::new(),
             state: SyncState::WaitingForConnections,
             chain,
@@ -165,7 +164,7 @@ impl<C: HeaderChain, E: MasternodeEngine> Coordinator<C, E> {
             match event {
                 SyncEvent::HeadersStored { .. } | SyncEvent::HeaderSyncComplete { .. } => self
                     .masternodes
-                    .handle_sync_event(now, &event, &self.chain, &self.engine, &mut routed),
+                    .handle_sync_event(now, &event, &self.chain, &mut self.engine, &mut routed),
                 SyncEvent::MasternodeListsSynced { .. } => self.chainlocks.handle_sync_event(
                     now,
                     &event,
@@ -426,6 +425,43 @@ mod properties {
             let ticks = net.run_until_synced(Millis::from_secs(1), 400);
             prop_assert!(ticks.is_some(), "not synced: {:?}", net.client.progress());
             prop_assert_eq!(net.client.state(), &SyncState::Synced);
+            prop_assert_eq!(net.client.chain().tip(), net.blocks.tip());
+            prop_assert_eq!(net.qrinfo_overlaps, 0);
+            prop_assert_eq!(net.honest_messages_blamed, 0);
+        }
+
+        /// A client restored from storage (the chain and engine a synced client left,
+        /// reloaded while the network moved on by `mined` blocks) keeps every property above.
+        #[test]
+        fn a_client_restored_from_storage_reaches_synced_from_its_lists(
+            height in 30u32..160,
+            mined in 0u32..80,
+            bans in any::<bool>(),
+            actions in proptest::collection::vec(action(), 0..40),
+        ) {
+            let mut first = SimNetwork::new(sim_config(), height);
+            first.connect();
+            prop_assert!(first.run_until_synced(Millis::from_secs(1), 400).is_some());
+            let mut blocks = first.blocks.clone();
+            blocks.grow(mined);
+            let mut net = SimNetwork::with_client(
+                sim_config(),
+                blocks,
+                first.client.chain().clone(),
+                first.client.engine().clone(),
+            );
+            net.set_bans(bans);
+            no_dead_end(&net)?;
+            for action in actions {
+                apply(&mut net, action);
+                no_dead_end(&net)?;
+            }
+            net.clear_faults();
+            net.step();
+            no_dead_end(&net)?;
+            net.connect();
+            let ticks = net.run_until_synced(Millis::from_secs(1), 400);
+            prop_assert!(ticks.is_some(), "not synced: {:?}", net.client.progress());
             prop_assert_eq!(net.client.chain().tip(), net.blocks.tip());
             prop_assert_eq!(net.qrinfo_overlaps, 0);
             prop_assert_eq!(net.honest_messages_blamed, 0);

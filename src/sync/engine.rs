@@ -136,4 +136,8 @@ pub trait MasternodeEngine {
 
     /// The height of the highest stored masternode list at or below `height`.
     fn list_height_at_or_below(&self, height: u32) -> Option<u32>;
+
+    /// The tip height of the last QRInfo applied (also when the lists were
+    /// restored from storage), if any.
+    fn last_qrinfo_height(&self) -> Option<u32>;
 }

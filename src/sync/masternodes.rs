@@ -1,6 +1,12 @@
 //! The masternode list manager: QRInfo for the tip once headers are synced, then the lists
 //! its quorums still need through the `getmnlistd` pipeline, then new blocks incrementally.
 //!
+//! A manager made over an engine that already holds lists from a QRInfo (restored from
+//! storage after a reload) does not start over: once headers are synced it checks the quorums
+//! it has, reports `Synced` and brings the lists up to the tip from the newest one it holds,
+//! like a manager that has been synced all along (see [`MasternodeManager::new`]). The same
+//! holds after every peer was lost and one came back.
+//!
 //! Everything in flight lives in one [`MasternodeWork`] value, so
 //! [`MasternodeManager::clear_in_flight_state`] resets it all by construction: no request,
 //! attempt count, wait start or retry deadline (the ChainLock-signature retry included) can
@@ -89,19 +95,25 @@ pub struct MasternodeManager {
 }
 
 impl MasternodeManager {
-    /// A manager waiting for peers; `list_height` is the newest list the engine holds.
-    pub fn new(config: SyncConfig, list_height: Option<u32>) -> Self {
-        MasternodeManager {
+    /// A manager waiting for peers, over `engine` and what it already holds (lists restored
+    /// from storage): its newest list is the current height, and its last QRInfo the cycle
+    /// the lists cover.
+    pub fn new<E: MasternodeEngine>(config: SyncConfig, engine: &E) -> Self {
+        let mut manager = MasternodeManager {
             config,
             progress: Progress {
                 state: SyncState::WaitingForConnections,
-                current_height: list_height.unwrap_or(0),
+                current_height: engine.list_height_at_or_below(u32::MAX).unwrap_or(0),
                 ..Progress::default()
             },
             work: MasternodeWork::Idle,
             unverifiable: Vec::new(),
             last_qrinfo_cycle: None,
-        }
+        };
+        manager.last_qrinfo_cycle = engine
+            .last_qrinfo_height()
+            .map(|height| manager.cycle_start(height));
+        manager
     }
 
     /// The current state.
@@ -197,13 +209,18 @@ impl MasternodeManager {
         now: Timestamp,
         event: &SyncEvent,
         chain: &C,
-        engine: &E,
+        engine: &mut E,
         out: &mut Vec<Output>,
     ) {
         match *event {
             SyncEvent::HeaderSyncComplete { tip } => {
                 self.progress.raise_target(tip.height);
                 match self.progress.state {
+                    SyncState::WaitForEvents if self.holds_synced_lists(engine) => {
+                        self.clear_in_flight_state();
+                        let unverifiable = core::mem::take(&mut self.unverifiable);
+                        self.finish_sync(now, unverifiable, chain, engine, out);
+                    }
                     SyncState::WaitForEvents | SyncState::Error(_) => {
                         self.restart(now, chain, engine, out)
                     }
@@ -219,6 +236,12 @@ impl MasternodeManager {
             }
             SyncEvent::MasternodeListsSynced { .. } | SyncEvent::ChainLockVerified { .. } => {}
         }
+    }
+
+    /// Whether the engine holds the lists of an applied QRInfo (this session's or restored):
+    /// then the manager goes on from them instead of starting over.
+    fn holds_synced_lists<E: MasternodeEngine>(&self, engine: &E) -> bool {
+        self.last_qrinfo_cycle.is_some() && engine.list_height_at_or_below(u32::MAX).is_some()
     }
 
     /// Starts over: clears everything in flight and asks for a QRInfo for the tip at once.
@@ -570,6 +593,20 @@ impl MasternodeManager {
             }
             _ => return,
         };
+        self.finish_sync(now, unverifiable, chain, engine, out);
+    }
+
+    /// Verifies what the lists now allow and reports `Synced` (quorums whose list could not
+    /// be fetched, `unverifiable`, are reported with those still missing a list), then
+    /// follows the tip.
+    fn finish_sync<C: ChainView, E: MasternodeEngine>(
+        &mut self,
+        now: Timestamp,
+        unverifiable: Vec<QuorumNeed>,
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
         match engine.verify_quorums(chain) {
             Ok(check) => {
                 self.clear_in_flight_state();
@@ -720,11 +757,12 @@ mod tests {
         fn new() -> Self {
             let blocks = SimBlocks::new(TIP);
             let chain = SimChain::with_blocks(&blocks, TIP);
+            let engine = SimEngine::new(sim_config().dkg_interval);
             Rig {
                 blocks,
                 chain,
-                engine: SimEngine::new(sim_config().dkg_interval),
-                manager: MasternodeManager::new(sim_config(), None),
+                manager: MasternodeManager::new(sim_config(), &engine),
+                engine,
                 now: Timestamp(1_000),
             }
         }
@@ -756,8 +794,13 @@ mod tests {
             let event = SyncEvent::HeaderSyncComplete {
                 tip: self.chain.tip(),
             };
-            self.manager
-                .handle_sync_event(self.now, &event, &self.chain, &self.engine, &mut out);
+            self.manager.handle_sync_event(
+                self.now,
+                &event,
+                &self.chain,
+                &mut self.engine,
+                &mut out,
+            );
             out
         }
 
@@ -1255,7 +1298,7 @@ mod tests {
             ..sim_config()
         };
         let mut rig = Rig::new();
-        rig.manager = MasternodeManager::new(config, None);
+        rig.manager = MasternodeManager::new(config, &rig.engine);
         rig.peers(1);
         rig.headers_synced();
         let tip = rig.tip_hash();
@@ -1313,7 +1356,7 @@ mod tests {
         let mut out = Vec::new();
         let event = SyncEvent::HeadersStored { tip: connected.tip };
         rig.manager
-            .handle_sync_event(rig.now, &event, &rig.chain, &rig.engine, &mut out);
+            .handle_sync_event(rig.now, &event, &rig.chain, &mut rig.engine, &mut out);
         out
     }
 
@@ -1362,5 +1405,73 @@ mod tests {
         rig.peers(1);
         let out = rig.after(Millis(0));
         assert_eq!(qrinfos(&out).len(), 1);
+    }
+
+    /// A manager made after a reload over the engine a synced session left (its lists
+    /// restored from storage), connected, headers synced.
+    fn restored() -> (Rig, Vec<Output>) {
+        let synced = Rig::synced();
+        let mut rig = Rig::new();
+        rig.engine = synced.engine;
+        rig.manager = MasternodeManager::new(sim_config(), &rig.engine);
+        assert_eq!(rig.manager.progress().current_height, TIP);
+        assert_eq!(*rig.manager.state(), SyncState::WaitingForConnections);
+        rig.peers(1);
+        let out = rig.headers_synced();
+        (rig, out)
+    }
+
+    #[test]
+    fn restored_lists_are_synced_at_once_without_a_qrinfo() {
+        let (rig, out) = restored();
+        assert!(qrinfos(&out).is_empty(), "{out:?}");
+        assert!(diffs(&out).is_empty());
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        assert_eq!(*rig.manager.work(), MasternodeWork::Idle);
+        assert!(
+            out.contains(&Output::Event(SyncEvent::MasternodeListsSynced {
+                list_height: TIP
+            }))
+        );
+        assert_eq!(rig.manager.progress().qrinfos_requested, 0);
+    }
+
+    #[test]
+    fn restored_lists_are_brought_to_the_tip_from_the_newest_one() {
+        let (mut rig, _) = restored();
+        let out = extend_chain(&mut rig, 9);
+        let newest = rig.blocks.hash_at(TIP).expect("on chain");
+        let signing = rig.blocks.hash_at(TIP + 1).expect("on chain");
+        assert_eq!(diffs(&out), vec![(newest, signing)]);
+        assert!(qrinfos(&out).is_empty());
+    }
+
+    #[test]
+    fn after_a_restore_a_new_cycle_is_asked_from_a_restored_anchor() {
+        let (mut rig, _) = restored();
+        // Past the cycle at 144 and its mining window: a QRInfo, based on the restored
+        // list at 48 (at least four cycles of 24 before 144), not on genesis.
+        let out = extend_chain(&mut rig, 25);
+        let anchor = rig.blocks.hash_at(48).expect("on chain");
+        assert_eq!(
+            qrinfos(&out),
+            vec![&Request::GetQrInfo {
+                base_block_hashes: vec![anchor],
+                block_request_hash: rig.tip_hash(),
+                extra_share: true,
+            }]
+        );
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+    }
+
+    #[test]
+    fn lists_without_a_qrinfo_still_start_with_one() {
+        let mut rig = Rig::new();
+        let hash = rig.blocks.hash_at(100).expect("on chain");
+        rig.engine.store_list(100, hash);
+        rig.manager = MasternodeManager::new(sim_config(), &rig.engine);
+        rig.peers(1);
+        assert_eq!(qrinfos(&rig.headers_synced()).len(), 1);
+        assert_eq!(*rig.manager.state(), SyncState::Syncing);
     }
 }

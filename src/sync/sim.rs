@@ -362,6 +362,7 @@ pub struct SimEngine {
     dkg_interval: u32,
     lists: BTreeMap<u32, BlockHash>,
     waiting: BTreeSet<QuorumNeed>,
+    last_qrinfo_height: Option<u32>,
 }
 
 impl SimEngine {
@@ -371,6 +372,7 @@ impl SimEngine {
             dkg_interval: dkg_interval.max(1),
             lists: BTreeMap::new(),
             waiting: BTreeSet::new(),
+            last_qrinfo_height: None,
         }
     }
 
@@ -424,6 +426,7 @@ impl MasternodeEngine for SimEngine {
         let interval = self.dkg_interval;
         let cycle_start = tip_height.saturating_sub(tip_height % interval);
         self.lists.insert(tip_height, qrinfo.tip);
+        self.last_qrinfo_height = Some(tip_height);
         for k in 1..=4u32 {
             if let Some(height) = cycle_start.checked_sub(k.saturating_mul(interval)) {
                 if let Some(hash) = chain.hash_at(height) {
@@ -525,6 +528,10 @@ impl MasternodeEngine for SimEngine {
 
     fn list_height_at_or_below(&self, height: u32) -> Option<u32> {
         self.lists.range(..=height).next_back().map(|(h, _)| *h)
+    }
+
+    fn last_qrinfo_height(&self) -> Option<u32> {
+        self.last_qrinfo_height
     }
 }
 

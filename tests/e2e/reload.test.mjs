@@ -1,5 +1,7 @@
 // Scenario 2: after a full sync, reloading the page resumes from IndexedDB:
-// the header tip is restored at start and no header is served twice.
+// the header tip and the masternode lists (with their verified quorums) are
+// restored at start, no header is served twice and no QRInfo is asked from
+// genesis again.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BASE_HEIGHT, FINAL_TIP, MANUAL_TIP, driveToChainLock, eventually, withStack } from './harness.mjs';
@@ -15,6 +17,9 @@ test('reload resumes from IndexedDB without fetching any header twice', { timeou
   const storedTip = synced.headers.currentHeight;
   const before = await peer.counters();
   assert.equal(before.headers_sent_more_than_once, 0);
+  assert.ok(before.qrinfo.from_genesis >= 1, 'the first sync asked no QRInfo from genesis');
+  const verifiedBefore = synced.masternodes.quorumsVerified;
+  assert.ok(verifiedBefore > 0, 'no quorum verified before the reload');
 
   // Reload without autostart, so that the status can be read right after start.
   await dev.page.goto(dev.url({ autostart: undefined }));
@@ -23,14 +28,17 @@ test('reload resumes from IndexedDB without fetching any header twice', { timeou
   await dev.page.waitForFunction(() => window.dashlight !== undefined && document.getElementById('stop').disabled === false, null, { timeout: 30_000 });
   const atStart = await dev.liveStatus();
   const countersAtStart = await peer.counters();
-  console.log(`stored tip ${storedTip}; right after start: headers ${atStart.headers.state} at ${atStart.headers.currentHeight}; headers served so far ${countersAtStart.headers_served}`);
+  console.log(`stored tip ${storedTip}; right after start: headers ${atStart.headers.state} at ${atStart.headers.currentHeight}; headers served so far ${countersAtStart.headers_served}; masternodes ${atStart.masternodes.state} at ${atStart.masternodes.currentHeight}, ${atStart.masternodes.quorumsVerified} quorums verified`);
   assert.equal(atStart.headers.currentHeight, storedTip, 'header tip not restored at start');
+  assert.equal(atStart.masternodes.quorumsVerified, verifiedBefore, 'verified quorums not restored at start');
+  assert.equal(atStart.masternodes.currentHeight, synced.masternodes.currentHeight, 'masternode lists not restored at start');
 
-  // Headers resume at once. (The masternode list is not stored: the client asks
-  // a QRInfo for its tip, 905800, which the fixtures have no capture for, so the
-  // masternode state is only reported, not awaited.)
-  const resumed = await dev.waitForStatus((st) => st.peers >= 1 && st.headers.state === 'Synced', 'headers Synced after the reload', 60_000);
+  // Headers resume at once; the masternode manager goes on from the restored
+  // lists (Synced, then a getmnlistd from its newest list) instead of asking
+  // a QRInfo from genesis.
+  const resumed = await dev.waitForStatus((st) => st.peers >= 1 && st.headers.state === 'Synced' && st.masternodes.state === 'Synced', 'headers and masternodes Synced after the reload', 60_000);
   assert.equal(resumed.headers.currentHeight, storedTip);
+  assert.ok(resumed.masternodes.quorumsVerified >= verifiedBefore);
   await eventually(async () => (await peer.counters()).getheaders > before.getheaders, { timeoutMs: 30_000, describe: () => 'no getheaders after the reload' });
   await new Promise((r) => setTimeout(r, 2_000));
   console.log(`after reload: masternodes ${(await dev.status()).masternodes.state}`);
@@ -40,4 +48,6 @@ test('reload resumes from IndexedDB without fetching any header twice', { timeou
   assert.equal(after.max_sends_of_one_header, 1);
   assert.deepEqual(after.headers_sent_ranges, [[BASE_HEIGHT + 1, FINAL_TIP]]);
   assert.ok(after.connections_total > before.connections_total, 'the reloaded page never connected');
+  console.log(`after reload: getqrinfo ${before.qrinfo.received} → ${after.qrinfo.received} (from genesis ${before.qrinfo.from_genesis} → ${after.qrinfo.from_genesis}), getmnlistd ${before.mnlistdiff.received} → ${after.mnlistdiff.received}`);
+  assert.equal(after.qrinfo.from_genesis, before.qrinfo.from_genesis, 'a QRInfo was asked from genesis again after the reload');
 }));
