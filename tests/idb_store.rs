@@ -1,7 +1,8 @@
 //! The IndexedDB header store in headless Chromium: real testnet headers
 //! survive a new connection, interrupted and over-quota writes leave the
 //! previous consistent tip, the sync lock is exclusive, `versionchange` and
-//! `blocked` are handled, and a schema-1 database upgrades keeping its data.
+//! `blocked` are handled, and schema-1 and schema-2 databases upgrade keeping
+//! their headers.
 //!
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome -- --test idb_store`
 //!
@@ -62,6 +63,21 @@ export async function create_v1_database(name, chunks, tip) {
   db.close();
 }
 
+// Upgrades a schema-1 database as schema version 2 did (adding `mnlists`)
+// and stores one masternode record in it.
+export async function add_v2_mnlists_store(name) {
+  const request = indexedDB.open(name, 2);
+  request.onupgradeneeded = () => request.result.createObjectStore("mnlists");
+  const db = await done(request);
+  const tx = db.transaction(["mnlists"], "readwrite");
+  tx.objectStore("mnlists").put(new Uint8Array([1, 2, 3]), 898560);
+  await new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onabort = () => reject(tx.error);
+  });
+  db.close();
+}
+
 // A connection without a `versionchange` handler: it never closes by itself.
 export function open_raw(name, version) {
   return done(indexedDB.open(name, version));
@@ -106,6 +122,7 @@ export function restore_put() {
 "#)]
 extern "C" {
     fn create_v1_database(name: &str, chunks: &Array, tip: &Uint8Array) -> Promise;
+    fn add_v2_mnlists_store(name: &str) -> Promise;
     fn open_raw(name: &str, version: u32) -> Promise;
     fn close_raw(db: &JsValue);
     fn store_names(name: &str) -> Promise;
@@ -329,7 +346,7 @@ async fn bad_batches_are_refused_before_writing() {
 }
 
 #[wasm_bindgen_test]
-async fn truncation_meta_and_mnlists_share_the_transaction() {
+async fn truncation_and_meta_share_the_transaction() {
     let name = "idb-test-batch";
     let db = fresh(name).await;
     db.write_batch(&chunks_of(10_000), &tip_after(10_000))
@@ -341,7 +358,7 @@ async fn truncation_meta_and_mnlists_share_the_transaction() {
     let batch = WriteBatch::new()
         .truncate_chunks_from(2)
         .put_chunk(1, &shorter[1].1)
-        .put_mnlist(FIRST_HEIGHT + 2_999, b"masternode state")
+        .put_meta("masternodes", b"masternode state")
         .put_meta("sync-base", b"898560")
         .put_tip(tip_after(3_000));
     db.write(&batch).await.expect("write");
@@ -351,17 +368,16 @@ async fn truncation_meta_and_mnlists_share_the_transaction() {
     assert_eq!(db.read_tip().await, Ok(Some(tip_after(3_000))));
     assert_eq!(db.read_chunks(0..10).await, Ok(shorter));
     assert_eq!(
-        db.read_mnlist(FIRST_HEIGHT + 2_999).await,
+        db.get_meta("masternodes").await,
         Ok(Some(b"masternode state".to_vec()))
     );
-    assert_eq!(db.mnlist_heights().await, Ok(vec![FIRST_HEIGHT + 2_999]));
     assert_eq!(db.get_meta("sync-base").await, Ok(Some(b"898560".to_vec())));
     assert_eq!(db.get_meta("absent").await, Ok(None));
 
     db.clear().await.expect("clear");
     assert_eq!(db.read_tip().await, Ok(None));
     assert_eq!(db.read_chunks(0..10).await, Ok(Vec::new()));
-    assert_eq!(db.mnlist_heights().await, Ok(Vec::new()));
+    assert_eq!(db.get_meta("masternodes").await, Ok(None));
 }
 
 #[wasm_bindgen_test]
@@ -524,10 +540,23 @@ async fn a_version_1_database_upgrades_keeping_its_data() {
     assert_eq!(db.schema_version(), SCHEMA_VERSION);
     assert_eq!(db.read_tip().await, Ok(Some(tip_after(5_000))));
     assert_eq!(db.read_chunks(0..10).await, Ok(chunks_of(5_000)));
-    let batch = WriteBatch::new().put_mnlist(FIRST_HEIGHT, b"state");
-    db.write(&batch).await.expect("the new store is writable");
     db.close();
+    assert_eq!(stores_of(name).await, ["chunks", "meta"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_version_2_database_drops_its_mnlists_store_keeping_the_headers() {
+    let name = "idb-test-upgrade-v2";
+    create_v1(name).await;
+    js(add_v2_mnlists_store(name)).await;
     assert_eq!(stores_of(name).await, ["chunks", "meta", "mnlists"]);
+
+    let db = HeaderDb::open(name).await.expect("open upgrades");
+    assert_eq!(db.schema_version(), SCHEMA_VERSION);
+    assert_eq!(db.read_tip().await, Ok(Some(tip_after(5_000))));
+    assert_eq!(db.read_chunks(0..10).await, Ok(chunks_of(5_000)));
+    db.close();
+    assert_eq!(stores_of(name).await, ["chunks", "meta"]);
 }
 
 #[wasm_bindgen_test]

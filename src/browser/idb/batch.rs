@@ -13,7 +13,6 @@ use crate::block::HEADER_SIZE;
 pub struct WriteBatch<'a> {
     pub(crate) truncate_chunks_from: Option<u32>,
     pub(crate) chunks: Vec<(u32, &'a [u8])>,
-    pub(crate) mnlists: Vec<(u32, &'a [u8])>,
     pub(crate) meta: Vec<(&'a str, &'a [u8])>,
     pub(crate) tip: Option<TipRecord>,
 }
@@ -35,12 +34,6 @@ impl<'a> WriteBatch<'a> {
     /// Writes chunk `index`: 1 to `CHUNK_SIZE` consecutive 80-byte headers.
     pub fn put_chunk(mut self, index: u32, headers: &'a [u8]) -> WriteBatch<'a> {
         self.chunks.push((index, headers));
-        self
-    }
-
-    /// Writes serialized masternode state for the block at `height`.
-    pub fn put_mnlist(mut self, height: u32, state: &'a [u8]) -> WriteBatch<'a> {
-        self.mnlists.push((height, state));
         self
     }
 

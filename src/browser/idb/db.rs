@@ -194,25 +194,6 @@ impl HeaderDb {
             .collect()
     }
 
-    /// The masternode state stored for `height`, if any.
-    pub async fn read_mnlist(&self, height: u32) -> Result<Option<Vec<u8>>, IdbError> {
-        self.get(Store::MnLists, &JsValue::from(height), &height.to_string())
-            .await
-    }
-
-    /// The heights that have stored masternode state, ascending.
-    pub async fn mnlist_heights(&self) -> Result<Vec<u32>, IdbError> {
-        let transaction = self.transaction(IdbTransactionMode::Readonly)?;
-        let request = object_store(&transaction, Store::MnLists)
-            .and_then(|store| store.get_all_keys())
-            .map_err(|error| IdbError::from_js(&error))?;
-        let keys = RequestFuture::new(request).await?;
-        Array::from(&keys)
-            .iter()
-            .map(|key| number_key(Store::MnLists, &key))
-            .collect()
-    }
-
     /// Writes a named record of client state in its own transaction.
     pub async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), IdbError> {
         self.write(&WriteBatch::new().put_meta(key, value)).await
@@ -329,10 +310,6 @@ fn issue_writes(
     }
     for (index, headers) in &batch.chunks {
         put(&chunks, &JsValue::from(*index), headers)?;
-    }
-    let mnlists = object_store(transaction, Store::MnLists)?;
-    for (height, state) in &batch.mnlists {
-        put(&mnlists, &JsValue::from(*height), state)?;
     }
     let meta = object_store(transaction, Store::Meta)?;
     for (key, value) in &batch.meta {

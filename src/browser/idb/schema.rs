@@ -9,11 +9,16 @@ use web_sys::IdbDatabase;
 /// |---|---|
 /// | 1 | `chunks` (key: chunk index, a number; value: `Uint8Array` of 1 to 2,000 headers), `meta` (key: a string; value: `Uint8Array`; the [`TipRecord`](super::TipRecord) under `"tip"`) |
 /// | 2 | adds `mnlists` (key: block height, a number; value: `Uint8Array`, serialized masternode state) |
+/// | 3 | drops `mnlists`: the masternode state is one record in `meta` (`"masternodes"`) |
 ///
-/// An upgrade only adds what the older version lacks, inside the browser's
-/// `versionchange` transaction: it completes entirely or not at all, and
-/// keeps every record already stored.
-pub const SCHEMA_VERSION: u32 = 2;
+/// An upgrade adds what the older version lacks and drops what this one no
+/// longer has, inside the browser's `versionchange` transaction: it completes
+/// entirely or not at all, and keeps every record of the stores that remain.
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// Object stores older versions had and this one drops: name, the version
+/// that added it, the version that dropped it.
+const DROPPED_STORES: [(&str, u32, u32); 1] = [("mnlists", 2, 3)];
 
 /// The key of the tip record in the `meta` store.
 pub(crate) const TIP_KEY: &str = "tip";
@@ -23,21 +28,18 @@ pub(crate) const TIP_KEY: &str = "tip";
 pub(crate) enum Store {
     /// Header chunks by chunk index.
     Chunks,
-    /// Serialized masternode state by block height.
-    MnLists,
-    /// Small named records: the tip and other client state.
+    /// Small named records: the tip, the chain record, the masternode state.
     Meta,
 }
 
 impl Store {
     /// Every store of the current schema.
-    pub(crate) const ALL: [Store; 3] = [Store::Chunks, Store::MnLists, Store::Meta];
+    pub(crate) const ALL: [Store; 2] = [Store::Chunks, Store::Meta];
 
     /// The object store's name in IndexedDB.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Store::Chunks => "chunks",
-            Store::MnLists => "mnlists",
             Store::Meta => "meta",
         }
     }
@@ -46,7 +48,6 @@ impl Store {
     fn since(self) -> u32 {
         match self {
             Store::Chunks | Store::Meta => 1,
-            Store::MnLists => 2,
         }
     }
 }
@@ -58,6 +59,11 @@ pub(crate) fn upgrade(db: &IdbDatabase, old_version: u32) -> Result<(), JsValue>
     for store in Store::ALL {
         if store.since() > old_version {
             db.create_object_store(store.name())?;
+        }
+    }
+    for (name, added, dropped) in DROPPED_STORES {
+        if (added..dropped).contains(&old_version) {
+            db.delete_object_store(name)?;
         }
     }
     Ok(())
