@@ -2,9 +2,9 @@
 //! [`crate::storage::records`] kept in IndexedDB through [`HeaderDb`], one
 //! transaction per batch (chunks and chain record together). It is the
 //! [`MasternodeStore`] too: the engine's state is one record in the `meta`
-//! store (one `put` per save, so a save is atomic). The schema's `mnlists`
-//! store (one record per list height) is not used: the lists share most
-//! entries, and one record written whole is smaller and needs no deletes.
+//! store (one `put` per save, so a save is atomic): the lists share most
+//! entries, so one record written whole is smaller than a record per list
+//! and needs no deletes (schema 3 dropped the per-list `mnlists` store).
 
 use super::idb::{HeaderDb, IdbError, WriteBatch};
 use crate::block::BlockHeader;
