@@ -19,7 +19,7 @@ use dashlight::network::Network;
 use dashlight::node::chain::ClientChain;
 use dashlight::node::engine::ClientEngine;
 use dashlight::node::{Node, NodeOutput, Notification};
-use dashlight::peer::set::{PeerId, PeerSetConfig};
+use dashlight::peer::set::{PeerId, PeerSetConfig, SocketCommand};
 use dashlight::protocol::framing::{Command, RawMessage, StreamDecoder};
 use dashlight::protocol::handshake::{NetAddress, VersionMessage};
 use dashlight::protocol::message::NetworkMessage;
@@ -225,9 +225,13 @@ fn syncs_real_testnet_data_to_a_verified_chainlock() {
         let mut inbound = Vec::new();
         for output in outputs.drain(..) {
             match output {
-                NodeOutput::Connect { peer, .. } => socket = Some(peer),
-                NodeOutput::Send { bytes, .. } => inbound.extend(peer.receive(&bytes)),
-                NodeOutput::Close { .. } => panic!("the fixture peer was dropped"),
+                NodeOutput::Socket(SocketCommand::Connect { peer, .. }) => socket = Some(peer),
+                NodeOutput::Socket(SocketCommand::Send { bytes, .. }) => {
+                    inbound.extend(peer.receive(&bytes))
+                }
+                NodeOutput::Socket(SocketCommand::Close { .. }) => {
+                    panic!("the fixture peer was dropped")
+                }
                 NodeOutput::Notify(n) => states.push(format!("{n:?}")),
             }
         }
@@ -304,12 +308,14 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
         let mut socket = None;
         for output in outputs.drain(..) {
             match output {
-                NodeOutput::Connect { peer: id, .. } => socket = Some((id, true)),
-                NodeOutput::Send { peer: id, bytes } => {
+                NodeOutput::Socket(SocketCommand::Connect { peer: id, .. }) => {
+                    socket = Some((id, true))
+                }
+                NodeOutput::Socket(SocketCommand::Send { peer: id, bytes }) => {
                     inbound.extend(peer.receive(&bytes));
                     socket = Some((id, false));
                 }
-                NodeOutput::Close { .. } => closed = true,
+                NodeOutput::Socket(SocketCommand::Close { .. }) => closed = true,
                 NodeOutput::Notify(Notification::PeerGone {
                     reason, misbehaved, ..
                 }) => gone.push((reason, misbehaved)),

@@ -7,7 +7,7 @@ use dashlight::block::BlockHeader;
 use dashlight::browser::clock::monotonic_ms;
 use dashlight::browser::socket::{Socket, SocketEvent};
 use dashlight::network::Network;
-use dashlight::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig};
+use dashlight::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig, SocketCommand};
 use dashlight::protocol::message::NetworkMessage;
 use dashlight::sync::time::Timestamp;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
@@ -67,17 +67,17 @@ impl Harness {
             };
             for output in outputs {
                 match &output {
-                    PeerOutput::Connect { peer, url } => {
+                    PeerOutput::Socket(SocketCommand::Connect { peer, url }) => {
                         let socket =
                             Socket::connect(url, *peer, self.tx.clone()).expect("socket opens");
                         self.sockets.insert(*peer, socket);
                     }
-                    PeerOutput::Send { peer, bytes } => {
+                    PeerOutput::Socket(SocketCommand::Send { peer, bytes }) => {
                         if let Some(socket) = self.sockets.get(peer) {
                             let _ = socket.send(bytes);
                         }
                     }
-                    PeerOutput::Close { peer } => {
+                    PeerOutput::Socket(SocketCommand::Close { peer }) => {
                         self.sockets.remove(peer);
                     }
                     _ => {}
@@ -135,7 +135,10 @@ async fn messages_split_and_merged_across_frames_arrive_whole() {
 #[wasm_bindgen_test]
 async fn a_peer_that_sends_garbage_is_dropped_and_banned() {
     let mut harness = Harness::new("/garbage");
-    let closed = |seen: &[PeerOutput]| seen.iter().any(|o| matches!(o, PeerOutput::Close { .. }));
+    let closed = |seen: &[PeerOutput]| {
+        seen.iter()
+            .any(|o| matches!(o, PeerOutput::Socket(SocketCommand::Close { .. })))
+    };
     assert!(
         harness.run_until(10_000, closed).await,
         "{:?}",
@@ -152,7 +155,7 @@ async fn a_peer_that_sends_garbage_is_dropped_and_banned() {
         !harness
             .seen
             .iter()
-            .any(|o| matches!(o, PeerOutput::Connect { .. })),
+            .any(|o| matches!(o, PeerOutput::Socket(SocketCommand::Connect { .. }))),
         "banned peer redialled"
     );
 }

@@ -7,7 +7,7 @@ use super::clock::{monotonic_ms, unix_ms};
 use super::connectivity::{ConnectivityEvent, ConnectivityListener};
 use super::socket::{Socket, SocketEvent};
 use crate::node::{Node, NodeOutput, Notification};
-use crate::peer::set::PeerId;
+use crate::peer::set::{PeerId, SocketCommand};
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
@@ -180,7 +180,7 @@ async fn run<C, E, O, P>(
         let mut persist = false;
         for output in outputs {
             match output {
-                NodeOutput::Connect { peer, url } => {
+                NodeOutput::Socket(SocketCommand::Connect { peer, url }) => {
                     match Socket::connect(&url, peer, socket_tx.clone()) {
                         Ok(socket) => {
                             sockets.insert(peer, socket);
@@ -196,7 +196,7 @@ async fn run<C, E, O, P>(
                         }
                     }
                 }
-                NodeOutput::Send { peer, bytes } => {
+                NodeOutput::Socket(SocketCommand::Send { peer, bytes }) => {
                     if let Some(socket) = sockets.get(&peer) {
                         if socket.send(&bytes).is_err() {
                             let _ = socket_tx.unbounded_send((
@@ -209,7 +209,7 @@ async fn run<C, E, O, P>(
                         }
                     }
                 }
-                NodeOutput::Close { peer } => {
+                NodeOutput::Socket(SocketCommand::Close { peer }) => {
                     sockets.remove(&peer);
                 }
                 NodeOutput::Notify(notification) => {

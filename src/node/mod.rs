@@ -9,7 +9,7 @@ mod tests;
 
 use crate::hash::BlockHash;
 use crate::network::Network;
-use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig};
+use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig, SocketCommand};
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::headers::GetHeaders;
 use crate::protocol::inventory::{InvType, Inventory};
@@ -29,25 +29,8 @@ use crate::sync::time::Timestamp;
 /// What the runtime must do, or may show.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeOutput {
-    /// Open a WebSocket to `url`, reporting its events as `peer`.
-    Connect {
-        /// Id for the socket's events.
-        peer: PeerId,
-        /// Bridge URL.
-        url: String,
-    },
-    /// Send bytes on a socket.
-    Send {
-        /// The socket.
-        peer: PeerId,
-        /// Wire bytes.
-        bytes: Vec<u8>,
-    },
-    /// Close a socket.
-    Close {
-        /// The socket.
-        peer: PeerId,
-    },
+    /// Something to do with a WebSocket.
+    Socket(SocketCommand),
     /// Something to tell the application.
     Notify(Notification),
 }
@@ -215,9 +198,7 @@ where
         let mut out = Vec::new();
         for output in outputs {
             match output {
-                PeerOutput::Connect { peer, url } => out.push(NodeOutput::Connect { peer, url }),
-                PeerOutput::Send { peer, bytes } => out.push(NodeOutput::Send { peer, bytes }),
-                PeerOutput::Close { peer } => out.push(NodeOutput::Close { peer }),
+                PeerOutput::Socket(command) => out.push(NodeOutput::Socket(command)),
                 PeerOutput::Ready { peer, info } => {
                     out.push(NodeOutput::Notify(Notification::PeerReady {
                         peer,
@@ -287,9 +268,8 @@ where
                     replies.push(NetworkMessage::GetData(wanted));
                 }
                 for reply in replies {
-                    if let Some(PeerOutput::Send { peer, bytes }) = self.peers.send_to(peer, &reply)
-                    {
-                        out.push(NodeOutput::Send { peer, bytes });
+                    if let Some(send) = self.peers.send_to(peer, &reply) {
+                        out.push(NodeOutput::Socket(send));
                     }
                 }
                 return;
@@ -319,9 +299,8 @@ where
             match output {
                 Output::Send(request) => {
                     let message = to_message(request);
-                    if let Some(PeerOutput::Send { peer, bytes }) = self.peers.send_to_any(&message)
-                    {
-                        out.push(NodeOutput::Send { peer, bytes });
+                    if let Some(send) = self.peers.send_to_any(&message) {
+                        out.push(NodeOutput::Socket(send));
                     }
                 }
                 other => out.push(NodeOutput::Notify(Notification::Sync(other))),

@@ -288,15 +288,15 @@ impl Net {
     fn handle(&mut self, outputs: Vec<NodeOutput>) {
         for output in outputs {
             match output {
-                NodeOutput::Connect { peer, url } => {
+                NodeOutput::Socket(SocketCommand::Connect { peer, url }) => {
                     self.dials.insert(url, peer);
                 }
-                NodeOutput::Send { peer, bytes } => {
+                NodeOutput::Socket(SocketCommand::Send { peer, bytes }) => {
                     if let Some(&index) = self.sockets.get(&peer) {
                         self.peers[index].receive(&bytes);
                     }
                 }
-                NodeOutput::Close { peer } => {
+                NodeOutput::Socket(SocketCommand::Close { peer }) => {
                     if let Some(index) = self.sockets.remove(&peer) {
                         self.peers[index].outbox.clear();
                         self.closed.push(index);

@@ -63,9 +63,9 @@ impl Default for PeerSetConfig {
     }
 }
 
-/// What the peer set asks of the runtime, or tells the sync layer.
+/// What the runtime must do with a WebSocket.
 #[derive(Debug, Clone, PartialEq)]
-pub enum PeerOutput {
+pub enum SocketCommand {
     /// Open a WebSocket to `url` and report it as `peer`.
     Connect {
         /// The id to report the socket's events with.
@@ -85,6 +85,13 @@ pub enum PeerOutput {
         /// The socket.
         peer: PeerId,
     },
+}
+
+/// What the peer set asks of the runtime, or tells the sync layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerOutput {
+    /// Something to do with a socket.
+    Socket(SocketCommand),
     /// A peer finished its handshake.
     Ready {
         /// The peer.
@@ -218,7 +225,7 @@ impl PeerSet {
             self.apply(index, outputs, now, &mut out);
             if let Slot::Dialing { peer, since } = self.endpoints[index].slot {
                 if now.since(since) >= self.config.connect_timeout {
-                    out.push(PeerOutput::Close { peer });
+                    out.push(PeerOutput::Socket(SocketCommand::Close { peer }));
                     self.schedule_retry(index, now);
                 }
             }
@@ -238,7 +245,7 @@ impl PeerSet {
     ) -> Vec<PeerOutput> {
         let mut out = Vec::new();
         let Some(index) = self.index_of(peer) else {
-            out.push(PeerOutput::Close { peer });
+            out.push(PeerOutput::Socket(SocketCommand::Close { peer }));
             return out;
         };
         let seed = self.jitter.next_u64();
@@ -355,9 +362,9 @@ impl PeerSet {
         out
     }
 
-    /// Sends `message` to a ready peer, spreading requests round-robin.
-    /// `None` when no peer is ready.
-    pub fn send_to_any(&mut self, message: &NetworkMessage) -> Option<PeerOutput> {
+    /// Sends `message` to a ready peer, spreading requests round-robin: the
+    /// [`SocketCommand::Send`] to carry out, or `None` when no peer is ready.
+    pub fn send_to_any(&mut self, message: &NetworkMessage) -> Option<SocketCommand> {
         let ready: Vec<usize> = (0..self.endpoints.len())
             .filter(|&i| matches!(&self.endpoints[i].slot, Slot::Open { connection, .. } if connection.info().is_some()))
             .collect();
@@ -366,17 +373,19 @@ impl PeerSet {
         self.send_at(index, message)
     }
 
-    /// Sends `message` to `peer`, if it is ready.
-    pub fn send_to(&mut self, peer: PeerId, message: &NetworkMessage) -> Option<PeerOutput> {
+    /// Sends `message` to `peer`, if it is ready: the [`SocketCommand::Send`] to carry out.
+    pub fn send_to(&mut self, peer: PeerId, message: &NetworkMessage) -> Option<SocketCommand> {
         let index = self.index_of(peer)?;
         self.send_at(index, message)
     }
 
-    fn send_at(&self, index: usize, message: &NetworkMessage) -> Option<PeerOutput> {
+    fn send_at(&self, index: usize, message: &NetworkMessage) -> Option<SocketCommand> {
         match &self.endpoints[index].slot {
             Slot::Open { peer, connection } if connection.info().is_some() => {
                 match connection.send(message) {
-                    ConnectionOutput::Send(bytes) => Some(PeerOutput::Send { peer: *peer, bytes }),
+                    ConnectionOutput::Send(bytes) => {
+                        Some(SocketCommand::Send { peer: *peer, bytes })
+                    }
                     _ => None,
                 }
             }
@@ -411,10 +420,10 @@ impl PeerSet {
             if due && !self.bans.is_banned(&endpoint.url, now) {
                 let peer = self.next_peer;
                 self.next_peer += 1;
-                out.push(PeerOutput::Connect {
+                out.push(PeerOutput::Socket(SocketCommand::Connect {
                     peer,
                     url: endpoint.url.clone(),
-                });
+                }));
                 self.endpoints[index].slot = Slot::Dialing { peer, since: now };
             }
         }
@@ -432,7 +441,9 @@ impl PeerSet {
         };
         for output in outputs {
             match output {
-                ConnectionOutput::Send(bytes) => out.push(PeerOutput::Send { peer, bytes }),
+                ConnectionOutput::Send(bytes) => {
+                    out.push(PeerOutput::Socket(SocketCommand::Send { peer, bytes }))
+                }
                 ConnectionOutput::Deliver(message) => {
                     out.push(PeerOutput::Deliver { peer, message })
                 }
@@ -466,9 +477,11 @@ impl PeerSet {
                 self.endpoints[index].slot = Slot::Idle { retry_at };
                 return;
             }
-            Slot::Dialing { peer, .. } => out.push(PeerOutput::Close { peer }),
+            Slot::Dialing { peer, .. } => {
+                out.push(PeerOutput::Socket(SocketCommand::Close { peer }))
+            }
             Slot::Open { peer, connection } => {
-                out.push(PeerOutput::Close { peer });
+                out.push(PeerOutput::Socket(SocketCommand::Close { peer }));
                 if connection.info().is_some() {
                     out.push(PeerOutput::Gone {
                         peer,
@@ -510,7 +523,9 @@ mod tests {
     fn connects(out: &[PeerOutput]) -> Vec<(PeerId, String)> {
         out.iter()
             .filter_map(|o| match o {
-                PeerOutput::Connect { peer, url } => Some((*peer, url.clone())),
+                PeerOutput::Socket(SocketCommand::Connect { peer, url }) => {
+                    Some((*peer, url.clone()))
+                }
                 _ => None,
             })
             .collect()
@@ -544,7 +559,7 @@ mod tests {
         let (mut set, peers) = ready_set();
         let out = set.set_online(false, Timestamp(1_000));
         for peer in &peers {
-            assert!(out.contains(&PeerOutput::Close { peer: *peer }));
+            assert!(out.contains(&PeerOutput::Socket(SocketCommand::Close { peer: *peer })));
             assert!(out
                 .iter()
                 .any(|o| matches!(o, PeerOutput::Gone { peer: p, .. } if p == peer)));
@@ -570,7 +585,7 @@ mod tests {
             b"\x00\x01garbage that is no dash message at all",
             Timestamp(10),
         );
-        assert!(out.contains(&PeerOutput::Close { peer: peers[0] }));
+        assert!(out.contains(&PeerOutput::Socket(SocketCommand::Close { peer: peers[0] })));
         assert_eq!(set.ready_count(), 1);
         let later = set.tick(Timestamp(300_000));
         assert!(
@@ -602,7 +617,7 @@ mod tests {
         let mut set = PeerSet::new(Network::Testnet, &urls()[..1], PeerSetConfig::default(), 1);
         let (peer, _) = connects(&set.tick(Timestamp(0)))[0].clone();
         let out = set.tick(Timestamp(10_000));
-        assert!(out.contains(&PeerOutput::Close { peer }));
+        assert!(out.contains(&PeerOutput::Socket(SocketCommand::Close { peer })));
         assert_eq!(set.endpoint_states(Timestamp(10_000))[0].1, "waiting");
     }
 
@@ -611,7 +626,7 @@ mod tests {
         let (mut set, peers) = ready_set();
         let targets: Vec<PeerId> = (0..4)
             .filter_map(|_| match set.send_to_any(&NetworkMessage::Ping(1)) {
-                Some(PeerOutput::Send { peer, .. }) => Some(peer),
+                Some(SocketCommand::Send { peer, .. }) => Some(peer),
                 _ => None,
             })
             .collect();
