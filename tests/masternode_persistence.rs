@@ -9,6 +9,7 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
+mod poll_once;
 mod support;
 
 use dashlight::encode::deserialize;
@@ -21,28 +22,8 @@ use dashlight::protocol::qrinfo::QrInfo;
 use dashlight::storage::{
     restore_masternodes, save_masternodes, MasternodeRestoreFailure, MasternodeStore, MemoryStore,
 };
-use std::future::Future;
-use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use poll_once::run;
 use support::TestHeaders;
-
-struct NoWake;
-
-impl Wake for NoWake {
-    fn wake(self: Arc<Self>) {}
-}
-
-/// Runs a future that never waits (the memory store's never do).
-fn run<F: Future>(future: F) -> F::Output {
-    let waker = Waker::from(Arc::new(NoWake));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    match future.as_mut().poll(&mut cx) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the memory store never waits"),
-    }
-}
 
 fn payload(
     fixtures: &[(&'static str, &'static [u8])],

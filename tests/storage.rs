@@ -7,6 +7,7 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod chain_fixtures;
+mod poll_once;
 
 use chain_fixtures::{
     canonical, canonical_base as base, stale, CANONICAL_FIRST as FIRST, NOW, STALE_FIRST,
@@ -17,27 +18,7 @@ use dashlight::network::Network;
 use dashlight::storage::{
     restore_chain, save_chain, HeaderStore, MemoryStore, RestoreFailure, StorageError,
 };
-use std::future::Future;
-use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-
-struct NoWake;
-
-impl Wake for NoWake {
-    fn wake(self: Arc<Self>) {}
-}
-
-/// Runs a future that never waits (the memory store's never do).
-fn run<F: Future>(future: F) -> F::Output {
-    let waker = Waker::from(Arc::new(NoWake));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    match future.as_mut().poll(&mut cx) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the memory store never waits"),
-    }
-}
+use poll_once::run;
 
 /// Offers `headers` in batches of 2,000 and saves the chain after each.
 fn sync(chain: &mut HeaderChain, store: &mut MemoryStore, headers: &[HashedHeader]) {

@@ -284,15 +284,21 @@ mod tests {
         assert_eq!(decoded.to_bytes(Scheme::Legacy), key);
     }
 
-    #[test]
-    fn legacy_hash_to_g2_matches_the_libraries_signature_shares() {
-        use blst::MultiPoint;
+    /// The message (wire order) the legacy test signatures and shares sign.
+    fn legacy_test_message() -> [u8; 32] {
         let mut message: [u8; 32] =
             hex::decode("b6d8ee31bbd375dfd55d5fb4b02cfccc68709e64f4c5ffcd3895ceb46540311d")
                 .unwrap()
                 .try_into()
                 .unwrap();
         message.reverse();
+        message
+    }
+
+    #[test]
+    fn legacy_hash_to_g2_matches_the_libraries_signature_shares() {
+        use blst::MultiPoint;
+        let message = legacy_test_message();
         let h = legacy_hash::hash_to_g2(&message).unwrap();
         for (sk, sig) in LEGACY_SHARES {
             let mut sk = hex::decode(sk).unwrap();
@@ -306,12 +312,7 @@ mod tests {
 
     #[test]
     fn legacy_threshold_signature_verifies_and_a_flipped_message_does_not() {
-        let mut message: [u8; 32] =
-            hex::decode("b6d8ee31bbd375dfd55d5fb4b02cfccc68709e64f4c5ffcd3895ceb46540311d")
-                .unwrap()
-                .try_into()
-                .unwrap();
-        message.reverse();
+        let mut message = legacy_test_message();
         let key: [u8; 48] = hex::decode("97a12b918eac73718d55b7fca60435ec0b442d7e24b45cbd80f5cf2ea2e14c4164333fffdb00d27e309abbafacaa9c34").unwrap().try_into().unwrap();
         let sig: [u8; 96] = hex::decode("031c536960c9c44efefa4a3334d2d1b808f46abe121cd14a1d0b6ee6b6dca85fd3087d86fe5b1327e6792be53f4ed4df19c3af3aac79c0bb9dc36fc2a30ba566de6a82cd3e4af2d6654cbe02bb52769a06c1644a4c63b3c3a6fd16e5e68e5c0b").unwrap().try_into().unwrap();
         let key = PublicKey::from_bytes(&key, Scheme::Legacy).unwrap();
