@@ -15,6 +15,13 @@ export interface ClientOptions {
   baseHeight?: number;
   /** Multiplies every timeout and retry delay (default 1; tests use e.g. 0.05). */
   timeoutScale?: number;
+  /**
+   * A testing aid, like `timeoutScale`: a wall clock that reads `startUnix` (Unix seconds) at
+   * launch and runs `rate` times as fast as the real one (0 < rate ≤ 10,000), so a page can live
+   * at the time of captured data and at a replay's speed. Header times are judged against it;
+   * timeouts keep real time. Leave unset in production.
+   */
+  clock?: { startUnix: number; rate: number };
 }
 
 /** The state every sync manager is in. */

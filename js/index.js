@@ -40,7 +40,16 @@ export function validateOptions(options) {
   if (baseHeight !== undefined && (!Number.isInteger(baseHeight) || baseHeight < 0)) fail('options.baseHeight must be a non-negative integer');
   const timeoutScale = options.timeoutScale ?? 1;
   if (typeof timeoutScale !== 'number' || !(timeoutScale > 0 && timeoutScale <= 10)) fail('options.timeoutScale must be a number in (0, 10]');
-  return { network: options.network, bridges: [...options.bridges], storageName, maxPeers, baseHeight, timeoutScale };
+  const clock = options.clock;
+  if (clock !== undefined) {
+    if (typeof clock !== 'object' || clock === null) fail('options.clock must be an object { startUnix, rate }');
+    if (typeof clock.startUnix !== 'number' || !(clock.startUnix >= 0)) fail('options.clock.startUnix must be a non-negative number of Unix seconds');
+    if (typeof clock.rate !== 'number' || !(clock.rate > 0 && clock.rate <= 10000)) fail('options.clock.rate must be a number in (0, 10000]');
+  }
+  return {
+    network: options.network, bridges: [...options.bridges], storageName, maxPeers, baseHeight, timeoutScale,
+    ...(clock ? { clock: { startUnix: clock.startUnix, rate: clock.rate } } : {}),
+  };
 }
 
 /**
@@ -71,11 +80,14 @@ export class DashlightClient extends EventTarget {
     this.#onConnectivity = (event) => this.#call('setOnline', event.type === 'online').catch(() => {});
     globalThis.addEventListener?.('online', this.#onConnectivity);
     globalThis.addEventListener?.('offline', this.#onConnectivity);
+    // A tab made visible again, or resumed after the browser froze it (Page Lifecycle),
+    // may hold dead sockets: the worker pings its peers and redials what does not answer.
     if (typeof document !== 'undefined') {
-      this.#onVisibility = () => {
-        if (document.visibilityState === 'visible') this.#call('notifyVisible').catch(() => {});
+      this.#onVisibility = (event) => {
+        if (event.type === 'resume' || document.visibilityState === 'visible') this.#call('notifyVisible').catch(() => {});
       };
       document.addEventListener('visibilitychange', this.#onVisibility);
+      document.addEventListener('resume', this.#onVisibility);
     }
   }
 
@@ -121,7 +133,10 @@ export class DashlightClient extends EventTarget {
   /** Stops the client and ends its worker. */
   async close() {
     try { await this.stop(); } finally {
-      if (this.#onVisibility) document.removeEventListener('visibilitychange', this.#onVisibility);
+      if (this.#onVisibility) {
+        document.removeEventListener('visibilitychange', this.#onVisibility);
+        document.removeEventListener('resume', this.#onVisibility);
+      }
       globalThis.removeEventListener?.('online', this.#onConnectivity);
       globalThis.removeEventListener?.('offline', this.#onConnectivity);
       this.#worker.terminate();

@@ -4,6 +4,7 @@
 use crate::browser::client::{
     self, erased::Detail, BlockRef, ClientError, ClientOptions, EventSink, Running, Shared,
 };
+use crate::browser::clock::TestClock;
 use crate::browser::runtime::{Command, RuntimeHandle};
 use crate::browser::status::{masternode_list, quorums, Status, VerifiedChainLock};
 use crate::encode::deserialize;
@@ -71,6 +72,15 @@ struct RawOptions {
     max_peers: usize,
     base_height: Option<u32>,
     timeout_scale: Option<f64>,
+    clock: Option<RawClock>,
+}
+
+/// The test clock as JavaScript passes it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawClock {
+    start_unix: f64,
+    rate: f64,
 }
 
 /// Calls the JavaScript `emit(name, detail)` function.
@@ -112,7 +122,7 @@ pub struct WasmClient {
 
 #[wasm_bindgen]
 impl WasmClient {
-    /// A stopped client. `options`: `{ network, bridges, storageName, maxPeers, baseHeight?, timeoutScale? }`;
+    /// A stopped client. `options`: `{ network, bridges, storageName, maxPeers, baseHeight?, timeoutScale?, clock? }`;
     /// `emit(name, detail)` receives events.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, emit: js_sys::Function) -> Result<WasmClient, JsValue> {
@@ -128,6 +138,22 @@ impl WasmClient {
                 "timeoutScale must be in (0, 10], got {timeout_scale}"
             )));
         }
+        let clock = match raw.clock {
+            Some(RawClock { start_unix, rate })
+                if start_unix >= 0.0 && rate > 0.0 && rate <= 10_000.0 =>
+            {
+                Some(TestClock {
+                    start_unix_secs: start_unix,
+                    rate,
+                })
+            }
+            Some(RawClock { start_unix, rate }) => {
+                return Err(invalid(format!(
+                "clock must have startUnix ≥ 0 and rate in (0, 10000], got {start_unix} and {rate}"
+            )))
+            }
+            None => None,
+        };
         let options = ClientOptions {
             network,
             bridges: raw.bridges,
@@ -135,6 +161,7 @@ impl WasmClient {
             max_peers: raw.max_peers,
             base_height: raw.base_height,
             timeout_scale,
+            clock,
         };
         Ok(WasmClient {
             inner: Rc::new(Inner {

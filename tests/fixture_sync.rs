@@ -27,7 +27,7 @@ use dashlight::protocol::mnlistdiff::MnListDiff;
 use dashlight::protocol::version::PROTOCOL_VERSION;
 use dashlight::sync::config::SyncConfig;
 use dashlight::sync::state::SyncState;
-use dashlight::sync::time::Timestamp;
+use dashlight::sync::time::{Millis, Now, Timestamp};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -203,7 +203,7 @@ fn syncs_real_testnet_data_to_a_verified_chainlock() {
         .as_secs();
     let base = SyncBase::at_or_below(Network::Testnet, FIRST_HEIGHT);
     assert_eq!(base.height(), FIRST_HEIGHT);
-    let chain = ClientChain::new(HeaderChain::new(base), unix);
+    let chain = ClientChain::new(HeaderChain::new(base));
     let engine = ClientEngine::new(MasternodeEngine::new(Network::Testnet));
     let mut node = Node::new(
         Network::Testnet,
@@ -218,7 +218,7 @@ fn syncs_real_testnet_data_to_a_verified_chainlock() {
     let mut socket: Option<PeerId> = None;
     let mut states = Vec::new();
 
-    let mut now = Timestamp(0);
+    let mut now = Now::new(Timestamp(0), unix);
     let mut outputs = node.start(now);
     let mut synced_with_chainlock = false;
     for _ in 0..20_000 {
@@ -240,7 +240,7 @@ fn syncs_real_testnet_data_to_a_verified_chainlock() {
                 && inbound.is_empty()
                 && states.iter().all(|s| !s.contains("PeerReady"))
             {
-                outputs.extend(node.socket_opened(id, now, unix as i64));
+                outputs.extend(node.socket_opened(id, now));
             }
             if !inbound.is_empty() {
                 outputs.extend(node.socket_data(id, &inbound, now));
@@ -252,14 +252,17 @@ fn syncs_real_testnet_data_to_a_verified_chainlock() {
             synced_with_chainlock = true;
             break;
         }
-        now = Timestamp(now.0 + 100);
+        now = Now::new(
+            now.monotonic + Millis(100),
+            unix + now.monotonic.as_millis() / 1000,
+        );
         outputs.extend(node.tick(now));
     }
     let progress = node.progress();
     assert!(
         synced_with_chainlock,
         "not synced after {} s: {progress:#?}\n{}",
-        now.0 / 1000,
+        now.monotonic.as_millis() / 1000,
         states.join("\n")
     );
     assert_eq!(progress.best_chainlock.map(|t| t.height), Some(905_775));
@@ -284,10 +287,10 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let chain = ClientChain::new(
-        HeaderChain::new(SyncBase::at_or_below(Network::Testnet, FIRST_HEIGHT)),
-        unix,
-    );
+    let chain = ClientChain::new(HeaderChain::new(SyncBase::at_or_below(
+        Network::Testnet,
+        FIRST_HEIGHT,
+    )));
     let engine = ClientEngine::new(MasternodeEngine::new(Network::Testnet));
     let mut node = Node::new(
         Network::Testnet,
@@ -299,7 +302,7 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
         7,
     );
     let mut peer = FixturePeer::on_stale_fork();
-    let now = Timestamp(0);
+    let now = Now::new(Timestamp(0), unix);
     let mut outputs = node.start(now);
     let mut closed = false;
     let mut gone = Vec::new();
@@ -323,7 +326,7 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
             }
         }
         match socket {
-            Some((id, true)) => outputs.extend(node.socket_opened(id, now, unix as i64)),
+            Some((id, true)) => outputs.extend(node.socket_opened(id, now)),
             Some((id, false)) if !inbound.is_empty() && !closed => {
                 outputs.extend(node.socket_data(id, &inbound, now))
             }
@@ -341,7 +344,7 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
         reason.starts_with("invalid headers: ") && reason.contains("checkpoint"),
         "{reason}"
     );
-    assert_eq!(node.peers().endpoint_states(now)[0].1, "banned");
+    assert_eq!(node.endpoint_states()[0].1, "banned");
     assert!(
         node.sync().chain().inner().tip().height < 900_288,
         "the checkpoint at 900288 stops the fork"

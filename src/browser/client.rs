@@ -1,7 +1,7 @@
 //! The browser client: opens storage, restores the chain, runs the node in
 //! the runtime loop, persists what it verifies and reports to JavaScript.
 
-use super::clock::{monotonic_ms, unix_ms};
+use super::clock::{monotonic_ms, Clocks, TestClock};
 use super::idb::{request_persistence, SyncLock};
 use super::runtime::{self, Command, Observer, Persister, RuntimeHandle};
 use super::status::{
@@ -42,6 +42,8 @@ pub struct ClientOptions {
     pub base_height: Option<u32>,
     /// Multiplies every timeout (tests use a small factor).
     pub timeout_scale: f64,
+    /// A wall clock for tests (a start time and a rate), instead of the browser's.
+    pub clock: Option<TestClock>,
 }
 
 /// Why the client could not do what was asked; `code` is stable.
@@ -103,6 +105,9 @@ pub struct Shared {
     pub persistent: Option<bool>,
     /// The best ChainLock verified, as reported when it was (not re-verified for each status).
     pub last_chainlock: Option<VerifiedChainLock>,
+    /// How often the runtime loop woke up for a timer (it sleeps until the node's next
+    /// deadline otherwise), as of the last progress publication.
+    pub timer_wakeups: u64,
 }
 
 /// Reports the node's notifications as JavaScript events.
@@ -164,15 +169,13 @@ impl<S: EventSink> JsObserver<S> {
     }
 
     fn peers(&self, node: &ClientNode) {
-        let now = crate::sync::time::Timestamp(monotonic_ms());
         let ready: Vec<(String, String, u32)> = node
             .peers()
             .ready_peers()
             .map(|(_, url, info)| (url.to_owned(), info.user_agent.clone(), info.best_height))
             .collect();
         let peers = node
-            .peers()
-            .endpoint_states(now)
+            .endpoint_states()
             .into_iter()
             .map(|(url, state)| {
                 let info = ready.iter().find(|(u, _, _)| *u == url);
@@ -300,7 +303,8 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
         self.shared.borrow_mut().last_error = Some(error);
     }
 
-    fn after_activity(&mut self, node: &ClientNode) {
+    fn after_activity(&mut self, node: &ClientNode, wakeups: u64) {
+        self.shared.borrow_mut().timer_wakeups = wakeups;
         let status = Status::of(node, node_network(node), &self.shared.borrow());
         self.sink.emit("progress", &status);
     }
@@ -391,7 +395,7 @@ pub async fn launch<S: EventSink + 'static>(
         }
     };
     let stored = chain.tip();
-    let chain = ClientChain::new(chain, unix_ms() / 1000);
+    let chain = ClientChain::new(chain);
     let engine = restore_engine(&store, options.network, &chain, &sink).await;
     let engine_revision = engine.revision();
     let scale = options.timeout_scale;
@@ -419,7 +423,7 @@ pub async fn launch<S: EventSink + 'static>(
         stored,
         engine_revision,
     };
-    let handle = runtime::spawn(node, observer, persister);
+    let handle = runtime::spawn(node, Clocks::new(options.clock), observer, persister);
     Ok(Running {
         handle,
         _lock: lock,

@@ -3,7 +3,7 @@
 //! node, and carries out what the node asks. One loop owns the node, so no
 //! state is shared between callbacks.
 
-use super::clock::{monotonic_ms, unix_ms};
+use super::clock::{monotonic_ms, Clocks};
 use super::connectivity::{ConnectivityEvent, ConnectivityListener};
 use super::socket::{Socket, SocketEvent};
 use crate::node::{Node, NodeOutput, Notification};
@@ -13,14 +13,13 @@ use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
 use crate::sync::chain_view::HeaderChain;
 use crate::sync::engine::MasternodeEngine;
-use crate::sync::time::Timestamp;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, StreamExt};
 use gloo_timers::future::TimeoutFuture;
 use std::collections::HashMap;
 
-/// How often timers are advanced when nothing else happens.
-const TICK_MS: u32 = 100;
+/// The shortest time between two progress publications (`after_activity`).
+const PUBLISH_INTERVAL_MS: u64 = 100;
 
 /// A read-only function run on the node inside the loop.
 pub type Inspector<C, E> = Box<dyn FnOnce(&Node<C, E>)>;
@@ -52,8 +51,9 @@ pub trait Observer<C: HeaderChain, E: MasternodeEngine> {
     fn connectivity(&mut self, online: bool, node: &Node<C, E>);
     /// A storage step the loop took failed, or another runtime problem.
     fn runtime_error(&mut self, code: &str, message: &str);
-    /// Called at most every tick, after anything happened: a good moment to publish progress.
-    fn after_activity(&mut self, node: &Node<C, E>);
+    /// Called at most every [`PUBLISH_INTERVAL_MS`] after anything happened: a good moment
+    /// to publish progress. `wakeups` counts the loop's timer wake-ups so far.
+    fn after_activity(&mut self, node: &Node<C, E>, wakeups: u64);
 }
 
 /// Persists what the node has verified (headers, lists) after it changes.
@@ -85,8 +85,14 @@ impl<C: HeaderChain, E: MasternodeEngine> RuntimeHandle<C, E> {
     }
 }
 
-/// Spawns the loop on the browser's event loop and returns its handle.
-pub fn spawn<C, E, O, P>(node: Node<C, E>, observer: O, persister: P) -> RuntimeHandle<C, E>
+/// Spawns the loop on the browser's event loop and returns its handle. Every input to the
+/// node carries `clocks`' readings.
+pub fn spawn<C, E, O, P>(
+    node: Node<C, E>,
+    clocks: Clocks,
+    observer: O,
+    persister: P,
+) -> RuntimeHandle<C, E>
 where
     C: HeaderChain + 'static,
     E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig> + 'static,
@@ -94,12 +100,13 @@ where
     P: Persister<C, E> + 'static,
 {
     let (commands, command_rx) = unbounded();
-    wasm_bindgen_futures::spawn_local(run(node, observer, persister, command_rx));
+    wasm_bindgen_futures::spawn_local(run(node, clocks, observer, persister, command_rx));
     RuntimeHandle { commands }
 }
 
 async fn run<C, E, O, P>(
     mut node: Node<C, E>,
+    clocks: Clocks,
     mut observer: O,
     mut persister: P,
     mut commands: UnboundedReceiver<Command<C, E>>,
@@ -119,15 +126,35 @@ async fn run<C, E, O, P>(
         );
     }
     let mut sockets: HashMap<PeerId, Socket> = HashMap::new();
-    let now = || Timestamp(monotonic_ms());
+    let now = || clocks.now();
     if !ConnectivityListener::is_online() {
         node.set_online(false, now());
     }
     let mut dirty = true;
+    let mut published_at = 0u64;
+    let mut wakeups = 0u64;
     loop {
+        // Sleep until the node's next deadline, or until progress is due to be published;
+        // with neither, until an event arrives.
+        let publish_at = dirty.then_some(published_at.saturating_add(PUBLISH_INTERVAL_MS));
+        let wake_at = [node.next_deadline().map(|t| t.as_millis()), publish_at]
+            .into_iter()
+            .flatten()
+            .min();
+        let sleep = async move {
+            match wake_at {
+                Some(at) => {
+                    let delay = at.saturating_sub(monotonic_ms());
+                    TimeoutFuture::new(u32::try_from(delay).unwrap_or(u32::MAX)).await
+                }
+                None => futures::future::pending::<()>().await,
+            }
+        }
+        .fuse();
+        futures::pin_mut!(sleep);
         let outputs = futures::select! {
             event = socket_rx.next() => match event {
-                Some((peer, SocketEvent::Opened)) => node.socket_opened(peer, now(), (unix_ms() / 1000) as i64),
+                Some((peer, SocketEvent::Opened)) => node.socket_opened(peer, now()),
                 Some((peer, SocketEvent::Data(bytes))) => node.socket_data(peer, &bytes, now()),
                 Some((peer, SocketEvent::Closed { .. })) => {
                     sockets.remove(&peer);
@@ -165,9 +192,12 @@ async fn run<C, E, O, P>(
                     break;
                 }
             },
-            _ = TimeoutFuture::new(TICK_MS).fuse() => {
-                if dirty {
-                    observer.after_activity(&node);
+            _ = sleep => {
+                wakeups += 1;
+                let at = monotonic_ms();
+                if dirty && at >= published_at.saturating_add(PUBLISH_INTERVAL_MS) {
+                    observer.after_activity(&node, wakeups);
+                    published_at = at;
                     dirty = false;
                 }
                 node.tick(now())

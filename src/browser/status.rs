@@ -146,6 +146,7 @@ pub struct Status {
     last_error: Option<ErrorInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     persistent_storage: Option<bool>,
+    timer_wakeups: u64,
 }
 
 impl Status {
@@ -184,6 +185,7 @@ impl Status {
             },
             last_error: shared.last_error.clone(),
             persistent_storage: shared.persistent,
+            timer_wakeups: shared.timer_wakeups,
         }
     }
 }

@@ -3,34 +3,51 @@
 
 use crate::block::BlockHeader;
 use crate::chain::header_chain::{HeaderChain, Outcome, Rejection};
-use crate::chain::validation::HashedHeader;
+use crate::chain::validation::{HashedHeader, ValidationError};
 use crate::hash::BlockHash;
 use crate::mnlist::HeaderChain as EngineHeaders;
 use crate::sync::chain_view::{
-    ChainTip, ChainView, HeaderChain as SyncHeaderChain, HeadersConnected,
+    ChainTip, ChainView, HeaderChain as SyncHeaderChain, HeaderError, HeaderFault, HeadersConnected,
 };
+use crate::sync::time::Millis;
 
-/// A [`HeaderChain`] with the clock and the bookkeeping the client needs.
+/// A [`HeaderChain`] as the sync managers see it. It holds no clock: the wall-clock time
+/// of each batch comes with the batch.
 #[derive(Debug, Clone)]
 pub struct ClientChain {
     chain: HeaderChain,
-    unix_time: u64,
 }
 
 impl ClientChain {
-    /// Wraps `chain`; `unix_time` (seconds) bounds header times from above.
-    pub fn new(chain: HeaderChain, unix_time: u64) -> ClientChain {
-        ClientChain { chain, unix_time }
+    /// Wraps `chain`.
+    pub fn new(chain: HeaderChain) -> ClientChain {
+        ClientChain { chain }
     }
 
     /// The chain.
     pub fn inner(&self) -> &HeaderChain {
         &self.chain
     }
+}
 
-    /// Sets the wall-clock time used for the future-time check.
-    pub fn set_unix_time(&mut self, unix_time: u64) {
-        self.unix_time = unix_time;
+impl HeaderError for Rejection {
+    fn fault(&self) -> HeaderFault {
+        match self.reason {
+            ValidationError::TimeTooNew { time, max_allowed } => HeaderFault::TooNew {
+                wait: Millis::from_secs(u64::from(time).saturating_sub(max_allowed)),
+            },
+            ValidationError::ReorgTooDeep { .. } | ValidationError::UnknownParent { .. } => {
+                HeaderFault::NotBlamed
+            }
+            ValidationError::BadPrevHash { .. }
+            | ValidationError::BadProofOfWork { .. }
+            | ValidationError::TargetOutOfRange { .. }
+            | ValidationError::BadDifficulty { .. }
+            | ValidationError::TimeTooOld { .. }
+            | ValidationError::CheckpointMismatch { .. }
+            | ValidationError::ForkBelowCheckpoint { .. }
+            | ValidationError::HeightOutOfRange => HeaderFault::Invalid,
+        }
     }
 }
 
@@ -63,9 +80,13 @@ impl ChainView for ClientChain {
 impl SyncHeaderChain for ClientChain {
     type Error = Rejection;
 
-    fn connect_headers(&mut self, headers: &[BlockHeader]) -> Result<HeadersConnected, Rejection> {
+    fn connect_headers(
+        &mut self,
+        headers: &[BlockHeader],
+        unix_secs: u64,
+    ) -> Result<HeadersConnected, Rejection> {
         let hashed: Vec<HashedHeader> = headers.iter().map(|h| HashedHeader::new(*h)).collect();
-        let report = self.chain.accept(&hashed, self.unix_time);
+        let report = self.chain.accept(&hashed, unix_secs);
         let new_headers = match report.outcome {
             Outcome::Extended { first_height, tip } => {
                 tip.height.saturating_sub(first_height) as usize + 1
@@ -85,8 +106,9 @@ impl SyncHeaderChain for ClientChain {
     }
 }
 
-/// The engine's lookups through the sync layer's object-safe chain view.
-pub(crate) struct ViewHeaders<'a>(pub &'a dyn ChainView);
+/// The engine's lookups through the sync layer's object-safe chain view (for restoring
+/// a stored engine against a chain, or verifying against it).
+pub struct ViewHeaders<'a>(pub &'a dyn ChainView);
 
 impl EngineHeaders for ViewHeaders<'_> {
     fn height_of(&self, hash: &BlockHash) -> Option<u32> {

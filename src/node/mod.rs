@@ -3,6 +3,7 @@
 //! the time in, and acts on the [`NodeOutput`]s; everything else happens here.
 
 pub mod chain;
+mod clock;
 pub mod engine;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
@@ -24,7 +25,8 @@ use crate::sync::engine::MasternodeEngine;
 use crate::sync::events::{NetworkEvent, SyncMessage};
 use crate::sync::progress::SyncProgress;
 use crate::sync::requests::{Output, Request};
-use crate::sync::time::Timestamp;
+use crate::sync::time::{Now, Timestamp};
+use clock::AwakeClock;
 
 /// What the runtime must do, or may show.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +69,7 @@ pub struct Node<C: HeaderChain, E: MasternodeEngine> {
     sync: Coordinator<C, E>,
     running: bool,
     last_chainlock: Option<ClSig>,
+    clock: AwakeClock,
 }
 
 impl<C, E> Node<C, E>
@@ -89,6 +92,7 @@ where
             sync: Coordinator::new(sync_config, chain, engine),
             running: false,
             last_chainlock: None,
+            clock: AwakeClock::new(peer_config.connection.keep_alive_timeout()),
         }
     }
 
@@ -107,6 +111,11 @@ where
         &self.peers
     }
 
+    /// Each bridge URL and a word for its state ("ready", "banned", …), as of the last input.
+    pub fn endpoint_states(&self) -> Vec<(String, &'static str)> {
+        self.peers.endpoint_states(self.clock.last_awake())
+    }
+
     /// Progress of every manager.
     pub fn progress(&self) -> SyncProgress {
         self.sync.progress()
@@ -118,73 +127,121 @@ where
     }
 
     /// Starts: peers are dialled on this and every later tick.
-    pub fn start(&mut self, now: Timestamp) -> Vec<NodeOutput> {
+    pub fn start(&mut self, now: Now) -> Vec<NodeOutput> {
         self.running = true;
         self.tick(now)
     }
 
     /// Stops: every connection closes and the sync machines are told there are no peers.
-    pub fn stop(&mut self, now: Timestamp) -> Vec<NodeOutput> {
+    pub fn stop(&mut self, now: Now) -> Vec<NodeOutput> {
+        let (at, mut out) = self.enter(now);
         self.running = false;
-        let outputs = self.peers.drop_all("client stopped", now);
-        self.route_peers(outputs, now)
+        let outputs = self.peers.drop_all("client stopped", at.monotonic);
+        out.extend(self.route_peers(outputs, at));
+        out
     }
 
     /// Advances every timer: dialling, handshakes, pings, sync timeouts and retries.
-    pub fn tick(&mut self, now: Timestamp) -> Vec<NodeOutput> {
+    pub fn tick(&mut self, now: Now) -> Vec<NodeOutput> {
+        let (at, mut out) = self.enter(now);
         if !self.running {
-            return Vec::new();
+            return out;
         }
-        let outputs = self.peers.tick(now);
-        let mut out = self.route_peers(outputs, now);
-        let sync = self.sync.tick(now);
+        let outputs = self.peers.tick(at.monotonic);
+        out.extend(self.route_peers(outputs, at));
+        let sync = self.sync.tick(at.monotonic);
         self.route_sync(sync, &mut out);
         out
     }
 
+    /// When the node next has something to do, on the caller's monotonic clock: the runtime
+    /// calls [`Node::tick`] then (or earlier, when an event arrives). `None`: nothing is
+    /// scheduled, wait for an event.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.timer_deadline().map(|at| self.clock.to_caller(at))
+    }
+
+    /// The earliest timer of the peers and the sync machines, on the node's awake clock.
+    fn timer_deadline(&self) -> Option<Timestamp> {
+        if !self.running {
+            return None;
+        }
+        [self.peers.next_deadline(), self.sync.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
     /// The socket of `peer` opened.
-    pub fn socket_opened(
-        &mut self,
-        peer: PeerId,
-        now: Timestamp,
-        unix_time: i64,
-    ) -> Vec<NodeOutput> {
+    pub fn socket_opened(&mut self, peer: PeerId, now: Now) -> Vec<NodeOutput> {
+        let (at, mut out) = self.enter(now);
         let height = self.sync.chain().tip().height;
-        let outputs = self.peers.socket_opened(peer, now, unix_time, height);
-        self.route_peers(outputs, now)
+        let unix_secs = i64::try_from(at.unix_secs).unwrap_or(i64::MAX);
+        let outputs = self
+            .peers
+            .socket_opened(peer, at.monotonic, unix_secs, height);
+        out.extend(self.route_peers(outputs, at));
+        out
     }
 
     /// Bytes arrived on `peer`'s socket.
-    pub fn socket_data(&mut self, peer: PeerId, bytes: &[u8], now: Timestamp) -> Vec<NodeOutput> {
-        let outputs = self.peers.socket_data(peer, bytes, now);
-        self.route_peers(outputs, now)
+    pub fn socket_data(&mut self, peer: PeerId, bytes: &[u8], now: Now) -> Vec<NodeOutput> {
+        let (at, mut out) = self.enter(now);
+        let outputs = self.peers.socket_data(peer, bytes, at.monotonic);
+        out.extend(self.route_peers(outputs, at));
+        out
     }
 
     /// `peer`'s socket closed.
-    pub fn socket_closed(&mut self, peer: PeerId, now: Timestamp) -> Vec<NodeOutput> {
-        let outputs = self.peers.socket_closed(peer, now);
-        self.route_peers(outputs, now)
+    pub fn socket_closed(&mut self, peer: PeerId, now: Now) -> Vec<NodeOutput> {
+        let (at, mut out) = self.enter(now);
+        let outputs = self.peers.socket_closed(peer, at.monotonic);
+        out.extend(self.route_peers(outputs, at));
+        out
     }
 
     /// The browser went offline or came back online.
-    pub fn set_online(&mut self, online: bool, now: Timestamp) -> Vec<NodeOutput> {
-        let outputs = self.peers.set_online(online, now);
+    pub fn set_online(&mut self, online: bool, now: Now) -> Vec<NodeOutput> {
+        let (at, mut out) = self.enter(now);
+        let outputs = self.peers.set_online(online, at.monotonic);
         if !self.running {
             return Vec::new();
         }
-        self.route_peers(outputs, now)
+        out.extend(self.route_peers(outputs, at));
+        out
     }
 
     /// Closes every connection now (they are dialled again after a backoff).
-    pub fn drop_connections(&mut self, now: Timestamp) -> Vec<NodeOutput> {
-        let outputs = self.peers.drop_all("connections dropped on request", now);
-        self.route_peers(outputs, now)
+    pub fn drop_connections(&mut self, now: Now) -> Vec<NodeOutput> {
+        let (at, mut out) = self.enter(now);
+        let outputs = self
+            .peers
+            .drop_all("connections dropped on request", at.monotonic);
+        out.extend(self.route_peers(outputs, at));
+        out
     }
 
-    /// Pings every peer: the tab became visible and sockets may be dead.
-    pub fn check_liveness(&mut self, now: Timestamp) -> Vec<NodeOutput> {
-        let outputs = self.peers.check_liveness(now);
-        self.route_peers(outputs, now)
+    /// Checks that every connection is alive (pings; what does not answer is dropped and
+    /// dialled again): the tab became visible or resumed, and sockets may be dead.
+    pub fn check_liveness(&mut self, now: Now) -> Vec<NodeOutput> {
+        let (at, mut out) = self.enter(now);
+        let outputs = self.peers.check_liveness(at.monotonic);
+        out.extend(self.route_peers(outputs, at));
+        out
+    }
+
+    /// Reads the clocks of an input. After a leap (the machine slept, the tab was frozen,
+    /// or timers ran far late) the node's timers resume where they were due instead of
+    /// all expiring at once, and every peer is checked for liveness.
+    fn enter(&mut self, now: Now) -> (Now, Vec<NodeOutput>) {
+        let due = self.timer_deadline();
+        let (at, woke) = self.clock.observe(now, due);
+        let mut out = Vec::new();
+        if woke && self.running {
+            let outputs = self.peers.check_liveness(at.monotonic);
+            out.extend(self.route_peers(outputs, at));
+        }
+        (at, out)
     }
 
     fn peers_updated(&self) -> NetworkEvent {
@@ -194,7 +251,8 @@ where
         }
     }
 
-    fn route_peers(&mut self, outputs: Vec<PeerOutput>, now: Timestamp) -> Vec<NodeOutput> {
+    fn route_peers(&mut self, outputs: Vec<PeerOutput>, at: Now) -> Vec<NodeOutput> {
+        let now = at.monotonic;
         let mut out = Vec::new();
         for output in outputs {
             match output {
@@ -217,7 +275,7 @@ where
                     self.network_event(NetworkEvent::PeerDisconnected, now, &mut out);
                     self.network_event(self.peers_updated(), now, &mut out);
                 }
-                PeerOutput::Deliver { peer, message } => self.deliver(peer, message, now, &mut out),
+                PeerOutput::Deliver { peer, message } => self.deliver(peer, message, at, &mut out),
             }
         }
         out
@@ -232,9 +290,10 @@ where
         &mut self,
         peer: PeerId,
         message: NetworkMessage,
-        now: Timestamp,
+        at: Now,
         out: &mut Vec<NodeOutput>,
     ) {
+        let now = at.monotonic;
         // A ban earlier in the same read leaves messages from the banned peer behind.
         if !self.peers.ready_peers().any(|(ready, ..)| ready == peer) {
             return;
@@ -276,7 +335,7 @@ where
             }
             _ => return,
         };
-        let outputs = self.sync.handle_message(now, sync_message);
+        let outputs = self.sync.handle_message(at, sync_message);
         // A verdict on this message can only blame the peer that delivered it. It is closed
         // before the managers' requests are routed, so their retries go to other peers; its
         // departure reaches the managers after the outputs of the message that caused it.
@@ -291,7 +350,7 @@ where
             }
         }
         self.route_sync(routed, out);
-        out.extend(self.route_peers(departure, now));
+        out.extend(self.route_peers(departure, at));
     }
 
     fn route_sync(&mut self, outputs: Vec<Output>, out: &mut Vec<NodeOutput>) {

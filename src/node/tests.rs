@@ -14,7 +14,7 @@ use crate::protocol::framing::{Command, RawMessage, StreamDecoder};
 use crate::protocol::handshake::{NetAddress, VersionMessage};
 use crate::sync::chain_view::ChainView;
 use crate::sync::state::SyncState;
-use crate::sync::time::Millis;
+use crate::sync::time::{Millis, Now};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -250,7 +250,7 @@ impl Net {
             .expect("after 1970")
             .as_secs();
         let base = SyncBase::at_or_below(Network::Testnet, FIRST_HEIGHT);
-        let chain = ClientChain::new(ValidatedChain::new(base), unix);
+        let chain = ClientChain::new(ValidatedChain::new(base));
         let engine = ClientEngine::new(ListEngine::new(Network::Testnet));
         let urls: Vec<String> = (0..peers.len()).map(|i| format!("sim://{i}")).collect();
         // Dials stay pending until a test opens them.
@@ -280,9 +280,14 @@ impl Net {
             now: Timestamp(0),
             unix,
         };
-        let outputs = net.node.start(net.now);
+        let outputs = net.node.start(net.clock());
         net.handle(outputs);
         net
+    }
+
+    /// Both clocks: the wall clock moves with the simulated time.
+    fn clock(&self) -> Now {
+        Now::new(self.now, self.unix + self.now.as_millis() / 1000)
     }
 
     fn handle(&mut self, outputs: Vec<NodeOutput>) {
@@ -320,7 +325,7 @@ impl Net {
             .expect("a pending dial");
         self.sockets.insert(peer, index);
         self.owners.insert(peer, index);
-        let outputs = self.node.socket_opened(peer, self.now, self.unix as i64);
+        let outputs = self.node.socket_opened(peer, self.clock());
         self.handle(outputs);
     }
 
@@ -340,11 +345,11 @@ impl Net {
             let outputs = match sender {
                 Some((peer, index)) => {
                     let bytes = core::mem::take(&mut self.peers[index].outbox);
-                    self.node.socket_data(peer, &bytes, self.now)
+                    self.node.socket_data(peer, &bytes, self.clock())
                 }
                 None => {
                     self.now = self.now + Millis(100);
-                    self.node.tick(self.now)
+                    self.node.tick(self.clock())
                 }
             };
             self.handle(outputs);
@@ -359,7 +364,7 @@ impl Net {
     }
 
     fn endpoint_state(&self, index: usize) -> &'static str {
-        self.node.peers().endpoint_states(self.now)[index].1
+        self.node.endpoint_states()[index].1
     }
 
     /// Opens bridge `index` while the other peer's bytes wait, until it is ready.

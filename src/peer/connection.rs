@@ -21,6 +21,17 @@ pub struct ConnectionConfig {
     pub pong_timeout: Millis,
 }
 
+impl ConnectionConfig {
+    /// How long a silent peer may go unnoticed: a ping interval, then a pong timeout.
+    pub fn keep_alive_timeout(&self) -> Millis {
+        Millis(
+            self.ping_interval
+                .as_millis()
+                .saturating_add(self.pong_timeout.as_millis()),
+        )
+    }
+}
+
 impl Default for ConnectionConfig {
     fn default() -> Self {
         ConnectionConfig {
@@ -298,14 +309,42 @@ impl Connection {
         }
     }
 
-    /// Sends a ping now, unless one is outstanding: checks that a connection
-    /// that may have died while the tab slept is alive.
-    pub fn check_liveness(&mut self, now: Timestamp) -> Vec<ConnectionOutput> {
+    /// The next time [`Connection::tick`] has something to do.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
         match self.state {
+            ConnectionState::AwaitingVersion { since }
+            | ConnectionState::AwaitingVerack { since, .. }
+            | ConnectionState::AwaitingVersionAfterVerack { since } => {
+                Some(since + self.config.handshake_timeout)
+            }
+            ConnectionState::Ready {
+                ping: PingState::Idle { since },
+                ..
+            } => Some(since + self.config.ping_interval),
+            ConnectionState::Ready {
+                ping: PingState::AwaitingPong { since, .. },
+                ..
+            } => Some(since + self.config.pong_timeout),
+            ConnectionState::Failed(_) => None,
+        }
+    }
+
+    /// Checks that a connection that may have died while the tab slept is alive: sends a
+    /// ping now, or, with one outstanding, gives its pong a full timeout from `now` (the
+    /// peer could not have been heard while we slept).
+    pub fn check_liveness(&mut self, now: Timestamp) -> Vec<ConnectionOutput> {
+        match &mut self.state {
             ConnectionState::Ready {
                 ping: PingState::Idle { .. },
                 ..
             } => self.ping(now),
+            ConnectionState::Ready {
+                ping: PingState::AwaitingPong { since, .. },
+                ..
+            } => {
+                *since = now;
+                Vec::new()
+            }
             _ => Vec::new(),
         }
     }

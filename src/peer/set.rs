@@ -348,6 +348,26 @@ impl PeerSet {
         out
     }
 
+    /// The next time [`PeerSet::tick`] has something to do: a connection's timer, a dial
+    /// timing out, or an endpoint due to be dialled (after its backoff and any ban), if a
+    /// dial would be made then.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        let can_dial = self.online && self.active_count() < self.config.max_peers;
+        self.endpoints
+            .iter()
+            .filter_map(|e| match &e.slot {
+                Slot::Open { connection, .. } => connection.next_deadline(),
+                Slot::Dialing { since, .. } => Some(*since + self.config.connect_timeout),
+                Slot::Idle { retry_at } if can_dial => Some(
+                    self.bans
+                        .banned_until(&e.url, *retry_at)
+                        .map_or(*retry_at, |until| until.max(*retry_at)),
+                ),
+                Slot::Idle { .. } => None,
+            })
+            .min()
+    }
+
     /// Pings every ready peer that has no ping outstanding (after the tab
     /// became visible again, sockets may be dead without knowing it).
     pub fn check_liveness(&mut self, now: Timestamp) -> Vec<PeerOutput> {

@@ -4,6 +4,7 @@
 //! themselves. [`ChainView`] is object safe so the masternode engine can be handed a
 //! `&dyn ChainView` to resolve block heights and hashes.
 
+use super::time::Millis;
 use crate::block::BlockHeader;
 use crate::hash::BlockHash;
 use core::fmt;
@@ -46,12 +47,39 @@ pub struct HeadersConnected {
     pub tip: ChainTip,
 }
 
+/// What a rejected batch of headers says about the peer that sent it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderFault {
+    /// It provably breaks the rules (bad proof of work or difficulty, a checkpoint
+    /// contradicted, a time before the median time past): the peer lied or is on another chain.
+    Invalid,
+    /// A header is stamped further ahead of our wall clock than the rules allow. Our clock may
+    /// be wrong, so nobody is blamed; by our clock it becomes acceptable after `wait`.
+    TooNew {
+        /// How long until the header's time is within the allowed drift of our wall clock.
+        wait: Millis,
+    },
+    /// Refused by our own policy (a reorganisation deeper than our limit), or the batch does
+    /// not connect to anything we hold: not something the peer can be blamed for.
+    NotBlamed,
+}
+
+/// A header chain's reason for rejecting a batch, classified for the header manager.
+pub trait HeaderError: fmt::Display + fmt::Debug {
+    /// What the rejection says about the sender.
+    fn fault(&self) -> HeaderFault;
+}
+
 /// A header chain the header manager can extend.
 pub trait HeaderChain: ChainView {
     /// Why a batch of headers was rejected (bad proof of work, does not connect, …).
-    type Error: fmt::Display + fmt::Debug;
+    type Error: HeaderError;
 
-    /// Validates `headers` (consecutive, in order) and connects them to the chain.
-    fn connect_headers(&mut self, headers: &[BlockHeader])
-        -> Result<HeadersConnected, Self::Error>;
+    /// Validates `headers` (consecutive, in order) and connects them to the chain; header
+    /// times are judged against `unix_secs`, the wall clock when the batch arrived.
+    fn connect_headers(
+        &mut self,
+        headers: &[BlockHeader],
+        unix_secs: u64,
+    ) -> Result<HeadersConnected, Self::Error>;
 }

@@ -11,7 +11,7 @@ use super::masternodes::MasternodeManager;
 use super::progress::SyncProgress;
 use super::requests::Output;
 use super::state::SyncState;
-use super::time::Timestamp;
+use super::time::{Now, Timestamp};
 
 /// Drives header, masternode and ChainLock sync from one set of inputs.
 pub struct Coordinator<C: HeaderChain, E: MasternodeEngine> {
@@ -106,13 +106,15 @@ impl<C: HeaderChain, E: MasternodeEngine> Coordinator<C, E> {
         self.finish(now, out)
     }
 
-    /// Handles a message from a peer.
-    pub fn handle_message(&mut self, now: Timestamp, message: SyncMessage<E>) -> Vec<Output> {
+    /// Handles a message from a peer, delivered at `now` (header times are judged against
+    /// its wall clock).
+    pub fn handle_message(&mut self, at: Now, message: SyncMessage<E>) -> Vec<Output> {
+        let now = at.monotonic;
         let mut out = Vec::new();
         match message {
             SyncMessage::Headers(headers) => {
                 self.headers
-                    .handle_headers(now, &headers, &mut self.chain, &mut out)
+                    .handle_headers(now, at.unix_secs, &headers, &mut self.chain, &mut out)
             }
             SyncMessage::QrInfo(qrinfo) => {
                 self.masternodes

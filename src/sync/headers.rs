@@ -4,15 +4,20 @@
 //! reports [`SyncEvent::HeaderSyncComplete`]. Announced headers are connected while synced;
 //! whenever a `getheaders` is in flight (initial sync or catching up) the state is `Syncing`.
 
-use super::chain_view::{ChainView, HeaderChain};
+use super::chain_view::{ChainView, HeaderChain, HeaderError, HeaderFault};
 use super::config::SyncConfig;
 use super::events::{NetworkEvent, SyncEvent};
 use super::progress::Progress;
 use super::requests::{InvalidMessage, ManagerKind, MessageKind, Output, Request};
 use super::state::{SyncFailure, SyncState};
-use super::time::Timestamp;
+use super::time::{Millis, Timestamp};
 use crate::block::BlockHeader;
 use crate::hash::BlockHash;
+
+/// The longest the manager waits before asking again for headers that were too far ahead of
+/// our wall clock: a header stamped years ahead is asked for again every so often (honest
+/// peers may have more by then), not waited for.
+pub const MAX_TOO_NEW_WAIT: Millis = Millis::from_secs(600);
 
 /// The header manager's in-flight state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +38,12 @@ pub enum HeaderRequest {
         /// meanwhile: the answer may predate it, so unless the chain then holds it,
         /// ask once more before completing.
         missed_announcement: Option<BlockHash>,
+    },
+    /// The last batch was stamped too far ahead of our wall clock (our clock may be
+    /// wrong, or the peer's): everything acceptable is connected; ask again at `until`.
+    Deferred {
+        /// When to ask again.
+        until: Timestamp,
     },
     /// In `Error`: the next automatic retry.
     RetryAt {
@@ -87,6 +98,7 @@ impl HeaderManager {
             HeaderRequest::Idle => None,
             HeaderRequest::Awaiting { deadline, .. } => Some(deadline),
             HeaderRequest::RetryAt { at, .. } => Some(at),
+            HeaderRequest::Deferred { until } => Some(until),
         }
     }
 
@@ -142,10 +154,12 @@ impl HeaderManager {
         }
     }
 
-    /// Connects a `headers` message, answer or announcement.
+    /// Connects a `headers` message, answer or announcement, that arrived when the wall
+    /// clock read `unix_secs`.
     pub fn handle_headers<C: HeaderChain>(
         &mut self,
         now: Timestamp,
+        unix_secs: u64,
         headers: &[BlockHeader],
         chain: &mut C,
         out: &mut Vec<Output>,
@@ -156,7 +170,9 @@ impl HeaderManager {
         }
         let awaiting = match self.request {
             HeaderRequest::Awaiting { attempt, round, .. } => Some((attempt, round)),
-            HeaderRequest::Idle | HeaderRequest::RetryAt { .. } => None,
+            HeaderRequest::Idle
+            | HeaderRequest::RetryAt { .. }
+            | HeaderRequest::Deferred { .. } => None,
         };
         if headers.is_empty() {
             match awaiting {
@@ -171,7 +187,7 @@ impl HeaderManager {
         // Judged before connecting: only a batch that builds on our chain can be proven
         // invalid; one that does not connect may just be beyond what we have.
         let connects = connects_to(chain, headers);
-        match chain.connect_headers(headers) {
+        match chain.connect_headers(headers, unix_secs) {
             Ok(connected) => {
                 self.progress.last_activity = Some(now);
                 self.progress.current_height = connected.tip.height;
@@ -206,8 +222,13 @@ impl HeaderManager {
                 self.note_missed_announcement(headers);
             }
             Err(error) => {
+                let fault = error.fault();
                 let reason = error.to_string();
-                if connects {
+                if let HeaderFault::TooNew { wait } = fault {
+                    self.defer(now, wait, reason, &*chain, out);
+                    return;
+                }
+                if connects && fault == HeaderFault::Invalid {
                     // Headers on our chain that break consensus rules: the peer is lying
                     // or on another chain.
                     out.push(Output::InvalidMessage(InvalidMessage {
@@ -257,10 +278,38 @@ impl HeaderManager {
             HeaderRequest::RetryAt { at, round } if at <= now => {
                 self.send_getheaders(now, chain, 1, round, out);
             }
+            HeaderRequest::Deferred { until } if until <= now => {
+                self.send_getheaders(now, chain, 1, 0, out);
+            }
             HeaderRequest::Idle
             | HeaderRequest::Awaiting { .. }
-            | HeaderRequest::RetryAt { .. } => {}
+            | HeaderRequest::RetryAt { .. }
+            | HeaderRequest::Deferred { .. } => {}
         }
+    }
+
+    /// Headers stamped too far ahead of our wall clock arrived. Nobody is blamed (our clock
+    /// may be behind): what was acceptable is connected, and the manager asks again once the
+    /// headers should be acceptable by our clock (at most [`MAX_TOO_NEW_WAIT`] later), unless
+    /// it is in `Error`, whose own retry comes first. A sync in flight completes with what
+    /// the chain holds.
+    fn defer<C: ChainView>(
+        &mut self,
+        now: Timestamp,
+        wait: Millis,
+        reason: String,
+        chain: &C,
+        out: &mut Vec<Output>,
+    ) {
+        self.progress.last_error = Some(SyncFailure::HeadersRejected { reason });
+        match self.request {
+            HeaderRequest::RetryAt { .. } => return,
+            HeaderRequest::Awaiting { .. } => self.complete(now, chain, out),
+            HeaderRequest::Idle | HeaderRequest::Deferred { .. } => {}
+        }
+        self.request = HeaderRequest::Deferred {
+            until: now + wait.clamp(Millis::from_secs(1), MAX_TOO_NEW_WAIT),
+        };
     }
 
     fn send_getheaders<C: ChainView>(
@@ -395,7 +444,7 @@ mod tests {
         fn headers(&mut self, headers: &[BlockHeader]) -> Vec<Output> {
             let mut out = Vec::new();
             self.manager
-                .handle_headers(self.now, headers, &mut self.chain, &mut out);
+                .handle_headers(self.now, 0, headers, &mut self.chain, &mut out);
             out
         }
 

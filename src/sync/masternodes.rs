@@ -1352,7 +1352,7 @@ mod tests {
 
     fn extend_chain(rig: &mut Rig, count: u32) -> Vec<Output> {
         let headers = rig.blocks.grow(count);
-        let connected = rig.chain.connect_headers(&headers).expect("connects");
+        let connected = rig.chain.connect_headers(&headers, 0).expect("connects");
         let mut out = Vec::new();
         let event = SyncEvent::HeadersStored { tip: connected.tip };
         rig.manager

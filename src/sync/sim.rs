@@ -7,7 +7,9 @@
 //! [`SimChain`] and [`SimEngine`] are small in-memory stand-ins for the header chain and the
 //! masternode list engine, so the managers can be exercised without cryptography.
 
-use super::chain_view::{ChainTip, ChainView, HeaderChain, HeadersConnected};
+use super::chain_view::{
+    ChainTip, ChainView, HeaderChain, HeaderError, HeaderFault, HeadersConnected,
+};
 use super::config::SyncConfig;
 use super::coordinator::Coordinator;
 use super::engine::{
@@ -17,7 +19,7 @@ use super::engine::{
 use super::events::{NetworkEvent, SyncMessage};
 use super::requests::{InvalidMessage, Output, Request};
 use super::state::SyncState;
-use super::time::{Millis, Timestamp};
+use super::time::{Millis, Now, Timestamp};
 use crate::block::BlockHeader;
 use crate::hash::{sha256d, BlockHash, MerkleNode};
 use crate::network::Network;
@@ -165,6 +167,13 @@ impl fmt::Display for SimChainError {
     }
 }
 
+impl HeaderError for SimChainError {
+    /// Both are provable once the batch connects (the header manager checks that).
+    fn fault(&self) -> HeaderFault {
+        HeaderFault::Invalid
+    }
+}
+
 /// An in-memory header chain that only checks linkage.
 #[derive(Clone, Debug)]
 pub struct SimChain {
@@ -239,9 +248,11 @@ impl ChainView for SimChain {
 impl HeaderChain for SimChain {
     type Error = SimChainError;
 
+    /// The simulation's headers carry no meaningful times: the wall clock is not consulted.
     fn connect_headers(
         &mut self,
         headers: &[BlockHeader],
+        _unix_secs: u64,
     ) -> Result<HeadersConnected, SimChainError> {
         let mut new_headers = 0;
         for header in headers {
@@ -826,7 +837,7 @@ impl SimNetwork {
             SyncMessage::MnListDiff(diff) => diff.verdict == SimVerdict::Invalid,
             SyncMessage::ChainLock(chainlock) => chainlock.verdict == SimVerdict::Invalid,
         };
-        let outputs = self.client.handle_message(self.now, message);
+        let outputs = self.client.handle_message(Now::new(self.now, 0), message);
         let accepted = self.client.masternodes().progress().responses_dropped == dropped_before;
         if is_qrinfo && accepted {
             self.outstanding_qrinfo = None;

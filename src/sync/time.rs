@@ -1,8 +1,10 @@
 //! Time as plain numbers passed in by the caller: nothing in `sync` reads a clock.
 //!
-//! The runtime passes `now` with every input (e.g. `performance.now()` in the browser or the
-//! elapsed time of a native `Instant`). Only differences between timestamps matter, so any
-//! epoch works as long as it is used consistently.
+//! Two clocks, for two jobs. Timers (timeouts, retries, pings) run on a monotonic
+//! [`Timestamp`]: the runtime passes `performance.now()` in the browser or the elapsed time of
+//! a native `Instant`, and only differences matter, so any epoch works. Header times are judged
+//! against the wall clock (Unix seconds), which may be corrected, jump or run backwards; it is
+//! read afresh with every input ([`Now`]) and never stored as a "launch time".
 
 use core::fmt;
 use core::ops::{Add, Sub};
@@ -92,6 +94,25 @@ impl Sub<Millis> for Timestamp {
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "t={} ms", self.0)
+    }
+}
+
+/// The two clocks every input to the client core carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Now {
+    /// The monotonic clock: timers run on it.
+    pub monotonic: Timestamp,
+    /// The wall clock, in seconds since the Unix epoch: header times are judged against it.
+    pub unix_secs: u64,
+}
+
+impl Now {
+    /// A reading of both clocks.
+    pub const fn new(monotonic: Timestamp, unix_secs: u64) -> Now {
+        Now {
+            monotonic,
+            unix_secs,
+        }
     }
 }
 
