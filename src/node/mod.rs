@@ -307,31 +307,26 @@ where
                 SyncMessage::ChainLock(clsig)
             }
             NetworkMessage::Inv(items) => {
-                let announces_block = items
-                    .iter()
-                    .any(|item| matches!(item.inv_type, InvType::Block));
                 let wanted: Vec<Inventory> = items
-                    .into_iter()
+                    .iter()
                     .filter(|item| matches!(item.inv_type, InvType::ClSig))
+                    .copied()
                     .collect();
-                let mut replies = Vec::new();
-                if announces_block {
-                    // A block announced by hash: ask that peer for the headers up to it.
-                    replies.push(NetworkMessage::GetHeaders(GetHeaders {
-                        version: PROTOCOL_VERSION,
-                        locator: self.sync.chain().locator(),
-                        stop_hash: BlockHash::ZERO,
-                    }));
-                }
                 if !wanted.is_empty() {
-                    replies.push(NetworkMessage::GetData(wanted));
-                }
-                for reply in replies {
-                    if let Some(send) = self.peers.send_to(peer, &reply) {
+                    if let Some(send) = self.peers.send_to(peer, &NetworkMessage::GetData(wanted)) {
                         out.push(NodeOutput::Socket(send));
                     }
                 }
-                return;
+                let blocks: Vec<BlockHash> = items
+                    .iter()
+                    .filter(|item| matches!(item.inv_type, InvType::Block))
+                    .map(|item| BlockHash(item.hash.0))
+                    .collect();
+                if blocks.is_empty() {
+                    return;
+                }
+                // The header manager asks for them, with a timeout and retries.
+                SyncMessage::BlocksAnnounced(blocks)
             }
             _ => return,
         };
@@ -349,16 +344,37 @@ where
                 other => routed.push(other),
             }
         }
-        self.route_sync(routed, out);
+        let source = departure.is_empty().then_some(peer);
+        self.route_sync_from(routed, source, out);
         out.extend(self.route_peers(departure, at));
     }
 
     fn route_sync(&mut self, outputs: Vec<Output>, out: &mut Vec<NodeOutput>) {
+        self.route_sync_from(outputs, None, out);
+    }
+
+    /// Routes sync outputs; a `getheaders` made in answer to a message from `source` (its
+    /// headers, its announcement) goes back to that peer, which has the blocks, while it is
+    /// ready; every other request goes to any ready peer.
+    fn route_sync_from(
+        &mut self,
+        outputs: Vec<Output>,
+        source: Option<PeerId>,
+        out: &mut Vec<NodeOutput>,
+    ) {
         for output in outputs {
             match output {
                 Output::Send(request) => {
+                    let to_source = matches!(request, Request::GetHeaders { .. });
                     let message = to_message(request);
-                    if let Some(send) = self.peers.send_to_any(&message) {
+                    let send = match source.filter(|_| to_source) {
+                        Some(peer) => self
+                            .peers
+                            .send_to(peer, &message)
+                            .or_else(|| self.peers.send_to_any(&message)),
+                        None => self.peers.send_to_any(&message),
+                    };
+                    if let Some(send) = send {
                         out.push(NodeOutput::Socket(send));
                     }
                 }

@@ -127,6 +127,10 @@ impl<C: HeaderChain, E: MasternodeEngine> Coordinator<C, E> {
                 &mut self.engine,
                 &mut out,
             ),
+            SyncMessage::BlocksAnnounced(hashes) => {
+                self.headers
+                    .handle_blocks_announced(now, &hashes, &self.chain, &mut out)
+            }
             SyncMessage::ChainLock(chainlock) => self.chainlocks.handle_chainlock(
                 now,
                 chainlock,

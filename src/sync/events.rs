@@ -5,6 +5,7 @@
 use super::chain_view::ChainTip;
 use super::engine::{ChainLockTarget, MasternodeEngine};
 use crate::block::BlockHeader;
+use crate::hash::BlockHash;
 
 /// What the runtime reports about its peers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +60,8 @@ pub enum SyncMessage<E: MasternodeEngine> {
     MnListDiff(E::MnListDiff),
     /// A `clsig` message.
     ChainLock(E::ChainLock),
+    /// Blocks announced by hash (an `inv`), in the order announced.
+    BlocksAnnounced(Vec<BlockHash>),
 }
 
 impl<E: MasternodeEngine> Clone for SyncMessage<E>
@@ -73,6 +76,7 @@ where
             SyncMessage::QrInfo(qrinfo) => SyncMessage::QrInfo(qrinfo.clone()),
             SyncMessage::MnListDiff(diff) => SyncMessage::MnListDiff(diff.clone()),
             SyncMessage::ChainLock(clsig) => SyncMessage::ChainLock(clsig.clone()),
+            SyncMessage::BlocksAnnounced(hashes) => SyncMessage::BlocksAnnounced(hashes.clone()),
         }
     }
 }
@@ -89,6 +93,7 @@ where
             SyncMessage::QrInfo(qrinfo) => write!(f, "QrInfo({qrinfo:?})"),
             SyncMessage::MnListDiff(diff) => write!(f, "MnListDiff({diff:?})"),
             SyncMessage::ChainLock(clsig) => write!(f, "ChainLock({clsig:?})"),
+            SyncMessage::BlocksAnnounced(hashes) => write!(f, "BlocksAnnounced({hashes:?})"),
         }
     }
 }

@@ -255,6 +255,40 @@ impl HeaderManager {
         }
     }
 
+    /// A peer announced blocks by hash. If one is unknown, ask for the headers up to it, with
+    /// the request's timeout and retries (an announcement whose answer is lost must not
+    /// leave the chain behind until the next block); while a request is in flight, make sure
+    /// the sync does not end before the announced block is in. Following the tip this way
+    /// does not leave `Synced`.
+    pub fn handle_blocks_announced<C: ChainView>(
+        &mut self,
+        now: Timestamp,
+        hashes: &[BlockHash],
+        chain: &C,
+        out: &mut Vec<Output>,
+    ) {
+        if self.progress.state == SyncState::WaitingForConnections {
+            return;
+        }
+        let Some(&unknown) = hashes.iter().rev().find(|h| chain.height_of(h).is_none()) else {
+            return;
+        };
+        match self.request {
+            HeaderRequest::Idle | HeaderRequest::Deferred { .. } => {
+                self.ask_for_headers(now, chain, 1, 0, out)
+            }
+            HeaderRequest::Awaiting { .. } => {}
+            HeaderRequest::RetryAt { .. } => return,
+        }
+        if let HeaderRequest::Awaiting {
+            missed_announcement,
+            ..
+        } = &mut self.request
+        {
+            *missed_announcement = Some(unknown);
+        }
+    }
+
     /// Fires due deadlines: request timeouts and the automatic retry from `Error`.
     pub fn tick<C: ChainView>(&mut self, now: Timestamp, chain: &C, out: &mut Vec<Output>) {
         match self.request {
@@ -262,10 +296,19 @@ impl HeaderManager {
                 deadline,
                 attempt,
                 round,
+                missed_announcement,
                 ..
             } if deadline <= now => {
                 if attempt < self.config.headers.max_attempts() {
                     self.send_getheaders(now, chain, attempt.saturating_add(1), round, out);
+                    // The retry is still for the announced block.
+                    if let HeaderRequest::Awaiting {
+                        missed_announcement: missed,
+                        ..
+                    } = &mut self.request
+                    {
+                        *missed = missed_announcement;
+                    }
                 } else {
                     self.fail(
                         now,
@@ -320,6 +363,19 @@ impl HeaderManager {
         round: u32,
         out: &mut Vec<Output>,
     ) {
+        self.ask_for_headers(now, chain, attempt, round, out);
+        self.set_state(SyncState::Syncing, out);
+    }
+
+    /// Sends a `getheaders` from the tip and awaits its answer (the state is the caller's).
+    fn ask_for_headers<C: ChainView>(
+        &mut self,
+        now: Timestamp,
+        chain: &C,
+        attempt: u8,
+        round: u32,
+        out: &mut Vec<Output>,
+    ) {
         out.push(Output::Send(Request::GetHeaders {
             locator: chain.locator(),
             stop: BlockHash::ZERO,
@@ -332,7 +388,6 @@ impl HeaderManager {
             missed_announcement: None,
         };
         self.progress.last_activity = Some(now);
-        self.set_state(SyncState::Syncing, out);
     }
 
     /// Records, on the request in flight, an announcement that did not connect.

@@ -836,6 +836,7 @@ impl SimNetwork {
             SyncMessage::QrInfo(qrinfo) => qrinfo.verdict == SimVerdict::Invalid,
             SyncMessage::MnListDiff(diff) => diff.verdict == SimVerdict::Invalid,
             SyncMessage::ChainLock(chainlock) => chainlock.verdict == SimVerdict::Invalid,
+            SyncMessage::BlocksAnnounced(_) => false,
         };
         let outputs = self.client.handle_message(Now::new(self.now, 0), message);
         let accepted = self.client.masternodes().progress().responses_dropped == dropped_before;
