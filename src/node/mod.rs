@@ -8,6 +8,7 @@ pub mod engine;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
+use crate::block::BlockHeader;
 use crate::hash::BlockHash;
 use crate::network::Network;
 use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig, SocketCommand};
@@ -70,6 +71,9 @@ pub struct Node<C: HeaderChain, E: MasternodeEngine> {
     running: bool,
     last_chainlock: Option<ClSig>,
     clock: AwakeClock,
+    /// The last peer to announce a block we did not hold, and that block: `getheaders` go to
+    /// it until the chain holds the block (another peer may not have it yet).
+    announced_by: Option<(PeerId, BlockHash)>,
 }
 
 impl<C, E> Node<C, E>
@@ -93,6 +97,7 @@ where
             running: false,
             last_chainlock: None,
             clock: AwakeClock::new(peer_config.connection.keep_alive_timeout()),
+            announced_by: None,
         }
     }
 
@@ -299,7 +304,10 @@ where
             return;
         }
         let sync_message = match message {
-            NetworkMessage::Headers(headers) => SyncMessage::Headers(headers),
+            NetworkMessage::Headers(headers) => {
+                self.note_announcement(peer, headers.last().map(BlockHeader::block_hash));
+                SyncMessage::Headers(headers)
+            }
             NetworkMessage::QrInfo(qrinfo) => SyncMessage::QrInfo(*qrinfo),
             NetworkMessage::MnListDiff(diff) => SyncMessage::MnListDiff(*diff),
             NetworkMessage::ClSig(clsig) => {
@@ -325,6 +333,7 @@ where
                 if blocks.is_empty() {
                     return;
                 }
+                self.note_announcement(peer, blocks.last().copied());
                 // The header manager asks for them, with a timeout and retries.
                 SyncMessage::BlocksAnnounced(blocks)
             }
@@ -349,13 +358,33 @@ where
         out.extend(self.route_peers(departure, at));
     }
 
+    /// Remembers `peer` as the one to ask for `block` if the chain does not hold it.
+    fn note_announcement(&mut self, peer: PeerId, block: Option<BlockHash>) {
+        if let Some(block) = block.filter(|b| self.sync.chain().height_of(b).is_none()) {
+            self.announced_by = Some((peer, block));
+        }
+    }
+
+    /// Where a `getheaders` goes: to the peer that announced a block we still lack, else
+    /// back to `source`.
+    fn headers_peer(&mut self, source: Option<PeerId>) -> Option<PeerId> {
+        match self.announced_by {
+            Some((_, block)) if self.sync.chain().height_of(&block).is_some() => {
+                self.announced_by = None;
+                source
+            }
+            Some((peer, _)) => Some(peer),
+            None => source,
+        }
+    }
+
     fn route_sync(&mut self, outputs: Vec<Output>, out: &mut Vec<NodeOutput>) {
         self.route_sync_from(outputs, None, out);
     }
 
-    /// Routes sync outputs; a `getheaders` made in answer to a message from `source` (its
-    /// headers, its announcement) goes back to that peer, which has the blocks, while it is
-    /// ready; every other request goes to any ready peer.
+    /// Routes sync outputs. A `getheaders` goes to the peer that announced a block we lack,
+    /// else back to `source` when made in answer to its message, while that peer is ready;
+    /// every other request goes to any ready peer.
     fn route_sync_from(
         &mut self,
         outputs: Vec<Output>,
@@ -365,9 +394,12 @@ where
         for output in outputs {
             match output {
                 Output::Send(request) => {
-                    let to_source = matches!(request, Request::GetHeaders { .. });
+                    let target = match request {
+                        Request::GetHeaders { .. } => self.headers_peer(source),
+                        _ => None,
+                    };
                     let message = to_message(request);
-                    let send = match source.filter(|_| to_source) {
+                    let send = match target {
                         Some(peer) => self
                             .peers
                             .send_to(peer, &message)
