@@ -13,12 +13,15 @@
 
 pub mod address;
 pub mod admission;
+pub mod budget;
 pub mod commands;
 pub mod config;
 pub mod health;
 pub mod inspect;
 pub mod limits;
 pub mod logging;
+pub mod memory;
+pub mod metrics;
 pub mod rate;
 pub mod relay;
 pub mod server;
