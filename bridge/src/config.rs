@@ -49,6 +49,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where `GET /health` is answered, if anywhere.
     pub health_listen: Option<SocketAddr>,
+    /// PEM certificate chain for built-in TLS (with `tls_key`).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for built-in TLS (with `tls_cert`).
+    pub tls_key: Option<PathBuf>,
     /// The network whose magic Dash-aware mode expects.
     pub network: Network,
     /// Dash-aware or raw relaying.
@@ -107,6 +111,8 @@ impl Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             health_listen: None,
+            tls_cert: None,
+            tls_key: None,
             network,
             mode: Mode::Dash,
             targets,
@@ -173,6 +179,8 @@ impl Config {
 
         config.listen = cli.listen.or(file.listen).unwrap_or(d.listen);
         config.health_listen = cli.health_listen.or(file.health_listen);
+        config.tls_cert = cli.tls_cert.or(file.tls_cert);
+        config.tls_key = cli.tls_key.or(file.tls_key);
         config.mode = if cli.raw || file.raw.unwrap_or(false) {
             Mode::Raw
         } else {
@@ -313,6 +321,12 @@ impl Config {
                 ),
             });
         }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ConfigError::Invalid {
+                field: "tls_cert",
+                reason: "--tls-cert and --tls-key go together".to_owned(),
+            });
+        }
         if !(16..=128).contains(&self.ipv6_prefix) {
             return Err(ConfigError::Invalid {
                 field: "ipv6_prefix",
@@ -389,9 +403,17 @@ pub struct Cli {
     /// Address for WebSocket clients [default: 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// Address answering `GET /health` with JSON counters [default: none].
+    /// Address answering `GET /health` with JSON counters and `GET /metrics`
+    /// [default: none].
     #[arg(long, value_name = "ADDR")]
     pub health_listen: Option<SocketAddr>,
+    /// PEM certificate chain: serve `wss://` (TLS) instead of `ws://`;
+    /// reloaded with the key on SIGHUP.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Network whose magic is expected: mainnet or testnet [default: mainnet].
     #[arg(long)]
     pub network: Option<Network>,
@@ -507,6 +529,8 @@ struct BudgetSpec {
 struct FileConfig {
     listen: Option<SocketAddr>,
     health_listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     #[serde(default, deserialize_with = "network_name")]
     network: Option<Network>,
     #[serde(default)]

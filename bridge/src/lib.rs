@@ -27,6 +27,7 @@ pub mod relay;
 pub mod server;
 pub mod stats;
 pub mod target;
+pub mod tls;
 
 pub use config::{Cli, Config, Mode, RateLimit};
 pub use server::{Bridge, StartError};

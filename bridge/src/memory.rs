@@ -14,7 +14,8 @@
 //!   (`max(R, Fi + 14)`), the message being assembled, its copy fed to the
 //!   decoder, the decoder's buffer and the messages passed on
 //!   (`4·(Mc + H)`); a slow target holds no more, for the same reason;
-//! - `K`: the connection's task, WebSocket state, filters and counters.
+//! - `K`: the connection's task, WebSocket state, filters and counters;
+//! - `T`: with built-in TLS, rustls' buffers and state.
 //!
 //! A connection still in its handshake holds less (tungstenite reads at most
 //! 64 KiB of request). The process adds a fixed amount for the runtime, the
@@ -35,6 +36,10 @@ const FRAME_HEADER: usize = 14;
 /// The fixed state of one connection (`K`), an allowance over the ~10 KiB
 /// measured with the load test's counting allocator.
 pub const CONNECTION_STATE: usize = 32 * 1024;
+/// What built-in TLS adds to a connection (`T`): rustls' buffers (up to
+/// 64 KiB of outgoing records, one incoming record of up to 16 KiB) and
+/// session state; an allowance, not measured by the slow-reader test.
+pub const TLS_STATE: usize = 96 * 1024;
 /// The fixed part of the process: runtime, listeners, health requests and
 /// refusals in progress, tracing (an allowance).
 pub const PROCESS_BASE: usize = 4 * 1024 * 1024;
@@ -54,7 +59,12 @@ impl MemoryBound {
         let down = 2 * (READ_CHUNK + HEADER_LEN) + 2 * (MAX_FRAME_OUT + FRAME_HEADER);
         let up = WS_READ_BUFFER.max(config.max_frame_size + FRAME_HEADER)
             + 4 * (config.max_message_size + HEADER_LEN);
-        let per_connection = down + up + CONNECTION_STATE;
+        let tls = if config.tls_cert.is_some() {
+            TLS_STATE
+        } else {
+            0
+        };
+        let per_connection = down + up + CONNECTION_STATE + tls;
         MemoryBound {
             per_connection,
             process: PROCESS_BASE + config.max_connections * per_connection,

@@ -7,6 +7,7 @@ use crate::inspect::{Filter, Violation};
 use crate::memory::{MAX_FRAME_OUT, READ_CHUNK};
 use crate::rate::TokenBucket;
 use crate::stats::{Stats, TargetStats};
+use crate::tls::ClientStream;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use std::fmt;
@@ -29,8 +30,8 @@ const CLOSE_SEND_TIMEOUT: Duration = Duration::from_secs(2);
 /// Time allowed for the client to answer a close frame.
 const CLOSE_REPLY_TIMEOUT: Duration = Duration::from_secs(1);
 
-type WsSink = futures_util::stream::SplitSink<WebSocketStream<TcpStream>, Message>;
-type WsSource = futures_util::stream::SplitStream<WebSocketStream<TcpStream>>;
+type WsSink = futures_util::stream::SplitSink<WebSocketStream<ClientStream>, Message>;
+type WsSource = futures_util::stream::SplitStream<WebSocketStream<ClientStream>>;
 
 /// How one connection is relayed.
 #[derive(Debug)]
@@ -214,7 +215,7 @@ impl Progress<'_> {
 /// shutdown; then closes both sides (with a close frame to the client that
 /// says why) and reports.
 pub async fn run(
-    ws: WebSocketStream<TcpStream>,
+    ws: WebSocketStream<ClientStream>,
     tcp: TcpStream,
     settings: RelaySettings,
     stats: &Stats,

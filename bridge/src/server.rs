@@ -12,6 +12,7 @@ use crate::rate::TokenBucket;
 use crate::relay::{self, close_frame, CloseReason, RelaySettings};
 use crate::stats::Stats;
 use crate::target::ConnectError;
+use crate::tls::{ClientStream, Tls, TlsError};
 use futures_util::SinkExt;
 use std::fmt;
 use std::future::Future;
@@ -53,6 +54,7 @@ struct Shared {
     limits: Arc<ConnectionLimits>,
     global_bucket: Option<Arc<Mutex<TokenBucket>>>,
     refusals: Arc<Semaphore>,
+    tls: Option<Tls>,
     stats: Stats,
     started: Instant,
     stopping: AtomicBool,
@@ -97,6 +99,10 @@ impl Bridge {
     /// Validates `config` and binds the listen (and health) addresses.
     pub async fn bind(config: Config) -> Result<Bridge, StartError> {
         config.validate().map_err(StartError::Config)?;
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(Tls::load(cert, key).map_err(StartError::Tls)?),
+            _ => None,
+        };
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -138,6 +144,7 @@ impl Bridge {
                     )))
                 }),
                 refusals: Arc::new(Semaphore::new(LINGERING_REFUSALS)),
+                tls,
                 stats,
                 started: Instant::now(),
                 stopping: AtomicBool::new(false),
@@ -152,6 +159,11 @@ impl Bridge {
     /// The address WebSocket clients connect to.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The built-in TLS settings, if enabled: `reload()` them on SIGHUP.
+    pub fn tls(&self) -> Option<Tls> {
+        self.shared.tls.clone()
     }
 
     /// The health endpoint's address, if enabled.
@@ -170,6 +182,7 @@ impl Bridge {
         let config = &shared.config;
         info!(
             listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            tls = shared.tls.is_some(),
             health = ?health.as_ref().and_then(|l| l.local_addr().ok()),
             network = %config.network,
             mode = ?config.mode,
@@ -309,8 +322,25 @@ async fn handle(
         decision = Some(result);
         reply
     };
+    let deadline = tokio::time::Instant::from(accepted + config.handshake_timeout);
+    let stream = match &shared.tls {
+        None => ClientStream::Plain(stream),
+        Some(tls) => match tokio::time::timeout_at(deadline, tls.acceptor().accept(stream)).await {
+            Ok(Ok(stream)) => ClientStream::Tls(Box::new(stream)),
+            Ok(Err(err)) => {
+                shared.stats.refused("tls_failed");
+                info!(error = %err, "refused: TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                shared.stats.refused("handshake_timeout");
+                info!(timeout = ?config.handshake_timeout, "refused: TLS handshake timed out");
+                return;
+            }
+        },
+    };
     let handshake = tokio::time::timeout_at(
-        (accepted + config.handshake_timeout).into(),
+        deadline,
         tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config)),
     )
     .await;
@@ -407,7 +437,7 @@ async fn handle(
 }
 
 /// Sends a close frame, giving up after a short while.
-async fn send_close(ws: &mut WebSocketStream<TcpStream>, frame: Option<CloseFrame>) {
+async fn send_close(ws: &mut WebSocketStream<ClientStream>, frame: Option<CloseFrame>) {
     let _ = tokio::time::timeout(Duration::from_secs(2), ws.send(Message::Close(frame))).await;
 }
 
@@ -439,6 +469,8 @@ fn relay_settings(shared: &Shared, permit: &ConnectionPermit) -> RelaySettings {
 pub enum StartError {
     /// The settings are invalid.
     Config(ConfigError),
+    /// The TLS certificate or key is unusable.
+    Tls(TlsError),
     /// An address could not be bound.
     Bind {
         /// The address.
@@ -452,6 +484,7 @@ impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Config(err) => write!(f, "{err}"),
+            Self::Tls(err) => write!(f, "TLS: {err}"),
             Self::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
         }
     }
@@ -461,6 +494,7 @@ impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Config(err) => Some(err),
+            Self::Tls(err) => Some(err),
             Self::Bind { source, .. } => Some(source),
         }
     }

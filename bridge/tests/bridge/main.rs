@@ -6,3 +6,4 @@ mod policy;
 mod process;
 mod relay;
 mod support;
+mod tls;
