@@ -33,8 +33,9 @@ pub const MAX_FRAME_OUT: usize = 64 * 1024;
 pub const WS_READ_BUFFER: usize = 8 * 1024;
 /// A WebSocket frame header is at most 14 bytes.
 const FRAME_HEADER: usize = 14;
-/// The fixed state of one connection (`K`), an allowance over the ~10 KiB
-/// measured with the load test's counting allocator.
+/// The fixed state of one connection (`K`): its task, the WebSocket and
+/// filter state and counters (an allowance; the slow-reader test measures
+/// everything a stalled connection holds, this included, at 80–95 KiB).
 pub const CONNECTION_STATE: usize = 32 * 1024;
 /// What built-in TLS adds to a connection (`T`): rustls' buffers (up to
 /// 64 KiB of outgoing records, one incoming record of up to 16 KiB) and
