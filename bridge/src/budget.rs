@@ -76,13 +76,6 @@ impl BudgetTable {
     pub fn get(&self, command: &Command) -> Option<Budget> {
         self.0.get(command).copied()
     }
-
-    /// The budgeted commands and their budgets, sorted by name.
-    pub fn entries(&self) -> Vec<(Command, Budget)> {
-        let mut entries: Vec<_> = self.0.iter().map(|(c, b)| (*c, *b)).collect();
-        entries.sort_by_key(|(c, _)| *c.as_bytes());
-        entries
-    }
 }
 
 #[derive(Debug, Clone, Copy)]

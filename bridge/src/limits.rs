@@ -217,11 +217,6 @@ impl ConnectionPermit {
         Ok(())
     }
 
-    /// The client key this connection counts under, once known.
-    pub fn client(&self) -> Option<ClientKey> {
-        self.client
-    }
-
     /// The command budget of this connection's client, once known.
     pub fn budget(&self) -> Option<SharedBudget> {
         let client = self.client?;

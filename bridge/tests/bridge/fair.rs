@@ -196,3 +196,38 @@ async fn a_client_flooding_getqrinfo_is_closed_while_a_polite_one_syncs() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn behind_a_proxy_the_proxy_is_capped_at_accept_and_clients_after_parsing() {
+    within(30, async {
+        let dashd = FakeDashd::silent().await;
+        let mut config = config(vec![target(dashd.addr)]);
+        config.trust_proxy = true;
+        config.max_connections_per_ip = 1;
+        config.max_connections_per_proxy = 3;
+        let bridge = RunningBridge::start(config).await;
+        let xff = |ip| [("x-forwarded-for", ip)];
+        let _a = bridge
+            .connect_with("/", &xff("198.51.100.1"))
+            .await
+            .unwrap();
+        let _b = bridge
+            .connect_with("/", &xff("198.51.100.2"))
+            .await
+            .unwrap();
+        assert_eq!(
+            refusal_status(bridge.connect_with("/", &xff("198.51.100.1")).await),
+            429,
+            "the forwarded client's cap"
+        );
+        let _silent = TcpStream::connect(bridge.addr).await.unwrap();
+        bridge.wait_for_health("connections", 3).await;
+        // The proxy holds 3: the next connection is refused before its request.
+        let mut refused = TcpStream::connect(bridge.addr).await.unwrap();
+        let mut answer = Vec::new();
+        within(5, refused.read_to_end(&mut answer)).await.unwrap();
+        assert!(answer.starts_with(b"HTTP/1.1 429"), "{answer:?}");
+        assert_eq!(bridge.health().await["clients"], 2);
+    })
+    .await;
+}
