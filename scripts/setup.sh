@@ -15,9 +15,10 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 # Debian packages: Chromium and its driver for browser tests, clang and llvm-ar
-# to build the C of rs-x11-hash and blst for wasm32.
+# to build the C of rs-x11-hash and blst for wasm32, nginx for the bridge
+# deployment test (run from a temporary prefix, not as the system service).
 missing=()
-for pair in chromium:chromium chromedriver:chromium-driver clang:clang llvm-ar:llvm; do
+for pair in chromium:chromium chromedriver:chromium-driver clang:clang llvm-ar:llvm /usr/sbin/nginx:nginx; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -12,17 +12,21 @@
 //! each round, together with the live heap bytes counted by a wrapping
 //! global allocator (back to the same level after every round = no memory
 //! growth).
+//!
+//! With `--slow-readers N`, it then connects N clients that read nothing
+//! while their target sends large messages again and again, and checks that
+//! the heap they add stays under the bound documented in the README
+//! (`dashlight_bridge::memory::MemoryBound`).
 
 use clap::Parser;
 use dashlight::encode::write_compact_size;
 use dashlight::network::Network;
 use dashlight::protocol::framing::{Command, RawMessage, StreamDecoder};
+use dashlight_bridge::budget::BudgetTable;
 use dashlight_bridge::{Bridge, Config, Mode, Target};
 use futures_util::{SinkExt, StreamExt};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -39,50 +43,19 @@ const MAX_CLIENTS: usize = 2_000;
 const MAX_IDLE: usize = 4_000;
 const MAX_SECONDS: u64 = 120;
 const MAX_ROUNDS: u32 = 10;
+const MAX_SLOW_READERS: usize = 1_000;
 const NETWORK: Network = Network::Testnet;
 /// Read buffer of each load client and of each fake dashd connection, so
 /// that their share of the memory per connection is known (2 × 16 KiB).
 const CLIENT_READ_BUFFER: usize = 16 * 1024;
 
-/// The system allocator, counting the bytes currently allocated.
-struct CountingAllocator;
-
-static LIVE_HEAP: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to `System`, which upholds the
-// `GlobalAlloc` contract; the counter only observes sizes.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same layout as given to us.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            LIVE_HEAP.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with `layout`.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE_HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `ptr` was allocated by `System` with `layout`.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            LIVE_HEAP.fetch_add(new_size, Ordering::Relaxed);
-            LIVE_HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        new
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
+#[path = "../tests/memory/counting.rs"]
+mod counting;
+#[path = "../tests/memory/slow_readers.rs"]
+mod slow_readers;
 
 fn live_heap_mb() -> f64 {
-    LIVE_HEAP.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+    counting::live_heap() as f64 / (1024.0 * 1024.0)
 }
 
 #[derive(Debug, Parser)]
@@ -103,6 +76,12 @@ struct Args {
     /// Relay in raw mode instead of Dash-aware mode.
     #[arg(long)]
     raw: bool,
+    /// Clients that stop reading, run after the rounds (at most 1,000).
+    #[arg(long, default_value_t = 0)]
+    slow_readers: usize,
+    /// Size in MiB of the messages the slow readers' target sends (at most 8).
+    #[arg(long, default_value_t = 4)]
+    slow_message_mib: usize,
 }
 
 /// Where clients connect.
@@ -525,9 +504,11 @@ async fn main() -> ExitCode {
         || !(1..=MAX_SECONDS).contains(&args.seconds)
         || !(1..=MAX_ROUNDS).contains(&args.rounds)
         || args.idle > MAX_IDLE
+        || args.slow_readers > MAX_SLOW_READERS
+        || !(1..=8).contains(&args.slow_message_mib)
     {
         eprintln!(
-            "load: --clients 1..={MAX_CLIENTS}, --seconds 1..={MAX_SECONDS}, --rounds 1..={MAX_ROUNDS}, --idle 0..={MAX_IDLE}"
+            "load: --clients 1..={MAX_CLIENTS}, --seconds 1..={MAX_SECONDS}, --rounds 1..={MAX_ROUNDS}, --idle 0..={MAX_IDLE}, --slow-readers 0..={MAX_SLOW_READERS}, --slow-message-mib 1..=8"
         );
         return ExitCode::from(2);
     }
@@ -564,6 +545,9 @@ async fn run(args: Args) -> Result<(), String> {
     config.allow_private = true;
     config.mode = if args.raw { Mode::Raw } else { Mode::Dash };
     config.rate_limit = None;
+    // The clients loop over getheaders as fast as they can: a load test of
+    // the relay, not of the budgets.
+    config.command_budgets = BudgetTable::none();
     config.max_connections = args.clients + args.idle + 16;
     config.max_connections_per_ip = args.clients + args.idle + 16;
     config.idle_timeout = Duration::from_secs(args.seconds + 30);
@@ -679,8 +663,21 @@ async fn run(args: Args) -> Result<(), String> {
         .collect();
     let _ = stop_tx.send(());
     bridge_task.await.map_err(|e| e.to_string())?;
-    match errors.first() {
-        None => Ok(()),
-        Some(first) => Err(format!("{} client errors, first: {first}", errors.len())),
+    if let Some(first) = errors.first() {
+        return Err(format!("{} client errors, first: {first}", errors.len()));
     }
+    if args.slow_readers > 0 {
+        let report = slow_readers::run(
+            args.slow_readers,
+            args.slow_message_mib * 1024 * 1024,
+            Duration::from_secs(30),
+        )
+        .await?;
+        println!();
+        println!("{}", report.summary());
+        if report.held() > report.allowed() {
+            return Err("the slow readers' heap is over the documented bound".to_owned());
+        }
+    }
+    Ok(())
 }

@@ -50,6 +50,10 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
         [0, 0, 0, 0, 0, 0, _, _] => Some("reserved"),
         [0x100, 0, 0, 0, ..] => Some("reserved"),
         [0x2001, 0xdb8, ..] => Some("documentation"),
+        // Transition ranges whose IPv4 side the bridge cannot judge.
+        [0x2001, 0, ..] => Some("Teredo"),
+        [0x64, 0xff9b, 1, ..] => Some("local-use NAT64"),
+        [0x2001, 2, 0, ..] => Some("benchmarking"),
         [first, ..] if first & 0xfe00 == 0xfc00 => Some("unique local"),
         [first, ..] if first & 0xffc0 == 0xfe80 => Some("link-local"),
         [first, ..] if first & 0xffc0 == 0xfec0 => Some("site-local"),
@@ -90,6 +94,12 @@ mod tests {
             ("fe80::1", "link-local"),
             ("ff02::1", "multicast"),
             ("2001:db8::1", "documentation"),
+            ("2001::1", "Teredo"),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
+            ("64:ff9b:1::a00:1", "local-use NAT64"),
+            ("64:ff9b:1:ffff::8.8.8.8", "local-use NAT64"),
+            ("2001:2::1", "benchmarking"),
+            ("2001:2:0:ffff::1", "benchmarking"),
         ] {
             assert_eq!(reason(ip), Some(why), "{ip}");
         }
@@ -103,6 +113,9 @@ mod tests {
             "100.128.0.1",
             "193.0.0.1",
             "2001:4860:4860::8888",
+            "2001:1::1",
+            "2001:2:1::1",
+            "64:ff9b:2::1",
             "::ffff:8.8.8.8",
             "2a01:4f8::1",
         ] {

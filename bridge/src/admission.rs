@@ -2,7 +2,7 @@
 //! connect and to which target.
 
 use crate::config::Config;
-use crate::limits::{ClientKey, ConnectionPermit};
+use crate::limits::ConnectionPermit;
 use crate::target::{select, Target};
 use std::fmt;
 use std::net::IpAddr;
@@ -42,6 +42,16 @@ impl Refusal {
         }
     }
 
+    /// A short label for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Origin(_) => "origin",
+            Self::Target(_) => "target",
+            Self::PerClientLimit(_) => "per_client",
+            Self::BadForwardedFor(_) => "bad_forwarded_for",
+        }
+    }
+
     /// The HTTP response refusing the handshake.
     pub fn response(&self) -> ErrorResponse {
         let mut response = ErrorResponse::new(Some(format!("{self}\n")));
@@ -65,7 +75,9 @@ impl fmt::Display for Refusal {
 impl std::error::Error for Refusal {}
 
 /// Checks an upgrade request from socket address `peer`: client address,
-/// origin, target, and the per-client cap (counted on `permit`).
+/// origin, target, and behind a trusted proxy the per-client cap of the
+/// forwarded address (counted on `permit`; a direct client was counted at
+/// accept).
 pub fn admit(
     request: &Request,
     peer: IpAddr,
@@ -101,7 +113,7 @@ pub fn admit(
         .map_err(|err| Refusal::Target(err.to_string()))?
         .clone();
     permit
-        .bind(ClientKey::of(client))
+        .bind_forwarded(client)
         .map_err(|err| Refusal::PerClientLimit(err.to_string()))?;
     Ok(Admission { client, target })
 }
@@ -142,8 +154,22 @@ fn parse_forwarded_ip(text: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::ConnectionLimits;
+    use crate::budget::BudgetTable;
+    use crate::limits::{ConnectionLimits, LimitSettings};
     use dashlight::network::Network;
+    use std::sync::Arc;
+
+    fn limits(max_per_client: usize) -> Arc<ConnectionLimits> {
+        ConnectionLimits::new(
+            LimitSettings {
+                max_total: 10,
+                max_per_client,
+                max_per_proxy: 10,
+                ipv6_prefix: 48,
+            },
+            Arc::new(BudgetTable::none()),
+        )
+    }
 
     fn config() -> Config {
         Config::new(
@@ -164,15 +190,16 @@ mod tests {
     }
 
     const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 114, 7));
+    const PROXY: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
 
     #[test]
     fn picks_the_requested_target() {
-        let limits = ConnectionLimits::new(10, 10);
-        let mut permit = limits.try_acquire().unwrap();
+        let limits = limits(10);
+        let mut permit = limits.try_acquire(PROXY, true).unwrap();
         let admission = admit(&request("/?target=b", &[]), PEER, &mut permit, &config()).unwrap();
         assert_eq!(admission.target.name, "b");
         assert_eq!(admission.client, PEER);
-        let mut permit = limits.try_acquire().unwrap();
+        let mut permit = limits.try_acquire(PROXY, true).unwrap();
         let refusal = admit(
             &request("/?target=evil.example:80", &[]),
             PEER,
@@ -187,8 +214,8 @@ mod tests {
     fn origin_allow_list() {
         let mut config = config();
         config.allowed_origins = vec!["https://wallet.example".to_owned()];
-        let limits = ConnectionLimits::new(10, 10);
-        let mut permit = limits.try_acquire().unwrap();
+        let limits = limits(10);
+        let mut permit = limits.try_acquire(PROXY, true).unwrap();
         assert_eq!(
             admit(&request("/", &[]), PEER, &mut permit, &config).unwrap_err(),
             Refusal::Origin(None)
@@ -213,9 +240,9 @@ mod tests {
     #[test]
     fn forwarded_for_is_used_only_when_trusted() {
         let mut config = config();
-        let limits = ConnectionLimits::new(10, 10);
+        let limits = limits(10);
         let xff = [("x-forwarded-for", "198.51.100.1, 192.0.2.9")];
-        let mut permit = limits.try_acquire().unwrap();
+        let mut permit = limits.try_acquire(PROXY, true).unwrap();
         assert_eq!(
             admit(&request("/", &xff), PEER, &mut permit, &config)
                 .unwrap()
@@ -223,21 +250,21 @@ mod tests {
             PEER
         );
         config.trust_proxy = true;
-        let mut permit = limits.try_acquire().unwrap();
+        let mut permit = limits.try_acquire(PROXY, true).unwrap();
         assert_eq!(
             admit(&request("/", &xff), PEER, &mut permit, &config)
                 .unwrap()
                 .client,
             "192.0.2.9".parse::<IpAddr>().unwrap()
         );
-        let mut permit = limits.try_acquire().unwrap();
+        let mut permit = limits.try_acquire(PROXY, true).unwrap();
         assert_eq!(
             admit(&request("/", &[]), PEER, &mut permit, &config)
                 .unwrap()
                 .client,
             PEER
         );
-        let mut permit = limits.try_acquire().unwrap();
+        let mut permit = limits.try_acquire(PROXY, true).unwrap();
         assert!(matches!(
             admit(
                 &request("/", &[("x-forwarded-for", "unknown")]),
@@ -259,12 +286,13 @@ mod tests {
     }
 
     #[test]
-    fn per_client_cap_refuses_with_429() {
-        let config = config();
-        let limits = ConnectionLimits::new(10, 1);
-        let mut first = limits.try_acquire().unwrap();
+    fn per_forwarded_client_cap_refuses_with_429() {
+        let mut config = config();
+        config.trust_proxy = true;
+        let limits = limits(1);
+        let mut first = limits.try_acquire(PROXY, true).unwrap();
         assert!(admit(&request("/", &[]), PEER, &mut first, &config).is_ok());
-        let mut second = limits.try_acquire().unwrap();
+        let mut second = limits.try_acquire(PROXY, true).unwrap();
         let refusal = admit(&request("/", &[]), PEER, &mut second, &config).unwrap_err();
         assert_eq!(refusal.status(), StatusCode::TOO_MANY_REQUESTS);
     }

@@ -2,11 +2,13 @@
 //! and their validation.
 
 use crate::address::forbidden_reason;
+use crate::budget::{Budget, BudgetTable};
 use crate::commands::CommandSet;
 use crate::target::{Target, TargetError};
 use clap::Parser;
 use dashlight::network::Network;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +49,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where `GET /health` is answered, if anywhere.
     pub health_listen: Option<SocketAddr>,
+    /// PEM certificate chain for built-in TLS (with `tls_key`).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for built-in TLS (with `tls_cert`).
+    pub tls_key: Option<PathBuf>,
     /// The network whose magic Dash-aware mode expects.
     pub network: Network,
     /// Dash-aware or raw relaying.
@@ -59,10 +65,22 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Origins allowed to connect; empty means any (and none).
     pub allowed_origins: Vec<String>,
+    /// Whether an empty origin allow-list is accepted on a non-loopback
+    /// listen address.
+    pub any_origin: bool,
     /// Most connections held at once (including those still in their handshake).
     pub max_connections: usize,
-    /// Most connections from one client address (IPv6: one /64).
+    /// Most connections from one client address (IPv6: one prefix of
+    /// `ipv6_prefix` bits), counted from TCP accept for direct clients.
     pub max_connections_per_ip: usize,
+    /// Most connections from one trusted proxy (with `trust_proxy`).
+    pub max_connections_per_proxy: usize,
+    /// IPv6 clients are counted per prefix of this many bits (16 to 128).
+    pub ipv6_prefix: u8,
+    /// Per-client budgets of the expensive commands (Dash mode).
+    pub command_budgets: BudgetTable,
+    /// Bytes per second forwarded to all clients together; `None` is unlimited.
+    pub global_rate_limit: Option<u64>,
     /// Time allowed for the WebSocket handshake.
     pub handshake_timeout: Duration,
     /// A connection with no traffic either way for this long is closed.
@@ -93,14 +111,21 @@ impl Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             health_listen: None,
+            tls_cert: None,
+            tls_key: None,
             network,
             mode: Mode::Dash,
             targets,
             allow_private: false,
             trust_proxy: false,
             allowed_origins: Vec::new(),
+            any_origin: false,
             max_connections: 1024,
             max_connections_per_ip: 8,
+            max_connections_per_proxy: 1024,
+            ipv6_prefix: 48,
+            command_budgets: BudgetTable::defaults(),
+            global_rate_limit: None,
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(300),
             connect_timeout: Duration::from_secs(10),
@@ -154,6 +179,8 @@ impl Config {
 
         config.listen = cli.listen.or(file.listen).unwrap_or(d.listen);
         config.health_listen = cli.health_listen.or(file.health_listen);
+        config.tls_cert = cli.tls_cert.or(file.tls_cert);
+        config.tls_key = cli.tls_key.or(file.tls_key);
         config.mode = if cli.raw || file.raw.unwrap_or(false) {
             Mode::Raw
         } else {
@@ -166,6 +193,38 @@ impl Config {
         } else {
             cli.allow_origin
         };
+        config.any_origin = cli.any_origin || file.any_origin.unwrap_or(false);
+        config.max_connections_per_proxy = cli
+            .max_connections_per_proxy
+            .or(file.max_connections_per_proxy)
+            .unwrap_or(d.max_connections_per_proxy);
+        config.ipv6_prefix = cli
+            .ipv6_prefix
+            .or(file.ipv6_prefix)
+            .unwrap_or(d.ipv6_prefix);
+        config.global_rate_limit = cli
+            .global_rate_limit
+            .or(file.global_rate_limit)
+            .filter(|rate| *rate > 0);
+        for (name, spec) in file.command_budgets.unwrap_or_default() {
+            CommandSet::from_names(&[name.as_str()]).map_err(ConfigError::InvalidCommand)?;
+            let command = dashlight::protocol::framing::Command::new(&name);
+            if spec.burst == 0 || !spec.per_second.is_finite() || spec.per_second < 0.0 {
+                return Err(ConfigError::Invalid {
+                    field: "command_budgets",
+                    reason: format!(
+                        "{name}: burst must be at least 1 and per_second a number of at least 0"
+                    ),
+                });
+            }
+            config.command_budgets.set(
+                command,
+                Budget {
+                    burst: spec.burst,
+                    per_second: spec.per_second,
+                },
+            );
+        }
         config.max_connections = cli
             .max_connections
             .or(file.max_connections)
@@ -253,9 +312,31 @@ impl Config {
                 }
             }
         }
+        if !self.listen.ip().is_loopback() && self.allowed_origins.is_empty() && !self.any_origin {
+            return Err(ConfigError::Invalid {
+                field: "allowed_origins",
+                reason: format!(
+                    "listening on {} (not loopback) needs an origin allow-list (--allow-origin), or --any-origin to accept every web page",
+                    self.listen
+                ),
+            });
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ConfigError::Invalid {
+                field: "tls_cert",
+                reason: "--tls-cert and --tls-key go together".to_owned(),
+            });
+        }
+        if !(16..=128).contains(&self.ipv6_prefix) {
+            return Err(ConfigError::Invalid {
+                field: "ipv6_prefix",
+                reason: format!("{} is not between 16 and 128", self.ipv6_prefix),
+            });
+        }
         let positive = [
             ("max_connections", self.max_connections),
             ("max_connections_per_ip", self.max_connections_per_ip),
+            ("max_connections_per_proxy", self.max_connections_per_proxy),
             ("max_frame_size", self.max_frame_size),
             ("max_message_size", self.max_message_size),
             ("max_target_message_size", self.max_target_message_size),
@@ -315,15 +396,24 @@ fn seconds(
 #[command(name = "dashlight-bridge", version, about)]
 pub struct Cli {
     /// TOML file with settings: flag names with underscores; lists are
-    /// `[[targets]]` (name, address), `allowed_origins`, `client_commands`.
+    /// `[[targets]]` (name, address), `allowed_origins`, `client_commands`;
+    /// `[command_budgets]` maps commands to `{ burst = N, per_second = R }`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address for WebSocket clients [default: 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// Address answering `GET /health` with JSON counters [default: none].
+    /// Address answering `GET /health` with JSON counters and `GET /metrics`
+    /// [default: none].
     #[arg(long, value_name = "ADDR")]
     pub health_listen: Option<SocketAddr>,
+    /// PEM certificate chain: serve `wss://` (TLS) instead of `ws://`;
+    /// reloaded with the key on SIGHUP.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Network whose magic is expected: mainnet or testnet [default: mainnet].
     #[arg(long)]
     pub network: Option<Network>,
@@ -340,15 +430,29 @@ pub struct Cli {
     /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy).
     #[arg(long)]
     pub trust_proxy: bool,
-    /// Allowed `Origin` (repeatable); without any, every origin is allowed.
+    /// Allowed `Origin` (repeatable); without any, every origin is allowed,
+    /// which a non-loopback `--listen` accepts only with `--any-origin`.
     #[arg(long, value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,
+    /// Accept every origin even when listening on a non-loopback address.
+    #[arg(long)]
+    pub any_origin: bool,
     /// Most connections at once [default: 1024].
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
-    /// Most connections per client address [default: 8].
+    /// Most connections per client address, counted from TCP accept (IPv6:
+    /// per --ipv6-prefix) [default: 8].
     #[arg(long, value_name = "N")]
     pub max_connections_per_ip: Option<usize>,
+    /// Most connections per trusted proxy (with --trust-proxy) [default: 1024].
+    #[arg(long, value_name = "N")]
+    pub max_connections_per_proxy: Option<usize>,
+    /// IPv6 clients are counted per prefix of this many bits [default: 48].
+    #[arg(long, value_name = "BITS")]
+    pub ipv6_prefix: Option<u8>,
+    /// Bytes per second to all clients together, 0 for no limit [default: 0].
+    #[arg(long, value_name = "BYTES")]
+    pub global_rate_limit: Option<u64>,
     /// Seconds allowed for the WebSocket handshake [default: 10].
     #[arg(long, value_name = "SECS")]
     pub handshake_timeout: Option<f64>,
@@ -411,12 +515,22 @@ impl TargetSpec {
     }
 }
 
+/// One entry of the file's `[command_budgets]` table.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetSpec {
+    burst: u32,
+    per_second: f64,
+}
+
 /// The TOML file: every key optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<SocketAddr>,
     health_listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     #[serde(default, deserialize_with = "network_name")]
     network: Option<Network>,
     #[serde(default)]
@@ -425,8 +539,13 @@ struct FileConfig {
     allow_private: Option<bool>,
     trust_proxy: Option<bool>,
     allowed_origins: Option<Vec<String>>,
+    any_origin: Option<bool>,
     max_connections: Option<usize>,
     max_connections_per_ip: Option<usize>,
+    max_connections_per_proxy: Option<usize>,
+    ipv6_prefix: Option<u8>,
+    global_rate_limit: Option<u64>,
+    command_budgets: Option<BTreeMap<String, BudgetSpec>>,
     handshake_timeout: Option<f64>,
     idle_timeout: Option<f64>,
     connect_timeout: Option<f64>,
@@ -604,6 +723,55 @@ mod tests {
         assert!(!config
             .client_commands
             .contains(&dashlight::protocol::framing::Command::new("ping")));
+    }
+
+    #[test]
+    fn public_listening_needs_an_origin_list_or_any_origin() {
+        let public = ["--target", "x.example:1", "--listen", "0.0.0.0:8080"];
+        let err = Config::from_cli(cli(&public)).unwrap_err();
+        assert!(err.to_string().contains("--any-origin"), "{err}");
+        let mut with_origin = public.to_vec();
+        with_origin.extend(["--allow-origin", "https://wallet.example"]);
+        assert!(Config::from_cli(cli(&with_origin)).is_ok());
+        let mut any = public.to_vec();
+        any.push("--any-origin");
+        assert!(Config::from_cli(cli(&any)).is_ok());
+        assert!(
+            Config::from_cli(cli(&["--target", "x.example:1", "--listen", "[::1]:8080"])).is_ok()
+        );
+    }
+
+    #[test]
+    fn budgets_and_prefix_come_from_the_file() {
+        let file: FileConfig = toml::from_str(
+            r#"
+            ipv6_prefix = 56
+            [command_budgets]
+            getqrinfo = { burst = 3, per_second = 0.5 }
+            getnothing = { burst = 1, per_second = 0 }
+            "#,
+        )
+        .unwrap();
+        let config = Config::merge(cli(&["--target", "x.example:1"]), file).unwrap();
+        assert_eq!(config.ipv6_prefix, 56);
+        let budget = |name| {
+            config
+                .command_budgets
+                .get(&dashlight::protocol::framing::Command::new(name))
+        };
+        assert_eq!(budget("getqrinfo").map(|b| b.burst), Some(3));
+        assert_eq!(budget("getnothing").map(|b| b.burst), Some(1));
+        assert!(budget("getmnlistd").is_some(), "defaults stay");
+        let bad: FileConfig =
+            toml::from_str("[command_budgets]\ngetqrinfo = { burst = 0, per_second = 1 }").unwrap();
+        assert!(Config::merge(cli(&["--target", "x.example:1"]), bad).is_err());
+        assert!(matches!(
+            Config::from_cli(cli(&["--target", "x.example:1", "--ipv6-prefix", "8"])),
+            Err(ConfigError::Invalid {
+                field: "ipv6_prefix",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! `GET /health`: a tiny HTTP/1.1 endpoint answering with JSON counters.
+//! `GET /health` and `GET /metrics`: a tiny HTTP/1.1 endpoint answering
+//! with JSON counters and with the same (and more) in the Prometheus text
+//! format.
 
 use crate::stats::StatsSnapshot;
 use serde::Serialize;
@@ -41,6 +43,9 @@ pub struct HealthReport {
 pub trait HealthSource: Send + Sync + 'static {
     /// The current report.
     fn report(&self) -> HealthReport;
+
+    /// The current metrics in the Prometheus text format.
+    fn metrics(&self) -> String;
 }
 
 /// Serves health requests until the task is aborted.
@@ -75,20 +80,30 @@ async fn answer<S: HealthSource>(mut stream: TcpStream, source: &S) -> std::io::
     let request_line = head.split(|&b| b == b'\r').next().unwrap_or_default();
     let mut parts = request_line.split(|&b| b == b' ');
     let (method, path) = (parts.next(), parts.next());
-    let (status, body) = match (method, path) {
+    const JSON: &str = "application/json";
+    let (status, content_type, body) = match (method, path) {
         (Some(b"GET"), Some(b"/health")) => (
             "200 OK",
+            JSON,
             serde_json::to_string(&source.report())
                 .unwrap_or_else(|_| "{\"status\":\"error\"}".to_owned()),
         ),
-        (Some(b"GET"), Some(_)) => ("404 Not Found", "{\"error\":\"not found\"}".to_owned()),
+        (Some(b"GET"), Some(b"/metrics")) => {
+            ("200 OK", crate::metrics::CONTENT_TYPE, source.metrics())
+        }
+        (Some(b"GET"), Some(_)) => (
+            "404 Not Found",
+            JSON,
+            "{\"error\":\"not found\"}".to_owned(),
+        ),
         _ => (
             "405 Method Not Allowed",
-            "{\"error\":\"only GET /health\"}".to_owned(),
+            JSON,
+            "{\"error\":\"only GET /health and GET /metrics\"}".to_owned(),
         ),
     };
     let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(response.as_bytes()).await?;

@@ -1,5 +1,6 @@
 //! The `dashlight-bridge` command: parses flags (and the optional TOML file),
-//! starts the bridge and stops it gracefully on SIGINT or SIGTERM.
+//! starts the bridge, reloads its TLS certificate on SIGHUP and stops it
+//! gracefully on SIGINT or SIGTERM.
 
 use clap::Parser;
 use dashlight_bridge::{logging, Bridge, Cli, Config};
@@ -32,8 +33,39 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Err(err) = reload_on_sighup(bridge.tls()) {
+        tracing::error!(error = %err, "cannot install the SIGHUP handler");
+        return ExitCode::FAILURE;
+    }
     bridge.run(shutdown).await;
     ExitCode::SUCCESS
+}
+
+/// Reloads the TLS certificate and key on every SIGHUP (keeping the old
+/// ones if the new files are unusable); without TLS, SIGHUP is logged and
+/// otherwise ignored.
+#[cfg(unix)]
+fn reload_on_sighup(tls: Option<dashlight_bridge::tls::Tls>) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangup = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            match tls.as_ref().map(|tls| tls.reload()) {
+                None => tracing::info!("SIGHUP: no TLS certificate to reload"),
+                Some(Ok(())) => tracing::info!("SIGHUP: TLS certificate reloaded"),
+                Some(Err(err)) => {
+                    tracing::error!(error = %err, "SIGHUP: TLS reload failed; keeping the old certificate")
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+/// No SIGHUP: the certificate is loaded once.
+#[cfg(not(unix))]
+fn reload_on_sighup(_tls: Option<dashlight_bridge::tls::Tls>) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Installs the SIGINT and SIGTERM handlers now (so that no signal arriving

@@ -4,12 +4,15 @@
 
 use crate::config::RateLimit;
 use crate::inspect::{Filter, Violation};
+use crate::memory::{MAX_FRAME_OUT, READ_CHUNK};
 use crate::rate::TokenBucket;
-use crate::stats::Stats;
+use crate::stats::{Stats, TargetStats};
+use crate::tls::ClientStream;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -22,19 +25,13 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-/// Most bytes read from the target at once.
-const READ_CHUNK: usize = 64 * 1024;
-/// Largest WebSocket frame sent to a client. Longer data is sent as one
-/// message in several frames, so that the WebSocket write buffer kept per
-/// connection stays this small however large the Dash messages are.
-const MAX_FRAME_OUT: usize = 64 * 1024;
 /// Time allowed to deliver a close frame.
 const CLOSE_SEND_TIMEOUT: Duration = Duration::from_secs(2);
 /// Time allowed for the client to answer a close frame.
 const CLOSE_REPLY_TIMEOUT: Duration = Duration::from_secs(1);
 
-type WsSink = futures_util::stream::SplitSink<WebSocketStream<TcpStream>, Message>;
-type WsSource = futures_util::stream::SplitStream<WebSocketStream<TcpStream>>;
+type WsSink = futures_util::stream::SplitSink<WebSocketStream<ClientStream>, Message>;
+type WsSource = futures_util::stream::SplitStream<WebSocketStream<ClientStream>>;
 
 /// How one connection is relayed.
 #[derive(Debug)]
@@ -45,6 +42,8 @@ pub struct RelaySettings {
     pub to_client: Filter,
     /// Per-direction byte-rate limit.
     pub rate_limit: Option<RateLimit>,
+    /// The byte-rate limit shared by every connection's target→client direction.
+    pub global_limit: Option<Arc<Mutex<TokenBucket>>>,
     /// No traffic for this long closes the connection; also bounds each write.
     pub idle_timeout: Duration,
 }
@@ -97,6 +96,26 @@ impl CloseReason {
             Self::Shutdown => CloseCode::Away,
         };
         Some(close_frame(code, &self.to_string()))
+    }
+
+    /// A short label for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::ClientClosed => "client_closed",
+            Self::ClientGone(_) => "client_gone",
+            Self::ClientProtocol(_) => "client_protocol",
+            Self::TextFrame => "text_frame",
+            Self::TooBig(_) => "too_big",
+            Self::ClientViolation(Violation::OverBudget(_)) => "over_budget",
+            Self::ClientViolation(_) => "client_violation",
+            Self::ClientStalled => "client_stalled",
+            Self::TargetClosed => "target_closed",
+            Self::TargetGone(_) => "target_gone",
+            Self::TargetViolation(_) => "target_violation",
+            Self::TargetStalled => "target_stalled",
+            Self::Idle => "idle",
+            Self::Shutdown => "shutdown",
+        }
     }
 
     /// Whether the connection was closed for disallowed traffic.
@@ -154,6 +173,7 @@ pub struct RelayOutcome {
 /// Shared between the two directions of one connection.
 struct Progress<'a> {
     stats: &'a Stats,
+    target: &'a TargetStats,
     started: Instant,
     last_traffic_ms: AtomicU64,
     bytes_to_target: AtomicU64,
@@ -163,6 +183,9 @@ struct Progress<'a> {
 impl Progress<'_> {
     fn forwarded_to_target(&self, bytes: usize) {
         self.stats.to_target(bytes);
+        self.target
+            .bytes_to_target
+            .fetch_add(bytes as u64, Ordering::Relaxed);
         self.bytes_to_target
             .fetch_add(bytes as u64, Ordering::Relaxed);
         self.touch();
@@ -170,6 +193,9 @@ impl Progress<'_> {
 
     fn forwarded_to_client(&self, bytes: usize) {
         self.stats.to_client(bytes);
+        self.target
+            .bytes_to_client
+            .fetch_add(bytes as u64, Ordering::Relaxed);
         self.bytes_to_client
             .fetch_add(bytes as u64, Ordering::Relaxed);
         self.touch();
@@ -189,43 +215,47 @@ impl Progress<'_> {
 /// shutdown; then closes both sides (with a close frame to the client that
 /// says why) and reports.
 pub async fn run(
-    ws: WebSocketStream<TcpStream>,
+    ws: WebSocketStream<ClientStream>,
     tcp: TcpStream,
     settings: RelaySettings,
     stats: &Stats,
+    target: &TargetStats,
     stop: &mut watch::Receiver<bool>,
 ) -> RelayOutcome {
     let RelaySettings {
         to_target,
         to_client,
         rate_limit,
+        global_limit,
         idle_timeout,
     } = settings;
     let (mut ws_tx, mut ws_rx) = ws.split();
     let (mut tcp_rx, mut tcp_tx) = tcp.into_split();
     let progress = Progress {
         stats,
+        target,
         started: Instant::now(),
         last_traffic_ms: AtomicU64::new(0),
         bytes_to_target: AtomicU64::new(0),
         bytes_to_client: AtomicU64::new(0),
     };
-    let lane = |filter| Lane {
+    let lane = |filter, shared: Option<Arc<Mutex<TokenBucket>>>| Lane {
         filter,
         bucket: rate_limit.map(|limit| TokenBucket::new(limit, progress.started)),
+        shared,
     };
     let reason = {
         let up = client_to_target(
             &mut ws_rx,
             &mut tcp_tx,
-            lane(to_target),
+            lane(to_target, None),
             idle_timeout,
             &progress,
         );
         let down = target_to_client(
             &mut tcp_rx,
             &mut ws_tx,
-            lane(to_client),
+            lane(to_client, global_limit),
             idle_timeout,
             &progress,
         );
@@ -279,6 +309,7 @@ async fn finish_close(ws_tx: &mut WsSink, ws_rx: &mut WsSource, reason: &CloseRe
 struct Lane {
     filter: Filter,
     bucket: Option<TokenBucket>,
+    shared: Option<Arc<Mutex<TokenBucket>>>,
 }
 
 impl Lane {
@@ -286,11 +317,28 @@ impl Lane {
     /// limit allows them (empty while a message is incomplete).
     async fn clear(&mut self, received: Vec<u8>) -> Result<Vec<u8>, Violation> {
         let bytes = self.filter.pass(received)?;
-        if let (false, Some(bucket)) = (bytes.is_empty(), &mut self.bucket) {
-            let wait = bucket.take(bytes.len(), Instant::now());
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
+        if bytes.is_empty() {
+            return Ok(bytes);
+        }
+        let now = Instant::now();
+        let own = self
+            .bucket
+            .as_mut()
+            .map(|bucket| bucket.take(bytes.len(), now))
+            .unwrap_or_default();
+        let shared = self
+            .shared
+            .as_ref()
+            .map(|bucket| {
+                bucket
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .take(bytes.len(), now)
+            })
+            .unwrap_or_default();
+        let wait = own.max(shared);
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
         }
         Ok(bytes)
     }

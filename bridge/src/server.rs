@@ -3,22 +3,26 @@
 
 use crate::admission::{admit, Admission, Refusal};
 use crate::commands::CommandSet;
-use crate::config::{Config, ConfigError, Mode};
+use crate::config::{Config, ConfigError, Mode, RateLimit};
 use crate::health::{self, HealthReport, HealthSource};
-use crate::inspect::Filter;
-use crate::limits::{ConnectionLimits, ConnectionPermit};
+use crate::inspect::{Filter, Violation};
+use crate::limits::{ConnectionLimits, ConnectionPermit, LimitSettings, Refused};
+use crate::memory::WS_READ_BUFFER;
+use crate::rate::TokenBucket;
 use crate::relay::{self, close_frame, CloseReason, RelaySettings};
 use crate::stats::Stats;
 use crate::target::ConnectError;
+use crate::tls::{ClientStream, Tls, TlsError};
 use futures_util::SinkExt;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -31,8 +35,16 @@ use tracing::{debug, info, warn, Instrument};
 /// the request.
 const OVER_CAPACITY: &[u8] =
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-/// WebSocket read buffer per connection (clients send little).
-const WS_READ_BUFFER: usize = 8 * 1024;
+/// The answer to a client (or proxy) over its share, written without
+/// reading the request.
+const OVER_SHARE: &[u8] =
+    b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+/// Refusals at accept that wait for the client's request before closing,
+/// so that it reads the answer instead of a reset; beyond these, refused
+/// sockets are closed at once.
+const LINGERING_REFUSALS: usize = 64;
+/// How long a refused socket is read (and discarded) before it is closed.
+const REFUSAL_LINGER: Duration = Duration::from_millis(500);
 
 /// State shared by the accept loop, the connections and the health endpoint.
 #[derive(Debug)]
@@ -40,6 +52,9 @@ struct Shared {
     config: Config,
     client_commands: Arc<CommandSet>,
     limits: Arc<ConnectionLimits>,
+    global_bucket: Option<Arc<Mutex<TokenBucket>>>,
+    refusals: Arc<Semaphore>,
+    tls: Option<Tls>,
     stats: Stats,
     started: Instant,
     stopping: AtomicBool,
@@ -66,6 +81,10 @@ impl HealthSource for Shared {
             totals: self.stats.snapshot(),
         }
     }
+
+    fn metrics(&self) -> String {
+        crate::metrics::render(&self.report(), &self.stats)
+    }
 }
 
 /// A bridge bound to its addresses, ready to run.
@@ -80,6 +99,10 @@ impl Bridge {
     /// Validates `config` and binds the listen (and health) addresses.
     pub async fn bind(config: Config) -> Result<Bridge, StartError> {
         config.validate().map_err(StartError::Config)?;
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(Tls::load(cert, key).map_err(StartError::Tls)?),
+            _ => None,
+        };
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -87,6 +110,10 @@ impl Bridge {
                     addr: config.listen,
                     source,
                 })?;
+        let stats = Stats::default();
+        for target in &config.targets {
+            stats.target(&target.name);
+        }
         let health = match config.health_listen {
             Some(addr) => Some(
                 TcpListener::bind(addr)
@@ -99,10 +126,26 @@ impl Bridge {
             shared: Arc::new(Shared {
                 client_commands: Arc::new(config.client_commands.clone()),
                 limits: ConnectionLimits::new(
-                    config.max_connections,
-                    config.max_connections_per_ip,
+                    LimitSettings {
+                        max_total: config.max_connections,
+                        max_per_client: config.max_connections_per_ip,
+                        max_per_proxy: config.max_connections_per_proxy,
+                        ipv6_prefix: config.ipv6_prefix,
+                    },
+                    Arc::new(config.command_budgets.clone()),
                 ),
-                stats: Stats::default(),
+                global_bucket: config.global_rate_limit.map(|rate| {
+                    Arc::new(Mutex::new(TokenBucket::new(
+                        RateLimit {
+                            bytes_per_sec: rate,
+                            burst_bytes: rate,
+                        },
+                        Instant::now(),
+                    )))
+                }),
+                refusals: Arc::new(Semaphore::new(LINGERING_REFUSALS)),
+                tls,
+                stats,
                 started: Instant::now(),
                 stopping: AtomicBool::new(false),
                 next_id: AtomicU64::new(1),
@@ -116,6 +159,11 @@ impl Bridge {
     /// The address WebSocket clients connect to.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The built-in TLS settings, if enabled: `reload()` them on SIGHUP.
+    pub fn tls(&self) -> Option<Tls> {
+        self.shared.tls.clone()
     }
 
     /// The health endpoint's address, if enabled.
@@ -134,6 +182,7 @@ impl Bridge {
         let config = &shared.config;
         info!(
             listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            tls = shared.tls.is_some(),
             health = ?health.as_ref().and_then(|l| l.local_addr().ok()),
             network = %config.network,
             mode = ?config.mode,
@@ -190,23 +239,68 @@ fn accept(
     tasks: &mut JoinSet<()>,
     stop: &watch::Receiver<bool>,
 ) {
+    let accepted = Instant::now();
     shared.stats.accepted();
-    let Some(permit) = shared.limits.try_acquire() else {
-        shared.stats.rejected();
-        warn!(peer = %peer, max = shared.config.max_connections, "refused: connection cap reached");
-        let _ = stream.try_write(OVER_CAPACITY);
-        return;
+    let permit = match shared
+        .limits
+        .try_acquire(peer.ip(), shared.config.trust_proxy)
+    {
+        Ok(permit) => permit,
+        Err(refused) => {
+            shared.stats.refused(refused.label());
+            // Debug only: a flood of refusals must not become a flood of logs.
+            debug!(peer = %peer, reason = %refused, "refused at accept");
+            let answer = match refused {
+                Refused::Total { .. } => OVER_CAPACITY,
+                Refused::PerClient(_) | Refused::PerProxy { .. } => OVER_SHARE,
+            };
+            refuse(stream, answer, &shared.refusals);
+            return;
+        }
     };
     let _ = stream.set_nodelay(true);
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!("conn", id, peer = %peer);
-    tasks.spawn(handle(stream, peer, permit, Arc::clone(shared), stop.clone()).instrument(span));
+    tasks.spawn(
+        handle(
+            stream,
+            peer,
+            accepted,
+            permit,
+            Arc::clone(shared),
+            stop.clone(),
+        )
+        .instrument(span),
+    );
+}
+
+/// Answers a refused socket with `answer` and closes it: after reading
+/// (and discarding) its request for a moment when a lingering slot is free,
+/// so that the client sees the answer rather than a reset.
+fn refuse(stream: TcpStream, answer: &'static [u8], slots: &Arc<Semaphore>) {
+    let Ok(slot) = Arc::clone(slots).try_acquire_owned() else {
+        let _ = stream.try_write(answer);
+        return;
+    };
+    tokio::spawn(async move {
+        let mut stream = stream;
+        let _ = tokio::time::timeout(REFUSAL_LINGER, async {
+            stream.write_all(answer).await?;
+            stream.shutdown().await?;
+            let mut sink = [0u8; 512];
+            while stream.read(&mut sink).await? > 0 {}
+            Ok::<(), std::io::Error>(())
+        })
+        .await;
+        drop(slot);
+    });
 }
 
 /// One client from accept to close.
 async fn handle(
     stream: TcpStream,
     peer: SocketAddr,
+    accepted: Instant,
     mut permit: ConnectionPermit,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
@@ -228,8 +322,25 @@ async fn handle(
         decision = Some(result);
         reply
     };
-    let handshake = tokio::time::timeout(
-        config.handshake_timeout,
+    let deadline = tokio::time::Instant::from(accepted + config.handshake_timeout);
+    let stream = match &shared.tls {
+        None => ClientStream::Plain(stream),
+        Some(tls) => match tokio::time::timeout_at(deadline, tls.acceptor().accept(stream)).await {
+            Ok(Ok(stream)) => ClientStream::Tls(Box::new(stream)),
+            Ok(Err(err)) => {
+                shared.stats.refused("tls_failed");
+                info!(error = %err, "refused: TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                shared.stats.refused("handshake_timeout");
+                info!(timeout = ?config.handshake_timeout, "refused: TLS handshake timed out");
+                return;
+            }
+        },
+    };
+    let handshake = tokio::time::timeout_at(
+        deadline,
         tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config)),
     )
     .await;
@@ -239,22 +350,22 @@ async fn handle(
             (ws, admission)
         }
         (_, Some(Err(refusal))) => {
-            shared.stats.rejected();
+            shared.stats.refused(refusal.label());
             warn!(reason = %refusal, status = refusal.status().as_u16(), "refused");
             return;
         }
         (Err(_), _) => {
-            shared.stats.rejected();
+            shared.stats.refused("handshake_timeout");
             info!(timeout = ?config.handshake_timeout, "refused: handshake timed out");
             return;
         }
         (Ok(Err(err)), _) => {
-            shared.stats.rejected();
+            shared.stats.refused("handshake_failed");
             info!(error = %err, "refused: WebSocket handshake failed");
             return;
         }
         (Ok(Ok(_)), None) => {
-            shared.stats.rejected();
+            shared.stats.refused("handshake_failed");
             warn!("refused: handshake finished without a decision");
             return;
         }
@@ -281,18 +392,26 @@ async fn handle(
                 _ => CloseCode::Error,
             };
             warn!(target = %admission.target.name, error = %err, "closing: target connection failed");
-            shared.stats.rejected();
+            shared.stats.refused("target_connect");
             send_close(&mut ws, Some(close_frame(code, &err.to_string()))).await;
             return;
         }
     };
     let _ = tcp.set_nodelay(true);
     debug!(target_addr = ?tcp.peer_addr().ok(), "target connected");
-    let settings = relay_settings(&shared);
+    let settings = relay_settings(&shared, &permit);
+    let target_stats = shared.stats.target(&admission.target.name);
     shared.stats.relay_started();
+    target_stats.relays_active.fetch_add(1, Ordering::Relaxed);
+    target_stats.relays_total.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
-    let outcome = relay::run(ws, tcp, settings, &shared.stats, &mut stop).await;
+    let outcome = relay::run(ws, tcp, settings, &shared.stats, &target_stats, &mut stop).await;
     shared.stats.relay_ended();
+    target_stats.relays_active.fetch_sub(1, Ordering::Relaxed);
+    shared.stats.closed(outcome.reason.label());
+    if let CloseReason::ClientViolation(Violation::OverBudget(over)) = &outcome.reason {
+        shared.stats.budget_hit(&over.command.name());
+    }
     let seconds = started.elapsed().as_secs_f64();
     if outcome.reason.is_violation() {
         shared.stats.violation();
@@ -318,11 +437,11 @@ async fn handle(
 }
 
 /// Sends a close frame, giving up after a short while.
-async fn send_close(ws: &mut WebSocketStream<TcpStream>, frame: Option<CloseFrame>) {
+async fn send_close(ws: &mut WebSocketStream<ClientStream>, frame: Option<CloseFrame>) {
     let _ = tokio::time::timeout(Duration::from_secs(2), ws.send(Message::Close(frame))).await;
 }
 
-fn relay_settings(shared: &Shared) -> RelaySettings {
+fn relay_settings(shared: &Shared, permit: &ConnectionPermit) -> RelaySettings {
     let config = &shared.config;
     let (to_target, to_client) = match config.mode {
         Mode::Raw => (Filter::Raw, Filter::Raw),
@@ -331,14 +450,16 @@ fn relay_settings(shared: &Shared) -> RelaySettings {
                 config.network,
                 config.max_message_size,
                 Some(Arc::clone(&shared.client_commands)),
+                permit.budget(),
             ),
-            Filter::dash(config.network, config.max_target_message_size, None),
+            Filter::dash_stream(config.network, config.max_target_message_size),
         ),
     };
     RelaySettings {
         to_target,
         to_client,
         rate_limit: config.rate_limit,
+        global_limit: shared.global_bucket.clone(),
         idle_timeout: config.idle_timeout,
     }
 }
@@ -348,6 +469,8 @@ fn relay_settings(shared: &Shared) -> RelaySettings {
 pub enum StartError {
     /// The settings are invalid.
     Config(ConfigError),
+    /// The TLS certificate or key is unusable.
+    Tls(TlsError),
     /// An address could not be bound.
     Bind {
         /// The address.
@@ -361,6 +484,7 @@ impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Config(err) => write!(f, "{err}"),
+            Self::Tls(err) => write!(f, "TLS: {err}"),
             Self::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
         }
     }
@@ -370,6 +494,7 @@ impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Config(err) => Some(err),
+            Self::Tls(err) => Some(err),
             Self::Bind { source, .. } => Some(source),
         }
     }

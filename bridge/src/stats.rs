@@ -1,7 +1,9 @@
 //! Counters shared by all connections, reported by the health endpoint.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Running totals since start.
 #[derive(Debug, Default)]
@@ -13,9 +15,86 @@ pub struct Stats {
     violations: AtomicU64,
     bytes_to_target: AtomicU64,
     bytes_to_client: AtomicU64,
+    refusals: Mutex<BTreeMap<&'static str, u64>>,
+    closes: Mutex<BTreeMap<&'static str, u64>>,
+    budget_hits: Mutex<BTreeMap<String, u64>>,
+    targets: Mutex<BTreeMap<String, Arc<TargetStats>>>,
+}
+
+/// Counters of one target.
+#[derive(Debug, Default)]
+pub struct TargetStats {
+    /// Relays to it running now.
+    pub relays_active: AtomicU64,
+    /// Relays to it started since start.
+    pub relays_total: AtomicU64,
+    /// Bytes forwarded to it.
+    pub bytes_to_target: AtomicU64,
+    /// Bytes forwarded from it to clients.
+    pub bytes_to_client: AtomicU64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Stats {
+    /// A connection was refused for `reason` (a short label such as
+    /// `"per_client"`); also counted in the rejected total.
+    pub fn refused(&self, reason: &'static str) {
+        self.rejected();
+        *lock(&self.refusals).entry(reason).or_insert(0) += 1;
+    }
+
+    /// A relay ended for `reason` (a short label such as `"idle"`).
+    pub fn closed(&self, reason: &'static str) {
+        *lock(&self.closes).entry(reason).or_insert(0) += 1;
+    }
+
+    /// A client went over its budget of `command`.
+    pub fn budget_hit(&self, command: &str) {
+        let mut hits = lock(&self.budget_hits);
+        match hits.get_mut(command) {
+            Some(count) => *count += 1,
+            None => {
+                hits.insert(command.to_owned(), 1);
+            }
+        }
+    }
+
+    /// The counters of the target named `name`, created on first use.
+    pub fn target(&self, name: &str) -> Arc<TargetStats> {
+        Arc::clone(lock(&self.targets).entry(name.to_owned()).or_default())
+    }
+
+    /// Refusals by reason.
+    pub fn refusals(&self) -> Vec<(&'static str, u64)> {
+        lock(&self.refusals).iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    /// Relay closes by reason.
+    pub fn closes(&self) -> Vec<(&'static str, u64)> {
+        lock(&self.closes).iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    /// Budget hits by command.
+    pub fn budget_hits(&self) -> Vec<(String, u64)> {
+        lock(&self.budget_hits)
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    /// Every target's counters, by name.
+    pub fn targets(&self) -> Vec<(String, Arc<TargetStats>)> {
+        lock(&self.targets)
+            .iter()
+            .map(|(k, v)| (k.clone(), Arc::clone(v)))
+            .collect()
+    }
+
     /// A TCP connection was accepted.
     pub fn accepted(&self) {
         self.accepted.fetch_add(1, Ordering::Relaxed);

@@ -407,3 +407,36 @@ pub fn refusal_status(result: Result<Client, tokio_tungstenite::tungstenite::Err
         Ok(_) => panic!("expected an HTTP refusal, the handshake succeeded"),
     }
 }
+
+/// Starts the `dashlight-bridge` binary on 127.0.0.1 (any port, testnet,
+/// private targets allowed, JSON logs) with extra `args`, and returns it
+/// with the address it listens on.
+pub async fn spawn_bridge(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dashlight-bridge"))
+        .args(["--listen", "127.0.0.1:0", "--network", "testnet"])
+        .args(["--allow-private", "--log-format", "json"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, mut lines) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let listen = within(30, async {
+        loop {
+            let line = lines.recv().await.expect("bridge output");
+            let json: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
+            if json["message"] == "bridge listening" {
+                break json["listen"].as_str().unwrap().to_owned();
+            }
+        }
+    })
+    .await;
+    (child, listen)
+}
