@@ -85,6 +85,8 @@ export interface Status {
   lastError?: { code: string; message: string };
   /** Whether the browser granted persistent storage (`navigator.storage.persist()`). */
   persistentStorage?: boolean;
+  /** How often the worker woke up for a timer since it started: it sleeps until the next deadline. */
+  timerWakeups: number;
 }
 
 /** A state change of one manager (`statechange` event). */

@@ -65,4 +65,3 @@ fn the_live_network_with_faults_on_fixed_seeds() {
         assert_clean(&report);
     }
 }
-

@@ -106,7 +106,7 @@ pub struct Shared {
     /// The best ChainLock verified, as reported when it was (not re-verified for each status).
     pub last_chainlock: Option<VerifiedChainLock>,
     /// How often the runtime loop woke up for a timer (it sleeps until the node's next
-    /// deadline otherwise), as of the last progress publication.
+    /// deadline otherwise).
     pub timer_wakeups: u64,
 }
 
@@ -303,8 +303,11 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
         self.shared.borrow_mut().last_error = Some(error);
     }
 
-    fn after_activity(&mut self, node: &ClientNode, wakeups: u64) {
+    fn timer_woke(&mut self, wakeups: u64) {
         self.shared.borrow_mut().timer_wakeups = wakeups;
+    }
+
+    fn after_activity(&mut self, node: &ClientNode) {
         let status = Status::of(node, node_network(node), &self.shared.borrow());
         self.sink.emit("progress", &status);
     }

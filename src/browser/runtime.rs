@@ -52,8 +52,11 @@ pub trait Observer<C: HeaderChain, E: MasternodeEngine> {
     /// A storage step the loop took failed, or another runtime problem.
     fn runtime_error(&mut self, code: &str, message: &str);
     /// Called at most every [`PUBLISH_INTERVAL_MS`] after anything happened: a good moment
-    /// to publish progress. `wakeups` counts the loop's timer wake-ups so far.
-    fn after_activity(&mut self, node: &Node<C, E>, wakeups: u64);
+    /// to publish progress.
+    fn after_activity(&mut self, node: &Node<C, E>);
+    /// The loop woke up for a timer; `wakeups` counts such wake-ups so far (it sleeps until
+    /// the node's next deadline, or an event, otherwise).
+    fn timer_woke(&mut self, wakeups: u64);
 }
 
 /// Persists what the node has verified (headers, lists) after it changes.
@@ -194,9 +197,10 @@ async fn run<C, E, O, P>(
             },
             _ = sleep => {
                 wakeups += 1;
+                observer.timer_woke(wakeups);
                 let at = monotonic_ms();
                 if dirty && at >= published_at.saturating_add(PUBLISH_INTERVAL_MS) {
-                    observer.after_activity(&node, wakeups);
+                    observer.after_activity(&node);
                     published_at = at;
                     dirty = false;
                 }

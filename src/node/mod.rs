@@ -74,7 +74,26 @@ pub struct Node<C: HeaderChain, E: MasternodeEngine> {
     /// The last peer to announce a block we did not hold, and that block: `getheaders` go to
     /// it until the chain holds the block (another peer may not have it yet).
     announced_by: Option<(PeerId, BlockHash)>,
+    /// Which peer holds each request: only its answer is taken.
+    requests: RequestHolders,
+    /// Answers dropped because another peer than the one asked sent them.
+    unsolicited: u64,
 }
+
+/// The peers holding the requests in flight.
+#[derive(Debug, Clone, Default)]
+struct RequestHolders {
+    /// The last `getheaders`.
+    headers: Option<PeerId>,
+    /// The last `getqrinfo`.
+    qrinfo: Option<PeerId>,
+    /// Each `getmnlistd` by the block asked for (the oldest forgotten beyond
+    /// [`MAX_DIFFS_HELD`]).
+    diffs: Vec<(BlockHash, PeerId)>,
+}
+
+/// The most `getmnlistd` holders remembered (the pipeline has far fewer in flight).
+const MAX_DIFFS_HELD: usize = 64;
 
 impl<C, E> Node<C, E>
 where
@@ -98,12 +117,19 @@ where
             last_chainlock: None,
             clock: AwakeClock::new(peer_config.connection.keep_alive_timeout()),
             announced_by: None,
+            requests: RequestHolders::default(),
+            unsolicited: 0,
         }
     }
 
     /// The last ChainLock a peer sent (verified or not: see the progress).
     pub fn last_chainlock(&self) -> Option<&ClSig> {
         self.last_chainlock.as_ref()
+    }
+
+    /// How many answers were dropped because another peer than the one asked sent them.
+    pub fn unsolicited_dropped(&self) -> u64 {
+        self.unsolicited
     }
 
     /// The sync coordinator (chain, engine, managers).
@@ -304,12 +330,40 @@ where
             return;
         }
         let sync_message = match message {
+            // An empty `headers` can only be an answer ("nothing after your locator"): from
+            // another peer than the one asked it would end a sync that peer is serving.
+            NetworkMessage::Headers(headers)
+                if headers.is_empty() && self.requests.headers != Some(peer) =>
+            {
+                self.unsolicited += 1;
+                return;
+            }
             NetworkMessage::Headers(headers) => {
                 self.note_announcement(peer, headers.last().map(BlockHeader::block_hash));
                 SyncMessage::Headers(headers)
             }
+            NetworkMessage::QrInfo(_) if self.requests.qrinfo != Some(peer) => {
+                self.unsolicited += 1;
+                return;
+            }
             NetworkMessage::QrInfo(qrinfo) => SyncMessage::QrInfo(*qrinfo),
-            NetworkMessage::MnListDiff(diff) => SyncMessage::MnListDiff(*diff),
+            NetworkMessage::MnListDiff(diff) => {
+                let asked = self
+                    .requests
+                    .diffs
+                    .iter()
+                    .position(|&(block, holder)| block == diff.block_hash && holder == peer);
+                match asked {
+                    Some(index) => {
+                        self.requests.diffs.remove(index);
+                        SyncMessage::MnListDiff(*diff)
+                    }
+                    None => {
+                        self.unsolicited += 1;
+                        return;
+                    }
+                }
+            }
             NetworkMessage::ClSig(clsig) => {
                 self.last_chainlock = Some(clsig);
                 SyncMessage::ChainLock(clsig)
@@ -339,7 +393,14 @@ where
             }
             _ => return,
         };
+        let announced = match &sync_message {
+            SyncMessage::Headers(headers) => headers.last().map(BlockHeader::block_hash),
+            _ => None,
+        };
         let outputs = self.sync.handle_message(at, sync_message);
+        if let Some(height) = announced.and_then(|hash| self.sync.chain().height_of(&hash)) {
+            self.peers.note_height(peer, height);
+        }
         // A verdict on this message can only blame the peer that delivered it. It is closed
         // before the managers' requests are routed, so their retries go to other peers; its
         // departure reaches the managers after the outputs of the message that caused it.
@@ -365,16 +426,22 @@ where
         }
     }
 
-    /// Where a `getheaders` goes: to the peer that announced a block we still lack, else
-    /// back to `source`.
+    /// Where a `getheaders` goes: to the peer that announced a block we still lack while it
+    /// is ready, else to the peer that announced the highest block if that is above our tip,
+    /// else back to `source`.
     fn headers_peer(&mut self, source: Option<PeerId>) -> Option<PeerId> {
-        match self.announced_by {
-            Some((_, block)) if self.sync.chain().height_of(&block).is_some() => {
-                self.announced_by = None;
-                source
+        let chain = self.sync.chain();
+        if let Some((peer, block)) = self.announced_by {
+            let ready = self.peers.ready_peers().any(|(p, ..)| p == peer);
+            if ready && chain.height_of(&block).is_none() {
+                return Some(peer);
             }
-            Some((peer, _)) => Some(peer),
-            None => source,
+            self.announced_by = None;
+        }
+        let tip = chain.tip().height;
+        match self.peers.best_peer() {
+            Some((peer, height)) if height > tip => Some(peer),
+            _ => source,
         }
     }
 
@@ -394,23 +461,48 @@ where
         for output in outputs {
             match output {
                 Output::Send(request) => {
-                    let target = match request {
-                        Request::GetHeaders { .. } => self.headers_peer(source),
-                        _ => None,
+                    // Retries go to another peer than the one that last held the request.
+                    let (target, avoid) = match &request {
+                        Request::GetHeaders { .. } => (self.headers_peer(source), None),
+                        Request::GetQrInfo { .. } => (None, self.requests.qrinfo),
+                        Request::GetMnListDiff { block_hash, .. } => {
+                            let holder = self.requests.diffs.iter().find(|(b, _)| b == block_hash);
+                            (None, holder.map(|&(_, peer)| peer))
+                        }
                     };
-                    let message = to_message(request);
+                    let message = to_message(request.clone());
                     let send = match target {
                         Some(peer) => self
                             .peers
                             .send_to(peer, &message)
-                            .or_else(|| self.peers.send_to_any(&message)),
-                        None => self.peers.send_to_any(&message),
+                            .or_else(|| self.peers.send_to_any_but(&message, avoid)),
+                        None => self.peers.send_to_any_but(&message, avoid),
                     };
                     if let Some(send) = send {
+                        if let SocketCommand::Send { peer, .. } = &send {
+                            self.requests.record(&request, *peer);
+                        }
                         out.push(NodeOutput::Socket(send));
                     }
                 }
                 other => out.push(NodeOutput::Notify(Notification::Sync(other))),
+            }
+        }
+    }
+}
+
+impl RequestHolders {
+    /// `peer` now holds `request`.
+    fn record(&mut self, request: &Request, peer: PeerId) {
+        match request {
+            Request::GetHeaders { .. } => self.headers = Some(peer),
+            Request::GetQrInfo { .. } => self.qrinfo = Some(peer),
+            Request::GetMnListDiff { block_hash, .. } => {
+                self.diffs.retain(|(block, _)| block != block_hash);
+                if self.diffs.len() >= MAX_DIFFS_HELD {
+                    self.diffs.remove(0);
+                }
+                self.diffs.push((*block_hash, peer));
             }
         }
     }

@@ -115,6 +115,8 @@ struct ReplayPeer {
     outbox: Vec<u8>,
     qrinfo_requests: u32,
     signing_list_requests: u32,
+    /// Counts `getqrinfo`s but never answers them.
+    ignores_qrinfo: bool,
 }
 
 impl ReplayPeer {
@@ -129,6 +131,7 @@ impl ReplayPeer {
             outbox: Vec::new(),
             qrinfo_requests: 0,
             signing_list_requests: 0,
+            ignores_qrinfo: false,
         }
     }
 
@@ -209,6 +212,9 @@ impl ReplayPeer {
                     if request.block_request_hash == self.hash_at(QRINFO_TIP) =>
                 {
                     self.qrinfo_requests += 1;
+                    if self.ignores_qrinfo {
+                        continue;
+                    }
                     let qrinfo = self.qrinfo.clone();
                     self.send_raw("qrinfo", qrinfo);
                     self.grow(TIP_AFTER_QRINFO);
@@ -510,4 +516,48 @@ fn a_chainlock_not_checkable_yet_is_not_blamed_a_checkable_forgery_bans_the_only
     assert!(net.run_until(|net| net.node.progress().state == SyncState::Synced));
     assert_eq!(*net.node.sync().masternodes().state(), SyncState::Synced);
     assert_eq!(net.node.progress().masternodes.qrinfos_requested, qrinfos);
+}
+
+#[test]
+fn an_empty_headers_message_from_a_peer_not_asked_does_not_end_the_sync_another_serves() {
+    let chain = Headers::load();
+    let serving = ReplayPeer::honest(&chain, QRINFO_TIP);
+    let other = ReplayPeer::honest(&chain, QRINFO_TIP);
+    let mut net = Net::new(vec![serving, other]);
+    net.open(0);
+    assert!(net.run_until(|net| net.is_ready(0)));
+    // The header sync is asked of peer 0, whose answers wait while peer 1 joins and sends an
+    // empty `headers`, as if it answered.
+    net.join(1, 0);
+    net.paused = Some(0);
+    net.peers[1].send(&NetworkMessage::Headers(Vec::new()));
+    assert!(net.run_until(|net| net.peers[1].outbox.is_empty()));
+    assert_eq!(net.node.unsolicited_dropped(), 1);
+    assert_eq!(
+        *net.node.sync().headers().state(),
+        SyncState::Syncing,
+        "the sync peer 0 serves is still on"
+    );
+    net.paused = None;
+    assert!(net.run_until(|net| net.node.sync().chain().tip().height == QRINFO_TIP));
+    assert!(net.gone.is_empty());
+}
+
+#[test]
+fn a_timed_out_getqrinfo_is_retried_with_the_other_peer() {
+    let chain = Headers::load();
+    let mut silent = ReplayPeer::honest(&chain, QRINFO_TIP);
+    silent.ignores_qrinfo = true;
+    let honest = ReplayPeer::honest(&chain, QRINFO_TIP);
+    let mut net = Net::new(vec![silent, honest]);
+    net.open(0);
+    assert!(net.run_until(|net| net.peers[0].qrinfo_requests == 1));
+    net.join(1, 0);
+    assert!(net.run_until(|net| net.peers[1].qrinfo_requests == 1));
+    assert!(net.run_until(|net| net.node.progress().masternodes.diffs_processed > 0));
+    assert_eq!(
+        net.peers[0].qrinfo_requests, 1,
+        "the retry went to the peer that had not failed it"
+    );
+    assert!(net.gone.is_empty(), "a slow peer is not banned");
 }

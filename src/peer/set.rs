@@ -196,6 +196,16 @@ impl PeerSet {
             .max()
     }
 
+    /// The ready peer that has announced the highest block (the first such, if several).
+    pub fn best_peer(&self) -> Option<(PeerId, u32)> {
+        self.ready_peers()
+            .map(|(peer, _, info)| (peer, info.best_height))
+            .fold(None, |best, (peer, height)| match best {
+                Some((_, best_height)) if best_height >= height => best,
+                _ => Some((peer, height)),
+            })
+    }
+
     /// Each endpoint's URL and a word for its state (for status displays).
     pub fn endpoint_states(&self, now: Timestamp) -> Vec<(String, &'static str)> {
         self.endpoints
@@ -385,9 +395,26 @@ impl PeerSet {
     /// Sends `message` to a ready peer, spreading requests round-robin: the
     /// [`SocketCommand::Send`] to carry out, or `None` when no peer is ready.
     pub fn send_to_any(&mut self, message: &NetworkMessage) -> Option<SocketCommand> {
-        let ready: Vec<usize> = (0..self.endpoints.len())
-            .filter(|&i| matches!(&self.endpoints[i].slot, Slot::Open { connection, .. } if connection.info().is_some()))
+        self.send_to_any_but(message, None)
+    }
+
+    /// Like [`PeerSet::send_to_any`], but to another peer than `avoid` while there is one
+    /// (a retry goes to a peer that has not failed it).
+    pub fn send_to_any_but(
+        &mut self,
+        message: &NetworkMessage,
+        avoid: Option<PeerId>,
+    ) -> Option<SocketCommand> {
+        let is_ready = |slot: &Slot| matches!(slot, Slot::Open { connection, .. } if connection.info().is_some());
+        let all: Vec<usize> = (0..self.endpoints.len())
+            .filter(|&i| is_ready(&self.endpoints[i].slot))
             .collect();
+        let others: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| !matches!(self.endpoints[i].slot, Slot::Open { peer, .. } if Some(peer) == avoid))
+            .collect();
+        let ready = if others.is_empty() { all } else { others };
         let index = *ready.get(self.next_request_peer % ready.len().max(1))?;
         self.next_request_peer = self.next_request_peer.wrapping_add(1);
         self.send_at(index, message)
@@ -653,5 +680,21 @@ mod tests {
         assert_eq!(targets, [peers[0], peers[1], peers[0], peers[1]]);
         set.drop_all("test", Timestamp(5));
         assert_eq!(set.send_to_any(&NetworkMessage::Ping(1)), None);
+    }
+
+    #[test]
+    fn a_retry_goes_to_another_peer_than_the_one_that_failed_it() {
+        let (mut set, peers) = ready_set();
+        for _ in 0..4 {
+            let to = match set.send_to_any_but(&NetworkMessage::Ping(1), Some(peers[0])) {
+                Some(SocketCommand::Send { peer, .. }) => peer,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(to, peers[1]);
+        }
+        // With only the failed peer left, it is asked again rather than no one.
+        set.misbehaved(peers[1], "test".into(), Timestamp(5));
+        let to = set.send_to_any_but(&NetworkMessage::Ping(1), Some(peers[0]));
+        assert!(matches!(to, Some(SocketCommand::Send { peer, .. }) if peer == peers[0]));
     }
 }

@@ -38,6 +38,16 @@ test('fresh sync: empty storage → Synced with a verified ChainLock at 905775',
   assert.ok(status.masternodes.quorumsVerified > 0, 'no quorum verified');
   assert.equal(await dev.page.getAttribute('#aggregate', 'data-state'), 'Synced');
 
+  // Idle, the worker sleeps until the node's next deadline (keep-alive pings, the masternode
+  // manager's retries at this timeoutScale) instead of waking every 100 ms as it used to.
+  const idleMs = 5_000;
+  const before = (await dev.liveStatus()).timerWakeups;
+  await new Promise((resolve) => setTimeout(resolve, idleMs));
+  const after = (await dev.liveStatus()).timerWakeups;
+  const perSecond = ((after - before) * 1000) / idleMs;
+  console.log(`timer wake-ups while synced and idle: ${after - before} in ${idleMs / 1000} s (${perSecond.toFixed(1)}/s; polling every 100 ms was 10/s)`);
+  assert.ok(perSecond < 5, `${perSecond}/s timer wake-ups while idle`);
+
   const timeline = await dev.timeline();
   for (const manager of ['headers', 'masternodes', 'sync']) {
     const states = await dev.managerStates(manager);
