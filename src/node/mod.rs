@@ -339,6 +339,10 @@ where
                 return;
             }
             NetworkMessage::Headers(headers) => {
+                if headers.is_empty() && self.announced_by.is_some_and(|(by, _)| by == peer) {
+                    // The announcer has nothing after our tip: it cannot serve what it announced.
+                    self.announced_by = None;
+                }
                 self.note_announcement(peer, headers.last().map(BlockHeader::block_hash));
                 SyncMessage::Headers(headers)
             }
@@ -419,9 +423,19 @@ where
         out.extend(self.route_peers(departure, at));
     }
 
-    /// Remembers `peer` as the one to ask for `block` if the chain does not hold it.
+    /// Remembers `peer` as the one to ask for `block` if the chain does not hold it, unless
+    /// a block announced earlier by a ready peer is still missing (a lagging peer's lower
+    /// block must not take the requests away from the peer ahead).
     fn note_announcement(&mut self, peer: PeerId, block: Option<BlockHash>) {
-        if let Some(block) = block.filter(|b| self.sync.chain().height_of(b).is_none()) {
+        let chain = self.sync.chain();
+        let Some(block) = block.filter(|b| chain.height_of(b).is_none()) else {
+            return;
+        };
+        let earlier_missing = self.announced_by.is_some_and(|(earlier, missing)| {
+            chain.height_of(&missing).is_none()
+                && self.peers.ready_peers().any(|(p, ..)| p == earlier)
+        });
+        if !earlier_missing {
             self.announced_by = Some((peer, block));
         }
     }

@@ -280,12 +280,16 @@ impl HeaderManager {
             HeaderRequest::Awaiting { .. } => {}
             HeaderRequest::RetryAt { .. } => return,
         }
+        // An earlier announcement still missing wins: a lagging peer announcing a lower
+        // block must not make the sync end below a block another peer announced.
         if let HeaderRequest::Awaiting {
             missed_announcement,
             ..
         } = &mut self.request
         {
-            *missed_announcement = Some(unknown);
+            if missed_announcement.is_none_or(|missed| chain.height_of(&missed).is_some()) {
+                *missed_announcement = Some(unknown);
+            }
         }
     }
 
