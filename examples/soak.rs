@@ -11,39 +11,8 @@
 #[path = "../tests/sim/mod.rs"]
 mod sim;
 
-use sim::{Peaks, Rng, Scenario, Sim, DEFAULT_START_TIP, FIRST_HEIGHT, LAST_HEIGHT};
+use sim::{Peaks, Scenario, Sim};
 use std::time::Instant;
-
-/// Blocks per day on testnet (2.5-minute spacing).
-const BLOCKS_PER_DAY: u32 = 576;
-
-fn arg(args: &[String], name: &str, default: u64) -> u64 {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number"))
-        })
-        .unwrap_or(default)
-}
-
-/// The scenario of one seed: a span of `days` (at most) from a start the seed picks, the
-/// fresh-client QRInfo tip every fourth seed.
-fn scenario(seed: u64, days: u64) -> Scenario {
-    let mut rng = Rng::new(seed);
-    let span = (days as u32).saturating_mul(BLOCKS_PER_DAY).max(100);
-    let start = if seed % 4 == 0 {
-        DEFAULT_START_TIP
-    } else {
-        let latest = LAST_HEIGHT.saturating_sub(100).max(FIRST_HEIGHT + 100);
-        rng.range(u64::from(FIRST_HEIGHT + 100), u64::from(latest)) as u32
-    };
-    let mut scenario = Scenario::new(seed, start, (start + span).min(LAST_HEIGHT));
-    scenario.lagging_peer = seed % 3 != 0;
-    scenario.peers = 1 + (seed % 3) as usize;
-    scenario
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -55,7 +24,7 @@ fn main() {
     let (mut blocks, mut faults, mut reloads, mut chainlocks) = (0u64, 0u64, 0u64, 0u64);
     let mut peaks = Peaks::default();
     for seed in first..first + seeds {
-        let scenario = scenario(seed, days);
+        let scenario = Scenario::soak(seed, days);
         let report = Sim::new(scenario).run();
         steps += report.steps;
         simulated += report.simulated_secs;

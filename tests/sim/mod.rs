@@ -258,7 +258,30 @@ pub struct Scenario {
     pub faults: Faults,
 }
 
+/// Blocks per day on testnet (2.5-minute spacing).
+const BLOCKS_PER_DAY: u32 = 576;
+
 impl Scenario {
+    /// The soak's scenario for `seed`: a span of at most `days` from a start the seed picks
+    /// (the fresh-client QRInfo tip every fourth seed), one to three peers, a lagging one for
+    /// two seeds in three.
+    pub fn soak(seed: u64, days: u64) -> Scenario {
+        let mut rng = Rng::new(seed);
+        let span = u32::try_from(days)
+            .unwrap_or(u32::MAX)
+            .saturating_mul(BLOCKS_PER_DAY)
+            .max(100);
+        let start = if seed % 4 == 0 {
+            DEFAULT_START_TIP
+        } else {
+            rng.range(u64::from(FIRST_HEIGHT + 100), u64::from(LAST_HEIGHT - 100)) as u32
+        };
+        let mut scenario = Scenario::new(seed, start, start.saturating_add(span).min(LAST_HEIGHT));
+        scenario.lagging_peer = seed % 3 != 0;
+        scenario.peers = 1 + (seed % 3) as usize;
+        scenario
+    }
+
     /// A scenario from `start_tip` to `end_height` with the standard faults.
     pub fn new(seed: u64, start_tip: u32, end_height: u32) -> Scenario {
         Scenario {
