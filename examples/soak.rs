@@ -14,6 +14,14 @@ mod sim;
 use sim::{Peaks, Scenario, Sim};
 use std::time::Instant;
 
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} takes a number")))
+        .unwrap_or(default)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seeds = arg(&args, "--seeds", 20);
