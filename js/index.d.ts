@@ -15,6 +15,12 @@ export interface ClientOptions {
   baseHeight?: number;
   /** Multiplies every timeout and retry delay (default 1; tests use e.g. 0.05). */
   timeoutScale?: number;
+  /**
+   * Testing aid: the client's wall clock is `startUnix + (Date.now() − launch) × rate / 1000`
+   * seconds instead of the real one (timeouts keep real time), so a page can live at a replay's
+   * time and speed. `startUnix` ≥ 0 (seconds), `rate` in (0, 10000].
+   */
+  clock?: { startUnix: number; rate: number };
 }
 
 /** The state every sync manager is in. */

@@ -40,7 +40,13 @@ export function validateOptions(options) {
   if (baseHeight !== undefined && (!Number.isInteger(baseHeight) || baseHeight < 0)) fail('options.baseHeight must be a non-negative integer');
   const timeoutScale = options.timeoutScale ?? 1;
   if (typeof timeoutScale !== 'number' || !(timeoutScale > 0 && timeoutScale <= 10)) fail('options.timeoutScale must be a number in (0, 10]');
-  return { network: options.network, bridges: [...options.bridges], storageName, maxPeers, baseHeight, timeoutScale };
+  const clock = options.clock;
+  if (clock !== undefined) {
+    if (typeof clock !== 'object' || clock === null) fail('options.clock must be an object { startUnix, rate }');
+    if (typeof clock.startUnix !== 'number' || !(clock.startUnix >= 0) || !Number.isFinite(clock.startUnix)) fail('options.clock.startUnix must be a non-negative number of seconds');
+    if (typeof clock.rate !== 'number' || !(clock.rate > 0 && clock.rate <= 10_000)) fail('options.clock.rate must be a number in (0, 10000]');
+  }
+  return { network: options.network, bridges: [...options.bridges], storageName, maxPeers, baseHeight, timeoutScale, clock: clock && { startUnix: clock.startUnix, rate: clock.rate } };
 }
 
 /**

@@ -99,6 +99,7 @@ async function ensureClient() {
     storageName: params.get('storage') ?? undefined,
     baseHeight: params.get('base') ? Number(params.get('base')) : undefined,
     timeoutScale: params.get('timeoutScale') ? Number(params.get('timeoutScale')) : undefined,
+    clock: params.get('clockStart') ? { startUnix: Number(params.get('clockStart')), rate: Number(params.get('clockRate') ?? 1) } : undefined,
   });
   wire(client);
   window.dashlight = client;
