@@ -3,7 +3,6 @@
 
 use crate::browser::client::{
     self, erased::Detail, BlockRef, ClientError, ClientOptions, EventSink, Running, Shared,
-    TestClock,
 };
 use crate::browser::runtime::{Command, RuntimeHandle};
 use crate::browser::status::{masternode_list, quorums, Status, VerifiedChainLock};
@@ -72,16 +71,6 @@ struct RawOptions {
     max_peers: usize,
     base_height: Option<u32>,
     timeout_scale: Option<f64>,
-    clock: Option<ClockOption>,
-}
-
-/// The `clock` option (a testing aid): the wall clock starts at `startUnix`
-/// and runs at `rate` × real time.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ClockOption {
-    start_unix: f64,
-    rate: f64,
 }
 
 /// Calls the JavaScript `emit(name, detail)` function.
@@ -123,7 +112,7 @@ pub struct WasmClient {
 
 #[wasm_bindgen]
 impl WasmClient {
-    /// A stopped client. `options`: `{ network, bridges, storageName, maxPeers, baseHeight?, timeoutScale?, clock? }`;
+    /// A stopped client. `options`: `{ network, bridges, storageName, maxPeers, baseHeight?, timeoutScale? }`;
     /// `emit(name, detail)` receives events.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, emit: js_sys::Function) -> Result<WasmClient, JsValue> {
@@ -139,25 +128,6 @@ impl WasmClient {
                 "timeoutScale must be in (0, 10], got {timeout_scale}"
             )));
         }
-        let clock = match raw.clock {
-            Some(ClockOption { start_unix, rate })
-                if start_unix >= 0.0
-                    && start_unix.is_finite()
-                    && rate > 0.0
-                    && rate <= 10_000.0 =>
-            {
-                Some(TestClock {
-                    start_unix: start_unix as u64,
-                    rate,
-                })
-            }
-            Some(ClockOption { start_unix, rate }) => {
-                return Err(invalid(format!(
-                "clock: startUnix must be >= 0 and rate in (0, 10000], got {start_unix} and {rate}"
-            )))
-            }
-            None => None,
-        };
         let options = ClientOptions {
             network,
             bridges: raw.bridges,
@@ -165,7 +135,6 @@ impl WasmClient {
             max_peers: raw.max_peers,
             base_height: raw.base_height,
             timeout_scale,
-            clock,
         };
         Ok(WasmClient {
             inner: Rc::new(Inner {

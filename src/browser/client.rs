@@ -42,18 +42,6 @@ pub struct ClientOptions {
     pub base_height: Option<u32>,
     /// Multiplies every timeout (tests use a small factor).
     pub timeout_scale: f64,
-    /// A test clock instead of the real wall clock.
-    pub clock: Option<TestClock>,
-}
-
-/// A testing aid: the wall clock reads `start_unix` at launch and runs at
-/// `rate` × real time (timeouts keep real time).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TestClock {
-    /// Unix seconds at launch.
-    pub start_unix: u64,
-    /// Simulated seconds per real second.
-    pub rate: f64,
 }
 
 /// Why the client could not do what was asked; `code` is stable.
@@ -403,10 +391,7 @@ pub async fn launch<S: EventSink + 'static>(
         }
     };
     let stored = chain.tip();
-    let launch_unix = options
-        .clock
-        .map_or(unix_ms() / 1000, |clock| clock.start_unix);
-    let chain = ClientChain::new(chain, launch_unix);
+    let chain = ClientChain::new(chain, unix_ms() / 1000);
     let engine = restore_engine(&store, options.network, &chain, &sink).await;
     let engine_revision = engine.revision();
     let scale = options.timeout_scale;
