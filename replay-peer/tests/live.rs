@@ -118,7 +118,7 @@ async fn the_live_tip_follows_the_timestamps_and_blocks_and_chainlocks_are_annou
         let mut best = START;
         let mut announced_with_headers = 0;
         let mut received: Vec<ClSig> = Vec::new();
-        while received.last().map_or(true, |c| c.height < 905_350) {
+        while received.last().is_none_or(|c| c.height < 905_350) {
             match client.recv().await {
                 NetworkMessage::Headers(headers) if !headers.is_empty() => {
                     let first = best + 1;
