@@ -43,7 +43,7 @@ export function validateOptions(options) {
   const clock = options.clock;
   if (clock !== undefined) {
     if (typeof clock !== 'object' || clock === null) fail('options.clock must be an object { startUnix, rate }');
-    if (typeof clock.startUnix !== 'number' || !(clock.startUnix >= 0)) fail('options.clock.startUnix must be a non-negative number of Unix seconds');
+    if (typeof clock.startUnix !== 'number' || !(clock.startUnix >= 0) || !Number.isFinite(clock.startUnix)) fail('options.clock.startUnix must be a non-negative number of Unix seconds');
     if (typeof clock.rate !== 'number' || !(clock.rate > 0 && clock.rate <= 10000)) fail('options.clock.rate must be a number in (0, 10000]');
   }
   return {

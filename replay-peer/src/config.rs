@@ -2,6 +2,7 @@
 
 use crate::faults::{FaultPlan, InvalidPayloads};
 use crate::fixtures::FixtureSource;
+use crate::live::MAX_SPEED;
 use crate::server::{GrowPlan, GrowStart, Timing};
 use crate::state::PeerSettings;
 use clap::Parser;
@@ -47,6 +48,21 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("{s:?}: {e}"))
 }
 
+/// A live speed factor: a positive number of simulated seconds per real
+/// second, at most [`MAX_SPEED`].
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let speed: f64 = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number: {e}"))?;
+    if speed.is_finite() && speed > 0.0 && speed <= MAX_SPEED {
+        Ok(speed)
+    } else {
+        Err(format!(
+            "{s:?}: the speed must be above 0 and at most {MAX_SPEED}"
+        ))
+    }
+}
+
 /// A dashd stand-in that serves captured Dash data over P2P, with fault injection.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "dashlight-replay-peer", version, about)]
@@ -75,8 +91,24 @@ pub struct Options {
     pub headers_start_height: Option<u32>,
 
     /// The served tip at start (clamped to the headers available).
-    #[arg(long, default_value_t = 905_294)]
+    #[arg(long, default_value_t = 905_294, conflicts_with = "live")]
     pub tip_height: u32,
+
+    /// Live mode: serve the chain as a live network. A live clock starts at
+    /// the timestamp of the --live-start block and runs at --speed × real
+    /// time; each block becomes the tip once the clock reaches its
+    /// timestamp (and every earlier block's). Also serves the ChainLocks
+    /// derived from coinbase transactions as the tip passes them.
+    #[arg(long, conflicts_with_all = ["tip_steps", "tip_step_every", "grow_every"])]
+    pub live: bool,
+
+    /// Live mode: simulated seconds per real second.
+    #[arg(long, default_value = "60", value_parser = parse_speed, requires = "live")]
+    pub speed: f64,
+
+    /// Live mode: the served tip at start, whose timestamp starts the live clock.
+    #[arg(long, default_value_t = 905_294, requires = "live")]
+    pub live_start: u32,
 
     /// Heights the served tip then moves to, one step per --tip-step-every,
     /// comma-separated; `none` for no steps.
@@ -100,7 +132,7 @@ pub struct Options {
     pub ping_every: Duration,
 
     /// Address of the HTTP control endpoint (GET /counters, POST /reset,
-    /// POST /kill-connections, POST /tip?height=H); off when not given.
+    /// POST /kill-connections, POST /tip?height=H, GET /live); off when not given.
     #[arg(long)]
     pub control: Option<SocketAddr>,
 
@@ -165,7 +197,22 @@ impl Options {
             headers: self.headers.clone(),
             headers_start_height: self.headers_start_height,
             stale_fork: self.fork,
+            derived_chainlocks: self.live,
         }
+    }
+
+    /// The served tip at start: `--live-start` in live mode, else `--tip-height`.
+    pub fn initial_tip(&self) -> u32 {
+        if self.live {
+            self.live_start
+        } else {
+            self.tip_height
+        }
+    }
+
+    /// The live clock's speed, in live mode.
+    pub fn live_speed(&self) -> Option<f64> {
+        self.live.then_some(self.speed)
     }
 
     /// The faults to inject.
@@ -272,6 +319,38 @@ mod tests {
             }
         );
         assert!("1,x".parse::<TipSteps>().is_err());
+        assert_eq!(options.live_speed(), None);
+        assert_eq!(options.initial_tip(), 905_294);
         assert!(Options::try_parse_from(["x", "--grow-every", "-1"]).is_err());
+    }
+
+    #[test]
+    fn live_flags_parse_and_exclude_the_other_tip_movers() {
+        let live = Options::parse_from(["x", "--live"]);
+        assert_eq!(live.live_speed(), Some(60.0));
+        assert_eq!(live.initial_tip(), 905_294);
+        assert!(live.fixture_source().derived_chainlocks);
+        let fast =
+            Options::parse_from(["x", "--live", "--speed", "6000", "--live-start", "905700"]);
+        assert_eq!(fast.live_speed(), Some(6000.0));
+        assert_eq!(fast.initial_tip(), 905_700);
+        assert!(
+            !Options::parse_from(["x"])
+                .fixture_source()
+                .derived_chainlocks
+        );
+        for bad in [
+            &["x", "--speed", "10"][..],
+            &["x", "--live-start", "905300"],
+            &["x", "--live", "--speed", "0"],
+            &["x", "--live", "--speed", "-5"],
+            &["x", "--live", "--speed", "NaN"],
+            &["x", "--live", "--speed", "1e9"],
+            &["x", "--live", "--tip-steps", "905300"],
+            &["x", "--live", "--grow-every", "1"],
+            &["x", "--live", "--tip-height", "905300"],
+        ] {
+            assert!(Options::try_parse_from(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -5,11 +5,13 @@
 //! - `POST /reset`: zero the counters and re-arm the run-wide faults;
 //! - `POST /kill-connections`: drop every client;
 //! - `POST /tip?height=H`: move the served tip up to H and announce it;
-//! - `GET /health`: `{"status":"ok", ...}`.
+//! - `GET /health`: `{"status":"ok", ...}`;
+//! - `GET /live`: the live clock and the served tip (live mode only).
 //!
 //! Every answer is JSON and allows any origin (CORS), so a page served from
 //! elsewhere can call it.
 
+use crate::live::LiveReport;
 use crate::state::ReplayState;
 use serde_json::json;
 use std::sync::Arc;
@@ -86,6 +88,13 @@ pub fn route(state: &ReplayState, method: &str, target: &str) -> Response {
                 "tip_height": state.tip(),
             }),
         ),
+        ("GET", "/live") => match state.live() {
+            Some(clock) => match serde_json::to_value(LiveReport::new(clock, state)) {
+                Ok(report) => Response::json(200, report),
+                Err(error) => Response::error(500, &error.to_string()),
+            },
+            None => Response::error(404, "live mode is off (start with --live)"),
+        },
         ("POST", "/reset") => {
             state.reset();
             info!("counters reset");
@@ -112,7 +121,7 @@ pub fn route(state: &ReplayState, method: &str, target: &str) -> Response {
                 Err(error) => Response::error(409, &error.to_string()),
             }
         }
-        (_, "/counters" | "/health" | "/reset" | "/kill-connections" | "/tip") => {
+        (_, "/counters" | "/health" | "/live" | "/reset" | "/kill-connections" | "/tip") => {
             Response::error(405, "method not allowed")
         }
         _ => Response::error(404, "not found"),

@@ -24,6 +24,10 @@ pub const STALE_FORK_HEADERS: &str = "testnet/fork/testnet_stale_fork_headers_89
 /// The QRInfo captured on the stale testnet branch, relative to the fixtures folder.
 pub const STALE_FORK_QRINFO: &str = "testnet/fork/qrinfo_901668_on_stale_fork.bin";
 
+/// The ChainLocks derived from coinbase transactions, relative to the
+/// network's folder (`cl_height,block_hash,bls_signature_hex,...`).
+pub const DERIVED_CHAINLOCKS: &str = "clsig/clsigs_derived_from_cbtx.csv";
+
 /// What to load.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixtureSource {
@@ -40,6 +44,8 @@ pub struct FixtureSource {
     /// Serve the stale testnet fork instead of the canonical headers from its
     /// first height on, and answer every `getqrinfo` with its QRInfo.
     pub stale_fork: bool,
+    /// Also load the ChainLocks of [`DERIVED_CHAINLOCKS`] (where the network has them).
+    pub derived_chainlocks: bool,
 }
 
 /// Why the fixtures could not be loaded.
@@ -80,7 +86,42 @@ pub enum LoadError {
     },
     /// The stale fork exists for testnet only.
     NoStaleFork(Network),
+    /// A line of the derived ChainLocks file is not a ChainLock.
+    ChainLockLine {
+        /// The file.
+        path: PathBuf,
+        /// The line number (1-based).
+        line: usize,
+        /// What is wrong with it.
+        error: ChainLockLineError,
+    },
 }
+
+/// What is wrong with a line of the derived ChainLocks file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainLockLineError {
+    /// Fewer than three comma-separated fields.
+    MissingField,
+    /// The height is not a non-negative 32-bit integer.
+    BadHeight,
+    /// The block hash is not 64 hex digits.
+    BadBlockHash,
+    /// The signature is not 192 hex digits.
+    BadSignature,
+}
+
+impl fmt::Display for ChainLockLineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MissingField => "expected cl_height,block_hash,bls_signature_hex",
+            Self::BadHeight => "the height is not a non-negative 32-bit integer",
+            Self::BadBlockHash => "the block hash is not 64 hex digits",
+            Self::BadSignature => "the signature is not 192 hex digits",
+        })
+    }
+}
+
+impl std::error::Error for ChainLockLineError {}
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -99,6 +140,9 @@ impl fmt::Display for LoadError {
             Self::Decode { path, error } => write!(f, "{}: {error}", path.display()),
             Self::Chain { path, error } => write!(f, "{}: {error}", path.display()),
             Self::NoStaleFork(network) => write!(f, "there is no stale fork fixture for {network}"),
+            Self::ChainLockLine { path, line, error } => {
+                write!(f, "{} line {line}: {error}", path.display())
+            }
         }
     }
 }
@@ -109,6 +153,7 @@ impl std::error::Error for LoadError {
             Self::Io { error, .. } => Some(error),
             Self::Decode { error, .. } => Some(error),
             Self::Chain { error, .. } => Some(error),
+            Self::ChainLockLine { error, .. } => Some(error),
             _ => None,
         }
     }
@@ -157,6 +202,19 @@ pub fn load(source: &FixtureSource) -> Result<Fixtures, LoadError> {
     for path in message_files(&network_dir)? {
         load_message(&path, &mut catalog, &mut skipped)?;
     }
+    if source.derived_chainlocks {
+        let path = network_dir.join(DERIVED_CHAINLOCKS);
+        if path.exists() {
+            for clsig in read_derived_chainlocks(&path)? {
+                catalog.add_chainlock(clsig);
+            }
+        } else {
+            skipped.push(format!(
+                "{DERIVED_CHAINLOCKS}: no derived ChainLocks for {}",
+                source.network
+            ));
+        }
+    }
     if source.stale_fork {
         if source.network != Network::Testnet {
             return Err(LoadError::NoStaleFork(source.network));
@@ -191,6 +249,68 @@ pub fn read_headers(path: &Path) -> Result<Vec<BlockHeader>, LoadError> {
         .filter_map(|chunk| <&[u8; HEADER_SIZE]>::try_from(chunk).ok())
         .map(BlockHeader::from_bytes)
         .collect())
+}
+
+/// Reads the derived ChainLocks file: a header line, then
+/// `cl_height,block_hash,bls_signature_hex,...` per line (the hash in display
+/// order). Each becomes the `clsig` payload `le32(height) || hash (wire
+/// order) || signature`.
+pub fn read_derived_chainlocks(path: &Path) -> Result<Vec<ClSig>, LoadError> {
+    let text = String::from_utf8_lossy(&read(path)?).into_owned();
+    let mut chainlocks = Vec::new();
+    for (index, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let clsig = parse_chainlock_line(line).map_err(|error| LoadError::ChainLockLine {
+            path: path.to_owned(),
+            line: index + 1,
+            error,
+        })?;
+        chainlocks.push(clsig);
+    }
+    Ok(chainlocks)
+}
+
+/// One line of the derived ChainLocks file.
+fn parse_chainlock_line(line: &str) -> Result<ClSig, ChainLockLineError> {
+    let mut fields = line.split(',').map(str::trim);
+    let (Some(height), Some(hash), Some(signature)) = (fields.next(), fields.next(), fields.next())
+    else {
+        return Err(ChainLockLineError::MissingField);
+    };
+    let height: i32 = height
+        .parse::<u32>()
+        .ok()
+        .and_then(|h| i32::try_from(h).ok())
+        .ok_or(ChainLockLineError::BadHeight)?;
+    let mut hash = decode_hex(hash)
+        .filter(|bytes| bytes.len() == 32)
+        .ok_or(ChainLockLineError::BadBlockHash)?;
+    hash.reverse();
+    let signature = decode_hex(signature)
+        .filter(|bytes| bytes.len() == 96)
+        .ok_or(ChainLockLineError::BadSignature)?;
+    let mut payload = Vec::with_capacity(4 + 32 + 96);
+    payload.extend_from_slice(&height.to_le_bytes());
+    payload.extend_from_slice(&hash);
+    payload.extend_from_slice(&signature);
+    deserialize(&payload).map_err(|_| ChainLockLineError::BadSignature)
+}
+
+/// Bytes from hex digits (`None` if any is not one, or their count is odd).
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    let digits = hex.as_bytes();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks_exact(2)
+        .map(|pair| {
+            let text = core::str::from_utf8(pair).ok()?;
+            u8::from_str_radix(text, 16).ok()
+        })
+        .collect()
 }
 
 /// The first height in a name like `testnet_headers_898560_947248.bin`.
@@ -307,5 +427,31 @@ mod tests {
         let path = Path::new("x/testnet_headers_898560_947248.bin");
         assert_eq!(start_height_from_name(path).unwrap(), 898560);
         assert!(start_height_from_name(Path::new("headers.bin")).is_err());
+    }
+
+    #[test]
+    fn derived_chainlock_lines_become_clsig_payloads() {
+        let hash = "00000031a7a9d5cb37a62403ebe2b80d58641d79dcde6d54a3d641528684d6c0";
+        let sig = "ab".repeat(96);
+        let clsig = parse_chainlock_line(&format!("905111,{hash},{sig},905120,x.bin,q")).unwrap();
+        assert_eq!(clsig.height, 905_111);
+        assert_eq!(clsig.block_hash.to_string(), hash);
+        assert_eq!(clsig.signature, [0xab; 96]);
+        for (line, error) in [
+            ("905111,abc", ChainLockLineError::MissingField),
+            ("-1,x,y", ChainLockLineError::BadHeight),
+            ("3000000000,x,y", ChainLockLineError::BadHeight),
+            (
+                &format!("1,{},{sig}", &hash[2..]),
+                ChainLockLineError::BadBlockHash,
+            ),
+            (&format!("1,{hash},zz"), ChainLockLineError::BadSignature),
+            (
+                &format!("1,{hash},{}", &sig[2..]),
+                ChainLockLineError::BadSignature,
+            ),
+        ] {
+            assert_eq!(parse_chainlock_line(line), Err(error), "{line}");
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod counters;
 pub mod faults;
 pub mod fixtures;
 pub mod genesis;
+pub mod live;
 pub mod server;
 pub mod session;
 pub mod state;
@@ -60,19 +61,25 @@ pub async fn start(fixtures: Fixtures, options: &Options) -> std::io::Result<Run
     let state = Arc::new(ReplayState::new(
         fixtures,
         options.peer_settings(),
-        options.tip_height,
+        options.initial_tip(),
+        options.live_speed(),
     ));
     let listener = TcpListener::bind(options.listen_addr()).await?;
     let p2p_addr = listener.local_addr()?;
     let timing = options.timing();
-    let mut tasks = vec![
-        tokio::spawn(server::serve(
-            listener,
+    let mut tasks = vec![tokio::spawn(server::serve(
+        listener,
+        Arc::clone(&state),
+        timing.ping_every,
+    ))];
+    if state.live().is_some() {
+        tasks.push(tokio::spawn(live::run(
             Arc::clone(&state),
-            timing.ping_every,
-        )),
-        tokio::spawn(server::grow(Arc::clone(&state), timing.grow)),
-    ];
+            timing.grow.start,
+        )));
+    } else {
+        tasks.push(tokio::spawn(server::grow(Arc::clone(&state), timing.grow)));
+    }
     let control_addr = match options.control {
         Some(addr) => {
             let listener = TcpListener::bind(addr).await?;

@@ -6,6 +6,7 @@ use crate::chain::ServedChain;
 use crate::counters::{Counters, CountersReport};
 use crate::faults::{FaultPlan, FaultProgress};
 use crate::fixtures::Fixtures;
+use crate::live::{LiveClock, LiveSchedule};
 use dashlight::network::Network;
 use dashlight::protocol::chainlock::ClSig;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,6 +46,7 @@ pub struct ReplayState {
     kill: watch::Sender<u64>,
     run: Mutex<RunState>,
     next_connection: AtomicU64,
+    live: Option<LiveClock>,
 }
 
 /// Why the tip cannot be moved.
@@ -73,10 +75,18 @@ impl core::fmt::Display for TipError {
 impl std::error::Error for TipError {}
 
 impl ReplayState {
-    /// The state serving `fixtures` from `initial_tip` (clamped to the chain).
-    pub fn new(fixtures: Fixtures, settings: PeerSettings, initial_tip: u32) -> ReplayState {
+    /// The state serving `fixtures` from `initial_tip` (clamped to the
+    /// chain); with `live_speed`, in live mode: a live clock starting at the
+    /// initial tip's timestamp and running at that speed moves the tip.
+    pub fn new(
+        fixtures: Fixtures,
+        settings: PeerSettings,
+        initial_tip: u32,
+        live_speed: Option<f64>,
+    ) -> ReplayState {
         let Fixtures { chain, catalog, .. } = fixtures;
         let tip = chain.clamp_tip(initial_tip);
+        let live = live_speed.map(|speed| LiveClock::new(LiveSchedule::new(&chain, tip), speed));
         let run = RunState {
             counters: Counters::new(chain.len()),
             faults: FaultProgress::new(&settings.faults),
@@ -90,7 +100,13 @@ impl ReplayState {
             kill: watch::Sender::new(0),
             run: Mutex::new(run),
             next_connection: AtomicU64::new(1),
+            live,
         }
+    }
+
+    /// The live clock, in live mode.
+    pub fn live(&self) -> Option<&LiveClock> {
+        self.live.as_ref()
     }
 
     /// The header chain.
