@@ -506,3 +506,22 @@ fn a_chainlock_not_checkable_yet_is_not_blamed_a_checkable_forgery_bans_the_only
     assert_eq!(*net.node.sync().masternodes().state(), SyncState::Synced);
     assert_eq!(net.node.progress().masternodes.qrinfos_requested, qrinfos);
 }
+
+#[test]
+fn a_far_future_chainlock_does_not_shadow_the_real_one() {
+    let chain = Headers::load();
+    let mut net = Net::new(vec![ReplayPeer::honest(&chain, QRINFO_TIP)]);
+    net.open(0);
+    assert!(net.run_until(|net| net.is_ready(0)));
+    // A ChainLock for the highest height an `i32` holds, with a real signature: before the
+    // lists it cannot be checked, and it must not make the real one look old.
+    let real = ClSig::decode(&mut Reader::new(&net.peers[0].clsig)).expect("decodes");
+    let far = ClSig {
+        height: i32::MAX,
+        ..real
+    };
+    net.peers[0].send(&NetworkMessage::ClSig(far));
+    assert!(net.run_until(Net::synced_with_chainlock));
+    assert!(net.closed.is_empty());
+    assert!(net.gone.is_empty());
+}
