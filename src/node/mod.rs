@@ -12,7 +12,6 @@ use crate::network::Network;
 use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig, SocketCommand};
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::headers::GetHeaders;
-use crate::protocol::inventory::{InvType, Inventory};
 use crate::protocol::message::NetworkMessage;
 use crate::protocol::mnlistdiff::{GetMnListDiff, MnListDiff};
 use crate::protocol::qrinfo::{GetQrInfo, QrInfo};
@@ -22,6 +21,7 @@ use crate::sync::config::SyncConfig;
 use crate::sync::coordinator::Coordinator;
 use crate::sync::engine::MasternodeEngine;
 use crate::sync::events::{NetworkEvent, SyncMessage};
+use crate::sync::inventory::InventoryFilter;
 use crate::sync::progress::SyncProgress;
 use crate::sync::requests::{Output, Request};
 use crate::sync::time::Timestamp;
@@ -67,6 +67,7 @@ pub struct Node<C: HeaderChain, E: MasternodeEngine> {
     sync: Coordinator<C, E>,
     running: bool,
     last_chainlock: Option<ClSig>,
+    inventory: InventoryFilter<PeerId>,
 }
 
 impl<C, E> Node<C, E>
@@ -89,6 +90,7 @@ where
             sync: Coordinator::new(sync_config, chain, engine),
             running: false,
             last_chainlock: None,
+            inventory: InventoryFilter::new(),
         }
     }
 
@@ -248,15 +250,15 @@ where
                 SyncMessage::ChainLock(clsig)
             }
             NetworkMessage::Inv(items) => {
-                let announces_block = items
-                    .iter()
-                    .any(|item| matches!(item.inv_type, InvType::Block));
-                let wanted: Vec<Inventory> = items
-                    .into_iter()
-                    .filter(|item| matches!(item.inv_type, InvType::ClSig))
-                    .collect();
+                // De-duplicated and rate-limited: a block on our chain or already asked
+                // for, or a ChainLock already asked for, is not asked for again.
+                let chain = self.sync.chain();
+                let requests = self
+                    .inventory
+                    .announce(peer, &items, now, |hash| chain.height_of(hash).is_some());
+                let wanted = requests.get_data;
                 let mut replies = Vec::new();
-                if announces_block {
+                if requests.get_headers {
                     // A block announced by hash: ask that peer for the headers up to it.
                     replies.push(NetworkMessage::GetHeaders(GetHeaders {
                         version: PROTOCOL_VERSION,
