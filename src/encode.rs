@@ -47,6 +47,15 @@ pub enum DecodeError {
         /// The largest length the remaining input allows.
         max: u64,
     },
+    /// A version this client does not know: the layout of what follows is
+    /// unknown, so nothing after it can be read. Not proof of anything wrong
+    /// (a newer Dash Core may send it): report it as unsupported, blame no one.
+    UnsupportedVersion {
+        /// The versioned structure.
+        field: &'static str,
+        /// The version found.
+        version: u64,
+    },
     /// Bytes were left over after a complete value.
     TrailingBytes(usize),
     /// A field holds a value that this layout does not allow.
@@ -82,9 +91,20 @@ impl fmt::Display for DecodeError {
                     "{field}: length {len} exceeds the {max} the input can hold"
                 )
             }
+            Self::UnsupportedVersion { field, version } => {
+                write!(f, "{field} {version} is not supported by this client")
+            }
             Self::TrailingBytes(n) => write!(f, "{n} trailing bytes after the value"),
             Self::InvalidValue { field, value } => write!(f, "{field}: invalid value {value}"),
         }
+    }
+}
+
+impl DecodeError {
+    /// Whether the input may be valid in a newer protocol than this client
+    /// knows ([`DecodeError::UnsupportedVersion`]), as opposed to malformed.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, DecodeError::UnsupportedVersion { .. })
     }
 }
 

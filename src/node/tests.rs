@@ -525,3 +525,22 @@ fn a_far_future_chainlock_does_not_shadow_the_real_one() {
     assert!(net.closed.is_empty());
     assert!(net.gone.is_empty());
 }
+
+#[test]
+fn a_diff_with_a_future_entry_version_bans_no_one() {
+    let chain = Headers::load();
+    let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
+    // The real diff, re-encoded with its first entry in a version this client does not know.
+    let mut diff = MnListDiff::from_payload(&peer.mnlistdiff, PROTOCOL_VERSION).expect("decodes");
+    diff.new_masternodes[0].version = 3;
+    peer.mnlistdiff = diff.to_payload(PROTOCOL_VERSION);
+    let mut net = Net::new(vec![peer]);
+    net.open(0);
+    assert!(net.run_until(|net| !net.closed.is_empty()));
+    assert_eq!(net.peers[0].signing_list_requests, 1);
+    assert_eq!(net.closed, vec![0]);
+    assert_ne!(net.endpoint_state(0), "banned");
+    assert!(net.gone.iter().all(|(_, _, misbehaved)| !misbehaved));
+    // The diff was not applied, and the sync did not end on it.
+    assert_eq!(net.node.progress().masternodes.current_height, QRINFO_TIP);
+}
