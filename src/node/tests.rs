@@ -115,6 +115,8 @@ struct ReplayPeer {
     outbox: Vec<u8>,
     qrinfo_requests: u32,
     signing_list_requests: u32,
+    getheaders_requests: u32,
+    getdata_requests: u32,
 }
 
 impl ReplayPeer {
@@ -129,6 +131,8 @@ impl ReplayPeer {
             outbox: Vec::new(),
             qrinfo_requests: 0,
             signing_list_requests: 0,
+            getheaders_requests: 0,
+            getdata_requests: 0,
         }
     }
 
@@ -190,7 +194,9 @@ impl ReplayPeer {
                     self.send(&NetworkMessage::Verack);
                 }
                 NetworkMessage::Ping(nonce) => self.send(&NetworkMessage::Pong(nonce)),
+                NetworkMessage::GetData(_) => self.getdata_requests += 1,
                 NetworkMessage::GetHeaders(request) => {
+                    self.getheaders_requests += 1;
                     let start = request
                         .locator
                         .iter()
@@ -543,4 +549,45 @@ fn a_diff_with_a_future_entry_version_bans_no_one() {
     assert!(net.gone.iter().all(|(_, _, misbehaved)| !misbehaved));
     // The diff was not applied, and the sync did not end on it.
     assert_eq!(net.node.progress().masternodes.current_height, QRINFO_TIP);
+}
+
+#[test]
+fn repeated_and_flooded_announcements_cause_bounded_requests() {
+    use crate::hash::Sha256dHash;
+    use crate::protocol::inventory::{InvType, Inventory};
+    let chain = Headers::load();
+    let mut net = Net::new(vec![ReplayPeer::honest(&chain, QRINFO_TIP)]);
+    net.open(0);
+    assert!(net.run_until(Net::synced_with_chainlock));
+    let (headers_before, getdata_before) = (
+        net.peers[0].getheaders_requests,
+        net.peers[0].getdata_requests,
+    );
+    // The same unknown block and ChainLock announced 50 times: asked for once each.
+    let block = Inventory {
+        inv_type: InvType::Block,
+        hash: Sha256dHash([0xab; 32]),
+    };
+    let clsig = Inventory {
+        inv_type: InvType::ClSig,
+        hash: Sha256dHash([0xcd; 32]),
+    };
+    for _ in 0..50 {
+        net.peers[0].send(&NetworkMessage::Inv(vec![block, clsig]));
+    }
+    assert!(net.run_until(|net| net.peers[0].outbox.is_empty()));
+    assert_eq!(net.peers[0].getheaders_requests, headers_before + 1);
+    assert_eq!(net.peers[0].getdata_requests, getdata_before + 1);
+    // A flood of distinct ChainLocks: only the peer's allowance is asked for.
+    for n in 0..200u8 {
+        let clsig = Inventory {
+            inv_type: InvType::ClSig,
+            hash: Sha256dHash([n; 32]),
+        };
+        net.peers[0].send(&NetworkMessage::Inv(vec![clsig]));
+    }
+    assert!(net.run_until(|net| net.peers[0].outbox.is_empty()));
+    let asked = net.peers[0].getdata_requests - getdata_before - 1;
+    assert!(asked < 20, "{asked} getdata for a flood of 200");
+    assert!(net.closed.is_empty());
 }
