@@ -258,7 +258,7 @@ where
                     .announce(peer, &items, now, |hash| chain.height_of(hash).is_some());
                 let wanted = requests.get_data;
                 let mut replies = Vec::new();
-                if requests.get_headers {
+                if !requests.blocks.is_empty() {
                     // A block announced by hash: ask that peer for the headers up to it.
                     replies.push(NetworkMessage::GetHeaders(GetHeaders {
                         version: PROTOCOL_VERSION,

@@ -33,8 +33,9 @@ const TRACKED_PEERS: usize = 64;
 /// What an announcement asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InventoryRequests {
-    /// Whether to ask the announcing peer for headers (a new block was announced).
-    pub get_headers: bool,
+    /// The announced blocks to ask the announcing peer's headers for: neither on our chain
+    /// nor asked for lately (one `getheaders` covers them all).
+    pub blocks: Vec<BlockHash>,
     /// The ChainLocks to ask the announcing peer for.
     pub get_data: Vec<Inventory>,
     /// Announced items dropped as already requested, known, or over the peer's rate.
@@ -186,9 +187,9 @@ impl<P: Copy + Eq + Hash> InventoryFilter<P> {
         // One `getheaders` covers every new block of the announcement.
         if !new_blocks.is_empty() {
             if bucket.take() {
-                requests.get_headers = true;
                 for hash in new_blocks {
                     self.blocks.insert(hash, now);
+                    requests.blocks.push(BlockHash(hash.0));
                 }
             } else {
                 requests.dropped += new_blocks.len();
@@ -231,16 +232,16 @@ mod tests {
     fn a_block_is_asked_for_once_and_a_known_one_never() {
         let mut filter = InventoryFilter::new();
         let first = filter.announce(1u64, &[block(1), block(1)], Timestamp(0), nothing_known);
-        assert!(first.get_headers);
+        assert_eq!(first.blocks, vec![BlockHash([1; 32])]);
         assert_eq!(first.dropped, 1);
         // Another peer announcing the same block within the memory is not asked.
         let again = filter.announce(2, &[block(1)], Timestamp(1000), nothing_known);
-        assert!(!again.get_headers);
+        assert!(again.blocks.is_empty());
         let known = filter.announce(2, &[block(2)], Timestamp(1000), |_| true);
-        assert!(!known.get_headers);
+        assert!(known.blocks.is_empty());
         // After the memory runs out an unanswered block is asked for again.
         let later = filter.announce(2, &[block(1)], Timestamp(0) + REQUEST_MEMORY, nothing_known);
-        assert!(later.get_headers);
+        assert_eq!(later.blocks.len(), 1);
     }
 
     #[test]
@@ -264,7 +265,7 @@ mod tests {
         assert_eq!(asked, BURST as usize);
         // Another peer still gets its announcements through.
         let other = filter.announce(2, &[block(1)], Timestamp(0), nothing_known);
-        assert!(other.get_headers);
+        assert_eq!(other.blocks.len(), 1);
         // The flooder earns one request per refill period.
         let later = filter.announce(
             1,
@@ -273,7 +274,7 @@ mod tests {
             nothing_known,
         );
         assert_eq!(later.get_data.len(), 1);
-        assert!(!later.get_headers);
+        assert!(later.blocks.is_empty());
     }
 
     #[test]
