@@ -119,9 +119,13 @@ impl NetworkMessage {
     /// - `headers`: 2,000 headers of 81 bytes; `inv`, `getdata`, `notfound`:
     ///   50,000 entries of 36 bytes; `getheaders`: 101 locator hashes;
     /// - `version`: every optional field and a 256-byte user agent (377 bytes);
-    /// - `clsig` 132, `ping`/`pong` 8, `getmnlistd` 64, and the empty messages 0;
+    /// - `clsig` 132, `ping`/`pong` 8, `getmnlistd` 64;
     /// - `getqrinfo`: 1,000 base hashes; `reject`: 1 KiB (Dash Core sends at
     ///   most a 12-byte command, a 111-byte reason and a hash);
+    /// - the messages without fields (`verack`, `sendheaders`, `sendaddrv2`):
+    ///   1 KiB. Any payload is malformed and fails to decode; the bound only
+    ///   keeps the buffer small, and leaves a short payload to be framed (and
+    ///   its checksum checked) like any other;
     /// - `mnlistdiff` and `qrinfo`: [`MAX_PAYLOAD`], since mainnet QRInfos
     ///   from genesis exceed 3 MB;
     /// - any other command: [`MAX_PAYLOAD`] as well. Unknown commands are
@@ -138,7 +142,7 @@ impl NetworkMessage {
         }
         match name.as_str() {
             "version" => VersionMessage::MIN_ENCODED_SIZE - 1 + 3 + MAX_USER_AGENT_LEN + 1 + 32 + 1,
-            "verack" | "sendheaders" | "sendaddrv2" => 0,
+            "verack" | "sendheaders" | "sendaddrv2" | "reject" => 1024,
             "ping" | "pong" => 8,
             "getheaders" => 4 + COUNT + MAX_LOCATOR_HASHES * 32 + 32,
             "headers" => COUNT + MAX_HEADERS * (crate::block::HEADER_SIZE + 1),
@@ -146,7 +150,6 @@ impl NetworkMessage {
             "getqrinfo" => COUNT + 1000 * 32 + 32 + 1,
             "clsig" => 4 + 32 + 96,
             "inv" | "getdata" | "notfound" => COUNT + MAX_INV_SIZE * 36,
-            "reject" => 1024,
             _ => MAX_PAYLOAD,
         }
     }
@@ -370,6 +373,7 @@ mod tests {
         assert_eq!(bound("inv"), 50_000 * 36 + 9);
         assert_eq!(bound("version"), 377);
         assert_eq!(bound("ping"), 8);
+        assert_eq!(bound("verack"), 1024);
         assert_eq!(bound("qrinfo"), MAX_PAYLOAD);
         assert_eq!(bound("mnlistdiff"), MAX_PAYLOAD);
         assert_eq!(bound("senddsq"), MAX_PAYLOAD);
