@@ -15,6 +15,8 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+# The engine, saved_state and handshake targets need no seeds: the first two
+# read the real fixtures themselves and apply the input as patches to them.
 corpus="$root/fuzz/corpus"
 seed() { # seed TARGET NAME PREFIX_HEX FILE
     mkdir -p "$corpus/$1"

@@ -3,12 +3,32 @@
 //! Every read checks the bytes actually present before it allocates, so a length
 //! field from the network can never make the decoder allocate more than the
 //! message holds, and no input can make it panic.
+//!
+//! Counts are bounded twice. A count may not claim more items than the bytes
+//! left could encode ([`Reader::read_count`]), and every allocation sized by a
+//! count is charged, at its in-memory size, against the reader's allocation
+//! budget of [`ALLOCATION_FACTOR`] × the input's length
+//! ([`Reader::reserve`]). The second bound matters where an item takes few
+//! bytes on the wire but many in memory (an empty quorum snapshot: 6 bytes
+//! encoded, 64 in memory): without it an 8 MiB message of such items would
+//! allocate tens of megabytes before failing.
 
 use core::fmt;
 
 /// Why a byte string could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
+    /// Decoding the value would allocate more than the input can back
+    /// ([`ALLOCATION_FACTOR`] × its length): a list of items far larger in
+    /// memory than on the wire, as no real message has.
+    AllocationTooLarge {
+        /// The field whose items were to be allocated.
+        field: &'static str,
+        /// Bytes the allocation needed.
+        needed: u64,
+        /// Bytes of the budget left.
+        left: u64,
+    },
     /// The input ended before the field was complete.
     UnexpectedEnd {
         /// Bytes the field needed.
@@ -26,6 +46,15 @@ pub enum DecodeError {
         len: u64,
         /// The largest length the remaining input allows.
         max: u64,
+    },
+    /// A version this client does not know: the layout of what follows is
+    /// unknown, so nothing after it can be read. Not proof of anything wrong
+    /// (a newer Dash Core may send it): report it as unsupported, blame no one.
+    UnsupportedVersion {
+        /// The versioned structure.
+        field: &'static str,
+        /// The version found.
+        version: u64,
     },
     /// Bytes were left over after a complete value.
     TrailingBytes(usize),
@@ -48,11 +77,22 @@ impl fmt::Display for DecodeError {
                 )
             }
             Self::NonCanonicalCompactSize(v) => write!(f, "non-canonical compact size {v}"),
+            Self::AllocationTooLarge {
+                field,
+                needed,
+                left,
+            } => write!(
+                f,
+                "{field}: {needed} bytes to allocate exceed the {left} the input can back"
+            ),
             Self::LengthTooLarge { field, len, max } => {
                 write!(
                     f,
                     "{field}: length {len} exceeds the {max} the input can hold"
                 )
+            }
+            Self::UnsupportedVersion { field, version } => {
+                write!(f, "{field} {version} is not supported by this client")
             }
             Self::TrailingBytes(n) => write!(f, "{n} trailing bytes after the value"),
             Self::InvalidValue { field, value } => write!(f, "{field}: invalid value {value}"),
@@ -60,19 +100,80 @@ impl fmt::Display for DecodeError {
     }
 }
 
+impl DecodeError {
+    /// Whether the input may be valid in a newer protocol than this client
+    /// knows ([`DecodeError::UnsupportedVersion`]), as opposed to malformed.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, DecodeError::UnsupportedVersion { .. })
+    }
+}
+
 impl std::error::Error for DecodeError {}
+
+/// How many bytes of heap a decode may allocate by count per byte of input.
+pub const ALLOCATION_FACTOR: usize = 2;
 
 /// A cursor over untrusted bytes whose every read is bounds-checked.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// Bytes that allocations sized by counts may still take.
+    budget: usize,
 }
 
 impl<'a> Reader<'a> {
-    /// Starts reading at the beginning of `buf`.
+    /// Starts reading at the beginning of `buf`, with an allocation budget of
+    /// [`ALLOCATION_FACTOR`] × its length.
     pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0 }
+        Reader {
+            buf,
+            pos: 0,
+            budget: buf.len().saturating_mul(ALLOCATION_FACTOR),
+        }
+    }
+
+    /// Charges `bytes` of heap, about to be allocated for `field`, against the
+    /// allocation budget; fails with [`DecodeError::AllocationTooLarge`] when
+    /// the budget cannot cover them.
+    pub fn reserve(&mut self, field: &'static str, bytes: usize) -> Result<(), DecodeError> {
+        match self.budget.checked_sub(bytes) {
+            Some(left) => {
+                self.budget = left;
+                Ok(())
+            }
+            None => Err(DecodeError::AllocationTooLarge {
+                field,
+                needed: bytes as u64,
+                left: self.budget as u64,
+            }),
+        }
+    }
+
+    /// Charges `len` items of `T` for `field` (see [`Reader::reserve`]) and
+    /// returns an empty vector with room for them.
+    pub fn alloc_vec<T>(&mut self, field: &'static str, len: usize) -> Result<Vec<T>, DecodeError> {
+        let bytes = len.saturating_mul(core::mem::size_of::<T>());
+        self.reserve(field, bytes)?;
+        Ok(Vec::with_capacity(len))
+    }
+
+    /// Reads `n` bytes into a new vector, charged against the allocation budget.
+    pub fn read_owned_bytes(
+        &mut self,
+        field: &'static str,
+        n: usize,
+    ) -> Result<Vec<u8>, DecodeError> {
+        let bytes = self.read_bytes(n)?;
+        self.reserve(field, n)?;
+        Ok(bytes.to_vec())
+    }
+
+    /// Reads a compact-size-prefixed byte string into a new vector, charged
+    /// against the allocation budget.
+    pub fn read_var_bytes_owned(&mut self, field: &'static str) -> Result<Vec<u8>, DecodeError> {
+        let len = self.read_count(field, 1)?;
+        self.read_owned_bytes(field, len)
     }
 
     /// Bytes not read yet.
@@ -198,7 +299,7 @@ impl<'a> Reader<'a> {
                 max: max as u64,
             });
         }
-        let mut out = Vec::with_capacity(len);
+        let mut out = self.alloc_vec(field, len)?;
         for _ in 0..len {
             out.push(T::decode(self)?);
         }
@@ -208,7 +309,8 @@ impl<'a> Reader<'a> {
     /// Reads a compact-size-prefixed list whose items `decode_item` reads
     /// (for items whose layout depends on context, such as a protocol
     /// version). Each item takes at least `min_item_size` bytes, which bounds
-    /// the count before anything is allocated.
+    /// the count before anything is allocated, and the list's memory is
+    /// charged against the allocation budget.
     pub fn read_vec_with<T>(
         &mut self,
         field: &'static str,
@@ -216,7 +318,7 @@ impl<'a> Reader<'a> {
         mut decode_item: impl FnMut(&mut Self) -> Result<T, DecodeError>,
     ) -> Result<Vec<T>, DecodeError> {
         let len = self.read_count(field, min_item_size)?;
-        let mut out = Vec::with_capacity(len);
+        let mut out = self.alloc_vec(field, len)?;
         for _ in 0..len {
             out.push(decode_item(self)?);
         }
@@ -377,6 +479,41 @@ mod tests {
                 len: 0x7fff_ffff_ffff_ffff,
                 max: 0
             }
+        );
+    }
+
+    #[test]
+    fn counts_the_bytes_allow_are_still_bounded_by_memory() {
+        // 100 one-byte items fit the input, but 100 × 24-byte vectors exceed
+        // twice its 101 bytes.
+        let mut bytes = vec![100];
+        bytes.extend([0u8; 100]);
+        let err = Reader::new(&bytes)
+            .read_vec_with("lists", 1, |r| r.read_var_bytes_owned("list"))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::AllocationTooLarge {
+                field: "lists",
+                needed: 2400,
+                left: 202
+            }
+        );
+    }
+
+    #[test]
+    fn the_budget_is_shared_by_every_allocation_of_one_input() {
+        let bytes = [4, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0];
+        let mut r = Reader::new(&bytes);
+        assert_eq!(r.read_var_bytes_owned("a"), Ok(vec![1, 2, 3, 4]));
+        assert!(r.reserve("b", 18).is_ok());
+        assert_eq!(
+            r.reserve("c", 1),
+            Err(DecodeError::AllocationTooLarge {
+                field: "c",
+                needed: 1,
+                left: 0
+            })
         );
     }
 

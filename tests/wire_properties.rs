@@ -8,35 +8,72 @@ mod common;
 
 use common::{layout_version, CLSIG_905775, HEADERS_898560, MNLISTDIFFS, QRINFOS};
 use dashlight::block::HEADER_SIZE;
+use dashlight::encode::DecodeError;
 use dashlight::network::Network;
+use dashlight::protocol::bitset::BitSet;
 use dashlight::protocol::framing::{Command, RawMessage, StreamDecoder};
+use dashlight::protocol::qrinfo::QrInfo;
+use dashlight::protocol::snapshot::{QuorumSnapshot, SkipListMode};
 use dashlight::protocol::NetworkMessage;
 use proptest::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Records the largest single allocation, so tests can show that no length
-/// field from the input was trusted.
+/// field from the input was trusted, and each thread's live and peak bytes,
+/// so tests can bound everything a decode holds at once.
 struct PeakAllocation;
 
 static LARGEST_ALLOCATION: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// Bytes this thread has allocated and not freed (frees of memory another
+    /// thread allocated can make it negative).
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    /// The most `LIVE` has been since [`peak_during`] last reset it.
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+/// Adds `delta` to this thread's live bytes and raises its peak.
+fn track(delta: isize) {
+    let _ = LIVE.try_with(|live| {
+        let now = live.get().wrapping_add(delta);
+        live.set(now);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
 unsafe impl GlobalAlloc for PeakAllocation {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LARGEST_ALLOCATION.fetch_max(layout.size(), Ordering::Relaxed);
+        track(layout.size() as isize);
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        track(-(layout.size() as isize));
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         LARGEST_ALLOCATION.fetch_max(new_size, Ordering::Relaxed);
+        track(new_size as isize - layout.size() as isize);
         System.realloc(ptr, layout, new_size)
     }
 }
 
 #[global_allocator]
 static ALLOCATOR: PeakAllocation = PeakAllocation;
+
+/// The most bytes this thread held at once while `f` ran (and its result
+/// lived), above what it held before.
+fn peak_during<R>(f: impl FnOnce() -> R) -> usize {
+    let base = LIVE.with(Cell::get);
+    PEAK.with(|peak| peak.set(base));
+    let result = f();
+    let peak = PEAK.with(Cell::get);
+    drop(result);
+    peak.saturating_sub(base).max(0) as usize
+}
 
 /// No allocation may exceed this: a few times the largest fixture.
 const ALLOCATION_BOUND: usize = 64 * 1024 * 1024;
@@ -224,4 +261,149 @@ fn real_stream() -> (Vec<RawMessage>, Vec<u8>) {
         .flat_map(|m| m.to_wire(Network::Testnet))
         .collect();
     (messages, wire)
+}
+
+/// The one allocation not sized by the input: the decoded message's own
+/// fixed-size struct, boxed (a `QrInfo` is the largest).
+const FIXED_ALLOCATION: usize = std::mem::size_of::<QrInfo>();
+
+/// Decodes `payload` as `command` and asserts that the decode never held more
+/// than twice the payload's bytes at once (beside the message's own
+/// fixed-size struct), whether it succeeded or not.
+fn check_peak(command: Command, payload: &[u8], protocol_version: u32) {
+    let peak = peak_during(|| NetworkMessage::decode(command, payload, protocol_version));
+    assert!(
+        peak <= 2 * payload.len() + FIXED_ALLOCATION,
+        "{command}: decoding {} bytes held {peak} bytes at once",
+        payload.len()
+    );
+}
+
+/// A well-formed 8 MiB `qrinfo`: a real one's snapshots and diffs, then a
+/// quorum snapshot list of as many empty snapshots (6 bytes each on the wire,
+/// 64 in memory) as fit.
+fn qrinfo_of_empty_snapshots() -> Vec<u8> {
+    let (path, bytes) = QRINFOS[0];
+    let version = layout_version(path);
+    let mut info = QrInfo::from_payload(bytes, version).unwrap();
+    info.last_commitment_per_index.clear();
+    info.quorum_snapshot_list.clear();
+    info.mn_list_diff_list.clear();
+    let mut payload = info.to_payload(version);
+    // Drop the three empty lists' counts, and write them again around the snapshots.
+    payload.truncate(payload.len() - 3);
+    payload.push(0);
+    let count = (8 * 1024 * 1024 - payload.len() - 1 - 5) / 6;
+    dashlight::encode::write_compact_size(&mut payload, count as u64);
+    for _ in 0..count {
+        payload.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    }
+    payload.push(0);
+    assert!(payload.len() <= 8 * 1024 * 1024);
+    assert!(8 * 1024 * 1024 - payload.len() < 16);
+    payload
+}
+
+#[test]
+fn a_hostile_qrinfo_of_empty_snapshots_holds_under_twice_its_size() {
+    let payload = qrinfo_of_empty_snapshots();
+    let command = Command::new("qrinfo");
+    let err = NetworkMessage::decode(command, &payload, 70230).unwrap_err();
+    assert!(
+        matches!(
+            err.error,
+            DecodeError::AllocationTooLarge {
+                field: "quorum snapshot list",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    check_peak(command, &payload, 70230);
+}
+
+#[test]
+fn empty_snapshots_that_twice_the_payload_can_back_still_decode() {
+    // A real QRInfo whose snapshot list holds some thousands of empty
+    // snapshots: well-formed, within the budget, decoded, under the bound.
+    let (path, bytes) = QRINFOS[0];
+    let version = layout_version(path);
+    let mut info = QrInfo::from_payload(bytes, version).unwrap();
+    let empty = QuorumSnapshot {
+        skip_list_mode: SkipListMode::NoSkipping,
+        active_quorum_members: BitSet::from_bits(&[]),
+        skip_list: vec![],
+    };
+    info.quorum_snapshot_list = vec![empty; bytes.len() / 104];
+    let payload = info.to_payload(version);
+    check_peak(Command::new("qrinfo"), &payload, version);
+    assert_eq!(QrInfo::from_payload(&payload, version), Ok(info));
+}
+
+#[test]
+fn every_fixture_and_fuzz_seed_holds_under_twice_its_size() {
+    for (command, bytes, version) in fixture_payloads() {
+        check_peak(Command::new(command), bytes, version);
+    }
+    // The largest real message, a 3 MB mainnet QRInfo (read from disk, too
+    // large to embed).
+    let mainnet = std::fs::read(common::fixture_path("mainnet/p70230/qrinfo_2028764.bin")).unwrap();
+    check_peak(Command::new("qrinfo"), &mainnet, 70230);
+    assert!(QrInfo::from_payload(&mainnet, 70230).is_ok());
+    // The corpora `scripts/fuzz.sh` builds and the fuzzer grows, where present:
+    // each input is its target's selector bytes followed by a payload.
+    let corpus = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus"));
+    let targets: [(&str, usize); 3] = [("message", 2), ("mnlistdiff", 1), ("qrinfo", 1)];
+    for (target, selectors) in targets {
+        let Ok(dir) = std::fs::read_dir(corpus.join(target)) else {
+            continue;
+        };
+        for file in dir.flatten() {
+            let input = std::fs::read(file.path()).unwrap();
+            let Some((head, payload)) = input.split_at_checked(selectors) else {
+                continue;
+            };
+            let version = FUZZ_VERSIONS[usize::from(head[selectors - 1]) % FUZZ_VERSIONS.len()];
+            let command = match target {
+                "message" => {
+                    let commands = NetworkMessage::KNOWN_COMMANDS;
+                    Command::new(commands[usize::from(head[0]) % commands.len()])
+                }
+                other => Command::new(other),
+            };
+            check_peak(command, payload, version);
+        }
+    }
+}
+
+/// The protocol versions the fuzz targets select from (`fuzz/fuzz_targets`).
+const FUZZ_VERSIONS: [u32; 4] = [70227, 70228, 70229, 70230];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    fn random_bytes_hold_under_twice_their_size(
+        bytes in proptest::collection::vec(any::<u8>(), 0..2000),
+        version in proptest::sample::select(VERSIONS.to_vec()),
+    ) {
+        for command in NetworkMessage::KNOWN_COMMANDS {
+            check_peak(Command::new(command), &bytes, version);
+        }
+    }
+
+    #[test]
+    fn mutated_fixtures_hold_under_twice_their_size(
+        (command, bytes, version) in any_fixture(),
+        at in any::<proptest::sample::Index>(),
+        patch in proptest::collection::vec(any::<u8>(), 1..10),
+    ) {
+        // Overwrite a few bytes anywhere: counts, lengths, versions, flags.
+        let mut patched = bytes.to_vec();
+        let start = at.index(bytes.len());
+        for (slot, byte) in patched.iter_mut().skip(start).zip(patch) {
+            *slot = byte;
+        }
+        check_peak(Command::new(command), &patched, version);
+    }
 }

@@ -198,4 +198,121 @@ mod tests {
         };
         assert_eq!(extract_matches(&tree), Err(PartialTreeError::Truncated));
     }
+
+    /// The partial tree proving `matched` among `leaves` (Bitcoin's traversal)
+    /// and how many of its flag bits are used.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn build(leaves: &[[u8; 32]], matched: &[bool]) -> (PartialMerkleTree, usize) {
+        let total = leaves.len() as u32;
+        fn hash_at(leaves: &[[u8; 32]], height: u32, pos: u32) -> [u8; 32] {
+            if height == 0 {
+                return leaves[pos as usize];
+            }
+            let left = hash_at(leaves, height - 1, pos * 2);
+            let right = if pos * 2 + 1 < tree_width(leaves.len() as u32, height - 1) {
+                hash_at(leaves, height - 1, pos * 2 + 1)
+            } else {
+                left
+            };
+            parent(&left, &right)
+        }
+        fn walk(
+            leaves: &[[u8; 32]],
+            matched: &[bool],
+            height: u32,
+            pos: u32,
+            bits: &mut Vec<bool>,
+            hashes: &mut Vec<MerkleNode>,
+        ) {
+            let first = (pos as usize) << height;
+            let last = (((pos as usize) + 1) << height).min(leaves.len());
+            let parent_of_match = matched[first..last].iter().any(|&m| m);
+            bits.push(parent_of_match);
+            if height == 0 || !parent_of_match {
+                hashes.push(MerkleNode(hash_at(leaves, height, pos)));
+            } else {
+                walk(leaves, matched, height - 1, pos * 2, bits, hashes);
+                if pos * 2 + 1 < tree_width(leaves.len() as u32, height - 1) {
+                    walk(leaves, matched, height - 1, pos * 2 + 1, bits, hashes);
+                }
+            }
+        }
+        let mut height = 0;
+        while tree_width(total, height) > 1 {
+            height += 1;
+        }
+        let (mut bits, mut hashes) = (Vec::new(), Vec::new());
+        walk(leaves, matched, height, 0, &mut bits, &mut hashes);
+        let used = bits.len();
+        let mut flags = vec![0u8; used.div_ceil(8)];
+        for (i, bit) in bits.into_iter().enumerate() {
+            flags[i / 8] |= u8::from(bit) << (i % 8);
+        }
+        let tree = PartialMerkleTree {
+            total_transactions: total,
+            hashes,
+            flags,
+        };
+        (tree, used)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn every_built_tree_proves_its_root_and_matches(
+            matched in proptest::collection::vec(proptest::prelude::any::<bool>(), 1..80),
+            salt in proptest::prelude::any::<u8>(),
+        ) {
+            let leaves: Vec<[u8; 32]> = (0..matched.len())
+                .map(|i| {
+                    let mut leaf = [salt; 32];
+                    leaf[..8].copy_from_slice(&(i as u64).to_le_bytes());
+                    leaf
+                })
+                .collect();
+            let proof = extract_matches(&build(&leaves, &matched).0).unwrap();
+            proptest::prop_assert_eq!(proof.root, MerkleNode(merkle_root(leaves.clone())));
+            let expected: Vec<(u32, MerkleNode)> = matched
+                .iter()
+                .enumerate()
+                .filter(|(_, &m)| m)
+                .map(|(i, _)| (i as u32, MerkleNode(leaves[i])))
+                .collect();
+            proptest::prop_assert_eq!(proof.matches, expected);
+        }
+
+        #[test]
+        fn any_tree_is_walked_without_panicking(
+            total in proptest::prelude::any::<u32>(),
+            hashes in proptest::collection::vec(proptest::prelude::any::<[u8; 32]>(), 0..40),
+            flags in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12),
+        ) {
+            let tree = PartialMerkleTree {
+                total_transactions: total,
+                hashes: hashes.into_iter().map(MerkleNode).collect(),
+                flags,
+            };
+            let _ = extract_matches(&tree);
+        }
+
+        #[test]
+        fn a_flipped_flag_never_proves_the_same_root_and_matches(
+            matched in proptest::collection::vec(proptest::prelude::any::<bool>(), 2..40),
+            bit in proptest::prelude::any::<proptest::sample::Index>(),
+        ) {
+            let leaves: Vec<[u8; 32]> =
+                (0..matched.len()).map(|i| [i as u8 + 1; 32]).collect();
+            // A used flag bit: the padding after them is not part of the proof.
+            let (tree, used) = build(&leaves, &matched);
+            let honest = extract_matches(&tree).unwrap();
+            let mut flipped = tree.clone();
+            let at = bit.index(used);
+            flipped.flags[at / 8] ^= 1 << (at % 8);
+            if let Ok(proof) = extract_matches(&flipped) {
+                proptest::prop_assert!(proof != honest, "a flipped flag proved the same");
+            }
+        }
+    }
 }

@@ -14,7 +14,6 @@ use crate::network::Network;
 use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig, SocketCommand};
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::headers::GetHeaders;
-use crate::protocol::inventory::{InvType, Inventory};
 use crate::protocol::message::NetworkMessage;
 use crate::protocol::mnlistdiff::{GetMnListDiff, MnListDiff};
 use crate::protocol::qrinfo::{GetQrInfo, QrInfo};
@@ -24,6 +23,7 @@ use crate::sync::config::SyncConfig;
 use crate::sync::coordinator::Coordinator;
 use crate::sync::engine::MasternodeEngine;
 use crate::sync::events::{NetworkEvent, SyncMessage};
+use crate::sync::inventory::InventoryFilter;
 use crate::sync::progress::SyncProgress;
 use crate::sync::requests::{Output, Request};
 use crate::sync::time::{Now, Timestamp};
@@ -78,6 +78,7 @@ pub struct Node<C: HeaderChain, E: MasternodeEngine> {
     requests: RequestHolders,
     /// Answers dropped because another peer than the one asked sent them.
     unsolicited: u64,
+    inventory: InventoryFilter<PeerId>,
 }
 
 /// The peers holding the requests in flight.
@@ -119,6 +120,7 @@ where
             announced_by: None,
             requests: RequestHolders::default(),
             unsolicited: 0,
+            inventory: InventoryFilter::new(),
         }
     }
 
@@ -373,21 +375,19 @@ where
                 SyncMessage::ChainLock(clsig)
             }
             NetworkMessage::Inv(items) => {
-                let wanted: Vec<Inventory> = items
-                    .iter()
-                    .filter(|item| matches!(item.inv_type, InvType::ClSig))
-                    .copied()
-                    .collect();
-                if !wanted.is_empty() {
-                    if let Some(send) = self.peers.send_to(peer, &NetworkMessage::GetData(wanted)) {
+                // De-duplicated and rate-limited: a block on our chain or already asked
+                // for, or a ChainLock already asked for, is not asked for again.
+                let chain = self.sync.chain();
+                let requests = self
+                    .inventory
+                    .announce(peer, &items, now, |hash| chain.height_of(hash).is_some());
+                if !requests.get_data.is_empty() {
+                    let get_data = NetworkMessage::GetData(requests.get_data);
+                    if let Some(send) = self.peers.send_to(peer, &get_data) {
                         out.push(NodeOutput::Socket(send));
                     }
                 }
-                let blocks: Vec<BlockHash> = items
-                    .iter()
-                    .filter(|item| matches!(item.inv_type, InvType::Block))
-                    .map(|item| BlockHash(item.hash.0))
-                    .collect();
+                let blocks = requests.blocks;
                 if blocks.is_empty() {
                     return;
                 }

@@ -117,6 +117,8 @@ struct ReplayPeer {
     signing_list_requests: u32,
     /// Counts `getqrinfo`s but never answers them.
     ignores_qrinfo: bool,
+    getheaders_requests: u32,
+    getdata_requests: u32,
 }
 
 impl ReplayPeer {
@@ -132,6 +134,8 @@ impl ReplayPeer {
             qrinfo_requests: 0,
             signing_list_requests: 0,
             ignores_qrinfo: false,
+            getheaders_requests: 0,
+            getdata_requests: 0,
         }
     }
 
@@ -193,7 +197,9 @@ impl ReplayPeer {
                     self.send(&NetworkMessage::Verack);
                 }
                 NetworkMessage::Ping(nonce) => self.send(&NetworkMessage::Pong(nonce)),
+                NetworkMessage::GetData(_) => self.getdata_requests += 1,
                 NetworkMessage::GetHeaders(request) => {
+                    self.getheaders_requests += 1;
                     let start = request
                         .locator
                         .iter()
@@ -560,4 +566,84 @@ fn a_timed_out_getqrinfo_is_retried_with_the_other_peer() {
         "the retry went to the peer that had not failed it"
     );
     assert!(net.gone.is_empty(), "a slow peer is not banned");
+}
+
+#[test]
+fn a_far_future_chainlock_does_not_shadow_the_real_one() {
+    let chain = Headers::load();
+    let mut net = Net::new(vec![ReplayPeer::honest(&chain, QRINFO_TIP)]);
+    net.open(0);
+    assert!(net.run_until(|net| net.is_ready(0)));
+    // A ChainLock for the highest height an `i32` holds, with a real signature: before the
+    // lists it cannot be checked, and it must not make the real one look old.
+    let real = ClSig::decode(&mut Reader::new(&net.peers[0].clsig)).expect("decodes");
+    let far = ClSig {
+        height: i32::MAX,
+        ..real
+    };
+    net.peers[0].send(&NetworkMessage::ClSig(far));
+    assert!(net.run_until(Net::synced_with_chainlock));
+    assert!(net.closed.is_empty());
+    assert!(net.gone.is_empty());
+}
+
+#[test]
+fn a_diff_with_a_future_entry_version_bans_no_one() {
+    let chain = Headers::load();
+    let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
+    // The real diff, re-encoded with its first entry in a version this client does not know.
+    let mut diff = MnListDiff::from_payload(&peer.mnlistdiff, PROTOCOL_VERSION).expect("decodes");
+    diff.new_masternodes[0].version = 3;
+    peer.mnlistdiff = diff.to_payload(PROTOCOL_VERSION);
+    let mut net = Net::new(vec![peer]);
+    net.open(0);
+    assert!(net.run_until(|net| !net.closed.is_empty()));
+    assert_eq!(net.peers[0].signing_list_requests, 1);
+    assert_eq!(net.closed, vec![0]);
+    assert_ne!(net.endpoint_state(0), "banned");
+    assert!(net.gone.iter().all(|(_, _, misbehaved)| !misbehaved));
+    // The diff was not applied, and the sync did not end on it.
+    assert_eq!(net.node.progress().masternodes.current_height, QRINFO_TIP);
+}
+
+#[test]
+fn repeated_and_flooded_announcements_cause_bounded_requests() {
+    use crate::hash::Sha256dHash;
+    use crate::protocol::inventory::{InvType, Inventory};
+    let chain = Headers::load();
+    let mut net = Net::new(vec![ReplayPeer::honest(&chain, QRINFO_TIP)]);
+    net.open(0);
+    assert!(net.run_until(Net::synced_with_chainlock));
+    let (headers_before, getdata_before) = (
+        net.peers[0].getheaders_requests,
+        net.peers[0].getdata_requests,
+    );
+    // The same unknown block and ChainLock announced 50 times: asked for once each.
+    let block = Inventory {
+        inv_type: InvType::Block,
+        hash: Sha256dHash([0xab; 32]),
+    };
+    let clsig = Inventory {
+        inv_type: InvType::ClSig,
+        hash: Sha256dHash([0xcd; 32]),
+    };
+    for _ in 0..50 {
+        net.peers[0].send(&NetworkMessage::Inv(vec![block, clsig]));
+    }
+    assert!(net.run_until(|net| net.peers[0].outbox.is_empty()));
+    // One `getheaders`, and one more when its answer lacks the announced block.
+    assert_eq!(net.peers[0].getheaders_requests, headers_before + 2);
+    assert_eq!(net.peers[0].getdata_requests, getdata_before + 1);
+    // A flood of distinct ChainLocks: only the peer's allowance is asked for.
+    for n in 0..200u8 {
+        let clsig = Inventory {
+            inv_type: InvType::ClSig,
+            hash: Sha256dHash([n; 32]),
+        };
+        net.peers[0].send(&NetworkMessage::Inv(vec![clsig]));
+    }
+    assert!(net.run_until(|net| net.peers[0].outbox.is_empty()));
+    let asked = net.peers[0].getdata_requests - getdata_before - 1;
+    assert!(asked < 20, "{asked} getdata for a flood of 200");
+    assert!(net.closed.is_empty());
 }

@@ -116,6 +116,9 @@ pub enum DisconnectReason {
     Framing(FramingError),
     /// The peer sent a message that does not decode.
     MalformedMessage(MessageError),
+    /// The peer sent a message in a version this client does not know (a newer Dash Core's
+    /// layout): nothing in it can be used, but nothing in it is proven wrong either.
+    UnsupportedMessage(MessageError),
     /// The peer sent something other than the handshake before finishing it.
     UnexpectedBeforeHandshake(String),
     /// The peer sent `version` twice.
@@ -152,6 +155,9 @@ impl fmt::Display for DisconnectReason {
                 "peer protocol version {v} is older than {MIN_PEER_PROTO_VERSION}"
             ),
             Self::Framing(e) => write!(f, "framing error: {e}"),
+            Self::UnsupportedMessage(e) => {
+                write!(f, "unsupported message (dashlight may need an update): {e}")
+            }
             Self::MalformedMessage(e) => write!(f, "{e}"),
             Self::UnexpectedBeforeHandshake(c) => write!(f, "{c} before the handshake finished"),
             Self::DuplicateVersion => f.write_str("second version message"),
@@ -276,6 +282,9 @@ impl Connection {
             };
             match NetworkMessage::from_raw(&raw, self.protocol_version()) {
                 Ok(message) => self.handle(message, now, &mut out),
+                Err(error) if error.error.is_unsupported() => {
+                    out.push(self.fail(DisconnectReason::UnsupportedMessage(error)))
+                }
                 Err(error) => out.push(self.fail(DisconnectReason::MalformedMessage(error))),
             }
             if matches!(self.state, ConnectionState::Failed(_)) {
@@ -678,5 +687,38 @@ pub(crate) mod tests {
         assert!(connection
             .receive(&remote(&NetworkMessage::Ping(1)), Timestamp(101))
             .is_empty());
+    }
+
+    #[test]
+    fn a_message_in_an_unknown_version_disconnects_without_misbehaviour() {
+        use crate::protocol::mnlistdiff::MnListDiff;
+        let real = include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/fixtures/testnet/mnlistdiff/mnlistdiff_530000_900096.bin"
+        ));
+        let mut diff = MnListDiff::from_payload(real, PROTOCOL_VERSION).expect("decodes");
+        let entry = diff
+            .new_masternodes
+            .first_mut()
+            .expect("the diff adds entries");
+        entry.version = 3;
+        let raw = RawMessage {
+            command: crate::protocol::framing::Command::new("mnlistdiff"),
+            payload: diff.to_payload(PROTOCOL_VERSION),
+        };
+        let mut connection = handshake();
+        let out = connection.receive(&raw.to_wire(Network::Testnet), Timestamp(100));
+        let [ConnectionOutput::Disconnect(reason @ DisconnectReason::UnsupportedMessage(_))] =
+            out.as_slice()
+        else {
+            panic!("{out:?}")
+        };
+        assert!(!reason.is_misbehaviour());
+        assert!(
+            reason
+                .to_string()
+                .contains("SML entry version 3 is not supported"),
+            "{reason}"
+        );
     }
 }

@@ -106,7 +106,7 @@ impl Decodable for BitSet {
         }
         // Both fit in usize: `byte_len` is at most the remaining input.
         let len = bits as usize;
-        let bytes = r.read_bytes(byte_len as usize)?.to_vec();
+        let bytes = r.read_owned_bytes("bit set", byte_len as usize)?;
         // At most 7: `byte_len` is `bits` divided by 8, rounded up.
         let padding = byte_len * 8 - bits;
         if let Some(&last) = bytes.last() {

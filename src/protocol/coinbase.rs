@@ -74,10 +74,16 @@ impl Decodable for CoinbasePayload {
     const MIN_ENCODED_SIZE: usize = 2 + 4 + 32;
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let version = r.read_u16()?;
-        if version == 0 || version > Self::MAX_VERSION {
+        if version == 0 {
             return Err(DecodeError::InvalidValue {
                 field: "coinbase payload version",
-                value: u64::from(version),
+                value: 0,
+            });
+        }
+        if version > Self::MAX_VERSION {
+            return Err(DecodeError::UnsupportedVersion {
+                field: "coinbase payload version",
+                version: u64::from(version),
             });
         }
         let mut payload = CoinbasePayload {
@@ -219,6 +225,14 @@ mod tests {
     fn unknown_payload_versions_are_rejected() {
         let mut bytes = serialize(&payload(2));
         bytes[0] = 4;
+        assert!(matches!(
+            deserialize::<CoinbasePayload>(&bytes),
+            Err(DecodeError::UnsupportedVersion {
+                field: "coinbase payload version",
+                version: 4
+            })
+        ));
+        bytes[0] = 0;
         assert!(matches!(
             deserialize::<CoinbasePayload>(&bytes),
             Err(DecodeError::InvalidValue { .. })

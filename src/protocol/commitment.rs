@@ -35,6 +35,10 @@ pub struct QuorumCommitment {
 }
 
 impl QuorumCommitment {
+    /// The latest commitment version this decoder reads (4: indexed quorums
+    /// with basic-scheme BLS). A later one is reported as unsupported.
+    pub const MAX_VERSION: u16 = 4;
+
     /// The fewest bytes a commitment takes on the wire.
     pub const MIN_ENCODED_SIZE: usize = 2 + 1 + 32 + 1 + 1 + 48 + 32 + 96 + 96;
 
@@ -80,10 +84,16 @@ impl Decodable for QuorumCommitment {
     const MIN_ENCODED_SIZE: usize = QuorumCommitment::MIN_ENCODED_SIZE;
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let version = r.read_u16()?;
-        if !(1..=4).contains(&version) {
+        if version == 0 {
             return Err(DecodeError::InvalidValue {
                 field: "quorum commitment version",
-                value: u64::from(version),
+                value: 0,
+            });
+        }
+        if version > QuorumCommitment::MAX_VERSION {
+            return Err(DecodeError::UnsupportedVersion {
+                field: "quorum commitment version",
+                version: u64::from(version),
             });
         }
         let llmq_type = r.read_u8()?;

@@ -3,6 +3,7 @@
 
 use crate::hash::sha256d;
 use crate::network::Network;
+use crate::protocol::NetworkMessage;
 use core::fmt;
 
 /// The size of a message header.
@@ -13,8 +14,9 @@ pub const HEADER_LEN: usize = 24;
 /// decoders do not hold megabytes.
 const RETAINED_CAPACITY: usize = 64 * 1024;
 
-/// The largest payload accepted. The largest real messages, QRInfos from
-/// genesis on mainnet, are about 3.5 MB.
+/// The largest payload accepted for any command. The largest real messages,
+/// QRInfos from genesis on mainnet, are about 3.5 MB. Most commands have a far
+/// smaller bound ([`crate::protocol::NetworkMessage::max_payload`]).
 pub const MAX_PAYLOAD: usize = 8 * 1024 * 1024;
 
 /// A message command: up to 12 ASCII bytes, NUL-padded on the wire.
@@ -159,7 +161,9 @@ pub enum FramingError {
     },
     /// The command is not NUL-padded printable ASCII.
     MalformedCommand([u8; 12]),
-    /// The declared payload is larger than [`MAX_PAYLOAD`] (or the configured bound).
+    /// The declared payload is larger than its command allows
+    /// ([`crate::protocol::NetworkMessage::max_payload`]) or than the
+    /// decoder's configured bound.
     PayloadTooLarge {
         /// The command.
         command: Command,
@@ -207,8 +211,9 @@ impl std::error::Error for FramingError {}
 /// Frames messages out of a byte stream that arrives in chunks of any size.
 ///
 /// Feed bytes with [`StreamDecoder::feed`] and take messages with
-/// [`StreamDecoder::next_message`]. Memory is bounded by the payload limit:
-/// a header that declares a larger payload is an error at once.
+/// [`StreamDecoder::next_message`]. Memory is bounded by the payload limit of
+/// each command: a header that declares a larger payload is an error at once,
+/// before any of its payload is buffered.
 #[derive(Debug, Clone)]
 pub struct StreamDecoder {
     magic: [u8; 4],
@@ -324,11 +329,14 @@ impl StreamDecoder {
             return Err(FramingError::MalformedCommand(header.command.0));
         }
         let length = header.length as usize;
-        if length > self.max_payload {
+        let max = self
+            .max_payload
+            .min(NetworkMessage::max_payload(header.command));
+        if length > max {
             return Err(FramingError::PayloadTooLarge {
                 command: header.command,
                 length: header.length,
-                max: self.max_payload,
+                max,
             });
         }
         let Some(payload) = pending.get(HEADER_LEN..HEADER_LEN + length) else {
@@ -414,7 +422,7 @@ mod tests {
     #[test]
     fn a_large_buffer_is_released_once_consumed() {
         let big = RawMessage {
-            command: Command::new("headers"),
+            command: Command::new("qrinfo"),
             payload: vec![1; 200_000],
         }
         .to_wire(Network::Testnet);
@@ -454,6 +462,28 @@ mod tests {
             decoder.next_message(),
             Err(FramingError::PayloadTooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn each_command_is_bounded_from_its_header_alone() {
+        for (name, max) in [("headers", 2000 * 81 + 9), ("clsig", 132), ("ping", 8)] {
+            let header = MessageHeader {
+                magic: Network::Testnet.magic(),
+                command: Command::new(name),
+                length: max as u32 + 1,
+                checksum: [0; 4],
+            };
+            let mut decoder = StreamDecoder::new(Network::Testnet);
+            decoder.feed(&header.to_bytes());
+            assert_eq!(
+                decoder.next_message(),
+                Err(FramingError::PayloadTooLarge {
+                    command: Command::new(name),
+                    length: max as u32 + 1,
+                    max
+                })
+            );
+        }
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub fn read_headers(r: &mut Reader<'_>) -> Result<Vec<BlockHeader>, DecodeError>
             max: MAX_HEADERS as u64,
         });
     }
-    let mut headers = Vec::with_capacity(len);
+    let mut headers = r.alloc_vec("headers", len)?;
     for _ in 0..len {
         headers.push(BlockHeader::decode(r)?);
         let tx_count = r.read_compact_size()?;

@@ -5,10 +5,10 @@
 //! it can be skipped (or forwarded) untouched.
 
 use super::chainlock::ClSig;
-use super::framing::{Command, RawMessage};
-use super::handshake::VersionMessage;
-use super::headers::{read_headers, write_headers, GetHeaders};
-use super::inventory::{read_inventory_list, Inventory};
+use super::framing::{Command, RawMessage, MAX_PAYLOAD};
+use super::handshake::{VersionMessage, MAX_USER_AGENT_LEN};
+use super::headers::{read_headers, write_headers, GetHeaders, MAX_HEADERS, MAX_LOCATOR_HASHES};
+use super::inventory::{read_inventory_list, Inventory, MAX_INV_SIZE};
 use super::mnlistdiff::{GetMnListDiff, MnListDiff};
 use super::qrinfo::{GetQrInfo, QrInfo};
 use super::reject::Reject;
@@ -110,6 +110,49 @@ impl NetworkMessage {
         "notfound",
         "reject",
     ];
+
+    /// The largest payload a `command` message may have, checked from the
+    /// message header before the payload is read (see
+    /// [`super::framing::StreamDecoder`]). Each bound is the largest payload
+    /// the command's layout allows, with its compact sizes at their widest:
+    ///
+    /// - `headers`: 2,000 headers of 81 bytes; `inv`, `getdata`, `notfound`:
+    ///   50,000 entries of 36 bytes; `getheaders`: 101 locator hashes;
+    /// - `version`: every optional field and a 256-byte user agent (377 bytes);
+    /// - `clsig` 132, `ping`/`pong` 8, `getmnlistd` 64;
+    /// - `getqrinfo`: 1,000 base hashes; `reject`: 1 KiB (Dash Core sends at
+    ///   most a 12-byte command, a 111-byte reason and a hash);
+    /// - the messages without fields (`verack`, `sendheaders`, `sendaddrv2`):
+    ///   1 KiB. Any payload is malformed and fails to decode; the bound only
+    ///   keeps the buffer small, and leaves a short payload to be framed (and
+    ///   its checksum checked) like any other;
+    /// - `mnlistdiff` and `qrinfo`: [`MAX_PAYLOAD`], since mainnet QRInfos
+    ///   from genesis exceed 3 MB;
+    /// - any other command: [`MAX_PAYLOAD`] as well. Unknown commands are
+    ///   never decoded (their payload is copied once and skipped), and Dash
+    ///   Core sends several whose size dashlight cannot know (`addrv2`,
+    ///   `govobj`, future commands): a tighter bound would risk dropping an
+    ///   honest peer for a message it was right to send.
+    pub fn max_payload(command: Command) -> usize {
+        /// The widest compact size.
+        const COUNT: usize = 9;
+        let name = command.name();
+        if Command::new(&name) != command {
+            return MAX_PAYLOAD;
+        }
+        match name.as_str() {
+            "version" => VersionMessage::MIN_ENCODED_SIZE - 1 + 3 + MAX_USER_AGENT_LEN + 1 + 32 + 1,
+            "verack" | "sendheaders" | "sendaddrv2" | "reject" => 1024,
+            "ping" | "pong" => 8,
+            "getheaders" => 4 + COUNT + MAX_LOCATOR_HASHES * 32 + 32,
+            "headers" => COUNT + MAX_HEADERS * (crate::block::HEADER_SIZE + 1),
+            "getmnlistd" => 64,
+            "getqrinfo" => COUNT + 1000 * 32 + 32 + 1,
+            "clsig" => 4 + 32 + 96,
+            "inv" | "getdata" | "notfound" => COUNT + MAX_INV_SIZE * 36,
+            _ => MAX_PAYLOAD,
+        }
+    }
 
     /// The command name this message is sent under.
     pub fn command(&self) -> Command {
@@ -245,6 +288,7 @@ impl NetworkMessage {
 mod tests {
     use super::*;
     use crate::hash::{BlockHash, Sha256dHash};
+    use crate::protocol::handshake::NetAddress;
     use crate::protocol::inventory::InvType;
     use crate::protocol::version::PROTOCOL_VERSION;
 
@@ -318,6 +362,67 @@ mod tests {
             if let Ok(message) = decoded {
                 assert_eq!(message.command(), Command::new(name));
             }
+        }
+    }
+
+    #[test]
+    fn payload_bounds_are_the_layouts_largest() {
+        let bound = |name| NetworkMessage::max_payload(Command::new(name));
+        assert_eq!(bound("headers"), 2000 * 81 + 9);
+        assert_eq!(bound("clsig"), 132);
+        assert_eq!(bound("inv"), 50_000 * 36 + 9);
+        assert_eq!(bound("version"), 377);
+        assert_eq!(bound("ping"), 8);
+        assert_eq!(bound("verack"), 1024);
+        assert_eq!(bound("qrinfo"), MAX_PAYLOAD);
+        assert_eq!(bound("mnlistdiff"), MAX_PAYLOAD);
+        assert_eq!(bound("senddsq"), MAX_PAYLOAD);
+    }
+
+    #[test]
+    fn the_largest_messages_of_a_layout_fit_its_bound() {
+        let version = VersionMessage {
+            version: 70230,
+            services: 0,
+            timestamp: 1_700_000_000,
+            receiver: NetAddress::default(),
+            sender: NetAddress::default(),
+            nonce: 1,
+            user_agent: vec![b'a'; MAX_USER_AGENT_LEN],
+            start_height: 905_000,
+            relay: Some(true),
+            mnauth_challenge: Some([1; 32]),
+            masternode_connection: Some(false),
+        };
+        let full = [
+            NetworkMessage::Version(version),
+            NetworkMessage::Headers(vec![
+                BlockHeader::decode(&mut Reader::new(&[0; 80])).unwrap();
+                MAX_HEADERS
+            ]),
+            NetworkMessage::Inv(vec![
+                Inventory {
+                    inv_type: InvType::Block,
+                    hash: Sha256dHash([4; 32]),
+                };
+                MAX_INV_SIZE
+            ]),
+            NetworkMessage::GetHeaders(GetHeaders {
+                version: 70230,
+                locator: vec![BlockHash([5; 32]); MAX_LOCATOR_HASHES],
+                stop_hash: BlockHash::ZERO,
+            }),
+            NetworkMessage::Ping(1),
+        ];
+        for message in full {
+            let raw = message.encode(PROTOCOL_VERSION);
+            let bound = NetworkMessage::max_payload(raw.command);
+            assert!(raw.payload.len() <= bound, "{}", raw.command);
+            assert!(
+                bound - raw.payload.len() <= 8,
+                "{} bound is loose",
+                raw.command
+            );
         }
     }
 

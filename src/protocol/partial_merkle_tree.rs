@@ -39,7 +39,7 @@ impl Decodable for PartialMerkleTree {
         Ok(PartialMerkleTree {
             total_transactions: r.read_u32()?,
             hashes: r.read_vec("merkle hashes")?,
-            flags: r.read_var_bytes("merkle flags")?.to_vec(),
+            flags: r.read_var_bytes_owned("merkle flags")?,
         })
     }
 }

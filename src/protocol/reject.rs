@@ -46,9 +46,9 @@ impl Decodable for Reject {
     const MIN_ENCODED_SIZE: usize = 3;
     /// Reads a reject; the hash is read when 32 bytes remain.
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let message = r.read_var_bytes("reject message")?.to_vec();
+        let message = r.read_var_bytes_owned("reject message")?;
         let code = r.read_u8()?;
-        let reason = r.read_var_bytes("reject reason")?.to_vec();
+        let reason = r.read_var_bytes_owned("reject reason")?;
         let hash = match r.remaining() {
             32 => Some(Sha256dHash::decode(r)?),
             _ => None,

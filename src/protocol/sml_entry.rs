@@ -89,10 +89,18 @@ impl SmlEntry {
         } else {
             SML_ENTRY_VERSION_LEGACY_BLS
         };
-        if !(SML_ENTRY_VERSION_LEGACY_BLS..=SML_ENTRY_VERSION_BASIC_BLS).contains(&version) {
+        if version == 0 {
             return Err(DecodeError::InvalidValue {
                 field: "SML entry version",
-                value: u64::from(version),
+                value: 0,
+            });
+        }
+        if version > SML_ENTRY_VERSION_BASIC_BLS {
+            // Version 3 (Dash Core 23, DIP-3 extended addresses) replaces the
+            // 18-byte service with a variable-length network-info list.
+            return Err(DecodeError::UnsupportedVersion {
+                field: "SML entry version",
+                version: u64::from(version),
             });
         }
         let pro_reg_tx_hash = ProTxHash::decode(r)?;
@@ -110,10 +118,11 @@ impl SmlEntry {
                     platform_http_port: r.read_u16()?,
                     platform_node_id: r.read_array()?,
                 },
+                // A type a newer Dash Core may add, with fields of its own.
                 other => {
-                    return Err(DecodeError::InvalidValue {
+                    return Err(DecodeError::UnsupportedVersion {
                         field: "masternode type",
-                        value: u64::from(other),
+                        version: u64::from(other),
                     })
                 }
             }
@@ -236,6 +245,19 @@ mod tests {
         let mut v3 = bytes.clone();
         v3[0] = 3;
         assert!(SmlEntry::decode(&mut Reader::new(&v3), PROTOCOL_VERSION).is_err());
+        assert_eq!(
+            SmlEntry::decode(&mut Reader::new(&v3), PROTOCOL_VERSION),
+            Err(DecodeError::UnsupportedVersion {
+                field: "SML entry version",
+                version: 3
+            })
+        );
+        let mut v0 = bytes.clone();
+        v0[0] = 0;
+        assert!(matches!(
+            SmlEntry::decode(&mut Reader::new(&v0), PROTOCOL_VERSION),
+            Err(DecodeError::InvalidValue { .. })
+        ));
         let last = bytes.len() - 2;
         bytes[last] = 7;
         assert!(SmlEntry::decode(&mut Reader::new(&bytes), PROTOCOL_VERSION).is_err());

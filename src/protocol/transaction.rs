@@ -72,7 +72,7 @@ impl Decodable for TxIn {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(TxIn {
             previous_output: OutPoint::decode(r)?,
-            script_sig: r.read_var_bytes("script sig")?.to_vec(),
+            script_sig: r.read_var_bytes_owned("script sig")?,
             sequence: r.read_u32()?,
         })
     }
@@ -99,7 +99,7 @@ impl Decodable for TxOut {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(TxOut {
             value: r.read_i64()?,
-            script_pubkey: r.read_var_bytes("script pubkey")?.to_vec(),
+            script_pubkey: r.read_var_bytes_owned("script pubkey")?,
         })
     }
 }
@@ -166,7 +166,7 @@ impl Decodable for Transaction {
             extra_payload: Vec::new(),
         };
         if tx.has_extra_payload() {
-            tx.extra_payload = r.read_var_bytes("extra payload")?.to_vec();
+            tx.extra_payload = r.read_var_bytes_owned("extra payload")?;
         }
         Ok(tx)
     }

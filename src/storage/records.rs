@@ -386,4 +386,43 @@ mod tests {
             Err(StorageError::OutOfRange { .. })
         ));
     }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn any_chain_record_decodes_without_panicking(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let _ = StoredChain::decode(&bytes);
+        }
+
+        #[test]
+        fn a_patched_chain_record_is_an_error_or_re_encodes_as_read(
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            mask in 1u8..,
+            tip_height in 898_560u32..2_000_000,
+        ) {
+            let mut bytes = stored(898_560, tip_height).encode();
+            let at = at.index(bytes.len());
+            bytes[at] ^= mask;
+            if let Ok(chain) = StoredChain::decode(&bytes) {
+                proptest::prop_assert_eq!(chain.encode(), bytes);
+                proptest::prop_assert!(chain.tip.height >= chain.base.height());
+            }
+        }
+
+        #[test]
+        fn any_chunk_range_reads_without_panicking(
+            record in proptest::option::of(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)),
+            start in 0usize..500,
+            len in 0usize..500,
+        ) {
+            let end = start + len;
+            if let Ok(headers) = read_chunk(3, record.as_deref(), start, end) {
+                proptest::prop_assert_eq!(headers.len(), len / HEADER_SIZE);
+            }
+        }
+    }
 }

@@ -1,7 +1,11 @@
 //! The ChainLock manager: verifies `clsig` messages once masternode lists are synced.
 //!
-//! A ChainLock that arrives before the lists (or before the list its quorum needs) is held,
-//! only the highest one, and verified when the masternode manager reports new lists.
+//! A ChainLock that arrives before the lists (or before the list its quorum needs) is held
+//! and verified when the masternode manager reports new lists. Holding is bounded: a
+//! ChainLock more than [`MAX_AHEAD_OF_TIP`] blocks above the header tip is not held (it
+//! cannot be checked against our chain, and a forged far-future height must not shadow the
+//! real ones that follow), at most [`MAX_HELD`] are held, and a held ChainLock never makes a
+//! newer one be dropped: only a verified ChainLock does.
 
 use super::chain_view::ChainView;
 use super::engine::{ChainLockTarget, EngineError, MasternodeEngine, Rejection};
@@ -11,12 +15,20 @@ use super::requests::{InvalidMessage, ManagerKind, MessageKind, Output};
 use super::state::{SyncFailure, SyncState};
 use super::time::Timestamp;
 
+/// How far above the header tip a ChainLock may be and still be held: a block's ChainLock
+/// can arrive a moment before its header does.
+pub const MAX_AHEAD_OF_TIP: u32 = 6;
+
+/// The most ChainLocks held at once, waiting to be verifiable.
+pub const MAX_HELD: usize = 4;
+
 /// Verifies ChainLocks and keeps the best one.
 #[derive(Clone, Debug)]
 pub struct ChainLockManager<L> {
     progress: Progress,
     best: Option<ChainLockTarget>,
-    held: Option<(ChainLockTarget, L)>,
+    /// ChainLocks waiting for lists, lowest height first, at most [`MAX_HELD`].
+    held: Vec<(ChainLockTarget, L)>,
 }
 
 impl<L> ChainLockManager<L> {
@@ -28,7 +40,7 @@ impl<L> ChainLockManager<L> {
                 ..Progress::default()
             },
             best: None,
-            held: None,
+            held: Vec::new(),
         }
     }
 
@@ -47,9 +59,30 @@ impl<L> ChainLockManager<L> {
         self.best
     }
 
-    /// The ChainLock held until it can be verified.
+    /// The highest ChainLock held until it can be verified.
     pub fn held(&self) -> Option<ChainLockTarget> {
-        self.held.as_ref().map(|(target, _)| *target)
+        self.held.last().map(|(target, _)| *target)
+    }
+
+    /// Every ChainLock held until it can be verified, lowest first.
+    pub fn held_all(&self) -> impl Iterator<Item = ChainLockTarget> + '_ {
+        self.held.iter().map(|(target, _)| *target)
+    }
+
+    /// Holds `chainlock` until lists can verify it, unless it is already held. When more than
+    /// [`MAX_HELD`] would be held, the highest (the most speculative) is let go.
+    fn hold(&mut self, target: ChainLockTarget, chainlock: L) {
+        if self.held.iter().any(|(held, _)| *held == target) {
+            return;
+        }
+        let at = self
+            .held
+            .partition_point(|(held, _)| held.height <= target.height);
+        self.held.insert(at, (target, chainlock));
+        if self.held.len() > MAX_HELD {
+            self.held.pop();
+            self.progress.responses_dropped = self.progress.responses_dropped.saturating_add(1);
+        }
     }
 
     fn set_state(&mut self, to: SyncState, out: &mut Vec<Output>) {
@@ -85,9 +118,14 @@ impl<L> ChainLockManager<L> {
                 return;
             }
             self.set_state(SyncState::Synced, out);
-            if let Some((_, chainlock)) = self.held.take() {
-                // Held since an earlier message: whoever delivered the message being handled
-                // now did not send it, so a forgery is only recorded, not reported.
+            // Held since earlier messages: whoever delivered the message being handled now
+            // did not send them, so a forgery is only recorded, not reported. The highest is
+            // tried first; once one verifies, the lower ones are moot.
+            let held = core::mem::take(&mut self.held);
+            for (target, chainlock) in held.into_iter().rev() {
+                if self.best.is_some_and(|best| best.height >= target.height) {
+                    continue;
+                }
                 self.verify(now, chainlock, chain, engine, out);
             }
         }
@@ -103,13 +141,16 @@ impl<L> ChainLockManager<L> {
         out: &mut Vec<Output>,
     ) {
         let target = engine.chainlock_target(&chainlock);
-        let known = self.best.iter().chain(self.held.as_ref().map(|(t, _)| t));
-        if known.into_iter().any(|seen| seen.height >= target.height) {
+        let superseded = self.best.is_some_and(|best| best.height >= target.height);
+        // Too far above our headers to be checked against them: not held, not blamed (the
+        // gap may be ours), so that a forged far-future height cannot shadow real ones.
+        let too_far = target.height > chain.tip().height.saturating_add(MAX_AHEAD_OF_TIP);
+        if superseded || too_far {
             self.progress.responses_dropped = self.progress.responses_dropped.saturating_add(1);
             return;
         }
         if self.progress.state != SyncState::Synced {
-            self.held = Some((target, chainlock));
+            self.hold(target, chainlock);
             return;
         }
         if let Some(reason) = self.verify(now, chainlock, chain, engine, out) {
@@ -157,7 +198,7 @@ impl<L> ChainLockManager<L> {
                 match error.rejection() {
                     Rejection::Invalid => Some(reason),
                     Rejection::NotYetAvailable => {
-                        self.held = Some((target, chainlock));
+                        self.hold(target, chainlock);
                         None
                     }
                     Rejection::Inconclusive => None,
@@ -176,6 +217,7 @@ impl<L> Default for ChainLockManager<L> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::BlockHash;
     use crate::sync::sim::{
         invalid_messages, SimBlocks, SimChain, SimChainLock, SimEngine, SimVerdict,
     };
@@ -318,5 +360,78 @@ mod tests {
         clsig.hash = rig.blocks.hash_at(31).expect("on chain");
         assert!(rig.receive(clsig).is_empty());
         assert_eq!(rig.manager.best(), None);
+    }
+
+    #[test]
+    fn a_far_future_chainlock_is_not_held_and_does_not_shadow_a_real_one() {
+        let mut rig = Rig::new();
+        let far = SimChainLock {
+            height: i32::MAX as u32,
+            hash: rig.blocks.hash_at(40).expect("on chain"),
+            verdict: SimVerdict::Valid,
+        };
+        assert!(rig.receive(far).is_empty());
+        assert_eq!(rig.manager.held(), None);
+        assert_eq!(rig.manager.progress().responses_dropped, 1);
+        let real = rig.clsig(30, SimVerdict::Valid);
+        assert!(rig.receive(real).is_empty());
+        assert_eq!(rig.manager.held().map(|t| t.height), Some(30));
+        rig.lists_synced(30);
+        assert_eq!(rig.manager.best().map(|t| t.height), Some(30));
+    }
+
+    #[test]
+    fn a_held_forgery_does_not_block_a_lower_real_chainlock() {
+        let mut rig = Rig::new();
+        let forged = rig.clsig(38, SimVerdict::Invalid);
+        assert!(rig.receive(forged).is_empty());
+        let real = rig.clsig(30, SimVerdict::Valid);
+        assert!(rig.receive(real).is_empty());
+        assert_eq!(
+            rig.manager.held_all().map(|t| t.height).collect::<Vec<_>>(),
+            vec![30, 38]
+        );
+        let out = rig.lists_synced(30);
+        assert!(invalid_messages(&out).is_empty(), "{out:?}");
+        assert_eq!(rig.manager.best().map(|t| t.height), Some(30));
+        assert_eq!(rig.manager.held(), None);
+    }
+
+    #[test]
+    fn held_chainlocks_are_bounded_keeping_the_lowest() {
+        let mut rig = Rig::new();
+        for height in (31..=40).rev() {
+            let clsig = rig.clsig(height, SimVerdict::Invalid);
+            assert!(rig.receive(clsig).is_empty());
+        }
+        let held: Vec<u32> = rig.manager.held_all().map(|t| t.height).collect();
+        assert_eq!(held, vec![31, 32, 33, 34]);
+        assert_eq!(held.len(), MAX_HELD);
+        // A duplicate of a held one is not held twice.
+        let again = rig.clsig(31, SimVerdict::Invalid);
+        assert!(rig.receive(again).is_empty());
+        assert_eq!(rig.manager.held_all().count(), MAX_HELD);
+    }
+
+    #[test]
+    fn a_chainlock_just_above_the_header_tip_is_held() {
+        let mut rig = Rig::new();
+        let tip = rig.chain.tip().height;
+        let ahead = SimChainLock {
+            height: tip + MAX_AHEAD_OF_TIP,
+            hash: BlockHash([7; 32]),
+            verdict: SimVerdict::Valid,
+        };
+        assert!(rig.receive(ahead.clone()).is_empty());
+        assert_eq!(
+            rig.manager.held().map(|t| t.height),
+            Some(tip + MAX_AHEAD_OF_TIP)
+        );
+        let beyond = SimChainLock {
+            height: tip + MAX_AHEAD_OF_TIP + 1,
+            ..ahead
+        };
+        assert!(rig.receive(beyond).is_empty());
+        assert_eq!(rig.manager.held_all().count(), 1);
     }
 }

@@ -16,6 +16,7 @@ pub mod coordinator;
 pub mod engine;
 pub mod events;
 pub mod headers;
+pub mod inventory;
 pub mod masternodes;
 pub mod pipeline;
 pub mod progress;
