@@ -9,6 +9,7 @@ pub mod framing;
 pub mod handshake;
 pub mod headers;
 pub mod inventory;
+pub mod isdlock;
 pub mod message;
 pub mod mnlistdiff;
 pub mod partial_merkle_tree;
