@@ -369,6 +369,18 @@ impl Session {
             reply(NetworkMessage::Ping(nonce), version, Effect::PingSent).into(),
         ];
         steps.extend(chainlock_due(self.id, &mut ready, state));
+        let locks: Vec<Inventory> = state
+            .catalog()
+            .instant_locks()
+            .iter()
+            .map(|lock| Inventory {
+                inv_type: InvType::IsDLock,
+                hash: lock.hash(),
+            })
+            .collect();
+        if !locks.is_empty() {
+            steps.push(reply(NetworkMessage::Inv(locks), version, Effect::None).into());
+        }
         self.phase = Phase::Ready(ready);
         steps
     }
@@ -628,6 +640,22 @@ fn on_getdata(id: u64, ready: &mut Ready, state: &ReplayState, items: Vec<Invent
     let mut missing = Vec::new();
     let forged = state.settings().faults.invalid.clsig;
     for item in items {
+        if item.inv_type == InvType::IsDLock {
+            match state
+                .catalog()
+                .instant_locks()
+                .iter()
+                .find(|lock| lock.hash() == item.hash)
+            {
+                Some(lock) => {
+                    info!(conn = id, txid = %lock.txid, "getdata: sending isdlock");
+                    let message = NetworkMessage::IsDLock(Box::new(lock.clone()));
+                    steps.push(reply(message, ready.version, Effect::None).into());
+                }
+                None => missing.push(item),
+            }
+            continue;
+        }
         let found = match item.inv_type {
             InvType::ClSig => state
                 .catalog()

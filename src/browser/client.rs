@@ -16,6 +16,7 @@ use crate::node::chain::{ClientChain, ViewHeaders};
 use crate::node::engine::ClientEngine;
 use crate::node::{Node, Notification};
 use crate::peer::set::PeerSetConfig;
+use crate::protocol::isdlock::InstantLock;
 use crate::storage::{
     restore_chain, restore_masternodes, save_chain, save_masternodes, HeaderStore, StorageError,
 };
@@ -103,6 +104,8 @@ pub struct Shared {
     pub persistent: Option<bool>,
     /// The best ChainLock verified, as reported when it was (not re-verified for each status).
     pub last_chainlock: Option<VerifiedChainLock>,
+    /// InstantSend locks from peers waiting for their quorum.
+    pub pending_locks: super::wallet::PendingLocks,
 }
 
 /// Reports the node's notifications as JavaScript events.
@@ -256,6 +259,16 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
                 );
             }
             Notification::Sync(_) => {}
+            Notification::InstantLock(lock) => {
+                let result = self
+                    .shared
+                    .borrow_mut()
+                    .pending_locks
+                    .receive(node, InstantLock::clone(lock));
+                if let Some(result) = result {
+                    self.sink.emit("instantlock", &result);
+                }
+            }
             Notification::PeerReady {
                 user_agent,
                 best_height,
@@ -301,6 +314,10 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
     }
 
     fn after_activity(&mut self, node: &ClientNode) {
+        let decided = self.shared.borrow_mut().pending_locks.recheck(node);
+        for result in &decided {
+            self.sink.emit("instantlock", result);
+        }
         let status = Status::of(node, node_network(node), &self.shared.borrow());
         self.sink.emit("progress", &status);
     }

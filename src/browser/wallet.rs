@@ -174,3 +174,69 @@ pub fn check_proof(
         chain_locked: header.chain_locked(),
     })
 }
+
+/// InstantSend locks from peers whose quorum is not known yet, held (at most
+/// [`PendingLocks::CAPACITY`], the oldest dropped first) and checked again
+/// whenever the masternode lists change.
+#[derive(Debug, Default)]
+pub struct PendingLocks {
+    locks: std::collections::VecDeque<InstantLock>,
+    /// Hashes of the locks already reported as decided (verified or invalid).
+    decided: std::collections::VecDeque<crate::hash::Sha256dHash>,
+    engine_revision: u64,
+}
+
+impl PendingLocks {
+    /// The most locks held.
+    pub const CAPACITY: usize = 32;
+
+    /// Checks a lock a peer sent: the result to report, and the lock is held
+    /// if its quorum is not known yet. A lock already decided or held is not
+    /// reported again.
+    pub fn receive(&mut self, node: &ClientNode, lock: InstantLock) -> Option<InstantLockResult> {
+        let hash = lock.hash();
+        if self.decided.contains(&hash) || self.locks.iter().any(|l| l.hash() == hash) {
+            return None;
+        }
+        let result = verify_instant_lock(node, &lock);
+        if result.code == Some("quorum_unknown") {
+            if self.locks.len() == Self::CAPACITY {
+                self.locks.pop_front();
+            }
+            self.locks.push_back(lock);
+        } else {
+            self.decide(hash);
+        }
+        Some(result)
+    }
+
+    /// Checks the held locks again if the lists changed; returns the results
+    /// of those now decided.
+    pub fn recheck(&mut self, node: &ClientNode) -> Vec<InstantLockResult> {
+        let revision = node.sync().engine().inner().revision();
+        if revision == self.engine_revision || self.locks.is_empty() {
+            self.engine_revision = revision;
+            return Vec::new();
+        }
+        self.engine_revision = revision;
+        let mut decided = Vec::new();
+        let held = std::mem::take(&mut self.locks);
+        for lock in held {
+            let result = verify_instant_lock(node, &lock);
+            if result.code == Some("quorum_unknown") {
+                self.locks.push_back(lock);
+            } else {
+                self.decide(lock.hash());
+                decided.push(result);
+            }
+        }
+        decided
+    }
+
+    fn decide(&mut self, hash: crate::hash::Sha256dHash) {
+        if self.decided.len() == 4 * Self::CAPACITY {
+            self.decided.pop_front();
+        }
+        self.decided.push_back(hash);
+    }
+}

@@ -13,6 +13,7 @@ use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig, SocketCommand
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::headers::GetHeaders;
 use crate::protocol::inventory::{InvType, Inventory};
+use crate::protocol::isdlock::InstantLock;
 use crate::protocol::message::NetworkMessage;
 use crate::protocol::mnlistdiff::{GetMnListDiff, MnListDiff};
 use crate::protocol::qrinfo::{GetQrInfo, QrInfo};
@@ -38,6 +39,8 @@ pub enum NodeOutput {
 /// What happened, for the application (events, logs, persistence hooks).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notification {
+    /// A peer sent an InstantSend lock (not verified yet).
+    InstantLock(Box<InstantLock>),
     /// A sync output: a state change, a routed event (headers stored,
     /// ChainLock verified, …).
     Sync(Output),
@@ -247,13 +250,17 @@ where
                 self.last_chainlock = Some(clsig);
                 SyncMessage::ChainLock(clsig)
             }
+            NetworkMessage::IsDLock(lock) => {
+                out.push(NodeOutput::Notify(Notification::InstantLock(lock)));
+                return;
+            }
             NetworkMessage::Inv(items) => {
                 let announces_block = items
                     .iter()
                     .any(|item| matches!(item.inv_type, InvType::Block));
                 let wanted: Vec<Inventory> = items
                     .into_iter()
-                    .filter(|item| matches!(item.inv_type, InvType::ClSig))
+                    .filter(|item| matches!(item.inv_type, InvType::ClSig | InvType::IsDLock))
                     .collect();
                 let mut replies = Vec::new();
                 if announces_block {

@@ -9,6 +9,7 @@ use super::framing::{Command, RawMessage};
 use super::handshake::VersionMessage;
 use super::headers::{read_headers, write_headers, GetHeaders};
 use super::inventory::{read_inventory_list, Inventory};
+use super::isdlock::InstantLock;
 use super::mnlistdiff::{GetMnListDiff, MnListDiff};
 use super::qrinfo::{GetQrInfo, QrInfo};
 use super::reject::Reject;
@@ -45,6 +46,8 @@ pub enum NetworkMessage {
     QrInfo(Box<QrInfo>),
     /// `clsig`: a ChainLock.
     ClSig(ClSig),
+    /// A deterministic InstantSend lock (`isdlock`).
+    IsDLock(Box<InstantLock>),
     /// `inv`: announces objects.
     Inv(Vec<Inventory>),
     /// `getdata`: asks for objects.
@@ -91,7 +94,7 @@ impl std::error::Error for MessageError {
 
 impl NetworkMessage {
     /// Every command decoded into its own variant; all others are [`NetworkMessage::Unknown`].
-    pub const KNOWN_COMMANDS: [&'static str; 17] = [
+    pub const KNOWN_COMMANDS: [&'static str; 18] = [
         "version",
         "verack",
         "ping",
@@ -105,6 +108,7 @@ impl NetworkMessage {
         "getqrinfo",
         "qrinfo",
         "clsig",
+        "isdlock",
         "inv",
         "getdata",
         "notfound",
@@ -127,6 +131,7 @@ impl NetworkMessage {
             NetworkMessage::GetQrInfo(_) => "getqrinfo",
             NetworkMessage::QrInfo(_) => "qrinfo",
             NetworkMessage::ClSig(_) => "clsig",
+            NetworkMessage::IsDLock(_) => "isdlock",
             NetworkMessage::Inv(_) => "inv",
             NetworkMessage::GetData(_) => "getdata",
             NetworkMessage::NotFound(_) => "notfound",
@@ -191,6 +196,7 @@ impl NetworkMessage {
             "getqrinfo" => NetworkMessage::GetQrInfo(GetQrInfo::decode(r)?),
             "qrinfo" => NetworkMessage::QrInfo(Box::new(QrInfo::decode(r, protocol_version)?)),
             "clsig" => NetworkMessage::ClSig(ClSig::decode(r)?),
+            "isdlock" => NetworkMessage::IsDLock(Box::new(InstantLock::decode(r)?)),
             "inv" => NetworkMessage::Inv(read_inventory_list(r)?),
             "getdata" => NetworkMessage::GetData(read_inventory_list(r)?),
             "notfound" => NetworkMessage::NotFound(read_inventory_list(r)?),
@@ -214,6 +220,7 @@ impl NetworkMessage {
             NetworkMessage::GetQrInfo(m) => m.encode(&mut out),
             NetworkMessage::QrInfo(m) => m.encode(&mut out, protocol_version),
             NetworkMessage::ClSig(m) => m.encode(&mut out),
+            NetworkMessage::IsDLock(m) => m.encode(&mut out),
             NetworkMessage::Inv(list)
             | NetworkMessage::GetData(list)
             | NetworkMessage::NotFound(list) => write_vec(&mut out, list),
