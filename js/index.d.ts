@@ -339,6 +339,11 @@ export class DashlightClient extends EventTarget {
    * `not_synced` (block not on it) or `verification_failed` (saying what failed).
    */
   verifyTransactionProof(request: TransactionProofRequest): Promise<TransactionProofResult>;
+  /**
+   * Fetches a proof that `txid` is in `blockHash` from a peer (`filterload` + filtered block)
+   * and checks it; rejects with `not_synced`, `verification_failed` or `timeout`.
+   */
+  proveTransaction(txid: string, blockHash: string): Promise<TransactionProofResult & { proof: string }>;
   /** A quorum's public key, only if dashlight verified its commitment. */
   quorumPublicKey(llmqType: number, quorumHash: string): Promise<QuorumKeyResult>;
   /** The active Platform quorums dashlight verified; null before any masternode list is held. */

@@ -127,6 +127,14 @@ export class DashlightClient extends EventTarget {
    */
   verifyTransactionProof(request) { return this.#call('verifyTransactionProof', request); }
   /**
+   * Asks a peer for a proof that `txid` is in `blockHash` (a bloom filter of
+   * that txid, then the filtered block) and checks it as
+   * `verifyTransactionProof` does; rejects with `timeout` if no peer answers.
+   * @param {string} txid
+   * @param {string} blockHash
+   */
+  proveTransaction(txid, blockHash) { return this.#call('proveTransaction', { txid, blockHash }); }
+  /**
    * A quorum's public key, only if dashlight verified its commitment
    * (`key: null` with `code` and `reason` otherwise).
    * @param {number} llmqType

@@ -47,6 +47,7 @@ const methods = {
   verifyChainLock: (bytes) => client.verifyChainLock(bytes),
   verifyInstantLock: (bytes) => client.verifyInstantLock(bytes),
   verifyTransactionProof: (request) => client.verifyTransactionProof(request),
+  proveTransaction: ({ txid, blockHash }) => client.proveTransaction(txid, blockHash),
   quorumPublicKey: ({ llmqType, quorumHash }) => client.quorumPublicKey(llmqType, quorumHash),
   platformQuorums: () => client.platformQuorums(),
   header: (block) => client.header(block),

@@ -7,12 +7,13 @@ use crate::browser::client::{
 use crate::browser::runtime::{Command, RuntimeHandle};
 use crate::browser::status::{masternode_list, quorums, Status, VerifiedChainLock};
 use crate::browser::wallet;
-use crate::encode::deserialize;
+use crate::encode::{deserialize, serialize};
 use crate::hash::{BlockHash, MerkleNode, Txid};
 use crate::network::Network;
 use crate::node::chain::{ClientChain, ViewHeaders};
 use crate::node::engine::ClientEngine;
 use crate::proof::TransactionProof;
+use crate::protocol::bloom::BloomFilter;
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::isdlock::InstantLock;
 use serde::Deserialize;
@@ -359,6 +360,88 @@ impl WasmClient {
             wallet::check_proof(&proof, &txid, &header)
                 .map(|r| r.to_js())
                 .map_err(js_error)
+        })
+    }
+
+    /// Fetches a proof that `txid` is in `blockHash` from a peer (`filterload`
+    /// with a filter of that txid, `getdata` of the filtered block) and checks
+    /// it as `verifyTransactionProof` does; the result adds the `merkleblock`
+    /// payload as `proof` (hex).
+    #[wasm_bindgen(js_name = proveTransaction)]
+    pub fn prove_transaction(&self, txid: String, block_hash: String) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let invalid = |what: &str| ClientError {
+                code: "invalid_argument",
+                message: format!("{what} must be 64 hex digits (display order)"),
+            };
+            let txid: Txid = txid.parse().map_err(|_| js_error(invalid("txid")))?;
+            let hash: BlockHash = block_hash
+                .parse()
+                .map_err(|_| js_error(invalid("blockHash")))?;
+            let handle = inner.handle().map_err(js_error)?;
+            let locked_height = inner
+                .shared
+                .borrow()
+                .last_chainlock
+                .as_ref()
+                .and_then(|lock| u32::try_from(lock.height()).ok());
+            let header = client::header(
+                &handle,
+                &inner.options.storage_name,
+                BlockRef::Hash(hash),
+                locked_height,
+            )
+            .await
+            .map_err(js_error)?
+            .ok_or_else(|| {
+                js_error(ClientError {
+                    code: "not_synced",
+                    message: format!("block {hash} is not on the verified header chain"),
+                })
+            })?;
+            let (sender, receiver) = futures::channel::oneshot::channel();
+            inner
+                .shared
+                .borrow_mut()
+                .pending_merkle_blocks
+                .push((hash, sender));
+            let tweak = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+            let filter = BloomFilter::for_txid(&txid, tweak);
+            handle.send(Command::Request(Box::new(move |node| {
+                node.request_merkle_block(filter, hash)
+            })));
+            let wait_ms = (15_000.0 * inner.options.timeout_scale).max(500.0) as u32;
+            let timeout = gloo_timers::future::TimeoutFuture::new(wait_ms);
+            let answer = futures::future::select(receiver, timeout).await;
+            let block = match answer {
+                futures::future::Either::Left((Ok(block), _)) => block,
+                unanswered => {
+                    // Dropping the receiver cancels this call's sender.
+                    drop(unanswered);
+                    inner
+                        .shared
+                        .borrow_mut()
+                        .pending_merkle_blocks
+                        .retain(|(_, s)| !s.is_canceled());
+                    return Err(js_error(ClientError {
+                        code: "timeout",
+                        message: format!(
+                            "no peer sent a filtered block {hash} within {wait_ms} ms"
+                        ),
+                    }));
+                }
+            };
+            let payload = hex::encode(serialize(&block));
+            let proof = TransactionProof::MerkleBlock {
+                header: block.header,
+                tree: block.tree,
+            };
+            let result = wallet::check_proof(&proof, &txid, &header)
+                .map(|r| r.to_js())
+                .map_err(js_error)?;
+            let _ = js_sys::Reflect::set(&result, &"proof".into(), &payload.into());
+            Ok(result)
         })
     }
 

@@ -141,6 +141,11 @@ impl Catalog {
         (qrinfos, diffs, self.chainlocks.len())
     }
 
+    /// A captured diff to the block `hash` (its coinbase proof serves `merkleblock`).
+    pub fn diff_of_block(&self, hash: &BlockHash) -> Option<&Capture<MnListDiff>> {
+        self.diffs.get(hash).and_then(|captures| captures.first())
+    }
+
     /// The InstantSend locks the peer announces to every client.
     pub fn instant_locks(&self) -> &[InstantLock] {
         &self.instant_locks

@@ -16,6 +16,7 @@ use crate::node::chain::{ClientChain, ViewHeaders};
 use crate::node::engine::ClientEngine;
 use crate::node::{Node, Notification};
 use crate::peer::set::PeerSetConfig;
+use crate::protocol::bloom::MerkleBlock;
 use crate::protocol::isdlock::InstantLock;
 use crate::storage::{
     restore_chain, restore_masternodes, save_chain, save_masternodes, HeaderStore, StorageError,
@@ -106,6 +107,8 @@ pub struct Shared {
     pub last_chainlock: Option<VerifiedChainLock>,
     /// InstantSend locks from peers waiting for their quorum.
     pub pending_locks: super::wallet::PendingLocks,
+    /// `proveTransaction` calls waiting for a filtered block.
+    pub pending_merkle_blocks: Vec<(BlockHash, futures::channel::oneshot::Sender<MerkleBlock>)>,
 }
 
 /// Reports the node's notifications as JavaScript events.
@@ -259,6 +262,17 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
                 );
             }
             Notification::Sync(_) => {}
+            Notification::MerkleBlock(block) => {
+                let hash = block.header.block_hash();
+                let mut shared = self.shared.borrow_mut();
+                let (answered, waiting) = std::mem::take(&mut shared.pending_merkle_blocks)
+                    .into_iter()
+                    .partition(|(h, _)| *h == hash);
+                shared.pending_merkle_blocks = waiting;
+                for (_, sender) in answered {
+                    let _ = sender.send(MerkleBlock::clone(block));
+                }
+            }
             Notification::InstantLock(lock) => {
                 let result = self
                     .shared

@@ -7,9 +7,10 @@ pub mod engine;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
-use crate::hash::BlockHash;
+use crate::hash::{BlockHash, Sha256dHash};
 use crate::network::Network;
 use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig, SocketCommand};
+use crate::protocol::bloom::{BloomFilter, MerkleBlock};
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::headers::GetHeaders;
 use crate::protocol::inventory::{InvType, Inventory};
@@ -41,6 +42,8 @@ pub enum NodeOutput {
 pub enum Notification {
     /// A peer sent an InstantSend lock (not verified yet).
     InstantLock(Box<InstantLock>),
+    /// A peer sent a filtered block (not checked yet).
+    MerkleBlock(Box<MerkleBlock>),
     /// A sync output: a state change, a routed event (headers stored,
     /// ChainLock verified, …).
     Sync(Output),
@@ -98,6 +101,32 @@ where
     /// The last ChainLock a peer sent (verified or not: see the progress).
     pub fn last_chainlock(&self) -> Option<&ClSig> {
         self.last_chainlock.as_ref()
+    }
+
+    /// Asks one ready peer for a filtered block of `block_hash` matching
+    /// `filter` (`filterload`, then `getdata` of `MSG_FILTERED_BLOCK`); the
+    /// answer arrives as [`Notification::MerkleBlock`]. Nothing is sent
+    /// without a ready peer.
+    pub fn request_merkle_block(
+        &mut self,
+        filter: BloomFilter,
+        block_hash: BlockHash,
+    ) -> Vec<NodeOutput> {
+        let Some(peer) = self.peers.ready_peers().map(|(peer, ..)| peer).next() else {
+            return Vec::new();
+        };
+        let messages = [
+            NetworkMessage::FilterLoad(filter),
+            NetworkMessage::GetData(vec![Inventory {
+                inv_type: InvType::FilteredBlock,
+                hash: Sha256dHash(block_hash.0),
+            }]),
+        ];
+        messages
+            .iter()
+            .filter_map(|m| self.peers.send_to(peer, m))
+            .map(NodeOutput::Socket)
+            .collect()
     }
 
     /// The sync coordinator (chain, engine, managers).
@@ -252,6 +281,10 @@ where
             }
             NetworkMessage::IsDLock(lock) => {
                 out.push(NodeOutput::Notify(Notification::InstantLock(lock)));
+                return;
+            }
+            NetworkMessage::MerkleBlock(block) => {
+                out.push(NodeOutput::Notify(Notification::MerkleBlock(block)));
                 return;
             }
             NetworkMessage::Inv(items) => {

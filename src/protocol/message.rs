@@ -4,6 +4,7 @@
 //! other command is kept as [`NetworkMessage::Unknown`] with its raw bytes so
 //! it can be skipped (or forwarded) untouched.
 
+use super::bloom::{BloomFilter, MerkleBlock};
 use super::chainlock::ClSig;
 use super::framing::{Command, RawMessage};
 use super::handshake::VersionMessage;
@@ -48,6 +49,10 @@ pub enum NetworkMessage {
     ClSig(ClSig),
     /// A deterministic InstantSend lock (`isdlock`).
     IsDLock(Box<InstantLock>),
+    /// A BIP-37 filter for the peer to filter blocks with (`filterload`).
+    FilterLoad(BloomFilter),
+    /// A filtered block (`merkleblock`).
+    MerkleBlock(Box<MerkleBlock>),
     /// `inv`: announces objects.
     Inv(Vec<Inventory>),
     /// `getdata`: asks for objects.
@@ -94,7 +99,7 @@ impl std::error::Error for MessageError {
 
 impl NetworkMessage {
     /// Every command decoded into its own variant; all others are [`NetworkMessage::Unknown`].
-    pub const KNOWN_COMMANDS: [&'static str; 18] = [
+    pub const KNOWN_COMMANDS: [&'static str; 20] = [
         "version",
         "verack",
         "ping",
@@ -109,6 +114,8 @@ impl NetworkMessage {
         "qrinfo",
         "clsig",
         "isdlock",
+        "filterload",
+        "merkleblock",
         "inv",
         "getdata",
         "notfound",
@@ -132,6 +139,8 @@ impl NetworkMessage {
             NetworkMessage::QrInfo(_) => "qrinfo",
             NetworkMessage::ClSig(_) => "clsig",
             NetworkMessage::IsDLock(_) => "isdlock",
+            NetworkMessage::FilterLoad(_) => "filterload",
+            NetworkMessage::MerkleBlock(_) => "merkleblock",
             NetworkMessage::Inv(_) => "inv",
             NetworkMessage::GetData(_) => "getdata",
             NetworkMessage::NotFound(_) => "notfound",
@@ -197,6 +206,8 @@ impl NetworkMessage {
             "qrinfo" => NetworkMessage::QrInfo(Box::new(QrInfo::decode(r, protocol_version)?)),
             "clsig" => NetworkMessage::ClSig(ClSig::decode(r)?),
             "isdlock" => NetworkMessage::IsDLock(Box::new(InstantLock::decode(r)?)),
+            "filterload" => NetworkMessage::FilterLoad(BloomFilter::decode(r)?),
+            "merkleblock" => NetworkMessage::MerkleBlock(Box::new(MerkleBlock::decode(r)?)),
             "inv" => NetworkMessage::Inv(read_inventory_list(r)?),
             "getdata" => NetworkMessage::GetData(read_inventory_list(r)?),
             "notfound" => NetworkMessage::NotFound(read_inventory_list(r)?),
@@ -221,6 +232,8 @@ impl NetworkMessage {
             NetworkMessage::QrInfo(m) => m.encode(&mut out, protocol_version),
             NetworkMessage::ClSig(m) => m.encode(&mut out),
             NetworkMessage::IsDLock(m) => m.encode(&mut out),
+            NetworkMessage::FilterLoad(m) => m.encode(&mut out),
+            NetworkMessage::MerkleBlock(m) => m.encode(&mut out),
             NetworkMessage::Inv(list)
             | NetworkMessage::GetData(list)
             | NetworkMessage::NotFound(list) => write_vec(&mut out, list),

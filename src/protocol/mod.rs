@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod bitset;
+pub mod bloom;
 pub mod chainlock;
 pub mod coinbase;
 pub mod commitment;

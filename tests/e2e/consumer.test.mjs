@@ -90,6 +90,7 @@ export async function wallet(client: DashlightClient, lock: Uint8Array, proof: U
   const code: 'quorum_unknown' | 'verification_failed' | undefined = checked.code;
   const included: TransactionProofResult = await client.verifyTransactionProof({ txid: checked.txid, blockHash: '00'.repeat(32), proof });
   const branch: TransactionProofResult = await client.verifyTransactionProof({ txid: checked.txid, blockHash: '00'.repeat(32), proof: { branch: [], position: 0 } });
+  const proved: TransactionProofResult & { proof: string } = await client.proveTransaction(checked.txid, '00'.repeat(32));
   const key: QuorumKeyResult = await client.quorumPublicKey(6, '00'.repeat(32));
   const keyHex: string | null = key.key;
   const platform: PlatformQuorums | null = await client.platformQuorums();
@@ -97,7 +98,7 @@ export async function wallet(client: DashlightClient, lock: Uint8Array, proof: U
   client.addEventListener('block', (event) => { const header: BlockHeaderInfo = event.detail; console.log(header.chainLocked); });
   client.addEventListener('instantlock', (event) => { const result: InstantLockResult = event.detail; console.log(result.verified); });
   const error = new DashlightError('not_synced', 'x');
-  console.log(synced.state, code, included.chainLocked, branch.height, keyHex, first, error.code);
+  console.log(synced.state, code, proved.proof, included.chainLocked, branch.height, keyHex, first, error.code);
 }
 `;
 

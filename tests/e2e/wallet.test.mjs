@@ -2,7 +2,8 @@
 // peer: the badge from the first second, waitSynced (timeout, abort, resolve),
 // the real mainnet isdlocks the replay peer announces (shown as not verifiable:
 // their cycle is not on the testnet chain), verifyTransactionProof on a real
-// coinbase proof of the captures (and a flipped bit rejected), and the verified
+// coinbase proof of the captures (and a flipped bit rejected), the same proof
+// fetched with proveTransaction (filterload + filtered block), and the verified
 // Platform quorums with quorumPublicKey.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ function coinbaseProof(name) {
 }
 
 test('wallet: badge, waitSynced, instant locks, transaction proofs, Platform quorums', { timeout: 240_000 }, () => withStack('wallet', async (s) => {
-  const peer = await s.replayPeer(MANUAL_TIP);
+  const peer = await s.replayPeer([...MANUAL_TIP, '--isdlocks']);
   const bridge = await s.bridge([peer.p2p]);
   const server = await s.page();
   const browser = await s.browser();
@@ -95,6 +96,20 @@ test('wallet: badge, waitSynced, instant locks, transaction proofs, Platform quo
   assert.equal(proofs.ok.position, 0);
   assert.equal(proofs.ok.chainLocked, true);
   assert.equal(proofs.flipped.code, 'verification_failed');
+  // The same proof fetched over P2P: filterload + getdata MSG_FILTERED_BLOCK → merkleblock.
+  const proved = await dev.page.evaluate(async ([blockHash, txid]) => {
+    const client = window.dashlight;
+    const code = (promise) => promise.then((r) => r, (e) => ({ code: e.code, message: e.message }));
+    return {
+      coinbase: await code(client.proveTransaction(txid, blockHash)),
+      other: await code(client.proveTransaction('33'.repeat(32), blockHash)),
+    };
+  }, [blockHash, txid]);
+  assert.equal(proved.coinbase.included, true, JSON.stringify(proved.coinbase));
+  assert.equal(proved.coinbase.height, 904_368);
+  assert.equal(proved.coinbase.chainLocked, true);
+  assert.equal(proved.coinbase.proof.slice(160), hex(proof));
+  assert.equal(proved.other.code, 'verification_failed', JSON.stringify(proved.other));
   assert.equal(proofs.unknownBlock.code, 'not_synced');
 
   // Platform quorums: verified only, in the endpoint's shape; keys only for verified quorums.
