@@ -43,6 +43,10 @@ test('wallet: badge, waitSynced, instant locks, transaction proofs, Platform quo
   assert.notEqual(badge, 'NotStarted', 'the badge says not started while the client starts');
 
   await dev.page.waitForFunction(() => window.dashlight !== undefined, null, { timeout: 30_000 });
+  await dev.page.evaluate(() => {
+    window.blockEvents = [];
+    window.dashlight.addEventListener('block', (e) => window.blockEvents.push(e.detail));
+  });
   const early = await dev.page.evaluate(async () => {
     const client = window.dashlight;
     const code = (promise) => promise.then(() => 'resolved', (e) => e.code);
@@ -63,6 +67,19 @@ test('wallet: badge, waitSynced, instant locks, transaction proofs, Platform quo
   const status = await driveToChainLock(dev, peer, 180_000);
   assert.equal(status.chainlocks.lastVerified.height, CHAINLOCK_HEIGHT);
   assert.equal(await waiting, 'Synced');
+  // A block event for each new header the tip steps brought (at most 16 per step), with its ChainLock status.
+  const blocks = await eventually(async () => {
+    const events = await dev.page.evaluate(() => window.blockEvents);
+    return events.some((b) => b.height === 905_800) ? events : null;
+  }, { timeoutMs: 30_000, describe: () => 'a block event at 905800' });
+  const heights = blocks.map((b) => b.height);
+  assert.deepEqual(heights, [...heights].sort((a, b) => a - b), 'block events out of order');
+  assert.equal(new Set(heights).size, heights.length, 'a block announced twice');
+  for (const b of blocks) {
+    assert.equal(b.hash.length, 64);
+    assert.equal(typeof b.chainLocked, 'boolean');
+  }
+  assert.equal(blocks.at(-1).chainLocked, false, '905800 is above the ChainLock');
 
   // The two real locks the replay peer announced: shown, each not verifiable with the reason.
   const locks = await eventually(async () => {
