@@ -316,3 +316,39 @@ fn a_qrinfo_loose_commitment_with_another_key_is_ignored() {
     assert_eq!(check.result, Ok(()));
     assert_eq!(check, honest.verify_chainlock(&clsig, &headers));
 }
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_single_bit_flip_in_any_loose_commitment_is_noticed_and_ignored() {
+    let headers = support::TestHeaders::testnet();
+    let honest = testnet_engine(&headers);
+    for field in 0..3 {
+        let mut qrinfo = qrinfo_905294();
+        for c in &mut qrinfo.last_commitment_per_index {
+            match field {
+                0 => c.quorum_public_key[10] ^= 1,
+                1 => c.quorum_sig[20] ^= 1,
+                _ => c.members_sig[30] ^= 1,
+            }
+        }
+        let count = qrinfo.last_commitment_per_index.len();
+        let mut engine =
+            dashlight::mnlist::MasternodeEngine::new(dashlight::network::Network::Testnet);
+        let report = engine.apply_qrinfo(&qrinfo, &headers).unwrap();
+        assert_eq!(report.conflicting_commitments.len(), count, "field {field}");
+        engine.apply_diff(&diff_905762(), &headers).unwrap();
+        for c in &qrinfo.last_commitment_per_index {
+            let llmq_type = LlmqType(c.llmq_type);
+            assert_eq!(
+                engine
+                    .proven_quorum(llmq_type, &c.quorum_hash)
+                    .unwrap()
+                    .entry,
+                honest
+                    .proven_quorum(llmq_type, &c.quorum_hash)
+                    .unwrap()
+                    .entry
+            );
+        }
+    }
+}
