@@ -5,7 +5,7 @@ use crate::browser::client::{
     self, erased::Detail, BlockRef, ClientError, ClientOptions, EventSink, Running, Shared,
 };
 use crate::browser::runtime::{Command, RuntimeHandle};
-use crate::browser::status::{masternode_list, quorums, Status, VerifiedChainLock};
+use crate::browser::status::{masternode_list, quorums, HeaderInfo, Status, VerifiedChainLock};
 use crate::browser::wallet;
 use crate::encode::{deserialize, serialize};
 use crate::hash::{BlockHash, MerkleNode, Txid};
@@ -145,6 +145,31 @@ struct Inner {
 }
 
 impl Inner {
+    /// The header of `hash` on the verified best chain, or `not_synced`.
+    async fn verified_header(
+        &self,
+        handle: &RuntimeHandle<ClientChain, ClientEngine>,
+        hash: BlockHash,
+    ) -> Result<HeaderInfo, ClientError> {
+        let locked_height = self
+            .shared
+            .borrow()
+            .last_chainlock
+            .as_ref()
+            .and_then(|lock| u32::try_from(lock.height()).ok());
+        client::header(
+            handle,
+            &self.options.storage_name,
+            BlockRef::Hash(hash),
+            locked_height,
+        )
+        .await?
+        .ok_or_else(|| ClientError {
+            code: "not_synced",
+            message: format!("block {hash} is not on the verified header chain"),
+        })
+    }
+
     fn handle(&self) -> Result<RuntimeHandle<ClientChain, ClientEngine>, ClientError> {
         self.running
             .borrow()
@@ -325,26 +350,10 @@ impl WasmClient {
         future_to_promise(async move {
             let (txid, block_hash, proof) = proof_request(&request).map_err(js_error)?;
             let handle = inner.handle().map_err(js_error)?;
-            let locked_height = inner
-                .shared
-                .borrow()
-                .last_chainlock
-                .as_ref()
-                .and_then(|lock| u32::try_from(lock.height()).ok());
-            let header = client::header(
-                &handle,
-                &inner.options.storage_name,
-                BlockRef::Hash(block_hash),
-                locked_height,
-            )
-            .await
-            .map_err(js_error)?
-            .ok_or_else(|| {
-                js_error(ClientError {
-                    code: "not_synced",
-                    message: format!("block {block_hash} is not on the verified header chain"),
-                })
-            })?;
+            let header = inner
+                .verified_header(&handle, block_hash)
+                .await
+                .map_err(js_error)?;
             let proof = match proof {
                 ProofInput::Bytes(bytes) => TransactionProof::from_bytes(&bytes, &block_hash)
                     .map_err(|e| {
@@ -380,26 +389,10 @@ impl WasmClient {
                 .parse()
                 .map_err(|_| js_error(invalid("blockHash")))?;
             let handle = inner.handle().map_err(js_error)?;
-            let locked_height = inner
-                .shared
-                .borrow()
-                .last_chainlock
-                .as_ref()
-                .and_then(|lock| u32::try_from(lock.height()).ok());
-            let header = client::header(
-                &handle,
-                &inner.options.storage_name,
-                BlockRef::Hash(hash),
-                locked_height,
-            )
-            .await
-            .map_err(js_error)?
-            .ok_or_else(|| {
-                js_error(ClientError {
-                    code: "not_synced",
-                    message: format!("block {hash} is not on the verified header chain"),
-                })
-            })?;
+            let header = inner
+                .verified_header(&handle, hash)
+                .await
+                .map_err(js_error)?;
             let (sender, receiver) = futures::channel::oneshot::channel();
             inner
                 .shared
