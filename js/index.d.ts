@@ -164,6 +164,117 @@ export type ChainLockVerification =
   | ({ valid: true } & VerifiedChainLock)
   | { valid: false; height: number; blockHash: string; reason: string };
 
+/** The result of checking an InstantSend lock (`verifyInstantLock`, `instantlock` event). */
+export interface InstantLockResult {
+  /** Whether the signature verified against the quorum the lock's cycle and request id select. */
+  verified: boolean;
+  /** The locked transaction (display order). */
+  txid: string;
+  /** The locked outpoints, `txid:vout`. */
+  outpoints: string[];
+  /** The InstantSend LLMQ type (5, LLMQ_60_75). */
+  llmqType: number;
+  /** The quorum the signature was checked against, if one was found. */
+  quorumHash: string | null;
+  /** Whether that quorum's own commitment was verified too. */
+  quorumVerified: boolean;
+  /** Height of the lock's cycle block, if on the verified header chain. */
+  cycleHeight: number | null;
+  /** The quorum index (within the cycle) the request id selects. */
+  quorumIndex: number;
+  /** The lock's request id (display order). */
+  requestId: string;
+  /** Whether the lock is provably wrong (not merely unverifiable with the data at hand). */
+  invalid: boolean;
+  /** `quorum_unknown` (cycle or quorum not known yet) or `verification_failed`, when not verified. */
+  code?: 'quorum_unknown' | 'verification_failed';
+  /** Why it did not verify. */
+  reason?: string;
+}
+
+/** A transaction proof: partial merkle tree bytes (bare, or after the 80-byte header as in `merkleblock`), or a merkle branch. */
+export type TransactionProof = Uint8Array | { branch: string[]; position: number };
+
+/** The request of {@link DashlightClient.verifyTransactionProof}. */
+export interface TransactionProofRequest {
+  /** The transaction (display order hex). */
+  txid: string;
+  /** The block (display order hex). */
+  blockHash: string;
+  /** The proof. */
+  proof: TransactionProof;
+}
+
+/** A transaction proven to be in a block of the verified header chain. */
+export interface TransactionProofResult {
+  /** Always true: a proof that does not prove inclusion rejects with `verification_failed`. */
+  included: true;
+  /** The transaction. */
+  txid: string;
+  /** The block. */
+  blockHash: string;
+  /** The block's height. */
+  height: number;
+  /** The transaction's position in the block. */
+  position: number;
+  /** Blocks from it to the tip, itself included. */
+  confirmations: number;
+  /** Whether a verified ChainLock locks the block (final). */
+  chainLocked: boolean;
+}
+
+/** A quorum's verified public key ({@link DashlightClient.quorumPublicKey}). */
+export interface QuorumKeyResult {
+  /** The LLMQ type asked for. */
+  llmqType: number;
+  /** The quorum hash asked for. */
+  quorumHash: string;
+  /** The key (hex, 48 bytes), only if dashlight verified the quorum's commitment; else null. */
+  key: string | null;
+  /** Why there is no key: no list holds the quorum, or its commitment is not verified. */
+  code?: 'quorum_unknown' | 'not_verified';
+  /** Why there is no key, in words. */
+  reason?: string;
+}
+
+/** One quorum as the Platform SDK's trusted endpoint lists it. */
+export interface PlatformQuorum {
+  /** Quorum hash, hex in display order. */
+  quorum_hash: string;
+  /** Quorum public key, hex. */
+  key: string;
+  /** Height of the quorum's base block. */
+  height: number;
+  /** Left empty (the SDK does not read it). */
+  members: string[];
+  /** The quorum's threshold signature of its commitment, hex. */
+  threshold_signature: string;
+  /** Members that signed the commitment. */
+  mining_members_count: number;
+  /** Valid members. */
+  valid_members_count: number;
+}
+
+/** The verified Platform quorums ({@link DashlightClient.platformQuorums}). */
+export interface PlatformQuorums {
+  /** Platform's LLMQ type (4 = LLMQ_100_67 on mainnet, 6 = LLMQ_25_67 on testnet). */
+  llmq_type: number;
+  /** Height of the newest masternode list. */
+  height: number;
+  /** As the endpoint's `GET /quorums`. */
+  current: { success: true; data: PlatformQuorum[] };
+  /** As the endpoint's `GET /previous`: the list one DKG interval older. */
+  previous: { success: true; data: { height: number; quorums: PlatformQuorum[] } };
+}
+
+/** Options of {@link DashlightClient.waitSynced}. */
+export interface WaitSyncedOptions {
+  /** Reject with `timeout` after this many milliseconds. */
+  timeoutMs?: number;
+  /** Reject with `aborted` when this signal aborts. */
+  signal?: AbortSignal;
+}
+
 /** Stable error codes. */
 export type ErrorCode =
   | 'invalid_options'
@@ -176,6 +287,11 @@ export type ErrorCode =
   | 'invalid_argument'
   | 'worker_failed'
   | 'unknown_method'
+  | 'not_synced'
+  | 'verification_failed'
+  | 'quorum_unknown'
+  | 'timeout'
+  | 'aborted'
   | 'internal';
 
 /** An error from dashlight, with a stable `code`. */
@@ -193,6 +309,10 @@ export interface DashlightEventMap {
   statechange: CustomEvent<StateChange>;
   /** A ChainLock was verified. */
   chainlock: CustomEvent<VerifiedChainLock>;
+  /** A new header of the verified chain, with its ChainLock status. */
+  block: CustomEvent<BlockHeaderInfo>;
+  /** An InstantSend lock a peer announced was checked. */
+  instantlock: CustomEvent<InstantLockResult>;
   /** The number of connected peers changed. */
   peers: CustomEvent<{ connected: number; peers: { url: string; state: string; userAgent?: string; height?: number }[] }>;
   /** A log line. */
@@ -221,6 +341,24 @@ export class DashlightClient extends EventTarget {
    * `null` if the best chain has no such block. Rejects with `invalid_argument` otherwise.
    */
   header(block: number | string): Promise<BlockHeaderInfo | null>;
+  /** Verifies a raw `isdlock` payload; rejects with `invalid_message` if it does not decode. */
+  verifyInstantLock(bytes: Uint8Array): Promise<InstantLockResult>;
+  /**
+   * Checks that a transaction is in a block of the verified header chain; rejects with
+   * `not_synced` (block not on it) or `verification_failed` (saying what failed).
+   */
+  verifyTransactionProof(request: TransactionProofRequest): Promise<TransactionProofResult>;
+  /**
+   * Fetches a proof that `txid` is in `blockHash` from a peer (`filterload` + filtered block)
+   * and checks it; rejects with `not_synced`, `verification_failed` or `timeout`.
+   */
+  proveTransaction(txid: string, blockHash: string): Promise<TransactionProofResult & { proof: string }>;
+  /** A quorum's public key, only if dashlight verified its commitment. */
+  quorumPublicKey(llmqType: number, quorumHash: string): Promise<QuorumKeyResult>;
+  /** The active Platform quorums dashlight verified; null before any masternode list is held. */
+  platformQuorums(): Promise<PlatformQuorums | null>;
+  /** Resolves with the status once synced; rejects with `timeout` or `aborted`. */
+  waitSynced(options?: WaitSyncedOptions): Promise<Status>;
   /** The current masternode list. */
   masternodeList(): Promise<MasternodeEntry[]>;
   /** The active quorums. */

@@ -54,8 +54,8 @@ export function validateOptions(options) {
 
 /**
  * A Dash light client. Create it with `DashlightClient.create(options)`;
- * listen for `progress`, `statechange`, `chainlock`, `peers`, `log` and
- * `error` events with `addEventListener` (the payload is `event.detail`).
+ * listen for `progress`, `statechange`, `chainlock`, `block`, `instantlock`,
+ * `peers`, `log` and `error` events with `addEventListener` (the payload is `event.detail`).
  */
 export class DashlightClient extends EventTarget {
   #worker;
@@ -125,6 +125,70 @@ export class DashlightClient extends EventTarget {
   masternodeList() { return this.#call('masternodeList'); }
   /** The active LLMQ quorums and whether each was verified. */
   quorums() { return this.#call('quorums'); }
+  /**
+   * Verifies a raw `isdlock` payload: the lock's quorum is selected from the
+   * rotated set of its cycle, and its key comes only from a proven commitment.
+   * @param {Uint8Array} bytes
+   */
+  verifyInstantLock(bytes) { return this.#call('verifyInstantLock', bytes); }
+  /**
+   * Checks that a transaction is in a block of the verified header chain.
+   * Rejects with `not_synced` if the block is not on it, `verification_failed`
+   * (saying what failed) if the proof does not prove it.
+   * @param {{ txid: string, blockHash: string, proof: Uint8Array | { branch: string[], position: number } }} request
+   */
+  verifyTransactionProof(request) { return this.#call('verifyTransactionProof', request); }
+  /**
+   * Asks a peer for a proof that `txid` is in `blockHash` (a bloom filter of
+   * that txid, then the filtered block) and checks it as
+   * `verifyTransactionProof` does; rejects with `timeout` if no peer answers.
+   * @param {string} txid
+   * @param {string} blockHash
+   */
+  proveTransaction(txid, blockHash) { return this.#call('proveTransaction', { txid, blockHash }); }
+  /**
+   * A quorum's public key, only if dashlight verified its commitment
+   * (`key: null` with `code` and `reason` otherwise).
+   * @param {number} llmqType
+   * @param {string} quorumHash
+   */
+  quorumPublicKey(llmqType, quorumHash) { return this.#call('quorumPublicKey', { llmqType, quorumHash }); }
+  /** The active Platform quorums dashlight verified, in the trusted endpoint's shape. */
+  platformQuorums() { return this.#call('platformQuorums'); }
+
+  /**
+   * Resolves with the status once the client is synced; rejects with
+   * `timeout` after `timeoutMs` and with `aborted` when `signal` aborts.
+   * @param {{ timeoutMs?: number, signal?: AbortSignal }} [options]
+   */
+  waitSynced({ timeoutMs, signal } = {}) {
+    return new Promise((resolve, reject) => {
+      let timer;
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.removeEventListener('statechange', onChange);
+        this.removeEventListener('progress', onProgress);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const finish = (settle, value) => { cleanup(); settle(value); };
+      const onProgress = (event) => { if (event.detail.state === 'Synced') finish(resolve, event.detail); };
+      const onChange = (event) => {
+        if (event.detail.manager === 'sync' && event.detail.to === 'Synced') {
+          this.status().then((status) => finish(resolve, status), (error) => finish(reject, error));
+        }
+      };
+      const onAbort = () => finish(reject, new DashlightError('aborted', 'waitSynced was aborted'));
+      if (signal?.aborted) { onAbort(); return; }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => finish(reject, new DashlightError('timeout', `not synced within ${timeoutMs} ms`)), timeoutMs);
+      }
+      this.addEventListener('statechange', onChange);
+      this.addEventListener('progress', onProgress);
+      this.status().then((status) => { if (status.state === 'Synced') finish(resolve, status); }, () => {});
+    });
+  }
+
   /** Closes every peer connection (sync reconnects by itself). */
   dropConnections() { return this.#call('dropConnections'); }
   /** Stops and deletes everything stored for this client. */

@@ -15,7 +15,7 @@ PAGE_PORT=${PORT:-8080}
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
 target/debug/dashlight-replay-peer --listen "127.0.0.1:$P2P_PORT" --control "127.0.0.1:$CONTROL_PORT" \
-  --fixtures ../shared/fixtures &
+  --fixtures ../shared/fixtures --isdlocks &
 pids+=($!)
 target/debug/dashlight-bridge --listen "127.0.0.1:$BRIDGE_PORT" --network testnet \
   --target "127.0.0.1:$P2P_PORT" --allow-private --rate-limit 0 &

@@ -19,6 +19,8 @@ pub mod mnlist;
 pub mod network;
 pub mod node;
 pub mod peer;
+pub mod platform;
+pub mod proof;
 pub mod protocol;
 pub mod storage;
 pub mod sync;

@@ -6,13 +6,17 @@ use crate::browser::client::{
 };
 use crate::browser::clock::TestClock;
 use crate::browser::runtime::{Command, RuntimeHandle};
-use crate::browser::status::{masternode_list, quorums, Status, VerifiedChainLock};
-use crate::encode::deserialize;
-use crate::hash::BlockHash;
+use crate::browser::status::{masternode_list, quorums, HeaderInfo, Status, VerifiedChainLock};
+use crate::browser::wallet;
+use crate::encode::{deserialize, serialize};
+use crate::hash::{BlockHash, MerkleNode, Txid};
 use crate::network::Network;
 use crate::node::chain::{ClientChain, ViewHeaders};
 use crate::node::engine::ClientEngine;
+use crate::proof::TransactionProof;
+use crate::protocol::bloom::BloomFilter;
 use crate::protocol::chainlock::ClSig;
+use crate::protocol::isdlock::InstantLock;
 use serde::Deserialize;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -53,6 +57,55 @@ fn block_ref(value: &JsValue) -> Result<BlockRef, ClientError> {
         .and_then(|text| text.parse::<BlockHash>().ok())
         .map(BlockRef::Hash)
         .ok_or_else(invalid)
+}
+
+/// A transaction proof as JavaScript passes it.
+enum ProofInput {
+    /// Bytes of a (`merkleblock`-style) partial merkle tree.
+    Bytes(Vec<u8>),
+    /// A merkle branch and the transaction's position.
+    Branch(Vec<MerkleNode>, u32),
+}
+
+/// Reads `{ txid, blockHash, proof }`.
+fn proof_request(request: &JsValue) -> Result<(Txid, BlockHash, ProofInput), ClientError> {
+    let invalid = |message: &str| ClientError {
+        code: "invalid_argument",
+        message: message.to_owned(),
+    };
+    let field = |name: &str| js_sys::Reflect::get(request, &JsValue::from_str(name)).ok();
+    let txid: Txid = field("txid")
+        .and_then(|v| v.as_string())
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| invalid("txid must be 64 hex digits (display order)"))?;
+    let block_hash: BlockHash = field("blockHash")
+        .and_then(|v| v.as_string())
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| invalid("blockHash must be 64 hex digits (display order)"))?;
+    let proof = field("proof").unwrap_or(JsValue::UNDEFINED);
+    if proof.is_instance_of::<js_sys::Uint8Array>() {
+        return Ok((
+            txid,
+            block_hash,
+            ProofInput::Bytes(js_sys::Uint8Array::new(&proof).to_vec()),
+        ));
+    }
+    let bad_branch = || invalid("proof must be a Uint8Array or { branch: [hex…], position }");
+    let get = |name: &str| js_sys::Reflect::get(&proof, &JsValue::from_str(name)).ok();
+    let branch = get("branch")
+        .filter(js_sys::Array::is_array)
+        .map(|v| js_sys::Array::from(&v))
+        .ok_or_else(bad_branch)?;
+    let siblings = branch
+        .iter()
+        .map(|v| v.as_string().and_then(|t| t.parse::<MerkleNode>().ok()))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(bad_branch)?;
+    let position = get("position")
+        .and_then(|v| v.as_f64())
+        .filter(|p| p.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(p))
+        .ok_or_else(bad_branch)? as u32;
+    Ok((txid, block_hash, ProofInput::Branch(siblings, position)))
 }
 
 fn invalid(message: String) -> JsValue {
@@ -102,6 +155,31 @@ struct Inner {
 }
 
 impl Inner {
+    /// The header of `hash` on the verified best chain, or `not_synced`.
+    async fn verified_header(
+        &self,
+        handle: &RuntimeHandle<ClientChain, ClientEngine>,
+        hash: BlockHash,
+    ) -> Result<HeaderInfo, ClientError> {
+        let locked_height = self
+            .shared
+            .borrow()
+            .last_chainlock
+            .as_ref()
+            .and_then(|lock| u32::try_from(lock.height()).ok());
+        client::header(
+            handle,
+            &self.options.storage_name,
+            BlockRef::Hash(hash),
+            locked_height,
+        )
+        .await?
+        .ok_or_else(|| ClientError {
+            code: "not_synced",
+            message: format!("block {hash} is not on the verified header chain"),
+        })
+    }
+
     fn handle(&self) -> Result<RuntimeHandle<ClientChain, ClientEngine>, ClientError> {
         self.running
             .borrow()
@@ -263,6 +341,161 @@ impl WasmClient {
                         value.into()
                     }
                 }
+            })
+            .await
+            .map_err(js_error)
+        })
+    }
+
+    /// Verifies a raw `isdlock` payload against the stored lists and headers:
+    /// `{ verified, txid, outpoints, llmqType, quorumHash, cycleHeight, reason?, … }`.
+    #[wasm_bindgen(js_name = verifyInstantLock)]
+    pub fn verify_instant_lock(&self, bytes: Vec<u8>) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let lock: InstantLock = deserialize(&bytes).map_err(|e| {
+                js_error(ClientError {
+                    code: "invalid_message",
+                    message: format!("isdlock: {e}"),
+                })
+            })?;
+            let handle = inner.handle().map_err(js_error)?;
+            client::inspect(&handle, move |node| {
+                wallet::verify_instant_lock(node, &lock).to_js()
+            })
+            .await
+            .map_err(js_error)
+        })
+    }
+
+    /// Checks `{ txid, blockHash, proof }` (proof: the bytes of a partial
+    /// merkle tree, bare or after its 80-byte block header as in `merkleblock`,
+    /// or `{ branch: [hex…], position }`) against the verified header chain.
+    #[wasm_bindgen(js_name = verifyTransactionProof)]
+    pub fn verify_transaction_proof(&self, request: JsValue) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let (txid, block_hash, proof) = proof_request(&request).map_err(js_error)?;
+            let handle = inner.handle().map_err(js_error)?;
+            let header = inner
+                .verified_header(&handle, block_hash)
+                .await
+                .map_err(js_error)?;
+            let proof = match proof {
+                ProofInput::Bytes(bytes) => TransactionProof::from_bytes(&bytes, &block_hash)
+                    .map_err(|e| {
+                        js_error(ClientError {
+                            code: "verification_failed",
+                            message: format!("transaction proof: {e}"),
+                        })
+                    })?,
+                ProofInput::Branch(siblings, position) => {
+                    TransactionProof::Branch { siblings, position }
+                }
+            };
+            wallet::check_proof(&proof, &txid, &header)
+                .map(|r| r.to_js())
+                .map_err(js_error)
+        })
+    }
+
+    /// Fetches a proof that `txid` is in `blockHash` from a peer (`filterload`
+    /// with a filter of that txid, `getdata` of the filtered block) and checks
+    /// it as `verifyTransactionProof` does; the result adds the `merkleblock`
+    /// payload as `proof` (hex).
+    #[wasm_bindgen(js_name = proveTransaction)]
+    pub fn prove_transaction(&self, txid: String, block_hash: String) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let invalid = |what: &str| ClientError {
+                code: "invalid_argument",
+                message: format!("{what} must be 64 hex digits (display order)"),
+            };
+            let txid: Txid = txid.parse().map_err(|_| js_error(invalid("txid")))?;
+            let hash: BlockHash = block_hash
+                .parse()
+                .map_err(|_| js_error(invalid("blockHash")))?;
+            let handle = inner.handle().map_err(js_error)?;
+            let header = inner
+                .verified_header(&handle, hash)
+                .await
+                .map_err(js_error)?;
+            let (sender, receiver) = futures::channel::oneshot::channel();
+            inner
+                .shared
+                .borrow_mut()
+                .pending_merkle_blocks
+                .push((hash, sender));
+            let tweak = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+            let filter = BloomFilter::for_txid(&txid, tweak);
+            handle.send(Command::Request(Box::new(move |node| {
+                node.request_merkle_block(filter, hash)
+            })));
+            let wait_ms = (15_000.0 * inner.options.timeout_scale).max(500.0) as u32;
+            let timeout = gloo_timers::future::TimeoutFuture::new(wait_ms);
+            let answer = futures::future::select(receiver, timeout).await;
+            let block = match answer {
+                futures::future::Either::Left((Ok(block), _)) => block,
+                unanswered => {
+                    // Dropping the receiver cancels this call's sender.
+                    drop(unanswered);
+                    inner
+                        .shared
+                        .borrow_mut()
+                        .pending_merkle_blocks
+                        .retain(|(_, s)| !s.is_canceled());
+                    return Err(js_error(ClientError {
+                        code: "timeout",
+                        message: format!(
+                            "no peer sent a filtered block {hash} within {wait_ms} ms"
+                        ),
+                    }));
+                }
+            };
+            let payload = hex::encode(serialize(&block));
+            let proof = TransactionProof::MerkleBlock {
+                header: block.header,
+                tree: block.tree,
+            };
+            let result = wallet::check_proof(&proof, &txid, &header)
+                .map(|r| r.to_js())
+                .map_err(js_error)?;
+            let _ = js_sys::Reflect::set(&result, &"proof".into(), &payload.into());
+            Ok(result)
+        })
+    }
+
+    /// The public key of a quorum whose commitment dashlight verified:
+    /// `{ llmqType, quorumHash, key }`, `key` null with `code` and `reason` otherwise.
+    #[wasm_bindgen(js_name = quorumPublicKey)]
+    pub fn quorum_public_key(&self, llmq_type: u8, quorum_hash: String) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let hash: BlockHash = quorum_hash.parse().map_err(|_| {
+                js_error(ClientError {
+                    code: "invalid_argument",
+                    message: "quorumHash must be 64 hex digits (display order)".into(),
+                })
+            })?;
+            let handle = inner.handle().map_err(js_error)?;
+            client::inspect(&handle, move |node| {
+                wallet::quorum_key(node, llmq_type, hash).to_js()
+            })
+            .await
+            .map_err(js_error)
+        })
+    }
+
+    /// The active Platform quorums dashlight verified, in the trusted
+    /// endpoint's shape (`current` as `/quorums`, `previous` as `/previous`),
+    /// or `null` before any list is held.
+    #[wasm_bindgen(js_name = platformQuorums)]
+    pub fn platform_quorums(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let handle = inner.handle().map_err(js_error)?;
+            client::inspect(&handle, |node| {
+                wallet::platform(node).map_or(JsValue::NULL, |q| q.to_js())
             })
             .await
             .map_err(js_error)

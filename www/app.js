@@ -52,8 +52,35 @@ function showError(message) {
   $('error').textContent = message ?? '';
 }
 
+function showInstantLock(lock) {
+  const li = document.createElement('li');
+  li.dataset.txid = lock.txid;
+  li.dataset.verified = String(lock.verified);
+  const verdict = lock.verified
+    ? `verified by quorum ${lock.quorumHash.slice(0, 16)}… (cycle ${lock.cycleHeight})`
+    : `${lock.invalid ? 'invalid' : 'not verifiable'}: ${lock.reason}`;
+  li.textContent = `${lock.txid.slice(0, 16)}… ${lock.outpoints.length} input(s) — ${verdict}`;
+  const old = [...$('instantlocks').children].find((e) => e.dataset.txid === lock.txid);
+  if (old) old.replaceWith(li); else $('instantlocks').append(li);
+  $('islock-count').textContent = $('instantlocks').children.length;
+  log(lock.verified ? 'info' : 'warn', `InstantSend lock ${lock.txid}: ${verdict}`);
+}
+
+async function refreshPlatform() {
+  const platform = await client.platformQuorums();
+  if (!platform) return;
+  const rows = [
+    ...platform.current.data.map((q) => ['current', q]),
+    ...platform.previous.data.quorums.map((q) => ['previous', q]),
+  ];
+  $('platform-count').textContent = platform.current.data.length;
+  $('platform-note').textContent = `LLMQ type ${platform.llmq_type}, list at ${platform.height}: verified quorums only, as the Platform SDK's quorum endpoint lists them`;
+  $('platform-quorums').querySelector('tbody').innerHTML = rows.map(([set, q]) => `<tr><td>${set}</td><td title="${q.key}">${q.quorum_hash.slice(0, 16)}…</td><td>${q.height}</td><td>${q.valid_members_count}</td></tr>`).join('');
+}
+
 async function refreshLists() {
   if (!client) return;
+  refreshPlatform().catch(() => {});
   const [list, quorums] = await Promise.all([client.masternodeList(), client.quorums()]);
   $('mn-count').textContent = list.length;
   const byType = {};
@@ -86,6 +113,7 @@ function wire(c) {
     $('peers').innerHTML = e.detail.peers.map((p) => `<li>${p.url} — ${p.state}${p.userAgent ? ` ${p.userAgent}` : ''}${p.height ? ` @${p.height}` : ''}</li>`).join('');
   });
   c.addEventListener('chainlock', (e) => log('info', `ChainLock verified at ${e.detail.height}`));
+  c.addEventListener('instantlock', (e) => showInstantLock(e.detail));
   c.addEventListener('log', (e) => log(e.detail.level, e.detail.message));
   c.addEventListener('error', (e) => { log('error', `${e.detail.code}: ${e.detail.message}`); });
 }
@@ -112,15 +140,22 @@ async function ensureClient() {
 $('start').addEventListener('click', async () => {
   try {
     showError(null);
+    // The badge says what is happening from the first moment, not "not started".
+    setState('aggregate', 'Starting');
     const c = await ensureClient();
     await c.start();
+    showStatus(await c.status());
     $('start').disabled = true; $('stop').disabled = false; $('drop').disabled = false;
     $('network').disabled = true; $('bridges').disabled = true;
     log('info', 'started');
-  } catch (error) { showError(`${error.code ?? 'error'}: ${error.message}`); }
+  } catch (error) {
+    setState('aggregate', 'Error');
+    showError(`${error.code ?? 'error'}: ${error.message}`);
+  }
 });
 $('stop').addEventListener('click', async () => {
   await client?.stop();
+  setState('aggregate', 'Stopped');
   $('start').disabled = false; $('stop').disabled = true; $('drop').disabled = true;
   log('info', 'stopped');
 });
@@ -137,6 +172,9 @@ const showOnline = () => { $('online').textContent = navigator.onLine ? 'online'
 addEventListener('online', showOnline);
 addEventListener('offline', showOnline);
 showOnline();
-setInterval(async () => { if (client) { try { showStatus(await client.status()); } catch { /* worker busy */ } } }, 1000);
+let stopped = false;
+$('stop').addEventListener('click', () => { stopped = true; });
+$('start').addEventListener('click', () => { stopped = false; });
+setInterval(async () => { if (client && !stopped) { try { showStatus(await client.status()); } catch { /* not started yet */ } } }, 1000);
 if (params.get('autostart') === '1') $('start').click();
 window.dashlightReady = true;

@@ -1,9 +1,11 @@
 //! The captured `qrinfo`, `mnlistdiff` and `clsig` messages, indexed by the
 //! block they answer for, and the choice of which capture answers a request.
 
+use dashlight::encode::deserialize;
 use dashlight::hash::BlockHash;
 use dashlight::network::Network;
 use dashlight::protocol::chainlock::ClSig;
+use dashlight::protocol::isdlock::InstantLock;
 use dashlight::protocol::mnlistdiff::{GetMnListDiff, MnListDiff};
 use dashlight::protocol::qrinfo::{GetQrInfo, QrInfo};
 use std::collections::{HashMap, HashSet};
@@ -63,6 +65,17 @@ enum Fit {
     Other,
 }
 
+/// The real `isdlock` payloads of `tests/vectors/isdlocks.txt` (mainnet
+/// locks: a testnet client finds their cycle unknown).
+fn real_instant_locks() -> Vec<InstantLock> {
+    include_str!("../../tests/vectors/isdlocks.txt")
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| hex::decode(line).ok())
+        .filter_map(|bytes| deserialize(&bytes).ok())
+        .collect()
+}
+
 /// Every captured message the peer can answer with.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -70,6 +83,7 @@ pub struct Catalog {
     qrinfos: HashMap<BlockHash, Vec<Capture<QrInfo>>>,
     diffs: HashMap<BlockHash, Vec<Capture<MnListDiff>>>,
     chainlocks: Vec<ClSig>,
+    instant_locks: Vec<InstantLock>,
     stale_fork_qrinfo: Option<Capture<QrInfo>>,
 }
 
@@ -81,6 +95,7 @@ impl Catalog {
             qrinfos: HashMap::new(),
             diffs: HashMap::new(),
             chainlocks: Vec::new(),
+            instant_locks: real_instant_locks(),
             stale_fork_qrinfo: None,
         }
     }
@@ -124,6 +139,16 @@ impl Catalog {
             + usize::from(self.stale_fork_qrinfo.is_some());
         let diffs = self.diffs.values().map(Vec::len).sum();
         (qrinfos, diffs, self.chainlocks.len())
+    }
+
+    /// A captured diff to the block `hash` (its coinbase proof serves `merkleblock`).
+    pub fn diff_of_block(&self, hash: &BlockHash) -> Option<&Capture<MnListDiff>> {
+        self.diffs.get(hash).and_then(|captures| captures.first())
+    }
+
+    /// The InstantSend locks the peer announces to every client.
+    pub fn instant_locks(&self) -> &[InstantLock] {
+        &self.instant_locks
     }
 
     /// The ChainLocks, lowest height first.
@@ -283,5 +308,16 @@ mod tests {
             diff.payload
         );
         assert_ne!(diff.payload_for(70228), diff.payload);
+    }
+}
+
+#[cfg(test)]
+mod instant_lock_tests {
+    use super::*;
+
+    #[test]
+    fn both_real_locks_of_the_vectors_are_served() {
+        let catalog = Catalog::new(Network::Testnet);
+        assert_eq!(catalog.instant_locks().len(), 2);
     }
 }

@@ -180,6 +180,11 @@ pub struct Options {
     /// of announcing it with `inv` and waiting for `getdata`.
     #[arg(long)]
     pub push_clsig: bool,
+
+    /// Announce the real mainnet `isdlock`s of `tests/vectors/isdlocks.txt`
+    /// (`inv` after the handshake, `isdlock` on `getdata`).
+    #[arg(long)]
+    pub isdlocks: bool,
 }
 
 impl Options {
@@ -237,6 +242,7 @@ impl Options {
             network: self.network,
             faults: self.fault_plan(),
             push_clsig: self.push_clsig,
+            announce_isdlocks: self.isdlocks,
         }
     }
 

@@ -13,13 +13,15 @@ use crate::state::ReplayState;
 use core::fmt;
 use dashlight::block::BlockHeader;
 use dashlight::encode::serialize;
-use dashlight::hash::{sha256d, Sha256dHash};
+use dashlight::hash::{sha256d, BlockHash, Sha256dHash};
+use dashlight::protocol::bloom::{BloomFilter, MerkleBlock};
 use dashlight::protocol::chainlock::ClSig;
 use dashlight::protocol::framing::{Command, RawMessage};
 use dashlight::protocol::handshake::{NetAddress, VersionMessage};
 use dashlight::protocol::headers::{GetHeaders, MAX_HEADERS};
 use dashlight::protocol::inventory::{InvType, Inventory};
 use dashlight::protocol::mnlistdiff::GetMnListDiff;
+use dashlight::protocol::partial_merkle_tree::PartialMerkleTree;
 use dashlight::protocol::qrinfo::GetQrInfo;
 use dashlight::protocol::{NetworkMessage, MIN_PEER_PROTO_VERSION};
 use std::net::SocketAddr;
@@ -146,6 +148,8 @@ struct Ready {
     announced_tip: u32,
     ping: PingState,
     chainlock: ChainLockDelivery,
+    /// The client's `filterload` filter, for `merkleblock` answers.
+    filter: Option<BloomFilter>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -363,12 +367,25 @@ impl Session {
             announced_tip: tip,
             ping: PingState::AwaitingPong { nonce },
             chainlock: ChainLockDelivery::NotAnnounced,
+            filter: None,
         };
         let mut steps: Vec<Step> = vec![
             reply(NetworkMessage::SendHeaders, version, Effect::None).into(),
             reply(NetworkMessage::Ping(nonce), version, Effect::PingSent).into(),
         ];
         steps.extend(chainlock_due(self.id, &mut ready, state));
+        let locks: Vec<Inventory> = state
+            .catalog()
+            .instant_locks()
+            .iter()
+            .map(|lock| Inventory {
+                inv_type: InvType::IsDLock,
+                hash: lock.hash(),
+            })
+            .collect();
+        if state.settings().announce_isdlocks && !locks.is_empty() {
+            steps.push(reply(NetworkMessage::Inv(locks), version, Effect::None).into());
+        }
         self.phase = Phase::Ready(ready);
         steps
     }
@@ -454,6 +471,10 @@ fn on_ready_message(
         }
         NetworkMessage::SendHeaders => {
             ready.send_headers = true;
+            Vec::new()
+        }
+        NetworkMessage::FilterLoad(filter) => {
+            ready.filter = Some(filter);
             Vec::new()
         }
         NetworkMessage::GetHeaders(request) => on_getheaders(id, ready, state, &request),
@@ -628,6 +649,33 @@ fn on_getdata(id: u64, ready: &mut Ready, state: &ReplayState, items: Vec<Invent
     let mut missing = Vec::new();
     let forged = state.settings().faults.invalid.clsig;
     for item in items {
+        if item.inv_type == InvType::FilteredBlock {
+            match filtered_block(ready, state, &BlockHash(item.hash.0)) {
+                Some(block) => {
+                    info!(conn = id, block = %block.header.block_hash(), "getdata: sending merkleblock");
+                    let message = NetworkMessage::MerkleBlock(Box::new(block));
+                    steps.push(reply(message, ready.version, Effect::None).into());
+                }
+                None => missing.push(item),
+            }
+            continue;
+        }
+        if item.inv_type == InvType::IsDLock {
+            match state
+                .catalog()
+                .instant_locks()
+                .iter()
+                .find(|lock| lock.hash() == item.hash)
+            {
+                Some(lock) => {
+                    info!(conn = id, txid = %lock.txid, "getdata: sending isdlock");
+                    let message = NetworkMessage::IsDLock(Box::new(lock.clone()));
+                    steps.push(reply(message, ready.version, Effect::None).into());
+                }
+                None => missing.push(item),
+            }
+            continue;
+        }
         let found = match item.inv_type {
             InvType::ClSig => state
                 .catalog()
@@ -669,6 +717,27 @@ fn on_getdata(id: u64, ready: &mut Ready, state: &ReplayState, items: Vec<Invent
         );
     }
     steps
+}
+
+/// A `merkleblock` for a block whose coinbase proof a captured diff holds:
+/// the coinbase's partial merkle tree if the client's filter matches the
+/// coinbase, else a tree that matches nothing (the root alone). `None`
+/// without a filter, a header or a captured coinbase proof of the block.
+fn filtered_block(ready: &Ready, state: &ReplayState, hash: &BlockHash) -> Option<MerkleBlock> {
+    let filter = ready.filter.as_ref()?;
+    let height = state.chain().height_of(hash, state.tip())?;
+    let header = *state.chain().header_at(height)?;
+    let diff = &state.catalog().diff_of_block(hash)?.message;
+    let tree = if filter.contains(diff.coinbase_tx.txid().as_bytes()) {
+        diff.coinbase_merkle_tree.clone()
+    } else {
+        PartialMerkleTree {
+            total_transactions: diff.coinbase_merkle_tree.total_transactions,
+            hashes: vec![header.merkle_root],
+            flags: vec![0],
+        }
+    };
+    Some(MerkleBlock { header, tree })
 }
 
 /// The `inv` hash of a ChainLock: double SHA-256 of its serialization.

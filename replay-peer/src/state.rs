@@ -23,6 +23,8 @@ pub struct PeerSettings {
     /// Send `clsig` directly once the client has the locked block, instead of
     /// announcing it with `inv` and waiting for `getdata`.
     pub push_clsig: bool,
+    /// Announce the real `isdlock`s of `tests/vectors/isdlocks.txt` after the handshake.
+    pub announce_isdlocks: bool,
 }
 
 /// Counters and faults of the current run.

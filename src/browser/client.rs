@@ -16,6 +16,8 @@ use crate::node::chain::{ClientChain, ViewHeaders};
 use crate::node::engine::ClientEngine;
 use crate::node::{Node, Notification};
 use crate::peer::set::PeerSetConfig;
+use crate::protocol::bloom::MerkleBlock;
+use crate::protocol::isdlock::InstantLock;
 use crate::storage::{
     restore_chain, restore_masternodes, save_chain, save_masternodes, HeaderStore, StorageError,
 };
@@ -108,6 +110,10 @@ pub struct Shared {
     /// How often the runtime loop woke up for a timer (it sleeps until the node's next
     /// deadline otherwise).
     pub timer_wakeups: u64,
+    /// InstantSend locks from peers waiting for their quorum.
+    pub pending_locks: super::wallet::PendingLocks,
+    /// `proveTransaction` calls waiting for a filtered block.
+    pub pending_merkle_blocks: Vec<(BlockHash, futures::channel::oneshot::Sender<MerkleBlock>)>,
 }
 
 /// Reports the node's notifications as JavaScript events.
@@ -259,6 +265,27 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
                 );
             }
             Notification::Sync(_) => {}
+            Notification::MerkleBlock(block) => {
+                let hash = block.header.block_hash();
+                let mut shared = self.shared.borrow_mut();
+                let (answered, waiting) = std::mem::take(&mut shared.pending_merkle_blocks)
+                    .into_iter()
+                    .partition(|(h, _)| *h == hash);
+                shared.pending_merkle_blocks = waiting;
+                for (_, sender) in answered {
+                    let _ = sender.send(MerkleBlock::clone(block));
+                }
+            }
+            Notification::InstantLock(lock) => {
+                let result = self
+                    .shared
+                    .borrow_mut()
+                    .pending_locks
+                    .receive(node, InstantLock::clone(lock));
+                if let Some(result) = result {
+                    self.sink.emit("instantlock", &result);
+                }
+            }
             Notification::PeerReady {
                 user_agent,
                 best_height,
@@ -308,6 +335,10 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
     }
 
     fn after_activity(&mut self, node: &ClientNode) {
+        let decided = self.shared.borrow_mut().pending_locks.recheck(node);
+        for result in &decided {
+            self.sink.emit("instantlock", result);
+        }
         let status = Status::of(node, node_network(node), &self.shared.borrow());
         self.sink.emit("progress", &status);
     }

@@ -9,3 +9,4 @@ pub mod runtime;
 pub mod socket;
 pub mod status;
 pub mod store;
+pub mod wallet;

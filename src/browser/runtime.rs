@@ -24,6 +24,10 @@ const PUBLISH_INTERVAL_MS: u64 = 100;
 /// A read-only function run on the node inside the loop.
 pub type Inspector<C, E> = Box<dyn FnOnce(&Node<C, E>)>;
 
+/// A function run on the node inside the loop that may send messages: its
+/// outputs are carried out like the node's own.
+pub type Request<C, E> = Box<dyn FnOnce(&mut Node<C, E>) -> Vec<NodeOutput>>;
+
 /// A question or order for the loop from the JavaScript API.
 pub enum Command<C: HeaderChain, E: MasternodeEngine> {
     /// Start syncing.
@@ -39,6 +43,8 @@ pub enum Command<C: HeaderChain, E: MasternodeEngine> {
     SetOnline(bool),
     /// Run a read-only function on the node (status, lists, verification).
     Inspect(Inspector<C, E>),
+    /// Run a function that may send messages (a proof request).
+    Request(Request<C, E>),
     /// End the loop.
     Shutdown,
 }
@@ -186,6 +192,7 @@ async fn run<C, E, O, P>(
                     observer.connectivity(online, &node);
                     node.set_online(online, now())
                 }
+                Some(Command::Request(request)) => request(&mut node),
                 Some(Command::Inspect(inspect)) => {
                     inspect(&node);
                     Vec::new()

@@ -205,6 +205,8 @@ pub struct HeaderInfo {
     confirmations: u32,
     chain_locked: bool,
     raw: String,
+    #[serde(skip)]
+    header: BlockHeader,
 }
 
 impl HeaderInfo {
@@ -230,7 +232,28 @@ impl HeaderInfo {
             confirmations: tip_height.saturating_sub(height).saturating_add(1),
             chain_locked: locked_height.is_some_and(|locked| height <= locked),
             raw: hex::encode(header.to_bytes()),
+            header: *header,
         }
+    }
+
+    /// The header.
+    pub fn block_header(&self) -> &BlockHeader {
+        &self.header
+    }
+
+    /// Its height.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Blocks from it to the tip, both counted.
+    pub fn confirmations(&self) -> u32 {
+        self.confirmations
+    }
+
+    /// Whether a verified ChainLock locks it.
+    pub fn chain_locked(&self) -> bool {
+        self.chain_locked
     }
 }
 

@@ -66,6 +66,19 @@ pub fn signing_score(
     sha256d(&data)
 }
 
+/// The index, within its rotation cycle, of the rotated quorum that signs
+/// `request_id` (DIP-24): the `log2(signingActiveQuorumCount)` bits of the
+/// request id's last 64-bit word (little-endian) just below its top bit.
+pub fn rotated_signer_index(signing_active_quorum_count: u32, request_id: &Sha256dHash) -> u32 {
+    let n = signing_active_quorum_count.checked_ilog2().unwrap_or(0);
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&request_id.0[24..32]);
+    let b = u64::from_le_bytes(word);
+    let index = (b >> (63 - n)) & ((1u64 << n) - 1);
+    // `index` < 2^n ≤ signing_active_quorum_count, so it fits.
+    u32::try_from(index).unwrap_or(0)
+}
+
 /// The quorum modifier before v20, and after it when the work block's coinbase
 /// holds no ChainLock: `dSHA256(u8 llmqType || blockHash)`.
 pub fn modifier_from_block_hash(llmq_type: LlmqType, block_hash: &BlockHash) -> [u8; 32] {
@@ -98,5 +111,16 @@ mod tests {
         data.extend_from_slice(b"clsig");
         data.extend_from_slice(&905_775i32.to_le_bytes());
         assert_eq!(chainlock_request_id(905_775).0, sha256d(&data));
+    }
+
+    #[test]
+    fn rotated_signer_index_reads_the_bits_below_the_top_bit() {
+        let mut id = Sha256dHash([0; 32]);
+        // Last word 0b0_10111_000…: the 5 bits below the top bit are 10111 = 23.
+        id.0[31] = 0b0101_1100;
+        assert_eq!(rotated_signer_index(32, &id), 23);
+        id.0[31] = 0b1000_0011;
+        assert_eq!(rotated_signer_index(32, &id), 0);
+        assert_eq!(rotated_signer_index(1, &id), 0);
     }
 }

@@ -4,6 +4,7 @@
 pub mod hashes;
 pub mod members;
 pub mod params;
+pub mod signing;
 pub mod verify;
 
 pub use params::{ChainRules, LlmqParams, LlmqType};

@@ -83,6 +83,10 @@ pub struct QrInfoReport {
     pub applied: Vec<DiffReport>,
     /// The diffs skipped because the engine lacks their base list.
     pub skipped: Vec<EngineError>,
+    /// Quorums whose `lastCommitmentPerIndex` copy differs from the copy a
+    /// proven list (or an already verified loose copy) holds: each such copy
+    /// was ignored.
+    pub conflicting_commitments: Vec<QuorumKey>,
 }
 
 /// The state of one quorum the engine has seen.
@@ -268,6 +272,11 @@ impl MasternodeEngine {
         self.quorums.get(&(llmq_type, *quorum_hash))
     }
 
+    /// The commitment a QRInfo sent for this quorum outside its diffs, if kept.
+    pub(super) fn loose_commitment(&self, key: &QuorumKey) -> Option<&Arc<QuorumEntry>> {
+        self.loose_commitments.get(key)
+    }
+
     /// Heights of the lists that would let unverifiable quorums be verified:
     /// what the sync layer should fetch with `getmnlistd`.
     pub fn missing_list_heights(&self) -> BTreeSet<u32> {
@@ -387,9 +396,11 @@ impl MasternodeEngine {
         }
         for commitment in &qrinfo.last_commitment_per_index {
             let entry = Arc::new(QuorumEntry::new(commitment.clone()));
-            self.track_quorum(&entry, headers);
-            self.loose_commitments
-                .insert((entry.llmq_type(), entry.quorum_hash()), entry);
+            if !self.keep_loose_commitment(entry, headers) {
+                report
+                    .conflicting_commitments
+                    .push((LlmqType(commitment.llmq_type), commitment.quorum_hash));
+            }
         }
         self.add_time(Phase::ListBuilding, start);
         self.verify_quorums(headers);
@@ -532,8 +543,58 @@ impl MasternodeEngine {
         }
         for quorum in list.quorums.values() {
             self.track_quorum(quorum, headers);
+            let key = (quorum.llmq_type(), quorum.quorum_hash());
+            if self
+                .loose_commitments
+                .get(&key)
+                .is_some_and(|loose| loose.hash != quorum.hash)
+            {
+                // The proven copy replaces a differing loose one, and the
+                // quorum's status (perhaps the loose copy's) is checked again.
+                self.loose_commitments.remove(&key);
+                self.reset_status(&key);
+            }
         }
         self.lists.insert(height, Arc::new(list));
+    }
+
+    /// Keeps a commitment a QRInfo sent outside its diffs, unless a list holds
+    /// the quorum (the list's proven copy counts; a differing loose copy is
+    /// ignored) or a verified loose copy differs from it. Returns false when
+    /// the copy was ignored because it differs.
+    fn keep_loose_commitment(
+        &mut self,
+        entry: Arc<QuorumEntry>,
+        headers: &impl HeaderChain,
+    ) -> bool {
+        let key = (entry.llmq_type(), entry.quorum_hash());
+        if let Some(proven) = self.lists.values().rev().find_map(|l| l.quorums.get(&key)) {
+            return proven.hash == entry.hash;
+        }
+        if let Some(old) = self.loose_commitments.get(&key) {
+            if old.hash == entry.hash {
+                return true;
+            }
+            let verified = self
+                .quorums
+                .get(&key)
+                .is_some_and(|r| r.status.is_verified());
+            if verified {
+                return false;
+            }
+            self.reset_status(&key);
+        }
+        self.track_quorum(&entry, headers);
+        self.loose_commitments.insert(key, entry);
+        true
+    }
+
+    /// Marks a quorum's status as not yet known, so it is verified again.
+    fn reset_status(&mut self, key: &QuorumKey) {
+        if let Some(record) = self.quorums.get_mut(key) {
+            record.status = QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock);
+            self.revision = self.revision.wrapping_add(1);
+        }
     }
 
     fn track_quorum(&mut self, entry: &QuorumEntry, headers: &impl HeaderChain) {

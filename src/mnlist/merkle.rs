@@ -4,7 +4,8 @@ use crate::hash::{sha256d, MerkleNode};
 use crate::protocol::partial_merkle_tree::PartialMerkleTree;
 use core::fmt;
 
-fn parent(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+/// The parent of two merkle nodes: `dSHA256(left || right)`.
+pub(crate) fn parent(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
     let mut data = [0u8; 64];
     data[..32].copy_from_slice(left);
     data[32..].copy_from_slice(right);
@@ -66,6 +67,8 @@ pub struct PartialTreeProof {
     pub root: MerkleNode,
     /// The matched leaves as (position, hash).
     pub matches: Vec<(u32, MerkleNode)>,
+    /// How many flag bits the walk read (the rest of the last byte is padding).
+    pub flag_bits_used: usize,
 }
 
 struct Walker<'a> {
@@ -148,6 +151,7 @@ pub fn extract_matches(tree: &PartialMerkleTree) -> Result<PartialTreeProof, Par
     Ok(PartialTreeProof {
         root: MerkleNode(root),
         matches: walker.matches,
+        flag_bits_used: walker.bits_used,
     })
 }
 

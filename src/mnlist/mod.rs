@@ -10,6 +10,8 @@ mod chainlock;
 mod engine;
 mod errors;
 mod headers;
+mod instantlock;
+mod keys;
 mod list;
 pub mod merkle;
 mod status;
@@ -23,6 +25,8 @@ pub use engine::{
 };
 pub use errors::{DiffError, EngineError, EngineErrorKind};
 pub use headers::HeaderChain;
+pub use instantlock::{InstantLockCheck, InstantLockFailure};
+pub use keys::{KeySource, KeyUnavailable, ProvenQuorum};
 pub use list::{ListEntry, MasternodeList, QuorumEntry, QuorumKey};
 pub use status::{QuorumStatus, Unverifiable};
 pub use timings::{Clock, Phase, Timings};

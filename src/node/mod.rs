@@ -9,11 +9,14 @@ pub mod engine;
 mod tests;
 
 use crate::block::BlockHeader;
-use crate::hash::BlockHash;
+use crate::hash::{BlockHash, Sha256dHash};
 use crate::network::Network;
 use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig, SocketCommand};
+use crate::protocol::bloom::{BloomFilter, MerkleBlock};
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::headers::GetHeaders;
+use crate::protocol::inventory::{InvType, Inventory};
+use crate::protocol::isdlock::InstantLock;
 use crate::protocol::message::NetworkMessage;
 use crate::protocol::mnlistdiff::{GetMnListDiff, MnListDiff};
 use crate::protocol::qrinfo::{GetQrInfo, QrInfo};
@@ -41,6 +44,10 @@ pub enum NodeOutput {
 /// What happened, for the application (events, logs, persistence hooks).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notification {
+    /// A peer sent an InstantSend lock (not verified yet).
+    InstantLock(Box<InstantLock>),
+    /// A peer sent a filtered block (not checked yet).
+    MerkleBlock(Box<MerkleBlock>),
     /// A sync output: a state change, a routed event (headers stored,
     /// ChainLock verified, …).
     Sync(Output),
@@ -132,6 +139,32 @@ where
     /// How many answers were dropped because another peer than the one asked sent them.
     pub fn unsolicited_dropped(&self) -> u64 {
         self.unsolicited
+    }
+
+    /// Asks one ready peer for a filtered block of `block_hash` matching
+    /// `filter` (`filterload`, then `getdata` of `MSG_FILTERED_BLOCK`); the
+    /// answer arrives as [`Notification::MerkleBlock`]. Nothing is sent
+    /// without a ready peer.
+    pub fn request_merkle_block(
+        &mut self,
+        filter: BloomFilter,
+        block_hash: BlockHash,
+    ) -> Vec<NodeOutput> {
+        let Some(peer) = self.peers.ready_peers().map(|(peer, ..)| peer).next() else {
+            return Vec::new();
+        };
+        let messages = [
+            NetworkMessage::FilterLoad(filter),
+            NetworkMessage::GetData(vec![Inventory {
+                inv_type: InvType::FilteredBlock,
+                hash: Sha256dHash(block_hash.0),
+            }]),
+        ];
+        messages
+            .iter()
+            .filter_map(|m| self.peers.send_to(peer, m))
+            .map(NodeOutput::Socket)
+            .collect()
     }
 
     /// The sync coordinator (chain, engine, managers).
@@ -373,6 +406,14 @@ where
             NetworkMessage::ClSig(clsig) => {
                 self.last_chainlock = Some(clsig);
                 SyncMessage::ChainLock(clsig)
+            }
+            NetworkMessage::IsDLock(lock) => {
+                out.push(NodeOutput::Notify(Notification::InstantLock(lock)));
+                return;
+            }
+            NetworkMessage::MerkleBlock(block) => {
+                out.push(NodeOutput::Notify(Notification::MerkleBlock(block)));
+                return;
             }
             NetworkMessage::Inv(items) => {
                 // De-duplicated and rate-limited: a block on our chain or already asked

@@ -4,11 +4,13 @@
 //! other command is kept as [`NetworkMessage::Unknown`] with its raw bytes so
 //! it can be skipped (or forwarded) untouched.
 
+use super::bloom::{BloomFilter, MerkleBlock};
 use super::chainlock::ClSig;
 use super::framing::{Command, RawMessage, MAX_PAYLOAD};
 use super::handshake::{VersionMessage, MAX_USER_AGENT_LEN};
 use super::headers::{read_headers, write_headers, GetHeaders, MAX_HEADERS, MAX_LOCATOR_HASHES};
 use super::inventory::{read_inventory_list, Inventory, MAX_INV_SIZE};
+use super::isdlock::InstantLock;
 use super::mnlistdiff::{GetMnListDiff, MnListDiff};
 use super::qrinfo::{GetQrInfo, QrInfo};
 use super::reject::Reject;
@@ -45,6 +47,12 @@ pub enum NetworkMessage {
     QrInfo(Box<QrInfo>),
     /// `clsig`: a ChainLock.
     ClSig(ClSig),
+    /// A deterministic InstantSend lock (`isdlock`).
+    IsDLock(Box<InstantLock>),
+    /// A BIP-37 filter for the peer to filter blocks with (`filterload`).
+    FilterLoad(BloomFilter),
+    /// A filtered block (`merkleblock`).
+    MerkleBlock(Box<MerkleBlock>),
     /// `inv`: announces objects.
     Inv(Vec<Inventory>),
     /// `getdata`: asks for objects.
@@ -91,7 +99,7 @@ impl std::error::Error for MessageError {
 
 impl NetworkMessage {
     /// Every command decoded into its own variant; all others are [`NetworkMessage::Unknown`].
-    pub const KNOWN_COMMANDS: [&'static str; 17] = [
+    pub const KNOWN_COMMANDS: [&'static str; 20] = [
         "version",
         "verack",
         "ping",
@@ -105,6 +113,9 @@ impl NetworkMessage {
         "getqrinfo",
         "qrinfo",
         "clsig",
+        "isdlock",
+        "filterload",
+        "merkleblock",
         "inv",
         "getdata",
         "notfound",
@@ -170,6 +181,9 @@ impl NetworkMessage {
             NetworkMessage::GetQrInfo(_) => "getqrinfo",
             NetworkMessage::QrInfo(_) => "qrinfo",
             NetworkMessage::ClSig(_) => "clsig",
+            NetworkMessage::IsDLock(_) => "isdlock",
+            NetworkMessage::FilterLoad(_) => "filterload",
+            NetworkMessage::MerkleBlock(_) => "merkleblock",
             NetworkMessage::Inv(_) => "inv",
             NetworkMessage::GetData(_) => "getdata",
             NetworkMessage::NotFound(_) => "notfound",
@@ -234,6 +248,9 @@ impl NetworkMessage {
             "getqrinfo" => NetworkMessage::GetQrInfo(GetQrInfo::decode(r)?),
             "qrinfo" => NetworkMessage::QrInfo(Box::new(QrInfo::decode(r, protocol_version)?)),
             "clsig" => NetworkMessage::ClSig(ClSig::decode(r)?),
+            "isdlock" => NetworkMessage::IsDLock(Box::new(InstantLock::decode(r)?)),
+            "filterload" => NetworkMessage::FilterLoad(BloomFilter::decode(r)?),
+            "merkleblock" => NetworkMessage::MerkleBlock(Box::new(MerkleBlock::decode(r)?)),
             "inv" => NetworkMessage::Inv(read_inventory_list(r)?),
             "getdata" => NetworkMessage::GetData(read_inventory_list(r)?),
             "notfound" => NetworkMessage::NotFound(read_inventory_list(r)?),
@@ -257,6 +274,9 @@ impl NetworkMessage {
             NetworkMessage::GetQrInfo(m) => m.encode(&mut out),
             NetworkMessage::QrInfo(m) => m.encode(&mut out, protocol_version),
             NetworkMessage::ClSig(m) => m.encode(&mut out),
+            NetworkMessage::IsDLock(m) => m.encode(&mut out),
+            NetworkMessage::FilterLoad(m) => m.encode(&mut out),
+            NetworkMessage::MerkleBlock(m) => m.encode(&mut out),
             NetworkMessage::Inv(list)
             | NetworkMessage::GetData(list)
             | NetworkMessage::NotFound(list) => write_vec(&mut out, list),

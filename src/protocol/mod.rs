@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod bitset;
+pub mod bloom;
 pub mod chainlock;
 pub mod coinbase;
 pub mod commitment;
@@ -9,6 +10,7 @@ pub mod framing;
 pub mod handshake;
 pub mod headers;
 pub mod inventory;
+pub mod isdlock;
 pub mod message;
 pub mod mnlistdiff;
 pub mod partial_merkle_tree;

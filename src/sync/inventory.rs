@@ -173,7 +173,8 @@ impl<P: Copy + Eq + Hash> InventoryFilter<P> {
                         new_blocks.push(item.hash);
                     }
                 }
-                InvType::ClSig => {
+                // Fetched by `getdata` (InstantSend locks as ChainLocks).
+                InvType::ClSig | InvType::IsDLock => {
                     if self.chainlocks.contains(&item.hash) || !bucket.take() {
                         requests.dropped += 1;
                     } else {

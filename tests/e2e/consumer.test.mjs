@@ -80,6 +80,28 @@ try {
 }
 `;
 
+// The wallet API as TypeScript sees it: type-checked against js/index.d.ts with tsc --strict.
+const CHECK_TS = `import { DashlightClient, DashlightError } from 'dashlight';
+import type { InstantLockResult, TransactionProofResult, QuorumKeyResult, PlatformQuorums, BlockHeaderInfo, Status } from 'dashlight';
+
+export async function wallet(client: DashlightClient, lock: Uint8Array, proof: Uint8Array, signal: AbortSignal): Promise<void> {
+  const synced: Status = await client.waitSynced({ timeoutMs: 60_000, signal });
+  const checked: InstantLockResult = await client.verifyInstantLock(lock);
+  const code: 'quorum_unknown' | 'verification_failed' | undefined = checked.code;
+  const included: TransactionProofResult = await client.verifyTransactionProof({ txid: checked.txid, blockHash: '00'.repeat(32), proof });
+  const branch: TransactionProofResult = await client.verifyTransactionProof({ txid: checked.txid, blockHash: '00'.repeat(32), proof: { branch: [], position: 0 } });
+  const proved: TransactionProofResult & { proof: string } = await client.proveTransaction(checked.txid, '00'.repeat(32));
+  const key: QuorumKeyResult = await client.quorumPublicKey(6, '00'.repeat(32));
+  const keyHex: string | null = key.key;
+  const platform: PlatformQuorums | null = await client.platformQuorums();
+  const first: string | undefined = platform?.current.data[0]?.quorum_hash;
+  client.addEventListener('block', (event) => { const header: BlockHeaderInfo = event.detail; console.log(header.chainLocked); });
+  client.addEventListener('instantlock', (event) => { const result: InstantLockResult = event.detail; console.log(result.verified); });
+  const error = new DashlightError('not_synced', 'x');
+  console.log(synced.state, code, proved.proof, included.chainLocked, branch.height, keyHex, first, error.code);
+}
+`;
+
 const VITE_CONFIG = `export default {
   optimizeDeps: { exclude: ['dashlight'] },
   worker: { format: 'es' },
@@ -101,7 +123,10 @@ test('consumer: npm pack → Vite project → build → syncs in Chromium', { ti
     await writeFile(join(app, 'index.html'), INDEX_HTML);
     await writeFile(join(app, 'main.js'), MAIN_JS);
     await writeFile(join(app, 'vite.config.js'), VITE_CONFIG);
-    await npm(['install', '--no-save', 'vite@8', tarball], app);
+    await writeFile(join(app, 'check.ts'), CHECK_TS);
+    await npm(['install', '--no-save', 'vite@8', 'typescript@5', tarball], app);
+    await exec(join(app, 'node_modules/.bin/tsc'), ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'es2022', '--module', 'esnext', '--moduleResolution', 'bundler', '--lib', 'es2022,dom', 'check.ts'], { cwd: app, timeout: 120_000, maxBuffer: 16 << 20 })
+      .catch((error) => assert.fail(`tsc on the package's types: ${error.stdout}${error.stderr}`));
     const build = await exec(join(app, 'node_modules/.bin/vite'), ['build'], { cwd: app, timeout: 180_000, maxBuffer: 64 << 20 });
     console.log(build.stdout.split('\n').filter((l) => /dist\/|built in/.test(l)).join('\n'));
     console.log(`pack + install + build: ${((Date.now() - started) / 1000).toFixed(1)} s`);
