@@ -136,6 +136,7 @@ pub static QRINFOS: &[(&str, &[u8])] = &[
     fixture!("testnet/qrinfo/qrinfo_905770.bin"),
     fixture!("testnet/qrinfo/qrinfo_947248.bin"),
     fixture!("testnet/fork/qrinfo_901668_on_stale_fork.bin"),
+    fixture!("mainnet/p70230/qrinfo_2028764.bin"),
 ];
 
 /// The ChainLock fixture.
