@@ -287,7 +287,7 @@ impl HeaderManager {
             ..
         } = &mut self.request
         {
-            if missed_announcement.is_none_or(|missed| chain.height_of(&missed).is_some()) {
+            if !missed_announcement.is_some_and(|missed| chain.height_of(&missed).is_none()) {
                 *missed_announcement = Some(unknown);
             }
         }

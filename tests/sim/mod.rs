@@ -667,7 +667,7 @@ impl Sim {
         self.report.steps += 1;
         let event_due = self.events.peek().map(|Reverse((at, ..))| *at);
         let timer_due = self.client_deadline();
-        if timer_due.is_some_and(|d| event_due.is_none_or(|e| d < e)) {
+        if timer_due.is_some_and(|d| !event_due.is_some_and(|e| e <= d)) {
             let now = self.now();
             let outputs = self.node.tick(now);
             self.handle(outputs);
