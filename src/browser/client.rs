@@ -297,6 +297,21 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
                 );
                 self.peers(node);
             }
+            Notification::ConnectFailed {
+                url,
+                reason,
+                misbehaved,
+            } => {
+                let level = if *misbehaved { "warn" } else { "info" };
+                self.log(
+                    level,
+                    format!(
+                        "connection to {url} failed before its handshake: {reason}{}",
+                        if *misbehaved { " (banned)" } else { "" }
+                    ),
+                );
+                self.peers(node);
+            }
             Notification::PeerGone {
                 reason, misbehaved, ..
             } => {

@@ -123,3 +123,58 @@ impl EngineHeaders for ViewHeaders<'_> {
         self.0.hash_at(height)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(reason: ValidationError) -> HeaderFault {
+        Rejection {
+            index: 0,
+            height: Some(1),
+            hash: BlockHash::ZERO,
+            reason,
+        }
+        .fault()
+    }
+
+    #[test]
+    fn only_what_breaks_the_rules_is_blamed() {
+        assert_eq!(
+            fault(ValidationError::TimeTooNew {
+                time: 10_000,
+                max_allowed: 9_000
+            }),
+            HeaderFault::TooNew {
+                wait: Millis::from_secs(1_000)
+            }
+        );
+        assert_eq!(
+            fault(ValidationError::ReorgTooDeep {
+                depth: 2_000,
+                max_depth: 1_000
+            }),
+            HeaderFault::NotBlamed
+        );
+        assert_eq!(
+            fault(ValidationError::UnknownParent {
+                prev: BlockHash::ZERO
+            }),
+            HeaderFault::NotBlamed
+        );
+        assert_eq!(
+            fault(ValidationError::BadProofOfWork {
+                hash: BlockHash::ZERO,
+                bits: 0x1d00_ffff
+            }),
+            HeaderFault::Invalid
+        );
+        assert_eq!(
+            fault(ValidationError::TimeTooOld {
+                time: 1,
+                median_time_past: 2
+            }),
+            HeaderFault::Invalid
+        );
+    }
+}

@@ -60,6 +60,15 @@ pub enum Notification {
         /// Its best height.
         best_height: u32,
     },
+    /// A connection closed before its handshake finished.
+    ConnectFailed {
+        /// The bridge URL.
+        url: String,
+        /// Why.
+        reason: String,
+        /// Whether the peer misbehaved (and is banned for a while).
+        misbehaved: bool,
+    },
     /// A peer went away.
     PeerGone {
         /// The peer.
@@ -331,6 +340,13 @@ where
                     }));
                     self.network_event(NetworkEvent::PeerConnected, now, &mut out);
                     self.network_event(self.peers_updated(), now, &mut out);
+                }
+                PeerOutput::ConnectFailed { url, reason } => {
+                    out.push(NodeOutput::Notify(Notification::ConnectFailed {
+                        url,
+                        misbehaved: reason.is_misbehaviour(),
+                        reason: reason.to_string(),
+                    }));
                 }
                 PeerOutput::Gone { peer, reason } => {
                     out.push(NodeOutput::Notify(Notification::PeerGone {

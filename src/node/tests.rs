@@ -647,3 +647,36 @@ fn repeated_and_flooded_announcements_cause_bounded_requests() {
     assert!(asked < 20, "{asked} getdata for a flood of 200");
     assert!(net.closed.is_empty());
 }
+
+#[test]
+fn a_header_stamped_hours_ahead_of_our_clock_is_deferred_not_blamed() {
+    let chain = Headers::load();
+    let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
+    peer.ignores_qrinfo = true;
+    let mut net = Net::new(vec![peer]);
+    net.open(0);
+    assert!(net.run_until(|net| {
+        net.node.sync().chain().tip().height == QRINFO_TIP
+            && *net.node.sync().headers().state() == SyncState::Synced
+    }));
+    // The next real header restamped three hours ahead of our wall clock: not acceptable yet
+    // (the time is checked before the proof of work), and nobody's fault: it may be our clock.
+    let mut ahead = chain.range(QRINFO_TIP + 1, QRINFO_TIP + 1)[0];
+    ahead.time = u32::try_from(net.clock().unix_secs + 3 * 3_600).expect("fits");
+    net.peers[0].send(&NetworkMessage::Headers(vec![ahead]));
+    assert!(net.run_until(|net| net.peers[0].outbox.is_empty()));
+    assert!(
+        net.gone.is_empty() && net.closed.is_empty(),
+        "{:?}",
+        net.gone
+    );
+    assert!(matches!(
+        net.node.sync().headers().request(),
+        crate::sync::headers::HeaderRequest::Deferred { .. }
+    ));
+    assert_eq!(*net.node.sync().headers().state(), SyncState::Synced);
+    // It asks again later, and gets the real header.
+    net.peers[0].served_tip = QRINFO_TIP + 1;
+    assert!(net.run_until(|net| net.node.sync().chain().tip().height == QRINFO_TIP + 1));
+    assert!(net.gone.is_empty());
+}

@@ -106,6 +106,14 @@ pub enum PeerOutput {
         /// Why.
         reason: DisconnectReason,
     },
+    /// A connection closed before its handshake finished (it never was a peer the sync
+    /// layer knew): why, for the user.
+    ConnectFailed {
+        /// The bridge URL.
+        url: String,
+        /// Why.
+        reason: DisconnectReason,
+    },
     /// A message from a ready peer for the sync layer.
     Deliver {
         /// The peer.
@@ -532,6 +540,11 @@ impl PeerSet {
                 if connection.info().is_some() {
                     out.push(PeerOutput::Gone {
                         peer,
+                        reason: reason.clone(),
+                    });
+                } else {
+                    out.push(PeerOutput::ConnectFailed {
+                        url: self.endpoints[index].url.clone(),
                         reason: reason.clone(),
                     });
                 }

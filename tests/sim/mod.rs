@@ -1149,6 +1149,11 @@ impl Sim {
                     reason,
                     misbehaved: true,
                     ..
+                })
+                | NodeOutput::Notify(Notification::ConnectFailed {
+                    reason,
+                    misbehaved: true,
+                    ..
                 }) => self.violation(format!("an honest peer was banned: {reason}")),
                 NodeOutput::Notify(Notification::Sync(Output::Event(
                     dashlight::sync::events::SyncEvent::ChainLockVerified { .. },
