@@ -1,12 +1,15 @@
 //! Inventory announcements turned into requests, de-duplicated and rate-limited per peer.
 //!
-//! A block `inv` asks its peer for headers and a ChainLock `inv` for the `clsig`. Without a
-//! filter every announcement is a request: a peer repeating one hash, or announcing
-//! thousands, makes the client send as many. [`InventoryFilter`] asks for a block only when
-//! it is neither on our chain nor asked for within [`REQUEST_MEMORY`], for a ChainLock only
-//! when it was not asked for within that time, and lets each peer cause at most
-//! [`BURST`] requests at once, refilled at one per [`REFILL`]. Announcements past that are
-//! dropped without blame: a burst may be honest (many blocks while we were away).
+//! A ChainLock (or InstantSend lock) `inv` asks its peer for the message. Without a filter
+//! every announcement is a request: a peer repeating one hash, or announcing thousands, makes
+//! the client send as many. [`InventoryFilter`] asks for such a message only when it was not
+//! asked for within [`REQUEST_MEMORY`], and lets each peer cause at most [`BURST`] requests
+//! at once, refilled at one per [`REFILL`]. Announcements past that are dropped without
+//! blame: a burst may be honest.
+//!
+//! Announced blocks not on our chain are all passed on: the header manager coalesces them
+//! into the one `getheaders` it has in flight, so they cost no request each, and dropping one
+//! (as a rate limit would) could leave the chain behind a block only that announcement named.
 
 use super::time::{Millis, Timestamp};
 use crate::hash::{BlockHash, Sha256dHash};
@@ -18,7 +21,7 @@ use std::hash::Hash;
 /// the first request may have gone unanswered).
 pub const REQUEST_MEMORY: Millis = Millis::from_secs(120);
 
-/// The most hashes remembered as requested, per kind.
+/// The most hashes remembered as requested.
 pub const REMEMBERED: usize = 1024;
 
 /// Requests one peer's announcements may cause at once.
@@ -33,8 +36,8 @@ const TRACKED_PEERS: usize = 64;
 /// What an announcement asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InventoryRequests {
-    /// The announced blocks to ask the announcing peer's headers for: neither on our chain
-    /// nor asked for lately (one `getheaders` covers them all).
+    /// The announced blocks not on our chain, for the header manager (one `getheaders`
+    /// covers them all).
     pub blocks: Vec<BlockHash>,
     /// The ChainLocks to ask the announcing peer for.
     pub get_data: Vec<Inventory>,
@@ -117,7 +120,6 @@ impl Bucket {
 /// De-duplicates and rate-limits the requests that announcements cause, per peer `P`.
 #[derive(Debug, Clone)]
 pub struct InventoryFilter<P> {
-    blocks: RecentRequests,
     chainlocks: RecentRequests,
     buckets: HashMap<P, Bucket>,
 }
@@ -126,7 +128,6 @@ impl<P: Copy + Eq + Hash> InventoryFilter<P> {
     /// A filter that has requested nothing.
     pub fn new() -> Self {
         InventoryFilter {
-            blocks: RecentRequests::default(),
             chainlocks: RecentRequests::default(),
             buckets: HashMap::new(),
         }
@@ -141,7 +142,6 @@ impl<P: Copy + Eq + Hash> InventoryFilter<P> {
         now: Timestamp,
         on_chain: impl Fn(&BlockHash) -> bool,
     ) -> InventoryRequests {
-        self.blocks.expire(now);
         self.chainlocks.expire(now);
         if self.buckets.len() >= TRACKED_PEERS {
             // Idle peers have a full allowance, which forgetting them keeps; past that, all
@@ -160,17 +160,14 @@ impl<P: Copy + Eq + Hash> InventoryFilter<P> {
             .or_insert_with(|| Bucket::full(now));
         bucket.refill(now);
         let mut requests = InventoryRequests::default();
-        let mut new_blocks = Vec::new();
         for item in items {
             match item.inv_type {
                 InvType::Block => {
-                    let known = on_chain(&BlockHash(item.hash.0))
-                        || self.blocks.contains(&item.hash)
-                        || new_blocks.contains(&item.hash);
-                    if known {
+                    let hash = BlockHash(item.hash.0);
+                    if on_chain(&hash) || requests.blocks.contains(&hash) {
                         requests.dropped += 1;
                     } else {
-                        new_blocks.push(item.hash);
+                        requests.blocks.push(hash);
                     }
                 }
                 // Fetched by `getdata` (InstantSend locks as ChainLocks).
@@ -185,18 +182,6 @@ impl<P: Copy + Eq + Hash> InventoryFilter<P> {
                 _ => {}
             }
         }
-        // One `getheaders` covers every new block of the announcement.
-        if !new_blocks.is_empty() {
-            if bucket.take() {
-                for hash in new_blocks {
-                    self.blocks.insert(hash, now);
-                    requests.blocks.push(BlockHash(hash.0));
-                }
-            } else {
-                requests.dropped += new_blocks.len();
-            }
-        }
-        self.blocks.expire(now);
         requests
     }
 }
@@ -230,19 +215,16 @@ mod tests {
     }
 
     #[test]
-    fn a_block_is_asked_for_once_and_a_known_one_never() {
+    fn unknown_blocks_are_passed_on_once_per_message_and_known_ones_never() {
         let mut filter = InventoryFilter::new();
         let first = filter.announce(1u64, &[block(1), block(1)], Timestamp(0), nothing_known);
         assert_eq!(first.blocks, vec![BlockHash([1; 32])]);
         assert_eq!(first.dropped, 1);
-        // Another peer announcing the same block within the memory is not asked.
+        // Another announcement of it is passed on: the header manager coalesces.
         let again = filter.announce(2, &[block(1)], Timestamp(1000), nothing_known);
-        assert!(again.blocks.is_empty());
+        assert_eq!(again.blocks.len(), 1);
         let known = filter.announce(2, &[block(2)], Timestamp(1000), |_| true);
         assert!(known.blocks.is_empty());
-        // After the memory runs out an unanswered block is asked for again.
-        let later = filter.announce(2, &[block(1)], Timestamp(0) + REQUEST_MEMORY, nothing_known);
-        assert_eq!(later.blocks.len(), 1);
     }
 
     #[test]
@@ -275,7 +257,8 @@ mod tests {
             nothing_known,
         );
         assert_eq!(later.get_data.len(), 1);
-        assert!(later.blocks.is_empty());
+        // Blocks are never rate-limited: the header manager coalesces them.
+        assert_eq!(later.blocks.len(), 1);
     }
 
     #[test]
@@ -298,7 +281,6 @@ mod tests {
         }
         assert!(filter.buckets.len() <= TRACKED_PEERS);
         assert!(filter.chainlocks.order.len() <= REMEMBERED);
-        assert!(filter.blocks.order.len() <= REMEMBERED);
         assert_eq!(
             filter.chainlocks.order.len(),
             filter.chainlocks.hashes.len()
