@@ -814,9 +814,20 @@ impl Sim {
         }
     }
 
-    /// The page reloads: a new node from what the store holds.
+    /// The page reloads: a new node from what the store holds. The old page's sockets are
+    /// gone with it: nothing in flight on them reaches the new page (whose socket ids start
+    /// over).
     fn reload(&mut self) {
         self.report.reloads += 1;
+        self.payloads.retain(|_, event| {
+            !matches!(
+                event,
+                Event::ToClient { .. }
+                    | Event::ToPeer { .. }
+                    | Event::Opened { .. }
+                    | Event::Closed { .. }
+            )
+        });
         for peer in &mut self.peers {
             peer.connection = None;
         }
