@@ -1,6 +1,7 @@
 //! The client core living for days on the simulated live testnet (`tests/sim`): real headers
 //! mined at their real times, real ChainLocks relayed, faults from a seed, every invariant
 //! checked after every step. The soak runs many more seeds: `cargo run --release --example soak`.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod sim;
 

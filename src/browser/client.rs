@@ -174,6 +174,17 @@ impl<S: EventSink> JsObserver<S> {
         );
     }
 
+    /// Logs why a connection went (a warning when the peer was banned) and the peer list.
+    fn departure(&self, node: &ClientNode, what: &str, reason: &str, misbehaved: bool) {
+        let (level, banned) = if misbehaved {
+            ("warn", " (banned)")
+        } else {
+            ("info", "")
+        };
+        self.log(level, format!("{what}: {reason}{banned}"));
+        self.peers(node);
+    }
+
     fn peers(&self, node: &ClientNode) {
         let ready: Vec<(String, String, u32)> = node
             .peers()
@@ -301,30 +312,15 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
                 url,
                 reason,
                 misbehaved,
-            } => {
-                let level = if *misbehaved { "warn" } else { "info" };
-                self.log(
-                    level,
-                    format!(
-                        "connection to {url} failed before its handshake: {reason}{}",
-                        if *misbehaved { " (banned)" } else { "" }
-                    ),
-                );
-                self.peers(node);
-            }
+            } => self.departure(
+                node,
+                &format!("connection to {url} failed before its handshake"),
+                reason,
+                *misbehaved,
+            ),
             Notification::PeerGone {
                 reason, misbehaved, ..
-            } => {
-                let level = if *misbehaved { "warn" } else { "info" };
-                self.log(
-                    level,
-                    format!(
-                        "peer gone: {reason}{}",
-                        if *misbehaved { " (banned)" } else { "" }
-                    ),
-                );
-                self.peers(node);
-            }
+            } => self.departure(node, "peer gone", reason, *misbehaved),
         }
     }
 
