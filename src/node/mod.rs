@@ -380,6 +380,8 @@ where
         if !self.peers.ready_peers().any(|(ready, ..)| ready == peer) {
             return;
         }
+        // The last block of a `headers` message, hashed once.
+        let mut announced = None;
         let sync_message = match message {
             // An empty `headers` can only be an answer ("nothing after your locator"): from
             // another peer than the one asked it would end a sync that peer is serving.
@@ -394,7 +396,8 @@ where
                     // The announcer has nothing after our tip: it cannot serve what it announced.
                     self.announced_by = None;
                 }
-                self.note_announcement(peer, headers.last().map(BlockHeader::block_hash));
+                announced = headers.last().map(BlockHeader::block_hash);
+                self.note_announcement(peer, announced);
                 SyncMessage::Headers(headers)
             }
             NetworkMessage::QrInfo(_) if self.requests.qrinfo != Some(peer) => {
@@ -432,8 +435,8 @@ where
                 return;
             }
             NetworkMessage::Inv(items) => {
-                // De-duplicated and rate-limited: a block on our chain or already asked
-                // for, or a ChainLock already asked for, is not asked for again.
+                // ChainLocks and InstantSend locks are asked for once, at the peer's rate;
+                // blocks not on our chain go to the header manager, which coalesces them.
                 let chain = self.sync.chain();
                 let requests = self
                     .inventory
@@ -453,10 +456,6 @@ where
                 SyncMessage::BlocksAnnounced(blocks)
             }
             _ => return,
-        };
-        let announced = match &sync_message {
-            SyncMessage::Headers(headers) => headers.last().map(BlockHeader::block_hash),
-            _ => None,
         };
         let outputs = self.sync.handle_message(at, sync_message);
         if let Some(height) = announced.and_then(|hash| self.sync.chain().height_of(&hash)) {
