@@ -397,28 +397,11 @@ async fn run_phase(
 }
 
 async fn health_connections(addr: SocketAddr) -> Result<u64, String> {
-    let body = health(addr).await?;
+    let body = slow_readers::health_body(addr).await?;
     let json: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
     json["connections"]
         .as_u64()
         .ok_or_else(|| "health has no connections".to_owned())
-}
-
-async fn health(addr: SocketAddr) -> Result<String, String> {
-    let mut stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    stream
-        .write_all(b"GET /health HTTP/1.1\r\nHost: bridge\r\n\r\n")
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .await
-        .map_err(|e| e.to_string())?;
-    response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .ok_or_else(|| "bad health response".to_owned())
 }
 
 /// Resident set size of this process in kB (Linux), 0 if unknown.
@@ -604,7 +587,7 @@ async fn run(args: Args) -> Result<(), String> {
         retained = phase.exclude_measurements(retained);
         rounds.push(phase);
     }
-    let final_health = health(health_addr).await?;
+    let final_health = slow_readers::health_body(health_addr).await?;
 
     println!();
     println!(

@@ -103,8 +103,8 @@ async fn slow_reader(addr: SocketAddr) -> Result<TcpStream, String> {
     Ok(stream)
 }
 
-/// The bridge's `bytes_to_client` and `relays_active` from `GET /health`.
-async fn health(addr: SocketAddr) -> Result<(u64, u64), String> {
+/// The body of the bridge's `GET /health` (also used by the load example).
+pub async fn health_body(addr: SocketAddr) -> Result<String, String> {
     let mut stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
     stream
         .write_all(b"GET /health HTTP/1.1\r\nHost: bridge\r\n\r\n")
@@ -115,11 +115,16 @@ async fn health(addr: SocketAddr) -> Result<(u64, u64), String> {
         .read_to_string(&mut response)
         .await
         .map_err(|e| e.to_string())?;
-    let body = response
+    response
         .split_once("\r\n\r\n")
-        .map(|(_, b)| b)
-        .unwrap_or("");
-    let json: serde_json::Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        .map(|(_, body)| body.to_owned())
+        .ok_or_else(|| "bad health response".to_owned())
+}
+
+/// The bridge's `bytes_to_client` and `relays_active` from `GET /health`.
+async fn health(addr: SocketAddr) -> Result<(u64, u64), String> {
+    let body = health_body(addr).await?;
+    let json: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
     Ok((
         json["bytes_to_client"].as_u64().unwrap_or(0),
         json["relays_active"].as_u64().unwrap_or(0),
