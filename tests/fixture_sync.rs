@@ -320,8 +320,8 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
                 }
                 NodeOutput::Socket(SocketCommand::Close { .. }) => closed = true,
                 NodeOutput::Notify(Notification::PeerGone {
-                    reason, misbehaved, ..
-                }) => gone.push((reason, misbehaved)),
+                    reason, penalty, ..
+                }) => gone.push((reason, penalty)),
                 NodeOutput::Notify(_) => {}
             }
         }
@@ -338,8 +338,8 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
     }
     assert!(closed, "the fork peer was not dropped");
     assert_eq!(gone.len(), 1);
-    let (reason, misbehaved) = &gone[0];
-    assert!(*misbehaved);
+    let (reason, penalty) = &gone[0];
+    assert!(penalty.is_some_and(|p| p.ban.is_some()), "{penalty:?}");
     assert!(
         reason.starts_with("invalid headers: ") && reason.contains("checkpoint"),
         "{reason}"

@@ -15,6 +15,7 @@ use crate::network::Network;
 use crate::node::chain::{ClientChain, ViewHeaders};
 use crate::node::engine::ClientEngine;
 use crate::node::{Node, Notification};
+use crate::peer::ban::{Penalty, BAN_THRESHOLD};
 use crate::peer::set::PeerSetConfig;
 use crate::protocol::bloom::MerkleBlock;
 use crate::protocol::isdlock::InstantLock;
@@ -174,14 +175,25 @@ impl<S: EventSink> JsObserver<S> {
         );
     }
 
-    /// Logs why a connection went (a warning when the peer was banned) and the peer list.
-    fn departure(&self, node: &ClientNode, what: &str, reason: &str, misbehaved: bool) {
-        let (level, banned) = if misbehaved {
-            ("warn", " (banned)")
-        } else {
-            ("info", "")
+    /// Logs why a connection went (a warning when the peer misbehaved, with what it cost
+    /// it) and the peer list.
+    fn departure(&self, node: &ClientNode, what: &str, reason: &str, penalty: Option<Penalty>) {
+        let (level, cost) = match penalty {
+            None => ("info", String::new()),
+            Some(Penalty { ban: Some(ban), .. }) => (
+                "warn",
+                format!(
+                    " (banned for {} min, ban {} of this address)",
+                    ban.duration.as_millis() / 60_000,
+                    ban.count
+                ),
+            ),
+            Some(Penalty { weight, score, .. }) => (
+                "warn",
+                format!(" (misbehaviour +{weight}, score {score} of {BAN_THRESHOLD})"),
+            ),
         };
-        self.log(level, format!("{what}: {reason}{banned}"));
+        self.log(level, format!("{what}: {reason}{cost}"));
         self.peers(node);
     }
 
@@ -311,16 +323,16 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
             Notification::ConnectFailed {
                 url,
                 reason,
-                misbehaved,
+                penalty,
             } => self.departure(
                 node,
                 &format!("connection to {url} failed before its handshake"),
                 reason,
-                *misbehaved,
+                *penalty,
             ),
             Notification::PeerGone {
-                reason, misbehaved, ..
-            } => self.departure(node, "peer gone", reason, *misbehaved),
+                reason, penalty, ..
+            } => self.departure(node, "peer gone", reason, *penalty),
         }
     }
 

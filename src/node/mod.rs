@@ -11,6 +11,7 @@ mod tests;
 use crate::block::BlockHeader;
 use crate::hash::{BlockHash, Sha256dHash};
 use crate::network::Network;
+use crate::peer::ban::Penalty;
 use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig, SocketCommand};
 use crate::protocol::bloom::{BloomFilter, MerkleBlock};
 use crate::protocol::chainlock::ClSig;
@@ -66,8 +67,9 @@ pub enum Notification {
         url: String,
         /// Why.
         reason: String,
-        /// Whether the peer misbehaved (and is banned for a while).
-        misbehaved: bool,
+        /// What it cost the address, if the peer misbehaved (its score, and a ban at the
+        /// threshold).
+        penalty: Option<Penalty>,
     },
     /// A peer went away.
     PeerGone {
@@ -75,8 +77,9 @@ pub enum Notification {
         peer: PeerId,
         /// Why.
         reason: String,
-        /// Whether it misbehaved (and is banned for a while).
-        misbehaved: bool,
+        /// What it cost the peer's address, if it misbehaved (its score, and a ban at the
+        /// threshold).
+        penalty: Option<Penalty>,
     },
 }
 
@@ -341,18 +344,26 @@ where
                     self.network_event(NetworkEvent::PeerConnected, now, &mut out);
                     self.network_event(self.peers_updated(), now, &mut out);
                 }
-                PeerOutput::ConnectFailed { url, reason } => {
+                PeerOutput::ConnectFailed {
+                    url,
+                    reason,
+                    penalty,
+                } => {
                     out.push(NodeOutput::Notify(Notification::ConnectFailed {
                         url,
-                        misbehaved: reason.is_misbehaviour(),
                         reason: reason.to_string(),
+                        penalty,
                     }));
                 }
-                PeerOutput::Gone { peer, reason } => {
+                PeerOutput::Gone {
+                    peer,
+                    reason,
+                    penalty,
+                } => {
                     out.push(NodeOutput::Notify(Notification::PeerGone {
                         peer,
-                        misbehaved: reason.is_misbehaviour(),
                         reason: reason.to_string(),
+                        penalty,
                     }));
                     self.network_event(NetworkEvent::PeerDisconnected, now, &mut out);
                     self.network_event(self.peers_updated(), now, &mut out);

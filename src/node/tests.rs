@@ -249,7 +249,7 @@ struct Net {
     sockets: HashMap<PeerId, usize>,
     owners: HashMap<PeerId, usize>,
     closed: Vec<usize>,
-    gone: Vec<(usize, String, bool)>,
+    gone: Vec<(usize, String, Option<Penalty>)>,
     paused: Option<usize>,
     now: Timestamp,
     unix: u64,
@@ -322,8 +322,8 @@ impl Net {
                 NodeOutput::Notify(Notification::PeerGone {
                     peer,
                     reason,
-                    misbehaved,
-                }) => self.gone.push((self.owners[&peer], reason, misbehaved)),
+                    penalty,
+                }) => self.gone.push((self.owners[&peer], reason, penalty)),
                 NodeOutput::Notify(_) => {}
             }
         }
@@ -397,9 +397,9 @@ impl Net {
     fn assert_banned(&self, index: usize, what: &str) {
         assert_eq!(self.closed, vec![index], "only the lying peer is dropped");
         assert_eq!(self.endpoint_state(index), "banned");
-        let (who, reason, misbehaved) = self.gone.first().expect("a peer left");
+        let (who, reason, penalty) = self.gone.first().expect("a peer left");
         assert_eq!(*who, index);
-        assert!(misbehaved);
+        assert!(penalty.is_some_and(|p| p.ban.is_some()), "{penalty:?}");
         assert!(
             reason.starts_with(&format!("invalid {what}: ")),
             "reason: {reason}"
@@ -601,7 +601,7 @@ fn a_diff_with_a_future_entry_version_bans_no_one() {
     assert_eq!(net.peers[0].signing_list_requests, 1);
     assert_eq!(net.closed, vec![0]);
     assert_ne!(net.endpoint_state(0), "banned");
-    assert!(net.gone.iter().all(|(_, _, misbehaved)| !misbehaved));
+    assert!(net.gone.iter().all(|(_, _, penalty)| penalty.is_none()));
     // The diff was not applied, and the sync did not end on it.
     assert_eq!(net.node.progress().masternodes.current_height, QRINFO_TIP);
 }

@@ -131,19 +131,37 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
-    /// Whether the peer misbehaved (and should be banned for a while), as
-    /// opposed to merely being slow or gone.
-    pub fn is_misbehaviour(&self) -> bool {
-        matches!(
-            self,
+    /// The misbehaviour score this reason adds to the peer's address (see
+    /// [`super::ban`]): the full [`super::ban::BAN_THRESHOLD`] for what no honest dashd
+    /// sends (broken framing, a message that does not decode, data proven invalid), a
+    /// little for handshake breaches a buggy but honest node might commit, nothing for what
+    /// may be our own gap (timeouts, an unknown newer version, leaving by our choice).
+    pub fn misbehaviour_weight(&self) -> u32 {
+        match self {
             DisconnectReason::Framing(_)
-                | DisconnectReason::MalformedMessage(_)
-                | DisconnectReason::UnexpectedBeforeHandshake(_)
-                | DisconnectReason::DuplicateVersion
-                | DisconnectReason::InvalidData(_)
-        )
+            | DisconnectReason::MalformedMessage(_)
+            | DisconnectReason::InvalidData(_) => super::ban::BAN_THRESHOLD,
+            DisconnectReason::UnexpectedBeforeHandshake(_) | DisconnectReason::DuplicateVersion => {
+                HANDSHAKE_BREACH_WEIGHT
+            }
+            DisconnectReason::HandshakeTimeout
+            | DisconnectReason::PongTimeout
+            | DisconnectReason::ObsoletePeer(_)
+            | DisconnectReason::UnsupportedMessage(_)
+            | DisconnectReason::Local(_) => 0,
+        }
+    }
+
+    /// Whether the peer misbehaved (its score rises), as opposed to merely being slow,
+    /// outdated or gone.
+    pub fn is_misbehaviour(&self) -> bool {
+        self.misbehaviour_weight() > 0
     }
 }
+
+/// The score of a handshake breach (a message out of order, a second `version`): ten
+/// such connections in a row ban the address.
+pub const HANDSHAKE_BREACH_WEIGHT: u32 = 10;
 
 impl fmt::Display for DisconnectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

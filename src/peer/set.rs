@@ -4,7 +4,7 @@
 //! sockets when told and reports what happened to them.
 
 use super::backoff::{Backoff, Jitter};
-use super::ban::BanList;
+use super::ban::{BanList, Penalty};
 use super::connection::{
     Connection, ConnectionConfig, ConnectionOutput, DisconnectReason, PeerInfo,
 };
@@ -26,7 +26,8 @@ pub struct PeerSetConfig {
     pub backoff_base: Millis,
     /// The longest reconnection delay.
     pub backoff_max: Millis,
-    /// How long a misbehaving peer is not dialled again.
+    /// How long a misbehaving peer is not dialled again the first time (each later ban of
+    /// the same address lasts twice as long, up to [`super::ban::MAX_BAN`]).
     pub ban_duration: Millis,
     /// Timeouts of each connection.
     pub connection: ConnectionConfig,
@@ -105,6 +106,8 @@ pub enum PeerOutput {
         peer: PeerId,
         /// Why.
         reason: DisconnectReason,
+        /// What it cost the peer's address, if it misbehaved.
+        penalty: Option<Penalty>,
     },
     /// A connection closed before its handshake finished (it never was a peer the sync
     /// layer knew): why, for the user.
@@ -113,6 +116,8 @@ pub enum PeerOutput {
         url: String,
         /// Why.
         reason: DisconnectReason,
+        /// What it cost the address, if it misbehaved.
+        penalty: Option<Penalty>,
     },
     /// A message from a ready peer for the sync layer.
     Deliver {
@@ -304,7 +309,6 @@ impl PeerSet {
             self.close(
                 index,
                 DisconnectReason::Local("connection closed".into()),
-                false,
                 now,
                 &mut out,
             );
@@ -312,17 +316,11 @@ impl PeerSet {
         out
     }
 
-    /// The sync layer found `peer`'s data invalid: disconnect and ban it.
+    /// The sync layer found `peer`'s data invalid: disconnect it; the offence bans it.
     pub fn misbehaved(&mut self, peer: PeerId, why: String, now: Timestamp) -> Vec<PeerOutput> {
         let mut out = Vec::new();
         if let Some(index) = self.index_of(peer) {
-            self.close(
-                index,
-                DisconnectReason::InvalidData(why),
-                true,
-                now,
-                &mut out,
-            );
+            self.close(index, DisconnectReason::InvalidData(why), now, &mut out);
         }
         out
     }
@@ -507,31 +505,40 @@ impl PeerSet {
                     out.push(PeerOutput::Ready { peer, info });
                 }
                 ConnectionOutput::Disconnect(reason) => {
-                    let ban = reason.is_misbehaviour();
-                    self.close(index, reason, ban, now, out);
+                    self.close(index, reason, now, out);
                     return;
                 }
             }
         }
     }
 
+    /// Closes endpoint `index`'s socket for `reason`, scores the offence if it is one, and
+    /// schedules the next dial.
     fn close(
         &mut self,
         index: usize,
         reason: DisconnectReason,
-        ban: bool,
         now: Timestamp,
         out: &mut Vec<PeerOutput>,
     ) {
+        if let Slot::Idle { .. } = self.endpoints[index].slot {
+            return;
+        }
         let previous = core::mem::replace(
             &mut self.endpoints[index].slot,
             Slot::Idle { retry_at: now },
         );
+        let weight = reason.misbehaviour_weight();
+        let penalty = (weight > 0).then(|| {
+            self.bans.punish(
+                &self.endpoints[index].url,
+                weight,
+                now,
+                self.config.ban_duration,
+            )
+        });
         match previous {
-            Slot::Idle { retry_at } => {
-                self.endpoints[index].slot = Slot::Idle { retry_at };
-                return;
-            }
+            Slot::Idle { .. } => {}
             Slot::Dialing { peer, .. } => {
                 out.push(PeerOutput::Socket(SocketCommand::Close { peer }))
             }
@@ -540,19 +547,17 @@ impl PeerSet {
                 if connection.info().is_some() {
                     out.push(PeerOutput::Gone {
                         peer,
-                        reason: reason.clone(),
+                        reason,
+                        penalty,
                     });
                 } else {
                     out.push(PeerOutput::ConnectFailed {
                         url: self.endpoints[index].url.clone(),
-                        reason: reason.clone(),
+                        reason,
+                        penalty,
                     });
                 }
             }
-        }
-        if ban {
-            let url = self.endpoints[index].url.clone();
-            self.bans.ban(&url, now, self.config.ban_duration);
         }
         self.schedule_retry(index, now);
     }
@@ -566,7 +571,7 @@ impl PeerSet {
 
     fn close_all(&mut self, reason: DisconnectReason, now: Timestamp, out: &mut Vec<PeerOutput>) {
         for index in 0..self.endpoints.len() {
-            self.close(index, reason.clone(), false, now, out);
+            self.close(index, reason.clone(), now, out);
         }
     }
 }
@@ -661,6 +666,78 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["ws://a"]
         );
+    }
+
+    /// Dials the one endpoint (it must be due at `now`), opens it and lets it send `bytes`;
+    /// returns what the peer set reported.
+    fn dial_and_receive(set: &mut PeerSet, now: Timestamp, bytes: &[u8]) -> Vec<PeerOutput> {
+        let dialled = connects(&set.tick(now));
+        let [(peer, _)] = dialled.as_slice() else {
+            panic!("one dial expected at {now}: {dialled:?}")
+        };
+        set.socket_opened(*peer, now, 0, 0);
+        set.socket_data(*peer, bytes, now + Millis(1))
+    }
+
+    fn penalties(out: &[PeerOutput]) -> Vec<Option<Penalty>> {
+        out.iter()
+            .filter_map(|o| match o {
+                PeerOutput::Gone { penalty, .. } | PeerOutput::ConnectFailed { penalty, .. } => {
+                    Some(*penalty)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_repeat_offender_is_banned_twice_as_long_each_time() {
+        let mut set = PeerSet::new(Network::Testnet, &urls()[..1], PeerSetConfig::default(), 1);
+        let mut now = Timestamp(0);
+        let mut bans = Vec::new();
+        for _ in 0..3 {
+            let out = dial_and_receive(&mut set, now, b"\x00\x01garbage, not a dash message");
+            let [Some(penalty)] = penalties(&out)[..] else {
+                panic!("{out:?}")
+            };
+            let ban = penalty.ban.expect("framing errors ban at once");
+            bans.push(ban.duration.as_millis() / 60_000);
+            let until = set.bans.banned_until("ws://a", now).expect("banned");
+            assert!(connects(&set.tick(Timestamp(until.as_millis() - 1))).is_empty());
+            now = until;
+        }
+        assert_eq!(bans, [10, 20, 40]);
+    }
+
+    #[test]
+    fn handshake_breaches_add_up_and_timeouts_cost_nothing() {
+        let mut set = PeerSet::new(Network::Testnet, &urls()[..1], PeerSetConfig::default(), 1);
+        let mut now = Timestamp(0);
+        let breach = remote(&NetworkMessage::Headers(Vec::new()));
+        for round in 1..=10u32 {
+            let out = dial_and_receive(&mut set, now, &breach);
+            let [Some(penalty)] = penalties(&out)[..] else {
+                panic!("{out:?}")
+            };
+            assert_eq!(
+                penalty.weight,
+                super::super::connection::HANDSHAKE_BREACH_WEIGHT
+            );
+            if round < 10 {
+                assert_eq!(penalty.score, 10 * round);
+                assert_eq!(penalty.ban, None);
+                assert_ne!(set.endpoint_states(now)[0].1, "banned");
+            } else {
+                assert!(penalty.ban.is_some(), "the tenth breach bans");
+                assert_eq!(set.endpoint_states(now)[0].1, "banned");
+            }
+            now = set.next_deadline().expect("a redial is scheduled").max(now);
+        }
+        let mut set = PeerSet::new(Network::Testnet, &urls()[..1], PeerSetConfig::default(), 1);
+        let (peer, _) = connects(&set.tick(Timestamp(0)))[0].clone();
+        set.socket_opened(peer, Timestamp(0), 0, 0);
+        let out = set.tick(Timestamp(60_000));
+        assert_eq!(penalties(&out), [None], "a handshake timeout is no offence");
     }
 
     #[test]

@@ -13,7 +13,7 @@ import { CHAINLOCK_HEIGHT, FINAL_TIP, MANUAL_TIP, driveToChainLock, eventually, 
 
 /** Waits for the log line of the ban for an invalid `kind` message and the bridge `url` shown banned in the peer list. */
 async function waitForBan(dev, kind, url, timeoutMs = 90_000) {
-  const line = await eventually(async () => (await dev.log()).split('\n').find((l) => new RegExp(`invalid ${kind}: .*\\(banned\\)`).test(l)), {
+  const line = await eventually(async () => (await dev.log()).split('\n').find((l) => new RegExp(`invalid ${kind}: .*\\(banned for`).test(l)), {
     timeoutMs,
     describe: async () => `no ban for an invalid ${kind} in the log:\n${(await dev.log()).split('\n').slice(-30).join('\n')}`,
   });

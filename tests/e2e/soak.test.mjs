@@ -176,7 +176,7 @@ test(`soak: ${MINUTES} min at ${SPEED}× (${(SIMULATED_SECONDS / 3600).toFixed(1
     // No peer banned.
     const banned = peers.filter((p) => /banned/.test(p));
     assert.deepEqual(banned, [], `a peer is banned at simulated ${(simulated / 3600).toFixed(2)} h: ${peers.join('; ')}`);
-    const banLine = log.split('\n').find((line) => /\(banned\)/.test(line));
+    const banLine = log.split("\n").find((line) => /\((banned for|misbehaviour \+)/.test(line));
     assert.equal(banLine, undefined, `a ban in the page log at simulated ${(simulated / 3600).toFixed(2)} h`);
 
     // No manager stays in Error.

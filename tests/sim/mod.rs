@@ -1158,14 +1158,16 @@ impl Sim {
                 }
                 NodeOutput::Notify(Notification::PeerGone {
                     reason,
-                    misbehaved: true,
+                    penalty: Some(penalty),
                     ..
                 })
                 | NodeOutput::Notify(Notification::ConnectFailed {
                     reason,
-                    misbehaved: true,
+                    penalty: Some(penalty),
                     ..
-                }) => self.violation(format!("an honest peer was banned: {reason}")),
+                }) => self.violation(format!(
+                    "an honest peer was punished: {reason} ({penalty:?})"
+                )),
                 NodeOutput::Notify(Notification::Sync(Output::Event(
                     dashlight::sync::events::SyncEvent::ChainLockVerified { .. },
                 ))) => self.report.chainlocks_verified += 1,
