@@ -4,9 +4,10 @@
 //! violation with the seed and step that reproduce it, and the peak of each bounded quantity.
 //!
 //! ```sh
-//! cargo run --release --example soak -- --seeds 1000 [--first-seed 1] [--days 85]
+//! cargo run --release --example soak -- --seeds 1000 [--first-seed 1] [--days 85] [--hostile]
 //! ```
-//! Exits non-zero if any invariant broke.
+//! With `--hostile`, one or two hostile peers join each seed's honest ones (`Scenario::hostile`,
+//! attacks in `tests/sim/hostile.rs`). Exits non-zero if any invariant broke.
 
 #[path = "../tests/sim/mod.rs"]
 mod sim;
@@ -30,12 +31,18 @@ fn main() {
     let seeds = arg(&args, "--seeds", 20);
     let first = arg(&args, "--first-seed", 1);
     let days = arg(&args, "--days", 85);
+    let hostile = args.iter().any(|a| a == "--hostile");
     let started = Instant::now();
     let (mut steps, mut simulated, mut violations) = (0u64, 0u64, Vec::new());
     let (mut blocks, mut faults, mut reloads, mut chainlocks) = (0u64, 0u64, 0u64, 0u64);
+    let mut hostile_punished = 0u64;
     let mut peaks = Peaks::default();
     for seed in first..first + seeds {
-        let scenario = Scenario::soak(seed, days);
+        let scenario = if hostile {
+            Scenario::hostile(seed, days)
+        } else {
+            Scenario::soak(seed, days)
+        };
         let report = Sim::new(scenario).run();
         steps += report.steps;
         simulated += report.simulated_secs;
@@ -43,6 +50,7 @@ fn main() {
         faults += u64::from(report.faults);
         reloads += u64::from(report.reloads);
         chainlocks += u64::from(report.chainlocks_verified);
+        hostile_punished += u64::from(report.hostile_punished);
         peaks.chain_index_bytes = peaks.chain_index_bytes.max(report.peaks.chain_index_bytes);
         peaks.side_branches = peaks.side_branches.max(report.peaks.side_branches);
         peaks.lists = peaks.lists.max(report.peaks.lists);
@@ -51,13 +59,14 @@ fn main() {
         peaks.stored_bytes = peaks.stored_bytes.max(report.peaks.stored_bytes);
         for violation in &report.violations {
             println!(
-                "VIOLATION seed {} step {} at {} s (start {}, end {}, {} peers): {}",
+                "VIOLATION seed {} step {} at {} s (start {}, end {}, {} peers, {} hostile): {}",
                 violation.seed,
                 violation.step,
                 violation.at_secs,
                 scenario.start_tip,
                 scenario.end_height,
                 scenario.peers,
+                scenario.hostile_peers,
                 violation.what
             );
         }
@@ -65,12 +74,19 @@ fn main() {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let days_simulated = simulated as f64 / 86_400.0;
-    println!("seeds: {seeds} (from {first}), up to {days} days each");
+    println!(
+        "seeds: {seeds} (from {first}), up to {days} days each{}",
+        if hostile {
+            ", hostile peers beside the honest ones"
+        } else {
+            ""
+        }
+    );
     println!(
         "simulated: {days_simulated:.1} days in {elapsed:.1} s = {:.1} simulated days per second",
         days_simulated / elapsed
     );
-    println!("steps: {steps}; blocks mined: {blocks}; faults: {faults}; reloads: {reloads}; ChainLocks verified: {chainlocks}");
+    println!("steps: {steps}; blocks mined: {blocks}; faults: {faults}; reloads: {reloads}; ChainLocks verified: {chainlocks}; hostile peers punished: {hostile_punished}");
     println!("violations: {}", violations.len());
     println!(
         "peaks: chain index {} bytes, {} side branches, {} masternode lists, {} sockets, {} messages in flight, {} bytes stored",

@@ -78,3 +78,25 @@ fn soak_seeds_that_once_broke_an_invariant() {
         assert_clean(&Sim::new(Scenario::soak(seed, 85)).run());
     }
 }
+
+/// Hostile peers beside honest ones (`tests/sim/hostile.rs`): every attack at once, then
+/// seeds that draw their own mix, over days with the standard faults. No honest peer is ever
+/// punished, and the client stays synced through the honest ones.
+#[test]
+fn hostile_peers_beside_honest_ones_on_fixed_seeds() {
+    for seed in [4, 20, 21] {
+        let scenario = Scenario::hostile(seed, 3);
+        let report = Sim::new(scenario).run();
+        eprintln!(
+            "seed {seed} ({:?}, {} hostile): {} blocks, {:.1} days, {} steps, {} ChainLocks verified, {} hostile punishments",
+            scenario.attacks,
+            scenario.hostile_peers,
+            report.blocks,
+            report.simulated_secs as f64 / 86_400.0,
+            report.steps,
+            report.chainlocks_verified,
+            report.hostile_punished
+        );
+        assert_clean(&report);
+    }
+}

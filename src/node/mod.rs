@@ -12,6 +12,7 @@ use crate::block::BlockHeader;
 use crate::hash::{BlockHash, Sha256dHash};
 use crate::network::Network;
 use crate::peer::ban::Penalty;
+use crate::peer::connection::DisconnectReason;
 use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig, SocketCommand};
 use crate::protocol::bloom::{BloomFilter, MerkleBlock};
 use crate::protocol::chainlock::ClSig;
@@ -30,8 +31,9 @@ use crate::sync::events::{NetworkEvent, SyncMessage};
 use crate::sync::inventory::InventoryFilter;
 use crate::sync::progress::SyncProgress;
 use crate::sync::requests::{Output, Request};
-use crate::sync::time::{Now, Timestamp};
+use crate::sync::time::{Millis, Now, Timestamp};
 use clock::AwakeClock;
+use std::collections::HashMap;
 
 /// What the runtime must do, or may show.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +97,9 @@ pub struct Node<C: HeaderChain, E: MasternodeEngine> {
     announced_by: Option<(PeerId, BlockHash)>,
     /// Which peer holds each request: only its answer is taken.
     requests: RequestHolders,
+    /// How long a request goes unanswered before asking it again counts against its holder
+    /// (the first timeout of the header ladder).
+    unanswered_after: Millis,
     /// Answers dropped because another peer than the one asked sent them.
     unsolicited: u64,
     inventory: InventoryFilter<PeerId>,
@@ -104,16 +109,43 @@ pub struct Node<C: HeaderChain, E: MasternodeEngine> {
 #[derive(Debug, Clone, Default)]
 struct RequestHolders {
     /// The last `getheaders`.
-    headers: Option<PeerId>,
+    headers: Option<Holder>,
     /// The last `getqrinfo`.
-    qrinfo: Option<PeerId>,
-    /// Each `getmnlistd` by the block asked for (the oldest forgotten beyond
+    qrinfo: Option<Holder>,
+    /// Each `getmnlistd` awaited, by the block asked for (the oldest forgotten beyond
     /// [`MAX_DIFFS_HELD`]).
     diffs: Vec<(BlockHash, PeerId)>,
+    /// Requests each peer let go unanswered in a row (a peer that answers is forgotten).
+    unanswered: HashMap<PeerId, u32>,
+}
+
+/// Who holds the last request of a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    /// Sent to `peer` at `since`; no answer yet.
+    Awaiting { peer: PeerId, since: Timestamp },
+    /// `peer` answered it.
+    Answered { peer: PeerId },
+}
+
+impl Holder {
+    /// The peer holding the request.
+    fn peer(self) -> PeerId {
+        match self {
+            Holder::Awaiting { peer, .. } | Holder::Answered { peer } => peer,
+        }
+    }
 }
 
 /// The most `getmnlistd` holders remembered (the pipeline has far fewer in flight).
 const MAX_DIFFS_HELD: usize = 64;
+
+/// Requests a peer may let go unanswered in a row before it is rotated out (disconnected
+/// without blame, dialled again after its backoff).
+pub const MAX_UNANSWERED: u32 = 3;
+
+/// The most times one tick runs the sync machines again after rotating a peer out.
+const MAX_ROTATION_ROUNDS: usize = 4;
 
 impl<C, E> Node<C, E>
 where
@@ -138,6 +170,7 @@ where
             clock: AwakeClock::new(peer_config.connection.keep_alive_timeout()),
             announced_by: None,
             requests: RequestHolders::default(),
+            unanswered_after: sync_config.headers.timeout(1),
             unsolicited: 0,
             inventory: InventoryFilter::new(),
         }
@@ -227,8 +260,16 @@ where
         }
         let outputs = self.peers.tick(at.monotonic);
         out.extend(self.route_peers(outputs, at));
-        let sync = self.sync.tick(at.monotonic);
-        self.route_sync(sync, &mut out);
+        // A peer rotated out may have held a request: its retry is due at once, so the
+        // sync machines run again (each round rotates out a different peer, so few rounds).
+        for _ in 0..=MAX_ROTATION_ROUNDS {
+            let sync = self.sync.tick(at.monotonic);
+            let departures = self.route_sync(sync, at.monotonic, &mut out);
+            if departures.is_empty() {
+                break;
+            }
+            out.extend(self.route_peers(departures, at));
+        }
         out
     }
 
@@ -332,6 +373,7 @@ where
     fn route_peers(&mut self, outputs: Vec<PeerOutput>, at: Now) -> Vec<NodeOutput> {
         let now = at.monotonic;
         let mut out = Vec::new();
+        let mut departures = Vec::new();
         for output in outputs {
             match output {
                 PeerOutput::Socket(command) => out.push(NodeOutput::Socket(command)),
@@ -341,8 +383,12 @@ where
                         user_agent: info.user_agent,
                         best_height: info.best_height,
                     }));
-                    self.network_event(NetworkEvent::PeerConnected, now, &mut out);
-                    self.network_event(self.peers_updated(), now, &mut out);
+                    departures.extend(self.network_event(
+                        NetworkEvent::PeerConnected,
+                        now,
+                        &mut out,
+                    ));
+                    departures.extend(self.network_event(self.peers_updated(), now, &mut out));
                 }
                 PeerOutput::ConnectFailed {
                     url,
@@ -365,18 +411,39 @@ where
                         reason: reason.to_string(),
                         penalty,
                     }));
-                    self.network_event(NetworkEvent::PeerDisconnected, now, &mut out);
-                    self.network_event(self.peers_updated(), now, &mut out);
+                    self.requests.unanswered.remove(&peer);
+                    // Only a peer that held a request leaves the sync machines waiting for an
+                    // answer that will not come; a peer rotated out for not answering was
+                    // rotated out as its request was asked of another.
+                    let rotated = matches!(reason, DisconnectReason::Unresponsive(_));
+                    if !rotated && self.requests.awaited_from(peer) {
+                        departures.extend(self.network_event(
+                            NetworkEvent::PeerDisconnected,
+                            now,
+                            &mut out,
+                        ));
+                    }
+                    departures.extend(self.network_event(self.peers_updated(), now, &mut out));
                 }
                 PeerOutput::Deliver { peer, message } => self.deliver(peer, message, at, &mut out),
             }
         }
+        if !departures.is_empty() {
+            out.extend(self.route_peers(departures, at));
+        }
         out
     }
 
-    fn network_event(&mut self, event: NetworkEvent, now: Timestamp, out: &mut Vec<NodeOutput>) {
+    /// Hands a network event to the sync machines and routes their outputs; returns the
+    /// departures of peers rotated out for not answering.
+    fn network_event(
+        &mut self,
+        event: NetworkEvent,
+        now: Timestamp,
+        out: &mut Vec<NodeOutput>,
+    ) -> Vec<PeerOutput> {
         let outputs = self.sync.handle_network(now, event);
-        self.route_sync(outputs, out);
+        self.route_sync(outputs, now, out)
     }
 
     fn deliver(
@@ -397,12 +464,13 @@ where
             // An empty `headers` can only be an answer ("nothing after your locator"): from
             // another peer than the one asked it would end a sync that peer is serving.
             NetworkMessage::Headers(headers)
-                if headers.is_empty() && self.requests.headers != Some(peer) =>
+                if headers.is_empty() && self.requests.headers.map(Holder::peer) != Some(peer) =>
             {
                 self.unsolicited += 1;
                 return;
             }
             NetworkMessage::Headers(headers) => {
+                self.requests.answered_headers(peer);
                 if headers.is_empty() && self.announced_by.is_some_and(|(by, _)| by == peer) {
                     // The announcer has nothing after our tip: it cannot serve what it announced.
                     self.announced_by = None;
@@ -411,11 +479,15 @@ where
                 self.note_announcement(peer, announced);
                 SyncMessage::Headers(headers)
             }
-            NetworkMessage::QrInfo(_) if self.requests.qrinfo != Some(peer) => {
+            NetworkMessage::QrInfo(_) if self.requests.qrinfo.map(Holder::peer) != Some(peer) => {
                 self.unsolicited += 1;
                 return;
             }
-            NetworkMessage::QrInfo(qrinfo) => SyncMessage::QrInfo(*qrinfo),
+            NetworkMessage::QrInfo(qrinfo) => {
+                self.requests.qrinfo = Some(Holder::Answered { peer });
+                self.requests.unanswered.remove(&peer);
+                SyncMessage::QrInfo(*qrinfo)
+            }
             NetworkMessage::MnListDiff(diff) => {
                 let asked = self
                     .requests
@@ -425,6 +497,7 @@ where
                 match asked {
                     Some(index) => {
                         self.requests.diffs.remove(index);
+                        self.requests.unanswered.remove(&peer);
                         SyncMessage::MnListDiff(*diff)
                     }
                     None => {
@@ -486,7 +559,7 @@ where
             }
         }
         let source = departure.is_empty().then_some(peer);
-        self.route_sync_from(routed, source, out);
+        departure.extend(self.route_sync_from(routed, source, now, out));
         out.extend(self.route_peers(departure, at));
     }
 
@@ -526,58 +599,93 @@ where
         }
     }
 
-    fn route_sync(&mut self, outputs: Vec<Output>, out: &mut Vec<NodeOutput>) {
-        self.route_sync_from(outputs, None, out);
+    /// Routes sync outputs made on a timer or a network event; returns the departures of
+    /// peers rotated out for not answering.
+    fn route_sync(
+        &mut self,
+        outputs: Vec<Output>,
+        now: Timestamp,
+        out: &mut Vec<NodeOutput>,
+    ) -> Vec<PeerOutput> {
+        self.route_sync_from(outputs, None, now, out)
     }
 
     /// Routes sync outputs. A `getheaders` goes to the peer that announced a block we lack,
     /// else back to `source` when made in answer to its message, while that peer is ready;
-    /// every other request goes to any ready peer.
+    /// every other request goes to any ready peer. A request asked again while its holder
+    /// has not answered it for [`Node::unanswered_after`] goes to another peer, and a
+    /// `getheaders` or `getqrinfo` so left counts against the holder: at [`MAX_UNANSWERED`]
+    /// in a row the holder is rotated out while another peer is ready (the departures are
+    /// returned for the caller to route).
     fn route_sync_from(
         &mut self,
         outputs: Vec<Output>,
         source: Option<PeerId>,
+        now: Timestamp,
         out: &mut Vec<NodeOutput>,
-    ) {
+    ) -> Vec<PeerOutput> {
+        let mut departures = Vec::new();
         for output in outputs {
-            match output {
-                Output::Send(request) => {
-                    // Retries go to another peer than the one that last held the request.
-                    let (target, avoid) = match &request {
-                        Request::GetHeaders { .. } => (self.headers_peer(source), None),
-                        Request::GetQrInfo { .. } => (None, self.requests.qrinfo),
-                        Request::GetMnListDiff { block_hash, .. } => {
-                            let holder = self.requests.diffs.iter().find(|(b, _)| b == block_hash);
-                            (None, holder.map(|&(_, peer)| peer))
-                        }
-                    };
-                    let message = to_message(request.clone());
-                    let send = match target {
-                        Some(peer) => self
-                            .peers
-                            .send_to(peer, &message)
-                            .or_else(|| self.peers.send_to_any_but(&message, avoid)),
-                        None => self.peers.send_to_any_but(&message, avoid),
-                    };
-                    if let Some(send) = send {
-                        if let SocketCommand::Send { peer, .. } = &send {
-                            self.requests.record(&request, *peer);
-                        }
-                        out.push(NodeOutput::Socket(send));
-                    }
+            let request = match output {
+                Output::Send(request) => request,
+                other => {
+                    out.push(NodeOutput::Notify(Notification::Sync(other)));
+                    continue;
                 }
-                other => out.push(NodeOutput::Notify(Notification::Sync(other))),
+            };
+            let failed = self
+                .requests
+                .unanswered_holder(&request, now, self.unanswered_after)
+                .filter(|&peer| self.peers.ready_peers().any(|(ready, ..)| ready == peer));
+            // The diffs of a QRInfo are asked in parallel and time out together: one lost
+            // batch is not many failures, so only the single requests count.
+            let counted = failed.filter(|_| !matches!(request, Request::GetMnListDiff { .. }));
+            if let Some(peer) = counted {
+                if self.announced_by.is_some_and(|(by, _)| by == peer) {
+                    self.announced_by = None;
+                }
+                // Rotating out the only peer would leave no one to ask.
+                let others = self.peers.ready_count() > 1;
+                if self.requests.count_unanswered(peer) >= MAX_UNANSWERED && others {
+                    self.requests.unanswered.remove(&peer);
+                    departures.extend(self.peers.rotate_out(peer, MAX_UNANSWERED, now));
+                }
+            }
+            // Retries go to another peer than the one that last held the request.
+            let (target, avoid) = match &request {
+                Request::GetHeaders { .. } => (self.headers_peer(source), failed),
+                Request::GetQrInfo { .. } => {
+                    (None, self.requests.qrinfo.map(Holder::peer).or(failed))
+                }
+                Request::GetMnListDiff { .. } => (None, failed),
+            };
+            let target = target.filter(|&peer| Some(peer) != failed);
+            let message = to_message(request.clone());
+            let send = match target {
+                Some(peer) => self
+                    .peers
+                    .send_to(peer, &message)
+                    .or_else(|| self.peers.send_to_any_but(&message, avoid)),
+                None => self.peers.send_to_any_but(&message, avoid),
+            };
+            if let Some(send) = send {
+                if let SocketCommand::Send { peer, .. } = &send {
+                    self.requests.record(&request, *peer, now);
+                }
+                out.push(NodeOutput::Socket(send));
             }
         }
+        departures
     }
 }
 
 impl RequestHolders {
-    /// `peer` now holds `request`.
-    fn record(&mut self, request: &Request, peer: PeerId) {
+    /// `peer` now holds `request`, sent at `now`.
+    fn record(&mut self, request: &Request, peer: PeerId, now: Timestamp) {
+        let holder = Some(Holder::Awaiting { peer, since: now });
         match request {
-            Request::GetHeaders { .. } => self.headers = Some(peer),
-            Request::GetQrInfo { .. } => self.qrinfo = Some(peer),
+            Request::GetHeaders { .. } => self.headers = holder,
+            Request::GetQrInfo { .. } => self.qrinfo = holder,
             Request::GetMnListDiff { block_hash, .. } => {
                 self.diffs.retain(|(block, _)| block != block_hash);
                 if self.diffs.len() >= MAX_DIFFS_HELD {
@@ -586,6 +694,54 @@ impl RequestHolders {
                 self.diffs.push((*block_hash, peer));
             }
         }
+    }
+
+    /// Whether `peer` holds a request not answered yet.
+    fn awaited_from(&self, peer: PeerId) -> bool {
+        let awaits = |holder: Option<Holder>| matches!(holder, Some(Holder::Awaiting { peer: p, .. }) if p == peer);
+        awaits(self.headers) || awaits(self.qrinfo) || self.diffs.iter().any(|&(_, p)| p == peer)
+    }
+
+    /// `peer` sent headers while holding the `getheaders`: it answers.
+    fn answered_headers(&mut self, peer: PeerId) {
+        if self.headers.map(Holder::peer) == Some(peer) {
+            self.headers = Some(Holder::Answered { peer });
+            self.unanswered.remove(&peer);
+        }
+    }
+
+    /// The peer that let the previous copy of `request` go unanswered for at least `after`
+    /// until `now`, if one did (asking again supersedes it).
+    fn unanswered_holder(
+        &self,
+        request: &Request,
+        now: Timestamp,
+        after: Millis,
+    ) -> Option<PeerId> {
+        let late = |since: Timestamp| now.since(since) >= after;
+        match request {
+            Request::GetHeaders { .. } => match self.headers {
+                Some(Holder::Awaiting { peer, since }) if late(since) => Some(peer),
+                _ => None,
+            },
+            Request::GetQrInfo { .. } => match self.qrinfo {
+                Some(Holder::Awaiting { peer, since }) if late(since) => Some(peer),
+                _ => None,
+            },
+            // Diffs are asked again only after their timeout.
+            Request::GetMnListDiff { block_hash, .. } => self
+                .diffs
+                .iter()
+                .find(|(block, _)| block == block_hash)
+                .map(|&(_, peer)| peer),
+        }
+    }
+
+    /// Counts one more request `peer` let go unanswered; returns how many in a row.
+    fn count_unanswered(&mut self, peer: PeerId) -> u32 {
+        let count = self.unanswered.entry(peer).or_insert(0);
+        *count += 1;
+        *count
     }
 }
 

@@ -126,6 +126,9 @@ pub enum DisconnectReason {
     /// The sync layer found the peer's data invalid (the text says what was invalid and
     /// why, e.g. "invalid qrinfo: …").
     InvalidData(String),
+    /// The peer let this many requests in a row go unanswered: it is rotated out, without
+    /// blame (it may be overloaded, or the requests may have been lost on the way).
+    Unresponsive(u32),
     /// The browser went offline, the user asked, or the client stopped.
     Local(String),
 }
@@ -148,6 +151,7 @@ impl DisconnectReason {
             | DisconnectReason::PongTimeout
             | DisconnectReason::ObsoletePeer(_)
             | DisconnectReason::UnsupportedMessage(_)
+            | DisconnectReason::Unresponsive(_)
             | DisconnectReason::Local(_) => 0,
         }
     }
@@ -180,6 +184,9 @@ impl fmt::Display for DisconnectReason {
             Self::UnexpectedBeforeHandshake(c) => write!(f, "{c} before the handshake finished"),
             Self::DuplicateVersion => f.write_str("second version message"),
             Self::InvalidData(why) => f.write_str(why),
+            Self::Unresponsive(count) => {
+                write!(f, "left {count} requests in a row unanswered (rotated out)")
+            }
             Self::Local(why) => f.write_str(why),
         }
     }

@@ -316,11 +316,29 @@ impl PeerSet {
         out
     }
 
-    /// The sync layer found `peer`'s data invalid: disconnect it; the offence bans it.
+    /// The sync layer found `peer`'s data invalid: disconnect it (the offence bans it) and
+    /// dial another endpoint that is due.
     pub fn misbehaved(&mut self, peer: PeerId, why: String, now: Timestamp) -> Vec<PeerOutput> {
         let mut out = Vec::new();
         if let Some(index) = self.index_of(peer) {
             self.close(index, DisconnectReason::InvalidData(why), now, &mut out);
+            self.dial_due(now, &mut out);
+        }
+        out
+    }
+
+    /// `peer` let `unanswered` requests in a row go unanswered: disconnect it without blame
+    /// (it is dialled again after its backoff) and dial another endpoint that is due.
+    pub fn rotate_out(&mut self, peer: PeerId, unanswered: u32, now: Timestamp) -> Vec<PeerOutput> {
+        let mut out = Vec::new();
+        if let Some(index) = self.index_of(peer) {
+            self.close(
+                index,
+                DisconnectReason::Unresponsive(unanswered),
+                now,
+                &mut out,
+            );
+            self.dial_due(now, &mut out);
         }
         out
     }

@@ -11,7 +11,8 @@
 //! Faults come from the seed: latency and jitter, ignored requests, peers leaving and joining,
 //! the browser going offline, the computer sleeping (time leaps of minutes to a day, with a
 //! monotonic clock that stands still or not), wall-clock corrections, page reloads (a new node
-//! restored from what its store held) and a peer lagging behind the tip.
+//! restored from what its store held) and a peer lagging behind the tip. Hostile peers beside
+//! the honest ones attack as [`hostile`] describes.
 //!
 //! Invariants are checked after every step ([`Violation`] says which one broke, with the seed and
 //! step that reproduce it); the figures of a run are in [`Report`].
@@ -20,6 +21,10 @@
 
 #[path = "../poll_once/mod.rs"]
 mod poll_once;
+
+mod hostile;
+
+pub use hostile::Attacks;
 
 use dashlight::block::BlockHeader;
 use dashlight::chain::header_chain::HeaderChain;
@@ -32,6 +37,7 @@ use dashlight::network::Network;
 use dashlight::node::chain::{ClientChain, ViewHeaders};
 use dashlight::node::engine::ClientEngine;
 use dashlight::node::{Node, NodeOutput, Notification};
+use dashlight::peer::ban::Penalty;
 use dashlight::peer::set::{PeerId, PeerSetConfig, SocketCommand};
 use dashlight::protocol::chainlock::ClSig;
 use dashlight::protocol::framing::{Command, RawMessage, StreamDecoder};
@@ -256,6 +262,10 @@ pub struct Scenario {
     pub lagging_peer: bool,
     /// The fault mix.
     pub faults: Faults,
+    /// Hostile peers, dialled after the honest ones.
+    pub hostile_peers: usize,
+    /// What the hostile peers do.
+    pub attacks: Attacks,
 }
 
 /// Blocks per day on testnet (2.5-minute spacing).
@@ -282,6 +292,22 @@ impl Scenario {
         scenario
     }
 
+    /// The adversarial soak's scenario for `seed`: the soak's, with one or two hostile peers
+    /// whose attacks the seed draws (every attack at once every fifth seed), and at least two
+    /// honest peers.
+    pub fn hostile(seed: u64, days: u64) -> Scenario {
+        let mut scenario = Scenario::soak(seed, days);
+        let mut rng = Rng::new(seed ^ 0x4057_11E5);
+        scenario.peers = scenario.peers.max(2);
+        scenario.hostile_peers = 1 + (seed % 2) as usize;
+        scenario.attacks = if seed % 5 == 0 {
+            Attacks::ALL
+        } else {
+            Attacks::from_rng(&mut rng)
+        };
+        scenario
+    }
+
     /// A scenario from `start_tip` to `end_height` with the standard faults.
     pub fn new(seed: u64, start_tip: u32, end_height: u32) -> Scenario {
         Scenario {
@@ -291,6 +317,8 @@ impl Scenario {
             peers: 2,
             lagging_peer: true,
             faults: Faults::standard(),
+            hostile_peers: 0,
+            attacks: Attacks::default(),
         }
     }
 }
@@ -323,6 +351,8 @@ pub struct Report {
     pub chainlocks_verified: u32,
     /// Reloads of the page.
     pub reloads: u32,
+    /// Punishments of hostile peers (scores and bans).
+    pub hostile_punished: u32,
     /// Peaks of the bounded quantities.
     pub peaks: Peaks,
     /// Invariants broken.
@@ -367,6 +397,8 @@ enum Event {
     Closed { socket: PeerId },
     /// Peers relay the ChainLock at this height.
     RelayChainLock { height: u32 },
+    /// A hostile peer's periodic attack is due.
+    Attack { peer: usize },
     /// A scheduled fault starts.
     Fault(Fault),
     /// The browser comes back online.
@@ -410,9 +442,11 @@ struct PeerConnection {
     last_to_peer: u64,
 }
 
-/// An honest peer.
+/// A peer of the simulated network: honest, or hostile with its attacks.
 #[derive(Debug)]
 struct SimPeer {
+    /// What it does besides serving the real chain, if it is hostile.
+    hostile: Option<Attacks>,
     /// Blocks behind the network tip.
     lag: u32,
     up: bool,
@@ -442,6 +476,9 @@ pub struct Sim {
     peers: Vec<SimPeer>,
     /// Sockets the client dialled, by id: which peer.
     dials: BTreeMap<PeerId, usize>,
+    /// Every socket this page dialled, open or closed: which peer (to name the peer a
+    /// notification is about after its socket closed).
+    socket_owners: HashMap<PeerId, usize>,
     network_tip: u32,
     events: BinaryHeap<Reverse<(u64, u64, usize)>>,
     payloads: HashMap<usize, Event>,
@@ -481,12 +518,20 @@ impl Sim {
                     0
                 };
                 SimPeer {
+                    hostile: None,
                     lag,
                     up: true,
                     tip: scenario.start_tip - lag,
                     connection: None,
                 }
             })
+            .chain((0..scenario.hostile_peers).map(|_| SimPeer {
+                hostile: Some(scenario.attacks),
+                lag: 0,
+                up: true,
+                tip: scenario.start_tip,
+                connection: None,
+            }))
             .collect();
         let mut sim = Sim {
             scenario,
@@ -504,6 +549,7 @@ impl Sim {
             stored_revision: 0,
             peers,
             dials: BTreeMap::new(),
+            socket_owners: HashMap::new(),
             network_tip: scenario.start_tip,
             events: BinaryHeap::new(),
             payloads: HashMap::new(),
@@ -518,6 +564,9 @@ impl Sim {
         };
         sim.schedule_mining();
         sim.schedule_faults();
+        for index in scenario.peers..sim.peers.len() {
+            sim.schedule_attack(index);
+        }
         let outputs = sim.node.start(sim.now());
         sim.handle(outputs);
         sim
@@ -718,6 +767,7 @@ impl Sim {
                 self.handle(outputs);
             }
             Event::RelayChainLock { height } => self.relay_chainlock(height),
+            Event::Attack { peer } => self.attack(peer),
             Event::Fault(fault) => self.start_fault(fault),
             Event::Online => {
                 self.online = true;
@@ -832,6 +882,7 @@ impl Sim {
             peer.connection = None;
         }
         self.dials.clear();
+        self.socket_owners.clear();
         let chain = poll_once::run(restore_chain(
             &self.store,
             Network::Testnet,
@@ -876,11 +927,11 @@ impl Sim {
             let at = self.t + self.rng.range(1_000, 10_000);
             self.push(at, Event::RelayChainLock { height });
         }
-        // What the client's connected peers announced is what it must catch up with.
+        // What the client's connected honest peers announced is what it must catch up with.
         let announced = self
             .peers
             .iter()
-            .filter(|p| p.connection.as_ref().is_some_and(|c| c.ready))
+            .filter(|p| p.hostile.is_none() && p.connection.as_ref().is_some_and(|c| c.ready))
             .map(|p| p.tip)
             .max();
         if let (false, true, Some(announced)) = (self.asleep, self.online, announced) {
@@ -938,7 +989,12 @@ impl Sim {
     }
 
     fn send_to_client(&mut self, index: usize, bytes: Vec<u8>) {
-        let latency = self.latency();
+        self.send_to_client_after(index, bytes, 0);
+    }
+
+    /// Sends `bytes` from peer `index` to the client `delay` ms later than its latency.
+    fn send_to_client_after(&mut self, index: usize, bytes: Vec<u8>, delay: u64) {
+        let latency = self.latency() + delay;
         let Some(connection) = &mut self.peers[index].connection else {
             return;
         };
@@ -984,6 +1040,10 @@ impl Sim {
     fn peer_answers(&mut self, index: usize, message: NetworkMessage) {
         let tip = self.peers[index].tip;
         let ignore = self.rng.chance(self.scenario.faults.ignore_request);
+        // A hostile peer may never answer, or answer just in time.
+        let delay = self.request_delay(index);
+        let ignore = ignore || delay.is_none();
+        let delay = delay.unwrap_or(0);
         match message {
             NetworkMessage::Version(_) => {
                 let version = NetworkMessage::Version(VersionMessage {
@@ -994,7 +1054,7 @@ impl Sim {
                     sender: NetAddress::default(),
                     nonce: self.rng.next_u64(),
                     user_agent: b"/sim-dashd/".to_vec(),
-                    start_height: tip as i32,
+                    start_height: self.claimed_height(index, tip) as i32,
                     relay: Some(true),
                     mnauth_challenge: None,
                     masternode_connection: None,
@@ -1022,7 +1082,7 @@ impl Sim {
                 if let Some(connection) = &mut self.peers[index].connection {
                     connection.client_has = connection.client_has.max(end).max(start);
                 }
-                self.send_to_client(index, wire(&NetworkMessage::Headers(batch)));
+                self.send_to_client_after(index, wire(&NetworkMessage::Headers(batch)), delay);
             }
             NetworkMessage::GetQrInfo(request) if !ignore => {
                 let known = self
@@ -1032,8 +1092,8 @@ impl Sim {
                     .is_some_and(|&h| h <= tip);
                 if let Some(payload) = self.data.qrinfos.get(&request.block_request_hash) {
                     if known {
-                        let payload = payload.clone();
-                        self.send_to_client(index, raw("qrinfo", payload));
+                        let payload = self.served_qrinfo(index, payload.clone());
+                        self.send_to_client_after(index, raw("qrinfo", payload), delay);
                     }
                 }
             }
@@ -1056,7 +1116,7 @@ impl Sim {
                         .map(|(_, payload)| payload.clone())
                 });
                 if let (true, Some(payload)) = (known, chosen) {
-                    self.send_to_client(index, raw("mnlistdiff", payload));
+                    self.send_to_client_after(index, raw("mnlistdiff", payload), delay);
                 }
             }
             NetworkMessage::GetData(items) if !ignore => {
@@ -1066,7 +1126,7 @@ impl Sim {
                     });
                     if let (InvType::ClSig, Some((_, payload))) = (item.inv_type, found) {
                         let payload = payload.clone();
-                        self.send_to_client(index, raw("clsig", payload));
+                        self.send_to_client_after(index, raw("clsig", payload), delay);
                     }
                 }
             }
@@ -1113,6 +1173,7 @@ impl Sim {
                         .parse()
                         .expect("a sim:// URL");
                     self.dials.insert(socket, index);
+                    self.socket_owners.insert(socket, index);
                     let latency = self.latency();
                     if self.peers[index].up && self.online && !self.asleep {
                         self.peers[index].connection = Some(PeerConnection {
@@ -1136,6 +1197,7 @@ impl Sim {
                         qrinfos_sent += 1;
                         self.qrinfo_socket = Some(socket);
                     }
+                    self.answer_for_others(socket, &bytes);
                     let latency = self.latency();
                     let connection = self
                         .peers
@@ -1157,17 +1219,21 @@ impl Sim {
                     }
                 }
                 NodeOutput::Notify(Notification::PeerGone {
+                    peer: socket,
                     reason,
                     penalty: Some(penalty),
-                    ..
-                })
-                | NodeOutput::Notify(Notification::ConnectFailed {
+                }) => {
+                    let index = self.socket_owners.get(&socket).copied();
+                    self.check_punished(index, &reason, penalty);
+                }
+                NodeOutput::Notify(Notification::ConnectFailed {
+                    url,
                     reason,
                     penalty: Some(penalty),
-                    ..
-                }) => self.violation(format!(
-                    "an honest peer was punished: {reason} ({penalty:?})"
-                )),
+                }) => {
+                    let index = url.trim_start_matches("sim://").parse().ok();
+                    self.check_punished(index, &reason, penalty);
+                }
                 NodeOutput::Notify(Notification::Sync(Output::Event(
                     dashlight::sync::events::SyncEvent::ChainLockVerified { .. },
                 ))) => self.report.chainlocks_verified += 1,
@@ -1214,6 +1280,17 @@ impl Sim {
                 self.violation(format!("saving the masternode state failed: {error}"));
             }
             self.stored_revision = revision;
+        }
+    }
+
+    /// A peer was punished: a violation unless it is hostile.
+    fn check_punished(&mut self, index: Option<usize>, reason: &str, penalty: Penalty) {
+        if index.is_some_and(|i| self.attacks(i).is_some()) {
+            self.report.hostile_punished += 1;
+        } else {
+            self.violation(format!(
+                "an honest peer was punished: {reason} ({penalty:?})"
+            ));
         }
     }
 
@@ -1314,7 +1391,9 @@ fn new_node(
     scenario: &Scenario,
     salt: u64,
 ) -> SimNode {
-    let urls: Vec<String> = (0..scenario.peers).map(|i| format!("sim://{i}")).collect();
+    let urls: Vec<String> = (0..scenario.peers + scenario.hostile_peers)
+        .map(|i| format!("sim://{i}"))
+        .collect();
     Node::new(
         Network::Testnet,
         &urls,
