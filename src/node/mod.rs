@@ -12,7 +12,6 @@ use crate::block::BlockHeader;
 use crate::hash::{BlockHash, Sha256dHash};
 use crate::network::Network;
 use crate::peer::ban::Penalty;
-use crate::peer::connection::DisconnectReason;
 use crate::peer::set::{PeerId, PeerOutput, PeerSet, PeerSetConfig, SocketCommand};
 use crate::protocol::bloom::{BloomFilter, MerkleBlock};
 use crate::protocol::chainlock::ClSig;
@@ -27,7 +26,7 @@ use crate::sync::chain_view::HeaderChain;
 use crate::sync::config::SyncConfig;
 use crate::sync::coordinator::Coordinator;
 use crate::sync::engine::MasternodeEngine;
-use crate::sync::events::{NetworkEvent, SyncMessage};
+use crate::sync::events::{HeldRequests, NetworkEvent, SyncEvent, SyncMessage};
 use crate::sync::inventory::InventoryFilter;
 use crate::sync::progress::SyncProgress;
 use crate::sync::requests::{Output, Request};
@@ -264,7 +263,7 @@ where
         // sync machines run again (each round rotates out a different peer, so few rounds).
         for _ in 0..=MAX_ROTATION_ROUNDS {
             let sync = self.sync.tick(at.monotonic);
-            let departures = self.route_sync(sync, at.monotonic, &mut out);
+            let departures = self.route_sync(sync, at, &mut out);
             if departures.is_empty() {
                 break;
             }
@@ -371,7 +370,6 @@ where
     }
 
     fn route_peers(&mut self, outputs: Vec<PeerOutput>, at: Now) -> Vec<NodeOutput> {
-        let now = at.monotonic;
         let mut out = Vec::new();
         let mut departures = Vec::new();
         for output in outputs {
@@ -385,10 +383,10 @@ where
                     }));
                     departures.extend(self.network_event(
                         NetworkEvent::PeerConnected,
-                        now,
+                        at,
                         &mut out,
                     ));
-                    departures.extend(self.network_event(self.peers_updated(), now, &mut out));
+                    departures.extend(self.network_event(self.peers_updated(), at, &mut out));
                 }
                 PeerOutput::ConnectFailed {
                     url,
@@ -412,18 +410,18 @@ where
                         penalty,
                     }));
                     self.requests.unanswered.remove(&peer);
-                    // Only a peer that held a request leaves the sync machines waiting for an
-                    // answer that will not come; a peer rotated out for not answering was
-                    // rotated out as its request was asked of another.
-                    let rotated = matches!(reason, DisconnectReason::Unresponsive(_));
-                    if !rotated && self.requests.awaited_from(peer) {
+                    // Only the managers whose requests the peer held wait for answers that
+                    // will not come (a peer rotated out for not answering has its request
+                    // already asked of another).
+                    let held = self.requests.held_by(peer);
+                    if held != HeldRequests::default() {
                         departures.extend(self.network_event(
-                            NetworkEvent::PeerDisconnected,
-                            now,
+                            NetworkEvent::PeerDisconnected { held },
+                            at,
                             &mut out,
                         ));
                     }
-                    departures.extend(self.network_event(self.peers_updated(), now, &mut out));
+                    departures.extend(self.network_event(self.peers_updated(), at, &mut out));
                 }
                 PeerOutput::Deliver { peer, message } => self.deliver(peer, message, at, &mut out),
             }
@@ -439,11 +437,11 @@ where
     fn network_event(
         &mut self,
         event: NetworkEvent,
-        now: Timestamp,
+        at: Now,
         out: &mut Vec<NodeOutput>,
     ) -> Vec<PeerOutput> {
-        let outputs = self.sync.handle_network(now, event);
-        self.route_sync(outputs, now, out)
+        let outputs = self.sync.handle_network(at.monotonic, event);
+        self.route_sync(outputs, at, out)
     }
 
     fn deliver(
@@ -471,9 +469,14 @@ where
             }
             NetworkMessage::Headers(headers) => {
                 self.requests.answered_headers(peer);
-                if headers.is_empty() && self.announced_by.is_some_and(|(by, _)| by == peer) {
-                    // The announcer has nothing after our tip: it cannot serve what it announced.
-                    self.announced_by = None;
+                if headers.is_empty() {
+                    // Nothing after our tip: whatever the peer claimed or announced, it cannot
+                    // serve more than we hold.
+                    let tip = self.sync.chain().tip().height;
+                    self.peers.settle_height(peer, tip);
+                    if self.announced_by.is_some_and(|(by, _)| by == peer) {
+                        self.announced_by = None;
+                    }
                 }
                 announced = headers.last().map(BlockHeader::block_hash);
                 self.note_announcement(peer, announced);
@@ -559,20 +562,22 @@ where
             }
         }
         let source = departure.is_empty().then_some(peer);
-        departure.extend(self.route_sync_from(routed, source, now, out));
+        departure.extend(self.route_sync_from(routed, source, at, out));
         out.extend(self.route_peers(departure, at));
     }
 
     /// Remembers `peer` as the one to ask for `block` if the chain does not hold it, unless
-    /// a block announced earlier by a ready peer is still missing (a lagging peer's lower
-    /// block must not take the requests away from the peer ahead).
+    /// a block announced earlier by another ready peer is still missing (a lagging peer's
+    /// lower block must not take the requests away from the peer ahead). The same peer's
+    /// newer announcement replaces its older one.
     fn note_announcement(&mut self, peer: PeerId, block: Option<BlockHash>) {
         let chain = self.sync.chain();
         let Some(block) = block.filter(|b| chain.height_of(b).is_none()) else {
             return;
         };
         let earlier_missing = self.announced_by.is_some_and(|(earlier, missing)| {
-            chain.height_of(&missing).is_none()
+            earlier != peer
+                && chain.height_of(&missing).is_none()
                 && self.peers.ready_peers().any(|(p, ..)| p == earlier)
         });
         if !earlier_missing {
@@ -604,10 +609,10 @@ where
     fn route_sync(
         &mut self,
         outputs: Vec<Output>,
-        now: Timestamp,
+        at: Now,
         out: &mut Vec<NodeOutput>,
     ) -> Vec<PeerOutput> {
-        self.route_sync_from(outputs, None, now, out)
+        self.route_sync_from(outputs, None, at, out)
     }
 
     /// Routes sync outputs. A `getheaders` goes to the peer that announced a block we lack,
@@ -621,14 +626,18 @@ where
         &mut self,
         outputs: Vec<Output>,
         source: Option<PeerId>,
-        now: Timestamp,
+        at: Now,
         out: &mut Vec<NodeOutput>,
     ) -> Vec<PeerOutput> {
+        let now = at.monotonic;
         let mut departures = Vec::new();
+        let mut header_sync_completed = false;
         for output in outputs {
             let request = match output {
                 Output::Send(request) => request,
                 other => {
+                    header_sync_completed |=
+                        matches!(other, Output::Event(SyncEvent::HeaderSyncComplete { .. }));
                     out.push(NodeOutput::Notify(Notification::Sync(other)));
                     continue;
                 }
@@ -641,9 +650,6 @@ where
             // batch is not many failures, so only the single requests count.
             let counted = failed.filter(|_| !matches!(request, Request::GetMnListDiff { .. }));
             if let Some(peer) = counted {
-                if self.announced_by.is_some_and(|(by, _)| by == peer) {
-                    self.announced_by = None;
-                }
                 // Rotating out the only peer would leave no one to ask.
                 let others = self.peers.ready_count() > 1;
                 if self.requests.count_unanswered(peer) >= MAX_UNANSWERED && others {
@@ -675,7 +681,34 @@ where
                 out.push(NodeOutput::Socket(send));
             }
         }
+        if header_sync_completed {
+            departures.extend(self.resync_if_behind(at, out));
+        }
         departures
+    }
+
+    /// The header sync ended although a ready peer announced a block we lack (its holder
+    /// of the last requests may have been a lagging peer) or claims a higher tip (the peer
+    /// that was ahead may have left): sync again, from that peer. This ends: each empty
+    /// answer settles its sender's height and forgets its announcement, and a peer that
+    /// does not answer is rotated out.
+    fn resync_if_behind(&mut self, at: Now, out: &mut Vec<NodeOutput>) -> Vec<PeerOutput> {
+        let chain = self.sync.chain();
+        let tip = chain.tip().height;
+        let ready = |peer: PeerId| self.peers.ready_peers().any(|(p, ..)| p == peer);
+        let missing = self
+            .announced_by
+            .filter(|&(peer, block)| ready(peer) && chain.height_of(&block).is_none());
+        if let Some((_, block)) = missing {
+            let outputs = self
+                .sync
+                .handle_message(at, SyncMessage::BlocksAnnounced(vec![block]));
+            return self.route_sync(outputs, at, out);
+        }
+        if self.peers.best_height().is_some_and(|best| best > tip) {
+            return self.network_event(self.peers_updated(), at, out);
+        }
+        Vec::new()
     }
 }
 
@@ -685,7 +718,12 @@ impl RequestHolders {
         let holder = Some(Holder::Awaiting { peer, since: now });
         match request {
             Request::GetHeaders { .. } => self.headers = holder,
-            Request::GetQrInfo { .. } => self.qrinfo = holder,
+            Request::GetQrInfo { .. } => {
+                // The masternode manager asks a QRInfo with no diff in flight: those it asked
+                // before are abandoned, and must not make their holders look busy.
+                self.diffs.clear();
+                self.qrinfo = holder;
+            }
             Request::GetMnListDiff { block_hash, .. } => {
                 self.diffs.retain(|(block, _)| block != block_hash);
                 if self.diffs.len() >= MAX_DIFFS_HELD {
@@ -696,10 +734,13 @@ impl RequestHolders {
         }
     }
 
-    /// Whether `peer` holds a request not answered yet.
-    fn awaited_from(&self, peer: PeerId) -> bool {
+    /// Whose requests `peer` holds, not answered yet.
+    fn held_by(&self, peer: PeerId) -> HeldRequests {
         let awaits = |holder: Option<Holder>| matches!(holder, Some(Holder::Awaiting { peer: p, .. }) if p == peer);
-        awaits(self.headers) || awaits(self.qrinfo) || self.diffs.iter().any(|&(_, p)| p == peer)
+        HeldRequests {
+            headers: awaits(self.headers),
+            masternodes: awaits(self.qrinfo) || self.diffs.iter().any(|&(_, p)| p == peer),
+        }
     }
 
     /// `peer` sent headers while holding the `getheaders`: it answers.

@@ -289,6 +289,14 @@ impl Connection {
         }
     }
 
+    /// Lowers the peer's best height to `height`: asked for what follows a block at
+    /// `height`, it had nothing (whatever its `version` claimed).
+    pub fn settle_height(&mut self, height: u32) {
+        if let ConnectionState::Ready { info, .. } = &mut self.state {
+            info.best_height = info.best_height.min(height);
+        }
+    }
+
     /// Takes bytes from the socket.
     pub fn receive(&mut self, bytes: &[u8], now: Timestamp) -> Vec<ConnectionOutput> {
         let mut out = Vec::new();

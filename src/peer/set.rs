@@ -343,6 +343,16 @@ impl PeerSet {
         out
     }
 
+    /// Lowers the best height known for `peer` to `height` (it answered a `getheaders` from
+    /// a block at `height` with nothing).
+    pub fn settle_height(&mut self, peer: PeerId, height: u32) {
+        if let Some(index) = self.index_of(peer) {
+            if let Slot::Open { connection, .. } = &mut self.endpoints[index].slot {
+                connection.settle_height(height);
+            }
+        }
+    }
+
     /// Raises the best height known for `peer` (it announced headers up to `height`).
     pub fn note_height(&mut self, peer: PeerId, height: u32) {
         if let Some(index) = self.index_of(peer) {

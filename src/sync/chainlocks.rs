@@ -100,7 +100,7 @@ impl<L> ChainLockManager<L> {
                     self.set_state(SyncState::WaitForEvents, out);
                 }
             }
-            NetworkEvent::PeerConnected | NetworkEvent::PeerDisconnected => {}
+            NetworkEvent::PeerConnected | NetworkEvent::PeerDisconnected { .. } => {}
         }
     }
 

@@ -12,10 +12,14 @@ use crate::hash::BlockHash;
 pub enum NetworkEvent {
     /// A peer finished its handshake. The runtime follows it with [`NetworkEvent::PeersUpdated`].
     PeerConnected,
-    /// A peer went away: whatever was in flight to it is lost, so in-flight requests are
-    /// retried on the next tick instead of waiting for their timeouts. The runtime follows
-    /// it with [`NetworkEvent::PeersUpdated`].
-    PeerDisconnected,
+    /// A peer went away holding requests of the managers `held` names: what was in flight to
+    /// it is lost, so those managers retry their in-flight requests on the next tick instead
+    /// of waiting for their timeouts. The runtime follows it with
+    /// [`NetworkEvent::PeersUpdated`].
+    PeerDisconnected {
+        /// Whose requests the peer held.
+        held: HeldRequests,
+    },
     /// The set of peers changed (sent after every connect and disconnect).
     PeersUpdated {
         /// Peers connected now.
@@ -23,6 +27,23 @@ pub enum NetworkEvent {
         /// The best height any connected peer announced, if known.
         best_height: Option<u32>,
     },
+}
+
+/// Which managers' requests a departed peer held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeldRequests {
+    /// The header manager's `getheaders`.
+    pub headers: bool,
+    /// The masternode manager's `getqrinfo` or `getmnlistd`.
+    pub masternodes: bool,
+}
+
+impl HeldRequests {
+    /// Every manager's requests (when the runtime cannot tell which the peer held).
+    pub const ALL: HeldRequests = HeldRequests {
+        headers: true,
+        masternodes: true,
+    };
 }
 
 /// What one manager tells the others (routed by the coordinator, also reported to the runtime).

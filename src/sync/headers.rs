@@ -34,10 +34,9 @@ pub enum HeaderRequest {
         attempt: u8,
         /// Automatic recoveries from `Error` so far (sets the next backoff).
         round: u32,
-        /// The last block of an announcement that did not connect, if one arrived
-        /// meanwhile: the answer may predate it, so unless the chain then holds it,
-        /// ask once more before completing.
-        missed_announcement: Option<BlockHash>,
+        /// Blocks announced meanwhile that the chain did not hold: the answer may predate
+        /// them, so unless the chain then holds them all, ask once more before completing.
+        missed_announcement: MissedAnnouncements,
     },
     /// The last batch was stamped too far ahead of our wall clock (our clock may be
     /// wrong, or the peer's): everything acceptable is connected; ask again at `until`.
@@ -52,6 +51,49 @@ pub enum HeaderRequest {
         /// Automatic recoveries from `Error` so far, this one included.
         round: u32,
     },
+}
+
+/// How many announced blocks a `getheaders` in flight remembers.
+const MISSED_HELD: usize = 4;
+
+/// Blocks announced while a `getheaders` was in flight, not on our chain then. The earliest
+/// still missing are kept (a lagging peer announcing a lower block must not make the sync
+/// end below a block another peer announced), and when every slot holds a missing block the
+/// newest announcement takes the last one (a peer ahead announcing a burst of blocks must
+/// not make it end below the burst's last).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MissedAnnouncements([Option<BlockHash>; MISSED_HELD]);
+
+impl MissedAnnouncements {
+    /// Remembers `block`.
+    fn note(&mut self, block: BlockHash) {
+        if self.0.contains(&Some(block)) {
+            return;
+        }
+        let slot = self
+            .0
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or(MISSED_HELD - 1);
+        self.0[slot] = Some(block);
+    }
+
+    /// Frees the slots of blocks the chain now holds.
+    fn forget_arrived<C: ChainView>(&mut self, chain: &C) {
+        for slot in &mut self.0 {
+            if slot.is_some_and(|block| chain.height_of(&block).is_some()) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// Whether a remembered block is still not on the chain.
+    pub fn any_missing<C: ChainView>(&self, chain: &C) -> bool {
+        self.0
+            .iter()
+            .flatten()
+            .any(|block| chain.height_of(block).is_none())
+    }
 }
 
 /// Keeps the header chain caught up.
@@ -121,12 +163,12 @@ impl HeaderManager {
         out: &mut Vec<Output>,
     ) {
         match *event {
-            NetworkEvent::PeerConnected => {}
-            NetworkEvent::PeerDisconnected => {
+            NetworkEvent::PeerDisconnected { held } if held.headers => {
                 if let HeaderRequest::Awaiting { deadline, .. } = &mut self.request {
                     *deadline = (*deadline).min(now);
                 }
             }
+            NetworkEvent::PeerConnected | NetworkEvent::PeerDisconnected { .. } => {}
             NetworkEvent::PeersUpdated {
                 connected_count: 0, ..
             } => {
@@ -280,16 +322,13 @@ impl HeaderManager {
             HeaderRequest::Awaiting { .. } => {}
             HeaderRequest::RetryAt { .. } => return,
         }
-        // An earlier announcement still missing wins: a lagging peer announcing a lower
-        // block must not make the sync end below a block another peer announced.
         if let HeaderRequest::Awaiting {
             missed_announcement,
             ..
         } = &mut self.request
         {
-            if !missed_announcement.is_some_and(|missed| chain.height_of(&missed).is_none()) {
-                *missed_announcement = Some(unknown);
-            }
+            missed_announcement.forget_arrived(chain);
+            missed_announcement.note(unknown);
         }
     }
 
@@ -389,7 +428,7 @@ impl HeaderManager {
             deadline: now + self.config.headers.timeout(attempt),
             attempt,
             round,
-            missed_announcement: None,
+            missed_announcement: MissedAnnouncements::default(),
         };
         self.progress.last_activity = Some(now);
     }
@@ -404,7 +443,7 @@ impl HeaderManager {
             Some(last),
         ) = (&mut self.request, announced.last())
         {
-            *missed_announcement = Some(last.block_hash());
+            missed_announcement.note(last.block_hash());
         }
     }
 
@@ -419,10 +458,10 @@ impl HeaderManager {
     ) {
         match self.request {
             HeaderRequest::Awaiting {
-                missed_announcement: Some(announced),
+                missed_announcement,
                 round,
                 ..
-            } if chain.height_of(&announced).is_none() => {
+            } if missed_announcement.any_missing(chain) => {
                 self.send_getheaders(now, chain, 1, round, out)
             }
             _ => self.complete(now, chain, out),
@@ -592,7 +631,7 @@ mod tests {
                 deadline: Timestamp(111_000),
                 attempt: 1,
                 round: 0,
-                missed_announcement: None,
+                missed_announcement: MissedAnnouncements::default(),
             }
         );
     }

@@ -179,8 +179,10 @@ impl MasternodeManager {
         out: &mut Vec<Output>,
     ) {
         match *event {
-            NetworkEvent::PeerConnected => {}
-            NetworkEvent::PeerDisconnected => self.expire_in_flight(now),
+            NetworkEvent::PeerDisconnected { held } if held.masternodes => {
+                self.expire_in_flight(now)
+            }
+            NetworkEvent::PeerConnected | NetworkEvent::PeerDisconnected { .. } => {}
             NetworkEvent::PeersUpdated {
                 connected_count: 0, ..
             } => {
@@ -711,6 +713,7 @@ fn give_up_list(
 mod tests {
     use super::*;
     use crate::sync::chain_view::HeaderChain;
+    use crate::sync::events::HeldRequests;
     use crate::sync::sim::{
         invalid_messages, sim_config, SimBlocks, SimChain, SimEngine, SimMnListDiff, SimQrInfo,
         SimVerdict,
@@ -901,7 +904,9 @@ mod tests {
     fn recovery_from_error_on_reconnect_sends_exactly_one_qrinfo_for_the_tip() {
         let mut rig = Rig::in_error();
         rig.now = rig.now + secs(1);
-        let mut out = rig.network(NetworkEvent::PeerDisconnected);
+        let mut out = rig.network(NetworkEvent::PeerDisconnected {
+            held: HeldRequests::ALL,
+        });
         out.extend(rig.peers(1));
         out.extend(rig.network(NetworkEvent::PeerConnected));
         out.extend(rig.peers(2));
@@ -1401,7 +1406,9 @@ mod tests {
     fn a_lost_peer_makes_the_qrinfo_retry_on_the_next_tick() {
         let (mut rig, _) = Rig::syncing();
         rig.now = rig.now + secs(1);
-        rig.network(NetworkEvent::PeerDisconnected);
+        rig.network(NetworkEvent::PeerDisconnected {
+            held: HeldRequests::ALL,
+        });
         rig.peers(1);
         let out = rig.after(Millis(0));
         assert_eq!(qrinfos(&out).len(), 1);

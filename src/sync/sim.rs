@@ -16,7 +16,7 @@ use super::engine::{
     ChainLockTarget, DiffBlocks, EngineError, MasternodeEngine, QrInfoReport, QuorumCheck,
     QuorumId, QuorumNeed, Rejection,
 };
-use super::events::{NetworkEvent, SyncMessage};
+use super::events::{HeldRequests, NetworkEvent, SyncMessage};
 use super::requests::{InvalidMessage, Output, Request};
 use super::state::SyncState;
 use super::time::{Millis, Now, Timestamp};
@@ -690,7 +690,7 @@ impl SimNetwork {
 
     fn network_event(&mut self, event: NetworkEvent) {
         // A lost peer may have taken the outstanding QRInfo with it.
-        if event == NetworkEvent::PeerDisconnected {
+        if matches!(event, NetworkEvent::PeerDisconnected { .. }) {
             self.outstanding_qrinfo = None;
         }
         let outputs = self.client.handle_network(self.now, event);
@@ -730,7 +730,9 @@ impl SimNetwork {
         }
         while self.silent_peers > count {
             self.silent_peers = self.silent_peers.saturating_sub(1);
-            self.network_event(NetworkEvent::PeerDisconnected);
+            self.network_event(NetworkEvent::PeerDisconnected {
+                held: HeldRequests::ALL,
+            });
             self.peers_updated();
         }
     }
@@ -744,7 +746,9 @@ impl SimNetwork {
         self.requests.clear();
         self.in_transit.clear();
         self.delayed.clear();
-        self.network_event(NetworkEvent::PeerDisconnected);
+        self.network_event(NetworkEvent::PeerDisconnected {
+            held: HeldRequests::ALL,
+        });
         self.peers_updated();
     }
 
