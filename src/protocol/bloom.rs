@@ -235,6 +235,26 @@ mod tests {
         }
     }
 
+    /// Dash Core `src/test/bloom_tests.cpp` (`merkle_block_3_and_serialize`)
+    /// @ 0edae12358849ffeccab816e61a64502ef6f913a: the `merkleblock` of a real
+    /// one-transaction (Bitcoin) block, matching its only transaction.
+    #[test]
+    fn a_real_merkleblock_decodes_byte_exact_and_proves_its_transaction() {
+        const MERKLEBLOCK: &str = "0100000079cda856b143d9db2c1caff01d1aecc8630d30625d10e8b4b8b0000000000000b50cc069d6a3e33e3ff84a5c41d9d3febe7c770fdcc96b2c3ff60abe184f196367291b4d4c86041b8fa45d630100000001b50cc069d6a3e33e3ff84a5c41d9d3febe7c770fdcc96b2c3ff60abe184f19630101";
+        let bytes = hex::decode(MERKLEBLOCK).unwrap();
+        let block: MerkleBlock = deserialize(&bytes).unwrap();
+        assert_eq!(serialize(&block), bytes);
+        assert_eq!(block.tree.total_transactions, 1);
+        let txid: Txid = "63194f18be0af63f2c6bc9dc0f777cbefed3d9415c4af83f3ee3a3d669c00cb5"
+            .parse()
+            .unwrap();
+        let proof = crate::proof::TransactionProof::PartialTree(block.tree.clone());
+        assert_eq!(proof.verify(&txid, &block.header), Ok(0));
+        let mut other = txid;
+        other.0[0] ^= 1;
+        assert!(proof.verify(&other, &block.header).is_err());
+    }
+
     #[test]
     fn a_txid_filter_matches_its_txid_and_round_trips() {
         let txid = Txid([5; 32]);
