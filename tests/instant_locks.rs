@@ -177,6 +177,26 @@ fn dashj_isdlock_has_its_hash_and_request_id() {
     );
 }
 
+/// The dashj lock is a real testnet lock: its cycleHash is testnet block
+/// 607152, a multiple of 24 but not of LLMQ_60_75's 288. Dash Core
+/// (`NetInstantSend::ProcessMessage`) punishes a lock whose cycle block does
+/// not start a cycle of the rotated InstantSend type, and so does the engine.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn the_dashj_testnet_lock_names_a_block_that_starts_no_rotation_cycle() {
+    let headers = support::TestHeaders::testnet_with_old(&[607_152]);
+    let engine = testnet_engine(&headers);
+    let (_, lock) = lock(DASHJ_ISDLOCK);
+    assert_eq!(headers.height_of(&lock.cycle_hash), Some(607_152));
+    let check = engine.verify_instant_lock(&lock, &headers);
+    assert_eq!(check.cycle_height, Some(607_152));
+    assert_eq!(
+        check.result,
+        Err(InstantLockFailure::NotACycleStart { height: 607_152 })
+    );
+    assert!(check.provably_invalid());
+}
+
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_flipped_bit_in_any_field_changes_what_is_signed_or_fails_to_decode() {
