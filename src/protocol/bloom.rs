@@ -53,10 +53,11 @@ fn murmur3(seed: u32, data: &[u8]) -> u32 {
 }
 
 impl BloomFilter {
-    /// A filter that matches `txid` (and, by chance, about one in a million
+    /// A filter that matches `txid` (and, by chance, about 3 in 10 million
     /// other items), with the given tweak and no updates.
     pub fn for_txid(txid: &Txid, tweak: u32) -> BloomFilter {
-        // BIP-37 sizing for one element at a false-positive rate of 1e-6.
+        // 32 bits and 20 hash functions: one element sets about 15 bits, so
+        // another item matches with odds of about (15/32)^20, 3 in 10 million.
         let mut filter = BloomFilter {
             data: vec![0; 4],
             hash_funcs: 20,
@@ -161,19 +162,97 @@ mod tests {
     use super::*;
     use crate::encode::{deserialize, serialize};
 
+    /// Dash Core `src/test/hash_tests.cpp` (`murmurhash3`, the same cases as
+    /// Bitcoin Core's) @ 0edae12358849ffeccab816e61a64502ef6f913a: every
+    /// case, as (expected, seed, data).
+    const MURMUR3_VECTORS: [(u32, u32, &str); 14] = [
+        (0x0000_0000, 0x0000_0000, ""),
+        (0x6a39_6f08, 0xFBA4_C795, ""),
+        (0x81f1_6f39, 0xffff_ffff, ""),
+        (0x514e_28b7, 0x0000_0000, "00"),
+        (0xea3f_0b17, 0xFBA4_C795, "00"),
+        (0xfd6c_f10d, 0x0000_0000, "ff"),
+        (0x16c6_b7ab, 0x0000_0000, "0011"),
+        (0x8eb5_1c3d, 0x0000_0000, "001122"),
+        (0xb447_1bf8, 0x0000_0000, "00112233"),
+        (0xe230_1fa8, 0x0000_0000, "0011223344"),
+        (0xfc2e_4a15, 0x0000_0000, "001122334455"),
+        (0xb074_502c, 0x0000_0000, "00112233445566"),
+        (0x8034_d2a0, 0x0000_0000, "0011223344556677"),
+        (0xb469_8def, 0x0000_0000, "001122334455667788"),
+    ];
+
     #[test]
-    fn murmur3_matches_the_bip37_reference_vectors() {
-        // Vectors of Bitcoin Core's hash_tests (MurmurHash3).
-        assert_eq!(murmur3(0, b""), 0);
-        assert_eq!(murmur3(0xFBA4_C795, b""), 0x6a39_6f08);
-        assert_eq!(murmur3(0xffff_ffff, b""), 0x81f1_6f39);
-        assert_eq!(murmur3(0, &[0]), 0x514e_28b7);
-        assert_eq!(murmur3(0xFBA4_C795, &[0]), 0xea3f_0b17);
-        assert_eq!(murmur3(0, &[0xff]), 0xfd6c_f10d);
-        assert_eq!(murmur3(0, &[0x00, 0x11]), 0x16c6_b7ab);
-        assert_eq!(murmur3(0, &[0x00, 0x11, 0x22]), 0x8eb5_1c3d);
-        assert_eq!(murmur3(0, &[0x00, 0x11, 0x22, 0x33]), 0xb4471bf8);
-        assert_eq!(murmur3(0, &[0x00, 0x11, 0x22, 0x33, 0x44]), 0xe2301fa8);
+    fn murmur3_matches_dash_core_vectors() {
+        for (expected, seed, data) in MURMUR3_VECTORS {
+            let data = hex::decode(data).unwrap();
+            assert_eq!(
+                murmur3(seed, &data),
+                expected,
+                "seed {seed:#x}, {data:02x?}"
+            );
+        }
+    }
+
+    /// Dash Core `src/test/bloom_tests.cpp` (`bloom_create_insert_serialize`
+    /// and `..._with_tweak`) @ 0edae12358849ffeccab816e61a64502ef6f913a:
+    /// `CBloomFilter(3, 0.01, tweak, BLOOM_UPDATE_ALL)` (3 bytes, 5 hash
+    /// functions) after inserting three items serializes as stated.
+    #[test]
+    fn filters_serialize_as_dash_core_states() {
+        const ITEMS: [&str; 3] = [
+            "99108ad8ed9bb6274d3980bab5a85c048f0950c8",
+            "b5a2c786d9ef4658287ced5914b37a1b4aa32eee",
+            "b9300670b4c5366e95b2699e8b18bc75e5f729c5",
+        ];
+        for (tweak, expected) in [
+            (0, "03614e9b050000000000000001"),
+            (2_147_483_649, "03ce4299050000000100008001"),
+        ] {
+            let mut filter = BloomFilter {
+                data: vec![0; 3],
+                hash_funcs: 5,
+                tweak,
+                flags: 1,
+            };
+            let first = hex::decode(ITEMS[0]).unwrap();
+            filter.insert(&first);
+            assert!(filter.contains(&first));
+            // One bit different in the first byte.
+            let mut other = first.clone();
+            other[0] ^= 0x80;
+            assert!(!filter.contains(&other), "tweak {tweak}");
+            for item in &ITEMS[1..] {
+                let item = hex::decode(item).unwrap();
+                filter.insert(&item);
+                assert!(filter.contains(&item));
+            }
+            assert_eq!(hex::encode(serialize(&filter)), expected);
+            assert_eq!(
+                deserialize::<BloomFilter>(&hex::decode(expected).unwrap()),
+                Ok(filter)
+            );
+        }
+    }
+
+    /// Dash Core `src/test/bloom_tests.cpp` (`merkle_block_3_and_serialize`)
+    /// @ 0edae12358849ffeccab816e61a64502ef6f913a: the `merkleblock` of a real
+    /// one-transaction (Bitcoin) block, matching its only transaction.
+    #[test]
+    fn a_real_merkleblock_decodes_byte_exact_and_proves_its_transaction() {
+        const MERKLEBLOCK: &str = "0100000079cda856b143d9db2c1caff01d1aecc8630d30625d10e8b4b8b0000000000000b50cc069d6a3e33e3ff84a5c41d9d3febe7c770fdcc96b2c3ff60abe184f196367291b4d4c86041b8fa45d630100000001b50cc069d6a3e33e3ff84a5c41d9d3febe7c770fdcc96b2c3ff60abe184f19630101";
+        let bytes = hex::decode(MERKLEBLOCK).unwrap();
+        let block: MerkleBlock = deserialize(&bytes).unwrap();
+        assert_eq!(serialize(&block), bytes);
+        assert_eq!(block.tree.total_transactions, 1);
+        let txid: Txid = "63194f18be0af63f2c6bc9dc0f777cbefed3d9415c4af83f3ee3a3d669c00cb5"
+            .parse()
+            .unwrap();
+        let proof = crate::proof::TransactionProof::PartialTree(block.tree.clone());
+        assert_eq!(proof.verify(&txid, &block.header), Ok(0));
+        let mut other = txid;
+        other.0[0] ^= 1;
+        assert!(proof.verify(&other, &block.header).is_err());
     }
 
     #[test]
