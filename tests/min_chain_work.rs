@@ -16,6 +16,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use dashlight::block::BlockHeader;
+use dashlight::chain::checkpoints::minimum_chain_work;
 use dashlight::chain::difficulty::{next_work_required, Ancestry};
 use dashlight::chain::{
     ChainConfig, ConsensusParams, HashedHeader, HeaderChain, Outcome, Rejection, SyncBase,
@@ -32,6 +33,12 @@ use dashlight::sync::requests::Output;
 use dashlight::sync::state::{SyncFailure, SyncState};
 use dashlight::sync::time::Timestamp;
 use std::collections::HashMap;
+
+/// Real testnet headers from the 898,560 checkpoint on.
+static HEADERS: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/fixtures/testnet/headers/testnet_headers_898560_947248.bin"
+));
 
 /// Blocks in the low-work fork: one more than the reorganisation limit.
 const FORK_BLOCKS: usize = 1_001;
@@ -334,4 +341,21 @@ fn header_sync_does_not_complete_on_the_fork_and_blames_no_one_for_the_honest_ch
     );
     assert_eq!(headers.state(), &SyncState::Synced);
     assert_honest_tip(&chain.chain, &s);
+}
+
+#[test]
+fn the_compiled_in_floor_binds_chains_from_older_checkpoints_only() {
+    let n = Network::Testnet;
+    let config = ChainConfig::for_network(n);
+    assert_eq!(config.minimum_chain_work, minimum_chain_work(n));
+    // From the newest checkpoint, a chain is past the floor from the start.
+    assert!(HeaderChain::with_config(SyncBase::latest(n), config).has_minimum_work());
+    // From an older one, real headers up to 947,248 are not enough (the
+    // newest checkpoint is 1,284,480), unless the floor is lifted for a replay.
+    let old = SyncBase::at_checkpoint(n, 898_560).expect("a sync base");
+    let mut chain = HeaderChain::with_config(old, config);
+    let headers = HashedHeader::parse_all(&HEADERS[80..80 * 101]);
+    assert_eq!(chain.extend(&headers, 1_735_689_600).rejected, None);
+    assert!(!chain.has_minimum_work());
+    assert!(HeaderChain::new(old).has_minimum_work());
 }
