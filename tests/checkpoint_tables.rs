@@ -87,7 +87,7 @@ fn render(network: &str, source: &str, records: &[Record]) -> String {
     writeln!(out).unwrap();
     writeln!(
         out,
-        "use super::{{fingerprint, header, work, HashFingerprint, SyncBaseRecord}};"
+        "use super::{{fingerprint, header, work, HashFingerprint, SyncBaseRecord, Work}};"
     )
     .unwrap();
     writeln!(out).unwrap();
@@ -146,6 +146,21 @@ fn render(network: &str, source: &str, records: &[Record]) -> String {
         writeln!(out, "    }},").unwrap();
     }
     writeln!(out, "];").unwrap();
+    let newest = records.last().expect("at least one checkpoint");
+    writeln!(out).unwrap();
+    writeln!(
+        out,
+        "/// The least chain work a chain must have to be reported as synced: the work\n\
+         /// through the newest checkpoint (height {}), which every real chain passes.",
+        newest.height
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "pub(super) const MINIMUM_CHAIN_WORK: Work = work(\"{}\");",
+        hex::encode(newest.chain_work)
+    )
+    .unwrap();
     out
 }
 

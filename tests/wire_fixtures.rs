@@ -14,13 +14,20 @@ use dashlight::encode::{deserialize, serialize};
 use dashlight::hash::BlockHash;
 use dashlight::network::Network;
 use dashlight::protocol::chainlock::ClSig;
+use dashlight::protocol::coinbase::{CoinbasePayload, CoinbaseTransaction};
+use dashlight::protocol::commitment::QuorumCommitment;
 use dashlight::protocol::framing::{Command, RawMessage, StreamDecoder};
 use dashlight::protocol::headers::MAX_HEADERS;
 use dashlight::protocol::mnlistdiff::MnListDiff;
+use dashlight::protocol::net_info::{
+    ExtNetInfo, NetAddress, NetInfo, NetInfoEntry, PurposeEntries, BIP155_IPV4, BIP155_IPV6,
+    PURPOSE_CORE_P2P,
+};
 use dashlight::protocol::qrinfo::QrInfo;
-use dashlight::protocol::sml_entry::SmlEntry;
+use dashlight::protocol::sml_entry::{SmlEntry, SML_ENTRY_VERSION_EXT_ADDR};
 use dashlight::protocol::{NetworkMessage, PROTOCOL_VERSION};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 fn diff(name: &str) -> MnListDiff {
     let (path, bytes) = MNLISTDIFFS
@@ -364,4 +371,68 @@ fn fixture_lists_are_complete() {
             );
         }
     }
+}
+
+/// A real list with every entry re-encoded as version 3 (its address as the one
+/// Core P2P entry of extended network info): the diff round-trips byte for byte
+/// and keeps each entry's address.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_real_diff_re_encoded_with_version_3_entries_round_trips() {
+    let mut d = diff("mnlistdiff_0_905762.bin");
+    let original = d.new_masternodes.clone();
+    for e in &mut d.new_masternodes {
+        let socket = e.service().socket_addr();
+        let (network, address) = match socket.ip() {
+            IpAddr::V4(ip) => (BIP155_IPV4, ip.octets().to_vec()),
+            IpAddr::V6(ip) => (BIP155_IPV6, ip.octets().to_vec()),
+        };
+        e.version = SML_ENTRY_VERSION_EXT_ADDR;
+        e.net_info = NetInfo::Extended(Box::new(ExtNetInfo::new(&[PurposeEntries {
+            purpose: PURPOSE_CORE_P2P,
+            entries: vec![NetInfoEntry::Service(NetAddress {
+                network,
+                address,
+                port: socket.port(),
+            })],
+        }])));
+    }
+    let payload = d.to_payload(PROTOCOL_VERSION);
+    let again = MnListDiff::from_payload(&payload, PROTOCOL_VERSION).unwrap();
+    assert_eq!(again.to_payload(PROTOCOL_VERSION), payload);
+    assert_eq!(again, d);
+    assert_eq!(entry_versions(&again.new_masternodes).len(), 1);
+    for (before, after) in original.iter().zip(&again.new_masternodes) {
+        assert_eq!(before.service(), after.service());
+        assert_eq!(before.mn_type, after.mn_type);
+    }
+}
+
+/// Versions later than this client knows, in a real diff: an SML entry of
+/// version 4, a coinbase payload of version 4, a commitment of version 5. Each
+/// is reported as unsupported (nobody is blamed), not as malformed.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn future_versions_in_a_real_diff_are_unsupported_not_invalid() {
+    let d = diff("mnlistdiff_0_905762.bin");
+    let decode = |changed: &MnListDiff| {
+        MnListDiff::from_payload(&changed.to_payload(PROTOCOL_VERSION), PROTOCOL_VERSION)
+            .unwrap_err()
+    };
+    let mut entry = d.clone();
+    entry.new_masternodes[17].version = SML_ENTRY_VERSION_EXT_ADDR + 1;
+    let error = decode(&entry);
+    assert!(error.is_unsupported(), "{error}");
+
+    let mut coinbase = d.clone();
+    let mut payload = d.coinbase_payload().clone();
+    payload.version = CoinbasePayload::MAX_VERSION + 1;
+    coinbase.coinbase_tx = CoinbaseTransaction::new(d.coinbase_tx.transaction().clone(), payload);
+    let error = decode(&coinbase);
+    assert!(error.is_unsupported(), "{error}");
+
+    let mut commitment = d.clone();
+    commitment.new_quorums[3].version = QuorumCommitment::MAX_VERSION + 1;
+    let error = decode(&commitment);
+    assert!(error.is_unsupported(), "{error}");
 }

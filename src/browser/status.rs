@@ -277,7 +277,7 @@ pub fn masternode_list(engine: &MasternodeEngine) -> Vec<MasternodeEntry> {
     list.entries()
         .map(|entry| MasternodeEntry {
             pro_reg_tx_hash: entry.sml.pro_reg_tx_hash.to_string(),
-            service: entry.sml.service.socket_addr().to_string(),
+            service: entry.sml.service().socket_addr().to_string(),
             valid: entry.sml.is_valid,
             kind: match entry.sml.mn_type {
                 MasternodeType::Regular => "Regular",

@@ -114,6 +114,31 @@ pub fn last_checkpoint_at_or_below(network: Network, height: u32) -> Checkpoint 
     }
 }
 
+/// The least cumulative work a chain of `network` must have before it is
+/// reported as synced (Dash Core's `nMinimumChainWork`): a chain below it is
+/// not the network's chain, whatever its length.
+///
+/// The value is the chain work through the newest compiled-in checkpoint,
+/// produced by the same generator as the checkpoint tables. The client
+/// already trusts that block's hash and work, and every chain that passes the
+/// checkpoint has at least that much work, so the floor never rejects the real
+/// chain. Dash Core's own `nMinimumChainWork` is set by hand at each release
+/// from a block of its choosing; the releases readable here (mainnet
+/// 1,796,500) lie below these checkpoints, so taking it would lower the floor,
+/// not raise it.
+///
+/// A floor at the newest checkpoint says nothing about a chain synced from
+/// that checkpoint (its work is already past it); it binds a chain started
+/// from an older base, or restored from storage, until it passes the newest
+/// checkpoint. [`ChainConfig::for_network`](super::ChainConfig::for_network)
+/// applies it.
+pub fn minimum_chain_work(network: Network) -> Work {
+    match network {
+        Network::Mainnet => mainnet::MINIMUM_CHAIN_WORK,
+        Network::Testnet => testnet::MINIMUM_CHAIN_WORK,
+    }
+}
+
 /// The highest checkpoint of `network`.
 pub fn latest_checkpoint(network: Network) -> Checkpoint {
     last_checkpoint_at_or_below(network, u32::MAX)
@@ -185,6 +210,7 @@ const fn nibble(c: u8) -> u8 {
 mod tests {
     use super::*;
     use crate::block::BlockHeader;
+    use crate::chain::SyncBase;
 
     #[test]
     fn tables_cover_the_fixture_ranges() {
@@ -192,6 +218,15 @@ mod tests {
         assert_eq!(latest_checkpoint(Network::Mainnet).height, 2_302_272);
         assert_eq!(checkpoints(Network::Testnet).count(), 2230);
         assert_eq!(checkpoints(Network::Mainnet).count(), 3997);
+    }
+
+    #[test]
+    fn the_minimum_chain_work_is_the_newest_checkpoints() {
+        for n in [Network::Mainnet, Network::Testnet] {
+            let newest = SyncBase::latest(n);
+            assert_eq!(newest.height(), latest_checkpoint(n).height);
+            assert_eq!(minimum_chain_work(n), newest.chain_work());
+        }
     }
 
     #[test]

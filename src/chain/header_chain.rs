@@ -1,7 +1,7 @@
 //! The header chain: the best (most-work) chain from a sync base, with
 //! competing branches kept aside and reorganisations up to a bounded depth.
 
-use super::checkpoints::{checkpoint, last_checkpoint_at_or_below};
+use super::checkpoints::{checkpoint, last_checkpoint_at_or_below, minimum_chain_work};
 use super::difficulty::{Ancestry, MAX_LOOKBACK};
 use super::fork::{SideBranch, SideBranches};
 use super::index::HeightIndex;
@@ -24,6 +24,30 @@ pub struct ChainConfig {
     pub max_side_branches: usize,
     /// The most headers kept on side branches in all.
     pub max_side_headers: usize,
+    /// The least work the best chain must have to be trusted: below it the
+    /// chain is not reported as synced, and the reorganisation limit does not
+    /// protect it: a branch with more work replaces it however deep the fork,
+    /// as far as the headers held reach (a cheap low-difficulty chain offered
+    /// first must not lock the real one out).
+    ///
+    /// [`ChainConfig::for_network`] sets the network's compiled-in
+    /// [`minimum_chain_work`], which binds a chain started from an older
+    /// checkpoint or restored from storage; the [`Default`] sets none, for
+    /// replays of recorded history that ends below the newest checkpoint (a
+    /// chain started from the newest checkpoint is past the compiled-in floor
+    /// from its first block either way). Forks deeper than the headers held
+    /// (the limit plus the retargeting lookback) still cannot be weighed.
+    pub minimum_chain_work: Work,
+}
+
+impl ChainConfig {
+    /// The default limits with `network`'s compiled-in minimum chain work.
+    pub fn for_network(network: Network) -> ChainConfig {
+        ChainConfig {
+            minimum_chain_work: minimum_chain_work(network),
+            ..ChainConfig::default()
+        }
+    }
 }
 
 impl Default for ChainConfig {
@@ -32,6 +56,7 @@ impl Default for ChainConfig {
             max_reorg_depth: 1_000,
             max_side_branches: 8,
             max_side_headers: 4_000,
+            minimum_chain_work: Work::ZERO,
         }
     }
 }
@@ -273,6 +298,18 @@ impl HeaderChain {
         }
     }
 
+    /// The least work the best chain must have to be trusted (see
+    /// [`ChainConfig::minimum_chain_work`]).
+    pub fn minimum_chain_work(&self) -> Work {
+        self.config.minimum_chain_work
+    }
+
+    /// Whether the best chain has at least the minimum chain work: only then
+    /// may it be reported as synced.
+    pub fn has_minimum_work(&self) -> bool {
+        self.tip().chain_work >= self.config.minimum_chain_work
+    }
+
     /// The hash of the best-chain block at `height`.
     pub fn hash_at(&self, height: u32) -> Option<BlockHash> {
         self.index.hash_at(height)
@@ -458,7 +495,10 @@ impl HeaderChain {
                 checkpoint_height: checkpoint.height,
             });
         }
-        if depth > self.config.max_reorg_depth || self.window.first_height() > needed {
+        // A best chain below the minimum work is not trusted yet: only the
+        // headers held limit how deep a branch with more work may replace it.
+        let too_deep = depth > self.config.max_reorg_depth && self.has_minimum_work();
+        if too_deep || self.window.first_height() > needed {
             return Some(ValidationError::ReorgTooDeep {
                 depth,
                 max_depth: self.config.max_reorg_depth,
@@ -596,8 +636,11 @@ impl HeaderChain {
         let max_depth = self.config.max_reorg_depth;
         let network = self.network();
         let checkpoint = last_checkpoint_at_or_below(network, tip_height).height;
+        // Below the minimum work, deep branches may still replace the best chain.
+        let trusted = self.has_minimum_work();
         self.side.retain(|b| {
-            tip_height.saturating_sub(b.fork_height) <= max_depth && b.fork_height >= checkpoint
+            let within_reach = !trusted || tip_height.saturating_sub(b.fork_height) <= max_depth;
+            within_reach && b.fork_height >= checkpoint
         });
     }
 

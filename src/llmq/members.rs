@@ -64,7 +64,8 @@ pub struct MasternodeSet {
 impl MasternodeSet {
     /// Adds `entry` unless it collides with a member; returns whether it was added.
     pub fn add(&mut self, entry: &Arc<ListEntry>) -> bool {
-        let service = (entry.sml.service.ip, entry.sml.service.port);
+        let service = entry.sml.service();
+        let service = (service.ip, service.port);
         let has_service = service != ([0; 16], 0);
         let key = if entry.sml.uses_legacy_bls() {
             g1_legacy_to_basic(&entry.sml.operator_public_key)
@@ -285,6 +286,7 @@ mod tests {
     use super::*;
     use crate::hash::BlockHash;
     use crate::protocol::address::ServiceAddress;
+    use crate::protocol::net_info::NetInfo;
     use crate::protocol::sml_entry::{MasternodeType, SmlEntry};
 
     fn entry(n: u8, valid: bool, confirmed: bool, evo: bool) -> Arc<ListEntry> {
@@ -296,10 +298,10 @@ mod tests {
             } else {
                 BlockHash::ZERO
             },
-            service: ServiceAddress {
+            net_info: NetInfo::Service(ServiceAddress {
                 ip: [n; 16],
                 port: 9999,
-            },
+            }),
             operator_public_key: [n; 48],
             voting_key_id: [n; 20],
             is_valid: valid,
@@ -344,7 +346,7 @@ mod tests {
         assert!(set.add(&entry(1, true, true, false)));
         assert!(!set.add(&entry(1, true, true, false)));
         let mut clash = SmlEntry::clone(&entry(2, true, true, false).sml);
-        clash.service = entry(1, true, true, false).sml.service;
+        clash.net_info = entry(1, true, true, false).sml.net_info.clone();
         assert!(!set.add(&Arc::new(ListEntry::new(clash))));
         assert_eq!(set.len(), 1);
     }

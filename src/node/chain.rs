@@ -75,6 +75,10 @@ impl ChainView for ClientChain {
     fn locator(&self) -> Vec<BlockHash> {
         self.chain.locator()
     }
+
+    fn has_minimum_work(&self) -> bool {
+        self.chain.has_minimum_work()
+    }
 }
 
 impl SyncHeaderChain for ClientChain {

@@ -593,7 +593,7 @@ fn a_diff_with_a_future_entry_version_bans_no_one() {
     let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
     // The real diff, re-encoded with its first entry in a version this client does not know.
     let mut diff = MnListDiff::from_payload(&peer.mnlistdiff, PROTOCOL_VERSION).expect("decodes");
-    diff.new_masternodes[0].version = 3;
+    diff.new_masternodes[0].version = 4;
     peer.mnlistdiff = diff.to_payload(PROTOCOL_VERSION);
     let mut net = Net::new(vec![peer]);
     net.open(0);

@@ -734,7 +734,7 @@ pub(crate) mod tests {
             .new_masternodes
             .first_mut()
             .expect("the diff adds entries");
-        entry.version = 3;
+        entry.version = 4;
         let raw = RawMessage {
             command: crate::protocol::framing::Command::new("mnlistdiff"),
             payload: diff.to_payload(PROTOCOL_VERSION),
@@ -750,7 +750,7 @@ pub(crate) mod tests {
         assert!(
             reason
                 .to_string()
-                .contains("SML entry version 3 is not supported"),
+                .contains("SML entry version 4 is not supported"),
             "{reason}"
         );
     }

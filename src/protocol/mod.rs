@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod isdlock;
 pub mod message;
 pub mod mnlistdiff;
+pub mod net_info;
 pub mod partial_merkle_tree;
 pub mod qrinfo;
 pub mod reject;

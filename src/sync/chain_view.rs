@@ -36,6 +36,12 @@ pub trait ChainView {
     /// A block locator for `getheaders`: hashes from the tip back towards the start,
     /// densely at first and then exponentially spaced.
     fn locator(&self) -> Vec<BlockHash>;
+
+    /// Whether the best chain has at least the network's minimum chain work; a chain below
+    /// it is never reported as synced. Chains that keep no work say yes.
+    fn has_minimum_work(&self) -> bool {
+        true
+    }
 }
 
 /// What connecting a batch of headers did.

@@ -469,8 +469,25 @@ impl HeaderManager {
     }
 
     fn complete<C: ChainView>(&mut self, now: Timestamp, chain: &C, out: &mut Vec<Output>) {
-        self.clear_in_flight_state();
         let tip = chain.tip();
+        if !chain.has_minimum_work() {
+            // What the peers served is not the network's chain (or not all of it): not synced,
+            // and nothing downstream starts from it. Ask again with backoff; a peer with the
+            // real chain answers with headers that replace it.
+            let round = match self.request {
+                HeaderRequest::Awaiting { round, .. } | HeaderRequest::RetryAt { round, .. } => {
+                    round
+                }
+                HeaderRequest::Idle | HeaderRequest::Deferred { .. } => 0,
+            };
+            let failure = SyncFailure::BelowMinimumWork {
+                tip_height: tip.height,
+            };
+            self.progress.last_error = Some(failure.clone());
+            self.fail(now, failure, round, out);
+            return;
+        }
+        self.clear_in_flight_state();
         self.progress.last_activity = Some(now);
         self.progress.current_height = tip.height;
         self.set_state(SyncState::Synced, out);

@@ -48,6 +48,12 @@ pub enum SyncFailure {
         /// Why.
         reason: String,
     },
+    /// The peers have no more headers, but the chain they served has less work than the
+    /// network's minimum: it is not the network's chain, so it is not reported as synced.
+    BelowMinimumWork {
+        /// Height of the chain's tip.
+        tip_height: u32,
+    },
 }
 
 impl fmt::Display for SyncFailure {
@@ -75,6 +81,10 @@ impl fmt::Display for SyncFailure {
                 write!(f, "MnListDiff rejected: {reason}")
             }
             SyncFailure::ChainLockRejected { reason } => write!(f, "ChainLock rejected: {reason}"),
+            SyncFailure::BelowMinimumWork { tip_height } => write!(
+                f,
+                "the headers served end at {tip_height} with less than the minimum chain work"
+            ),
         }
     }
 }
