@@ -55,8 +55,12 @@ pub trait Observer<C: HeaderChain, E: MasternodeEngine> {
     fn notify(&mut self, notification: &Notification, node: &Node<C, E>);
     /// The browser went offline or came back online.
     fn connectivity(&mut self, online: bool, node: &Node<C, E>);
-    /// A storage step the loop took failed, or another runtime problem.
+    /// A runtime problem (not a failed save: see [`Observer::storage_failed`]).
     fn runtime_error(&mut self, code: &str, message: &str);
+    /// Saving what the node verified failed (it is retried after the next change).
+    fn storage_failed(&mut self, message: &str);
+    /// Saving works again after failures; `note` says what was caught up.
+    fn storage_recovered(&mut self, note: &str);
     /// Called at most every [`PUBLISH_INTERVAL_MS`] after anything happened: a good moment
     /// to publish progress.
     fn after_activity(&mut self, node: &Node<C, E>);
@@ -65,13 +69,23 @@ pub trait Observer<C: HeaderChain, E: MasternodeEngine> {
     fn timer_woke(&mut self, wakeups: u64);
 }
 
+/// What a successful [`Persister::persist`] call did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Persisted {
+    /// Everything is stored, as after the previous call.
+    Stored,
+    /// Everything is stored again after failed calls: what was caught up.
+    Recovered(String),
+}
+
 /// Persists what the node has verified (headers, lists) after it changes.
 pub trait Persister<C: HeaderChain, E: MasternodeEngine> {
-    /// Writes whatever changed since the last call; awaited before the loop goes on.
+    /// Writes whatever changed since the last successful call (everything
+    /// a failed call missed too); awaited before the loop goes on.
     fn persist(
         &mut self,
         node: &Node<C, E>,
-    ) -> impl core::future::Future<Output = Result<(), String>>;
+    ) -> impl core::future::Future<Output = Result<Persisted, String>>;
 }
 
 /// The handle the API keeps: sends commands to the loop.
@@ -260,8 +274,10 @@ async fn run<C, E, O, P>(
             }
         }
         if persist {
-            if let Err(message) = persister.persist(&node).await {
-                observer.runtime_error("storage_failed", &message);
+            match persister.persist(&node).await {
+                Ok(Persisted::Stored) => {}
+                Ok(Persisted::Recovered(note)) => observer.storage_recovered(&note),
+                Err(message) => observer.storage_failed(&message),
             }
         }
     }
