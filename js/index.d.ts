@@ -342,6 +342,11 @@ export interface DashlightEventMap {
   error: CustomEvent<{ code: string; message: string }>;
   /** Saving started failing (also an `error` event, `storage_failed`) or works again. */
   storage: CustomEvent<StorageStatus>;
+  /**
+   * Another tab or worker syncs this storage (`waiting`: `start()` rejected with `storage_locked`),
+   * or it closed and this client took over (`acquired`: it starts syncing now).
+   */
+  storagelock: CustomEvent<{ state: 'waiting' | 'acquired'; storageName: string }>;
 }
 
 /** Checks options and fills in defaults; throws a `DashlightError` with code `invalid_options`. */
@@ -351,9 +356,12 @@ export function validateOptions(options: ClientOptions): Required<Omit<ClientOpt
 export class DashlightClient extends EventTarget {
   /** Creates a client (and its worker). */
   static create(options: ClientOptions): Promise<DashlightClient>;
-  /** Connects and syncs. */
+  /**
+   * Connects and syncs. Rejects with `storage_locked` while another tab or worker syncs the same
+   * storage; the client then waits for it to close and takes over (`storagelock` events).
+   */
   start(): Promise<void>;
-  /** Disconnects and stops syncing; stored data is kept. */
+  /** Disconnects and stops syncing (or waiting to take over); stored data is kept. */
   stop(): Promise<void>;
   /** The current status. */
   status(): Promise<Status>;
@@ -388,7 +396,10 @@ export class DashlightClient extends EventTarget {
   quorums(): Promise<QuorumInfo[]>;
   /** Closes every peer connection; the client reconnects by itself. */
   dropConnections(): Promise<void>;
-  /** Stops and deletes everything stored for this client. */
+  /**
+   * Stops and deletes everything stored for this client, holding the storage's Web Lock; rejects
+   * with `storage_locked` (deleting nothing) while another tab or worker syncs it.
+   */
   clearStorage(): Promise<void>;
   /** Stops the client and ends its worker. */
   close(): Promise<void>;

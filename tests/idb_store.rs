@@ -20,8 +20,8 @@ mod chain_fixtures;
 use chain_fixtures::{canonical, canonical_base, NOW};
 use dashlight::block::{BlockHeader, HEADER_SIZE};
 use dashlight::browser::idb::{
-    chunk_position, estimate, is_persisted, request_persistence, CloseReason, HeaderDb, IdbError,
-    SyncLock, TipRecord, WriteBatch, CHUNK_SIZE, SCHEMA_VERSION,
+    chunk_position, estimate, is_persisted, request_persistence, AcquireCancel, CloseReason,
+    HeaderDb, IdbError, SyncLock, TipRecord, WriteBatch, CHUNK_SIZE, SCHEMA_VERSION,
 };
 use dashlight::browser::store::IdbStore;
 use dashlight::chain::{ChainConfig, HeaderChain};
@@ -468,6 +468,46 @@ async fn the_sync_lock_is_exclusive() {
         gloo_timers::future::TimeoutFuture::new(10).await;
     }
     assert!(reacquired.is_some(), "the lock was not released on drop");
+}
+
+#[wasm_bindgen_test]
+async fn a_waiting_acquire_gets_the_lock_when_its_holder_lets_go_or_gives_up() {
+    use futures::future::{select, Either};
+    let name = "dashlight-test-lock-queue";
+    let first = SyncLock::try_acquire(name)
+        .await
+        .expect("locks API")
+        .expect("the lock is free");
+    let cancel = AcquireCancel::new().expect("AbortController");
+    let waiting = Box::pin(SyncLock::acquire(name, &cancel));
+    // Still queued while the holder keeps it.
+    let waiting = match select(waiting, gloo_timers::future::TimeoutFuture::new(200)).await {
+        Either::Left((result, _)) => panic!("granted while held: {:?}", result.is_ok()),
+        Either::Right((_, waiting)) => waiting,
+    };
+    drop(first);
+    let second = waiting
+        .await
+        .expect("locks API")
+        .expect("granted once released");
+    assert_eq!(second.name(), name);
+
+    // A cancelled wait leaves the queue: it never holds the lock.
+    let cancel = AcquireCancel::new().expect("AbortController");
+    let canceller = cancel.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(50).await;
+        canceller.cancel();
+    });
+    assert!(SyncLock::acquire(name, &cancel)
+        .await
+        .expect("locks API")
+        .is_none());
+    second.release().await;
+    assert!(SyncLock::try_acquire(name)
+        .await
+        .expect("locks API")
+        .is_some());
 }
 
 #[wasm_bindgen_test]

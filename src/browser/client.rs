@@ -2,7 +2,7 @@
 //! the runtime loop, persists what it verifies and reports to JavaScript.
 
 use super::clock::{monotonic_ms, Clocks, TestClock};
-use super::idb::{request_persistence, SyncLock};
+use super::idb::{request_persistence, AcquireCancel, IdbError, SyncLock};
 use super::runtime::{self, Command, Observer, Persisted, Persister, RuntimeHandle};
 use super::status::{
     state_cause, state_name, ClientNode, ErrorInfo, HeaderInfo, Status, StorageStatus,
@@ -467,29 +467,64 @@ impl Persister<ClientChain, ClientEngine> for IdbPersister {
 pub struct Running {
     /// Commands for the loop.
     pub handle: RuntimeHandle<ClientChain, ClientEngine>,
-    _lock: SyncLock,
+    /// Completes once the loop has ended.
+    ended: futures::channel::oneshot::Receiver<()>,
+    lock: SyncLock,
 }
 
-/// Opens storage, restores or starts the chain and spawns the loop.
+impl Running {
+    /// Ends the loop and waits until it has (no write of it is under way
+    /// any more), keeping the lock on its storage.
+    pub async fn shut_down(self) -> SyncLock {
+        self.handle.send(Command::Shutdown);
+        // A closed channel means the loop is gone as well.
+        let _ = self.ended.await;
+        self.lock
+    }
+}
+
+/// The error for a storage another context holds the lock of.
+pub fn storage_locked(name: &str, what: &str) -> ClientError {
+    ClientError {
+        code: "storage_locked",
+        message: format!("another tab or worker is syncing {name:?}: {what}"),
+    }
+}
+
+fn lock_failed(error: IdbError) -> ClientError {
+    ClientError {
+        code: "storage_failed",
+        message: format!("the Web Lock on the storage: {error}"),
+    }
+}
+
+/// The sync lock on the storage `name` if no other context holds it.
+pub async fn try_lock(name: &str) -> Result<Option<SyncLock>, ClientError> {
+    SyncLock::try_acquire(name).await.map_err(lock_failed)
+}
+
+/// The sync lock on the storage `name` once the context holding it
+/// releases it or closes; `None` if `cancel` was cancelled first.
+pub async fn wait_for_lock(
+    name: &str,
+    cancel: &AcquireCancel,
+) -> Result<Option<SyncLock>, ClientError> {
+    SyncLock::acquire(name, cancel).await.map_err(lock_failed)
+}
+
+/// A handle to cancel [`wait_for_lock`] with.
+pub fn lock_canceller() -> Result<AcquireCancel, ClientError> {
+    AcquireCancel::new().map_err(lock_failed)
+}
+
+/// Opens the storage `lock` guards, restores or starts the chain and spawns the loop.
 pub async fn launch<S: EventSink + 'static>(
     options: &ClientOptions,
+    lock: SyncLock,
     sink: S,
     shared: Rc<RefCell<Shared>>,
     seed: u64,
 ) -> Result<Running, ClientError> {
-    let lock = SyncLock::try_acquire(&options.storage_name)
-        .await
-        .map_err(|e| ClientError {
-            code: "storage_failed",
-            message: e.to_string(),
-        })?
-        .ok_or_else(|| ClientError {
-            code: "storage_locked",
-            message: format!(
-                "another tab or worker is already syncing {:?}",
-                options.storage_name
-            ),
-        })?;
     shared.borrow_mut().persistent = request_persistence().await.ok().flatten();
     let mut store = IdbStore::open(&options.storage_name).await?;
     let chain = match restore_chain(&store, options.network, ChainConfig::default()).await {
@@ -542,10 +577,11 @@ pub async fn launch<S: EventSink + 'static>(
         shared,
         started_ms: monotonic_ms(),
     };
-    let handle = runtime::spawn(node, Clocks::new(options.clock), observer, persister);
+    let (handle, ended) = runtime::spawn(node, Clocks::new(options.clock), observer, persister);
     Ok(Running {
         handle,
-        _lock: lock,
+        ended,
+        lock,
     })
 }
 
@@ -595,9 +631,10 @@ async fn new_chain(
     Ok(HeaderChain::new(base))
 }
 
-/// Deletes everything stored under `name` (the loop must be stopped).
-pub async fn clear_storage(name: &str) -> Result<(), ClientError> {
-    let mut store = IdbStore::open(name).await?;
+/// Deletes everything stored under the storage `lock` guards (the lock's
+/// name), so no other context can be syncing it (the loop must be ended).
+pub async fn clear_storage(lock: &SyncLock) -> Result<(), ClientError> {
+    let mut store = IdbStore::open(lock.name()).await?;
     store.clear().await?;
     Ok(())
 }

@@ -14,6 +14,7 @@ use crate::protocol::qrinfo::QrInfo;
 use crate::sync::chain_view::HeaderChain;
 use crate::sync::engine::MasternodeEngine;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use futures::channel::oneshot;
 use futures::{FutureExt, StreamExt};
 use gloo_timers::future::TimeoutFuture;
 use std::collections::HashMap;
@@ -108,14 +109,15 @@ impl<C: HeaderChain, E: MasternodeEngine> RuntimeHandle<C, E> {
     }
 }
 
-/// Spawns the loop on the browser's event loop and returns its handle. Every input to the
-/// node carries `clocks`' readings.
+/// Spawns the loop on the browser's event loop and returns its handle, and a receiver that
+/// completes once the loop has ended (after [`Command::Shutdown`], or when every handle is
+/// gone). Every input to the node carries `clocks`' readings.
 pub fn spawn<C, E, O, P>(
     node: Node<C, E>,
     clocks: Clocks,
     observer: O,
     persister: P,
-) -> RuntimeHandle<C, E>
+) -> (RuntimeHandle<C, E>, oneshot::Receiver<()>)
 where
     C: HeaderChain + 'static,
     E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig> + 'static,
@@ -123,8 +125,12 @@ where
     P: Persister<C, E> + 'static,
 {
     let (commands, command_rx) = unbounded();
-    wasm_bindgen_futures::spawn_local(run(node, clocks, observer, persister, command_rx));
-    RuntimeHandle { commands }
+    let (ended_tx, ended) = oneshot::channel();
+    wasm_bindgen_futures::spawn_local(async move {
+        run(node, clocks, observer, persister, command_rx).await;
+        let _ = ended_tx.send(());
+    });
+    (RuntimeHandle { commands }, ended)
 }
 
 async fn run<C, E, O, P>(
