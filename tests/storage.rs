@@ -365,3 +365,29 @@ fn a_reorganisation_during_a_long_outage_is_stored_once_it_ends() {
     assert_eq!(restored.tip(), chain.tip());
     assert_eq!(restored.hash_at(STALE_FIRST), chain.hash_at(STALE_FIRST));
 }
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn an_outage_longer_than_the_saver_keeps_leaves_the_store_at_its_tip() {
+    let mut store = new_store();
+    let mut chain = HeaderChain::new(base());
+    let mut saver = ChainSaver::with_limit(5_000);
+    sync(&mut chain, &mut store, &canonical(FIRST + 1, FIRST + 2_000));
+    let before = run(store.load()).unwrap().unwrap();
+    store.set_quota(Some(store.stored_bytes()));
+    sync_over_quota(
+        &mut chain,
+        &mut store,
+        &mut saver,
+        &canonical(FIRST + 2_001, FIRST + 8_000),
+    );
+    // 6,000 unsaved headers are more than it keeps: it gave them up.
+    assert_eq!(saver.unsaved_headers(), 0);
+    store.set_quota(None);
+    assert!(matches!(
+        run(saver.save(&mut store, &chain)),
+        Err(StorageError::Diverged { stored_tip, .. }) if stored_tip == before.tip.height
+    ));
+    // The store is still a consistent chain: a reload resumes from its tip.
+    assert_eq!(restore(&store).tip(), before.tip);
+}

@@ -79,15 +79,33 @@ impl Unsaved {
 /// Saves a chain after each change, keeping what a failed save could not
 /// write so that a save after a long outage still catches up (see the
 /// module documentation).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ChainSaver {
     unsaved: Option<Unsaved>,
+    /// The most headers kept.
+    limit: usize,
+}
+
+impl Default for ChainSaver {
+    fn default() -> Self {
+        ChainSaver::with_limit(MAX_UNSAVED_HEADERS)
+    }
 }
 
 impl ChainSaver {
-    /// A saver that has kept nothing.
+    /// A saver that keeps up to [`MAX_UNSAVED_HEADERS`].
     pub fn new() -> ChainSaver {
         ChainSaver::default()
+    }
+
+    /// A saver that keeps the headers of a failed write only if they are at
+    /// most `limit`; after a longer outage saves fail with
+    /// [`StorageError::Diverged`] and the store stays at its tip.
+    pub fn with_limit(limit: usize) -> ChainSaver {
+        ChainSaver {
+            unsaved: None,
+            limit,
+        }
     }
 
     /// How many headers of failed writes it keeps.
@@ -97,8 +115,8 @@ impl ChainSaver {
 
     /// Brings the store up to date with `chain`, as
     /// [`save_chain`](super::save_chain) does, bridged by the headers of the
-    /// last failed write; if this write fails its headers are kept (at most
-    /// [`MAX_UNSAVED_HEADERS`]).
+    /// last failed write; if this write fails its headers are kept (up to
+    /// the saver's limit).
     pub async fn save<S: HeaderStore>(
         &mut self,
         store: &mut S,
@@ -132,7 +150,7 @@ impl ChainSaver {
                 headers,
             } = plan
             {
-                let keep = !headers.is_empty() && headers.len() <= MAX_UNSAVED_HEADERS;
+                let keep = !headers.is_empty() && headers.len() <= self.limit;
                 self.unsaved = keep.then_some(Unsaved {
                     stored_tip: stored.tip,
                     first_height,
