@@ -85,9 +85,30 @@ export interface Status {
   lastError?: { code: string; message: string };
   /** Whether the browser granted persistent storage (`navigator.storage.persist()`). */
   persistentStorage?: boolean;
+  /** Whether what the client verifies reaches IndexedDB (set once started). */
+  storage?: StorageStatus;
   /** How often the worker woke up for a timer since it started: it sleeps until the next deadline. */
   timerWakeups: number;
 }
+
+/**
+ * Whether saving works (`status.storage`, `storage` event). A failed save (e.g. over quota)
+ * is retried after each change; the headers it missed are held in memory (up to 80,000)
+ * so saving catches up once storage works again, with a `storage` event `{ state: 'ok' }`.
+ */
+export type StorageStatus =
+  | { state: 'ok'; /** The stored header tip's height. */ storedHeight: number }
+  | {
+      state: 'failing';
+      /** The stored header tip's height (behind the chain's). */
+      storedHeight: number;
+      /** Headers of failed saves held in memory until storage works again. */
+      unsavedHeaders: number;
+      /** Saves failed in a row. */
+      failedSaves: number;
+      /** Why the last save failed. */
+      error: string;
+    };
 
 /** A state change of one manager (`statechange` event). */
 export interface StateChange {
@@ -319,6 +340,13 @@ export interface DashlightEventMap {
   log: CustomEvent<{ level: 'debug' | 'info' | 'warn' | 'error'; message: string; at: number }>;
   /** An error the client recovered from or could not. */
   error: CustomEvent<{ code: string; message: string }>;
+  /** Saving started failing (also an `error` event, `storage_failed`) or works again. */
+  storage: CustomEvent<StorageStatus>;
+  /**
+   * Another tab or worker syncs this storage (`waiting`: `start()` rejected with `storage_locked`),
+   * or it closed and this client took over (`acquired`: it starts syncing now).
+   */
+  storagelock: CustomEvent<{ state: 'waiting' | 'acquired'; storageName: string }>;
 }
 
 /** Checks options and fills in defaults; throws a `DashlightError` with code `invalid_options`. */
@@ -328,9 +356,12 @@ export function validateOptions(options: ClientOptions): Required<Omit<ClientOpt
 export class DashlightClient extends EventTarget {
   /** Creates a client (and its worker). */
   static create(options: ClientOptions): Promise<DashlightClient>;
-  /** Connects and syncs. */
+  /**
+   * Connects and syncs. Rejects with `storage_locked` while another tab or worker syncs the same
+   * storage; the client then waits for it to close and takes over (`storagelock` events).
+   */
   start(): Promise<void>;
-  /** Disconnects and stops syncing; stored data is kept. */
+  /** Disconnects and stops syncing (or waiting to take over); stored data is kept. */
   stop(): Promise<void>;
   /** The current status. */
   status(): Promise<Status>;
@@ -365,7 +396,10 @@ export class DashlightClient extends EventTarget {
   quorums(): Promise<QuorumInfo[]>;
   /** Closes every peer connection; the client reconnects by itself. */
   dropConnections(): Promise<void>;
-  /** Stops and deletes everything stored for this client. */
+  /**
+   * Stops and deletes everything stored for this client, holding the storage's Web Lock; rejects
+   * with `storage_locked` (deleting nothing) while another tab or worker syncs it.
+   */
   clearStorage(): Promise<void>;
   /** Stops the client and ends its worker. */
   close(): Promise<void>;

@@ -55,7 +55,8 @@ export function validateOptions(options) {
 /**
  * A Dash light client. Create it with `DashlightClient.create(options)`;
  * listen for `progress`, `statechange`, `chainlock`, `block`, `instantlock`,
- * `peers`, `log` and `error` events with `addEventListener` (the payload is `event.detail`).
+ * `peers`, `log`, `error`, `storage` and `storagelock` events with `addEventListener`
+ * (the payload is `event.detail`).
  */
 export class DashlightClient extends EventTarget {
   #worker;
@@ -104,7 +105,10 @@ export class DashlightClient extends EventTarget {
     return client;
   }
 
-  /** Connects and syncs; resolves once started (sync goes on; watch the events). */
+  /**
+   * Connects and syncs; resolves once started (sync goes on; watch the events). Rejects with
+   * `storage_locked` while another tab syncs the same storage, and takes over when it closes.
+   */
   start() { return this.#call('start'); }
   /** Disconnects and stops syncing; stored data is kept. */
   stop() { return this.#call('stop'); }
@@ -191,7 +195,10 @@ export class DashlightClient extends EventTarget {
 
   /** Closes every peer connection (sync reconnects by itself). */
   dropConnections() { return this.#call('dropConnections'); }
-  /** Stops and deletes everything stored for this client. */
+  /**
+   * Stops and deletes everything stored for this client; rejects with
+   * `storage_locked` (deleting nothing) while another tab syncs it.
+   */
   clearStorage() { return this.#call('clearStorage'); }
 
   /** Stops the client and ends its worker. */

@@ -5,8 +5,11 @@ use crate::browser::client::{
     self, erased::Detail, BlockRef, ClientError, ClientOptions, EventSink, Running, Shared,
 };
 use crate::browser::clock::TestClock;
+use crate::browser::idb::{AcquireCancel, SyncLock};
 use crate::browser::runtime::{Command, RuntimeHandle};
-use crate::browser::status::{masternode_list, quorums, HeaderInfo, Status, VerifiedChainLock};
+use crate::browser::status::{
+    masternode_list, quorums, ErrorInfo, HeaderInfo, Status, VerifiedChainLock,
+};
 use crate::browser::wallet;
 use crate::encode::{deserialize, serialize};
 use crate::hash::{BlockHash, MerkleNode, Txid};
@@ -19,7 +22,7 @@ use crate::protocol::chainlock::ClSig;
 use crate::protocol::isdlock::InstantLock;
 use serde::Deserialize;
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -147,14 +150,109 @@ impl EventSink for JsSink {
     }
 }
 
+/// Where a client stands with its storage's sync lock.
+enum Lifecycle {
+    /// Not started, or its storage cleared.
+    Idle,
+    /// Taking the lock, opening storage and restoring the chain.
+    Starting,
+    /// Refused the lock (another context syncs this storage): waiting in the
+    /// browser's queue for it, to start once that context closes.
+    WaitingForLock(AcquireCancel),
+    /// Holding the lock, its loop running (syncing, or stopped by `stop`).
+    Running(Running),
+}
+
+/// The `storagelock` event.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LockEvent<'a> {
+    /// `waiting` (another context syncs the storage) or `acquired` (this client takes over).
+    state: &'static str,
+    storage_name: &'a str,
+}
+
 struct Inner {
     options: ClientOptions,
     emit: js_sys::Function,
     shared: Rc<RefCell<Shared>>,
-    running: RefCell<Option<Running>>,
+    state: RefCell<Lifecycle>,
 }
 
 impl Inner {
+    /// Delivers one event to JavaScript.
+    fn emit(&self, name: &str, detail: &dyn Detail) {
+        JsSink(self.emit.clone()).emit(name, detail);
+    }
+
+    /// Launches the loop on the storage `lock` guards and starts syncing.
+    async fn launch(&self, lock: SyncLock) -> Result<(), ClientError> {
+        let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
+        let launched = client::launch(
+            &self.options,
+            lock,
+            JsSink(self.emit.clone()),
+            Rc::clone(&self.shared),
+            seed,
+        )
+        .await;
+        let mut state = self.state.borrow_mut();
+        match launched {
+            Ok(running) => {
+                running.handle.send(Command::Start);
+                *state = Lifecycle::Running(running);
+                Ok(())
+            }
+            Err(error) => {
+                *state = Lifecycle::Idle;
+                Err(error)
+            }
+        }
+    }
+
+    /// Waits for the lock another context holds, then starts (unless
+    /// `stop` or `clearStorage` cancelled the wait meanwhile, or the client
+    /// is gone).
+    async fn take_over(client: Weak<Inner>, name: String, cancel: AcquireCancel) {
+        let waited = client::wait_for_lock(&name, &cancel).await;
+        // Dropping a lock granted after all releases it.
+        let Some(inner) = client.upgrade() else {
+            return;
+        };
+        let still_wanted =
+            matches!(&*inner.state.borrow(), Lifecycle::WaitingForLock(c) if c.same_as(&cancel));
+        if !still_wanted {
+            return;
+        }
+        let result = match waited {
+            Ok(Some(lock)) => {
+                *inner.state.borrow_mut() = Lifecycle::Starting;
+                inner.emit(
+                    "storagelock",
+                    &LockEvent {
+                        state: "acquired",
+                        storage_name: &name,
+                    },
+                );
+                inner.launch(lock).await
+            }
+            Ok(None) => return,
+            Err(error) => {
+                *inner.state.borrow_mut() = Lifecycle::Idle;
+                Err(error)
+            }
+        };
+        if let Err(error) = result {
+            inner.emit(
+                "error",
+                &ErrorInfo {
+                    code: error.code.to_owned(),
+                    message: format!("taking over {name:?}: {}", error.message),
+                },
+            );
+        }
+    }
+
     /// The header of `hash` on the verified best chain, or `not_synced`.
     async fn verified_header(
         &self,
@@ -181,14 +279,13 @@ impl Inner {
     }
 
     fn handle(&self) -> Result<RuntimeHandle<ClientChain, ClientEngine>, ClientError> {
-        self.running
-            .borrow()
-            .as_ref()
-            .map(|r| r.handle.clone())
-            .ok_or_else(|| ClientError {
+        match &*self.state.borrow() {
+            Lifecycle::Running(running) => Ok(running.handle.clone()),
+            _ => Err(ClientError {
                 code: "not_running",
                 message: "start the client first".into(),
-            })
+            }),
+        }
     }
 }
 
@@ -246,38 +343,89 @@ impl WasmClient {
                 options,
                 emit,
                 shared: Rc::new(RefCell::new(Shared::default())),
-                running: RefCell::new(None),
+                state: RefCell::new(Lifecycle::Idle),
             }),
         })
     }
 
-    /// Opens storage (resuming from it) and starts syncing.
+    /// Opens storage (resuming from it) and starts syncing. If another tab
+    /// or worker syncs the same storage, rejects with `storage_locked` and
+    /// waits for it in the background: once that context closes, this one
+    /// takes over and starts (a `storagelock` event says when it waits and
+    /// when it takes over); `stop` and `clearStorage` end the wait.
     pub fn start(&self) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
-            if let Ok(handle) = inner.handle() {
-                handle.send(Command::Start);
-                return Ok(JsValue::UNDEFINED);
+            let name = inner.options.storage_name.clone();
+            let previous = std::mem::replace(&mut *inner.state.borrow_mut(), Lifecycle::Starting);
+            match previous {
+                Lifecycle::Idle => {}
+                Lifecycle::Running(running) => {
+                    running.handle.send(Command::Start);
+                    *inner.state.borrow_mut() = Lifecycle::Running(running);
+                    return Ok(JsValue::UNDEFINED);
+                }
+                // The first call reports how starting went.
+                Lifecycle::Starting => return Ok(JsValue::UNDEFINED),
+                waiting @ Lifecycle::WaitingForLock(_) => {
+                    *inner.state.borrow_mut() = waiting;
+                    return Err(js_error(client::storage_locked(
+                        &name,
+                        "this client starts once that one closes",
+                    )));
+                }
             }
-            let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
-            let running = client::launch(
-                &inner.options,
-                JsSink(inner.emit.clone()),
-                Rc::clone(&inner.shared),
-                seed,
-            )
-            .await
-            .map_err(js_error)?;
-            running.handle.send(Command::Start);
-            *inner.running.borrow_mut() = Some(running);
+            let lock = match client::try_lock(&name).await {
+                Ok(Some(lock)) => lock,
+                Ok(None) => {
+                    let cancel = match client::lock_canceller() {
+                        Ok(cancel) => cancel,
+                        Err(error) => {
+                            *inner.state.borrow_mut() = Lifecycle::Idle;
+                            return Err(js_error(error));
+                        }
+                    };
+                    *inner.state.borrow_mut() = Lifecycle::WaitingForLock(cancel.clone());
+                    wasm_bindgen_futures::spawn_local(Inner::take_over(
+                        Rc::downgrade(&inner),
+                        name.clone(),
+                        cancel,
+                    ));
+                    inner.emit(
+                        "storagelock",
+                        &LockEvent {
+                            state: "waiting",
+                            storage_name: &name,
+                        },
+                    );
+                    return Err(js_error(client::storage_locked(
+                        &name,
+                        "this client takes over once that one closes",
+                    )));
+                }
+                Err(error) => {
+                    *inner.state.borrow_mut() = Lifecycle::Idle;
+                    return Err(js_error(error));
+                }
+            };
+            inner.launch(lock).await.map_err(js_error)?;
             Ok(JsValue::UNDEFINED)
         })
     }
 
-    /// Closes every connection and stops syncing; stored data stays.
+    /// Closes every connection and stops syncing; stored data stays (and
+    /// the storage stays locked for this client). Ends a wait for the lock.
     pub fn stop(&self) -> js_sys::Promise {
-        if let Ok(handle) = self.inner.handle() {
-            handle.send(Command::Stop);
+        let mut state = self.inner.state.borrow_mut();
+        match &*state {
+            Lifecycle::Running(running) => {
+                running.handle.send(Command::Stop);
+            }
+            Lifecycle::WaitingForLock(cancel) => {
+                cancel.cancel();
+                *state = Lifecycle::Idle;
+            }
+            Lifecycle::Idle | Lifecycle::Starting => {}
         }
         js_sys::Promise::resolve(&JsValue::UNDEFINED)
     }
@@ -574,17 +722,34 @@ impl WasmClient {
         }
     }
 
-    /// Stops the client and deletes everything stored for it.
+    /// Stops the client and deletes everything stored for it, holding the
+    /// storage's sync lock meanwhile. Rejects with `storage_locked` (and
+    /// deletes nothing) while another tab or worker syncs it: waiting could
+    /// last as long as that tab stays open.
     #[wasm_bindgen(js_name = clearStorage)]
     pub fn clear_storage(&self) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
-            if let Some(running) = inner.running.borrow_mut().take() {
-                running.handle.send(Command::Shutdown);
-            }
-            client::clear_storage(&inner.options.storage_name)
-                .await
-                .map_err(js_error)?;
+            let name = inner.options.storage_name.clone();
+            let previous = std::mem::replace(&mut *inner.state.borrow_mut(), Lifecycle::Idle);
+            let lock = match previous {
+                Lifecycle::Running(running) => Some(running.shut_down().await),
+                Lifecycle::WaitingForLock(cancel) => {
+                    cancel.cancel();
+                    client::try_lock(&name).await.map_err(js_error)?
+                }
+                Lifecycle::Idle | Lifecycle::Starting => {
+                    client::try_lock(&name).await.map_err(js_error)?
+                }
+            };
+            let lock = lock.ok_or_else(|| {
+                js_error(client::storage_locked(
+                    &name,
+                    "its storage is not cleared while it syncs",
+                ))
+            })?;
+            client::clear_storage(&lock).await.map_err(js_error)?;
+            lock.release().await;
             Ok(JsValue::UNDEFINED)
         })
     }

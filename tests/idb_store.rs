@@ -1,8 +1,9 @@
 //! The IndexedDB header store in headless Chromium: real testnet headers
 //! survive a new connection, interrupted and over-quota writes leave the
 //! previous consistent tip, the sync lock is exclusive, `versionchange` and
-//! `blocked` are handled, and schema-1 and schema-2 databases upgrade keeping
-//! their headers.
+//! `blocked` are handled, schema-1 and schema-2 databases upgrade keeping
+//! their headers, and a quota outage longer than the headers the chain holds
+//! is caught up once writes succeed again.
 //!
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome -- --test idb_store`
 //!
@@ -14,13 +15,20 @@
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
+mod chain_fixtures;
+
+use chain_fixtures::{canonical, canonical_base, NOW};
 use dashlight::block::{BlockHeader, HEADER_SIZE};
 use dashlight::browser::idb::{
-    chunk_position, estimate, is_persisted, request_persistence, CloseReason, HeaderDb, IdbError,
-    SyncLock, TipRecord, WriteBatch, CHUNK_SIZE, SCHEMA_VERSION,
+    chunk_position, estimate, is_persisted, request_persistence, AcquireCancel, CloseReason,
+    HeaderDb, IdbError, SyncLock, TipRecord, WriteBatch, CHUNK_SIZE, SCHEMA_VERSION,
 };
+use dashlight::browser::store::IdbStore;
+use dashlight::chain::{ChainConfig, HeaderChain};
 use dashlight::encode::DecodeError;
 use dashlight::hash::BlockHash;
+use dashlight::network::Network;
+use dashlight::storage::{restore_chain, save_chain, ChainSaver, HeaderStore, StorageError};
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -116,6 +124,20 @@ export function fail_put(mode, fail_at) {
   };
 }
 
+// Makes every readwrite transaction abort at its first put with a
+// QuotaExceededError, as Chromium reports a full origin (later puts of the
+// aborted transaction throw TransactionInactiveError, as they do for real),
+// until `restore_put` is called.
+export function fail_every_put() {
+  IDBObjectStore.prototype.put = function (...args) {
+    const request = originalPut.apply(this, args);
+    const quota = new DOMException("simulated: the origin is out of quota", "QuotaExceededError");
+    Object.defineProperty(this.transaction, "error", { value: quota });
+    this.transaction.abort();
+    return request;
+  };
+}
+
 export function restore_put() {
   IDBObjectStore.prototype.put = originalPut;
 }
@@ -127,6 +149,7 @@ extern "C" {
     fn close_raw(db: &JsValue);
     fn store_names(name: &str) -> Promise;
     fn fail_put(mode: &str, fail_at: u32);
+    fn fail_every_put();
     fn restore_put();
 }
 
@@ -448,6 +471,46 @@ async fn the_sync_lock_is_exclusive() {
 }
 
 #[wasm_bindgen_test]
+async fn a_waiting_acquire_gets_the_lock_when_its_holder_lets_go_or_gives_up() {
+    use futures::future::{select, Either};
+    let name = "dashlight-test-lock-queue";
+    let first = SyncLock::try_acquire(name)
+        .await
+        .expect("locks API")
+        .expect("the lock is free");
+    let cancel = AcquireCancel::new().expect("AbortController");
+    let waiting = Box::pin(SyncLock::acquire(name, &cancel));
+    // Still queued while the holder keeps it.
+    let waiting = match select(waiting, gloo_timers::future::TimeoutFuture::new(200)).await {
+        Either::Left((result, _)) => panic!("granted while held: {:?}", result.is_ok()),
+        Either::Right((_, waiting)) => waiting,
+    };
+    drop(first);
+    let second = waiting
+        .await
+        .expect("locks API")
+        .expect("granted once released");
+    assert_eq!(second.name(), name);
+
+    // A cancelled wait leaves the queue: it never holds the lock.
+    let cancel = AcquireCancel::new().expect("AbortController");
+    let canceller = cancel.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(50).await;
+        canceller.cancel();
+    });
+    assert!(SyncLock::acquire(name, &cancel)
+        .await
+        .expect("locks API")
+        .is_none());
+    second.release().await;
+    assert!(SyncLock::try_acquire(name)
+        .await
+        .expect("locks API")
+        .is_some());
+}
+
+#[wasm_bindgen_test]
 async fn an_invalid_lock_name_is_an_error_not_a_hang() {
     // Names starting with '-' are reserved by the Web Locks API.
     let result = SyncLock::try_acquire("-reserved").await;
@@ -599,4 +662,68 @@ async fn persistence_and_quota_are_reported() {
     assert!(granted.is_some(), "Chromium answers persist()");
     assert_eq!(persisted, granted);
     assert!(estimate.quota > 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_6000_header_quota_outage_is_caught_up_once_writes_succeed() {
+    let name = "idb-test-long-outage";
+    HeaderDb::delete_database(name).await.expect("delete");
+    let base = canonical_base();
+    let first = base.height();
+    let mut store = IdbStore::open(name).await.expect("open");
+    store.initialize(&base).await.expect("initialize");
+    let mut chain = HeaderChain::new(base);
+    let mut saver = ChainSaver::new();
+    let batch = canonical(first + 1, first + 2_000);
+    assert_eq!(chain.accept(&batch, NOW).rejected, None);
+    saver.save(&mut store, &chain).await.expect("save");
+    let before = store.load().await.expect("load").expect("a chain");
+
+    // The origin is full while 6,000 headers arrive, more than the chain
+    // holds in full: every write aborts with a QuotaExceededError.
+    fail_every_put();
+    for from in (first + 2_001..first + 8_000).step_by(2_000) {
+        assert_eq!(
+            chain.accept(&canonical(from, from + 1_999), NOW).rejected,
+            None
+        );
+        let result = saver.save(&mut store, &chain).await;
+        if result != Err(StorageError::QuotaExceeded) {
+            restore_put();
+            panic!("saving over quota at {from}: {result:?}");
+        }
+    }
+    restore_put();
+    assert!(chain.oldest_held_height() > before.tip.height + 1);
+    assert_eq!(store.load().await, Ok(Some(before)));
+
+    // Writes succeed again. Without the headers the saver kept, nothing
+    // joins the store to the chain any more; with them the next save stores
+    // everything.
+    assert!(matches!(
+        save_chain(&mut store, &chain).await,
+        Err(StorageError::Diverged { .. })
+    ));
+    saver
+        .save(&mut store, &chain)
+        .await
+        .expect("save after the outage");
+    assert_eq!(
+        store.load().await.expect("load").map(|stored| stored.tip),
+        Some(chain.tip())
+    );
+    assert_eq!(chain.tip().height, first + 8_000);
+    drop(store);
+
+    // A reload restores the whole chain from IndexedDB.
+    let store = IdbStore::open(name).await.expect("reopen");
+    let restored = restore_chain(&store, Network::Testnet, ChainConfig::default())
+        .await
+        .expect("restore")
+        .expect("a stored chain");
+    assert_eq!(restored.tip(), chain.tip());
+    for height in (first..=first + 8_000).step_by(499) {
+        assert_eq!(restored.hash_at(height), chain.hash_at(height));
+    }
+    drop(store);
 }

@@ -1,7 +1,8 @@
 //! Header storage with the in-memory store: batches and the tip are written
 //! together, a reorganisation overwrites the old branch, a chain is restored
-//! after a "reload" without re-downloading, and a write over quota leaves the
-//! previous consistent state.
+//! after a "reload" without re-downloading, a write over quota leaves the
+//! previous consistent state, and a quota outage longer than the headers the
+//! chain holds is caught up once the quota allows.
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
@@ -16,7 +17,7 @@ use dashlight::block::{BlockHeader, HEADER_SIZE};
 use dashlight::chain::{ChainConfig, ChainTip, HashedHeader, HeaderChain, Outcome, RestoreError};
 use dashlight::network::Network;
 use dashlight::storage::{
-    restore_chain, save_chain, HeaderStore, MemoryStore, RestoreFailure, StorageError,
+    restore_chain, save_chain, ChainSaver, HeaderStore, MemoryStore, RestoreFailure, StorageError,
 };
 use poll_once::run;
 
@@ -270,4 +271,123 @@ fn a_shorter_chain_replaces_a_longer_stored_one() {
         run(store.read_headers(900_101, 1)),
         Err(StorageError::OutOfRange { .. })
     ));
+}
+
+/// Offers `headers` in batches of 2,000, saving with `saver` after each;
+/// every save fails over quota.
+fn sync_over_quota(
+    chain: &mut HeaderChain,
+    store: &mut MemoryStore,
+    saver: &mut ChainSaver,
+    headers: &[HashedHeader],
+) {
+    for batch in headers.chunks(2000) {
+        assert_eq!(chain.accept(batch, NOW).rejected, None);
+        assert_eq!(
+            run(saver.save(store, chain)),
+            Err(StorageError::QuotaExceeded)
+        );
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_6000_header_quota_outage_is_caught_up_once_the_quota_allows() {
+    let mut store = new_store();
+    let mut chain = HeaderChain::new(base());
+    let mut saver = ChainSaver::new();
+    sync(&mut chain, &mut store, &canonical(FIRST + 1, FIRST + 2_000));
+    let before = run(store.load()).unwrap().unwrap();
+
+    // The origin is full: 6,000 headers arrive, more than the chain holds in full.
+    store.set_quota(Some(store.stored_bytes()));
+    sync_over_quota(
+        &mut chain,
+        &mut store,
+        &mut saver,
+        &canonical(FIRST + 2_001, FIRST + 8_000),
+    );
+    assert!(chain.oldest_held_height() > before.tip.height + 1);
+    assert_eq!(saver.unsaved_headers(), 6_000);
+    assert_eq!(run(store.load()).unwrap().unwrap(), before);
+    // Without the kept headers, nothing joins the store to the chain any more.
+    assert!(matches!(
+        run(save_chain(&mut store.clone(), &chain)),
+        Err(StorageError::Diverged { .. })
+    ));
+
+    // Room again: the next save (no new header needed) stores everything.
+    store.set_quota(None);
+    run(saver.save(&mut store, &chain)).unwrap();
+    assert_eq!(saver.unsaved_headers(), 0);
+    assert_eq!(run(store.load()).unwrap().unwrap().tip, chain.tip());
+    let restored = restore(&store);
+    assert_eq!(restored.tip(), chain.tip());
+    assert_eq!(restored.tip().height, FIRST + 8_000);
+    let expected: Vec<BlockHeader> = canonical(FIRST + 1_990, FIRST + 2_010)
+        .iter()
+        .map(|h| h.header)
+        .collect();
+    assert_eq!(
+        run(store.read_headers(FIRST + 1_990, 21)).unwrap(),
+        expected
+    );
+    // And saving goes on as usual.
+    assert_eq!(
+        chain
+            .accept(&canonical(FIRST + 8_001, FIRST + 9_000), NOW)
+            .rejected,
+        None
+    );
+    run(saver.save(&mut store, &chain)).unwrap();
+    assert_eq!(restore(&store).tip(), chain.tip());
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_reorganisation_during_a_long_outage_is_stored_once_it_ends() {
+    // Stored on the stale branch; then the canonical chain takes over and
+    // runs 6,000 headers on while nothing can be written.
+    let (mut chain, mut store) = on_the_stale_branch(900_200);
+    let mut saver = ChainSaver::new();
+    store.set_quota(Some(store.stored_bytes()));
+    sync_over_quota(
+        &mut chain,
+        &mut store,
+        &mut saver,
+        &canonical(STALE_FIRST, STALE_FIRST + 5_999),
+    );
+    assert!(chain.oldest_held_height() > STALE_FIRST);
+
+    store.set_quota(None);
+    run(saver.save(&mut store, &chain)).unwrap();
+    let restored = restore(&store);
+    assert_eq!(restored.tip(), chain.tip());
+    assert_eq!(restored.hash_at(STALE_FIRST), chain.hash_at(STALE_FIRST));
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn an_outage_longer_than_the_saver_keeps_leaves_the_store_at_its_tip() {
+    let mut store = new_store();
+    let mut chain = HeaderChain::new(base());
+    let mut saver = ChainSaver::with_limit(5_000);
+    sync(&mut chain, &mut store, &canonical(FIRST + 1, FIRST + 2_000));
+    let before = run(store.load()).unwrap().unwrap();
+    store.set_quota(Some(store.stored_bytes()));
+    sync_over_quota(
+        &mut chain,
+        &mut store,
+        &mut saver,
+        &canonical(FIRST + 2_001, FIRST + 8_000),
+    );
+    // 6,000 unsaved headers are more than it keeps: it gave them up.
+    assert_eq!(saver.unsaved_headers(), 0);
+    store.set_quota(None);
+    assert!(matches!(
+        run(saver.save(&mut store, &chain)),
+        Err(StorageError::Diverged { stored_tip, .. }) if stored_tip == before.tip.height
+    ));
+    // The store is still a consistent chain: a reload resumes from its tip.
+    assert_eq!(restore(&store).tip(), before.tip);
 }

@@ -115,6 +115,21 @@ function wire(c) {
   c.addEventListener('chainlock', (e) => log('info', `ChainLock verified at ${e.detail.height}`));
   c.addEventListener('instantlock', (e) => showInstantLock(e.detail));
   c.addEventListener('log', (e) => log(e.detail.level, e.detail.message));
+  c.addEventListener('storage', (e) => {
+    const s = e.detail;
+    if (s.state === 'ok') log('info', `storage: saving works, stored up to ${s.storedHeight}`);
+    else log('warn', `storage: saving fails (${s.failedSaves}× in a row, stored up to ${s.storedHeight}, ${s.unsavedHeaders} headers held): ${s.error}`);
+  });
+  c.addEventListener('storagelock', (e) => {
+    if (e.detail.state === 'waiting') {
+      log('warn', `another tab syncs ${e.detail.storageName}: this one takes over when it closes`);
+      return;
+    }
+    log('info', `took over syncing ${e.detail.storageName}`);
+    showError(null);
+    $('start').disabled = true; $('stop').disabled = false; $('drop').disabled = false;
+    $('network').disabled = true; $('bridges').disabled = true;
+  });
   c.addEventListener('error', (e) => { log('error', `${e.detail.code}: ${e.detail.message}`); });
 }
 
@@ -149,7 +164,7 @@ $('start').addEventListener('click', async () => {
     $('network').disabled = true; $('bridges').disabled = true;
     log('info', 'started');
   } catch (error) {
-    setState('aggregate', 'Error');
+    setState('aggregate', error.code === 'storage_locked' ? 'Waiting' : 'Error');
     showError(`${error.code ?? 'error'}: ${error.message}`);
   }
 });

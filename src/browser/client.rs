@@ -2,10 +2,11 @@
 //! the runtime loop, persists what it verifies and reports to JavaScript.
 
 use super::clock::{monotonic_ms, Clocks, TestClock};
-use super::idb::{request_persistence, SyncLock};
-use super::runtime::{self, Command, Observer, Persister, RuntimeHandle};
+use super::idb::{request_persistence, AcquireCancel, IdbError, SyncLock};
+use super::runtime::{self, Command, Observer, Persisted, Persister, RuntimeHandle};
 use super::status::{
-    state_cause, state_name, ClientNode, ErrorInfo, HeaderInfo, Status, VerifiedChainLock,
+    state_cause, state_name, ClientNode, ErrorInfo, HeaderInfo, Status, StorageStatus,
+    VerifiedChainLock,
 };
 use super::store::IdbStore;
 use crate::chain::{ChainConfig, ChainTip, HeaderChain, SyncBase};
@@ -20,7 +21,7 @@ use crate::peer::set::PeerSetConfig;
 use crate::protocol::bloom::MerkleBlock;
 use crate::protocol::isdlock::InstantLock;
 use crate::storage::{
-    restore_chain, restore_masternodes, save_chain, save_masternodes, HeaderStore, StorageError,
+    restore_chain, restore_masternodes, save_masternodes, ChainSaver, HeaderStore, StorageError,
 };
 use crate::sync::config::SyncConfig;
 use crate::sync::events::SyncEvent;
@@ -106,6 +107,8 @@ pub struct Shared {
     pub last_error: Option<ErrorInfo>,
     /// The browser's answer to `navigator.storage.persist()`.
     pub persistent: Option<bool>,
+    /// Whether saves succeed (set by the persister once running).
+    pub storage: Option<StorageStatus>,
     /// The best ChainLock verified, as reported when it was (not re-verified for each status).
     pub last_chainlock: Option<VerifiedChainLock>,
     /// How often the runtime loop woke up for a timer (it sleeps until the node's next
@@ -173,6 +176,13 @@ impl<S: EventSink> JsObserver<S> {
                 at: self.at(),
             },
         );
+    }
+
+    /// Emits the `storage` event with the persister's latest status.
+    fn storage_event(&self) {
+        if let Some(status) = self.shared.borrow().storage.clone() {
+            self.sink.emit("storage", &status);
+        }
     }
 
     /// Logs why a connection went (a warning when the peer misbehaved, with what it cost
@@ -353,6 +363,25 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
         self.shared.borrow_mut().last_error = Some(error);
     }
 
+    fn storage_failed(&mut self, message: &str) {
+        self.runtime_error("storage_failed", message);
+        self.storage_event();
+    }
+
+    fn storage_recovered(&mut self, note: &str) {
+        self.log("info", format!("saving works again: {note}"));
+        let mut shared = self.shared.borrow_mut();
+        if shared
+            .last_error
+            .as_ref()
+            .is_some_and(|e| e.code == "storage_failed")
+        {
+            shared.last_error = None;
+        }
+        drop(shared);
+        self.storage_event();
+    }
+
     fn timer_woke(&mut self, wakeups: u64) {
         self.shared.borrow_mut().timer_wakeups = wakeups;
     }
@@ -373,23 +402,29 @@ fn node_network(node: &ClientNode) -> Network {
 
 /// Writes new best-chain headers to IndexedDB after each change, and the
 /// masternode engine's state after it changed, once the lists a QRInfo needs
-/// are in (not after each of their diffs).
+/// are in (not after each of their diffs). After failed saves it keeps what
+/// they missed ([`ChainSaver`]) and reports failing and recovering in
+/// [`Shared::storage`].
 struct IdbPersister {
     store: IdbStore,
+    /// Keeps the headers of failed saves.
+    saver: ChainSaver,
     /// The tip last written, to skip the store when nothing changed.
     stored: ChainTip,
     /// The engine revision last written.
     engine_revision: u64,
+    /// Saves failed in a row.
+    failed_saves: u32,
+    shared: Rc<RefCell<Shared>>,
 }
 
-impl Persister<ClientChain, ClientEngine> for IdbPersister {
-    async fn persist(&mut self, node: &ClientNode) -> Result<(), String> {
+impl IdbPersister {
+    /// Writes what changed since the last successful call.
+    async fn save(&mut self, node: &ClientNode) -> Result<(), StorageError> {
         let chain = node.sync().chain().inner();
         let tip = chain.tip();
         if tip.hash != self.stored.hash {
-            save_chain(&mut self.store, chain)
-                .await
-                .map_err(|e| e.to_string())?;
+            self.saver.save(&mut self.store, chain).await?;
             self.stored = tip;
         }
         let engine = node.sync().engine().inner();
@@ -398,12 +433,45 @@ impl Persister<ClientChain, ClientEngine> for IdbPersister {
             MasternodeWork::QuorumLists { .. }
         );
         if engine.revision() != self.engine_revision && !fetching_lists {
-            save_masternodes(&mut self.store, engine)
-                .await
-                .map_err(|e| e.to_string())?;
+            save_masternodes(&mut self.store, engine).await?;
             self.engine_revision = engine.revision();
         }
         Ok(())
+    }
+}
+
+impl Persister<ClientChain, ClientEngine> for IdbPersister {
+    async fn persist(&mut self, node: &ClientNode) -> Result<Persisted, String> {
+        let result = self.save(node).await;
+        let stored_height = self.stored.height;
+        let (status, outcome) = match result {
+            Ok(()) if self.failed_saves == 0 => {
+                (StorageStatus::Ok { stored_height }, Ok(Persisted::Stored))
+            }
+            Ok(()) => {
+                let note = format!(
+                    "stored up to height {stored_height} after {} failed saves",
+                    self.failed_saves
+                );
+                self.failed_saves = 0;
+                (
+                    StorageStatus::Ok { stored_height },
+                    Ok(Persisted::Recovered(note)),
+                )
+            }
+            Err(error) => {
+                self.failed_saves = self.failed_saves.saturating_add(1);
+                let status = StorageStatus::Failing {
+                    stored_height,
+                    unsaved_headers: self.saver.unsaved_headers(),
+                    failed_saves: self.failed_saves,
+                    error: error.to_string(),
+                };
+                (status, Err(error.to_string()))
+            }
+        };
+        self.shared.borrow_mut().storage = Some(status);
+        outcome
     }
 }
 
@@ -411,29 +479,64 @@ impl Persister<ClientChain, ClientEngine> for IdbPersister {
 pub struct Running {
     /// Commands for the loop.
     pub handle: RuntimeHandle<ClientChain, ClientEngine>,
-    _lock: SyncLock,
+    /// Completes once the loop has ended.
+    ended: futures::channel::oneshot::Receiver<()>,
+    lock: SyncLock,
 }
 
-/// Opens storage, restores or starts the chain and spawns the loop.
+impl Running {
+    /// Ends the loop and waits until it has (no write of it is under way
+    /// any more), keeping the lock on its storage.
+    pub async fn shut_down(self) -> SyncLock {
+        self.handle.send(Command::Shutdown);
+        // A closed channel means the loop is gone as well.
+        let _ = self.ended.await;
+        self.lock
+    }
+}
+
+/// The error for a storage another context holds the lock of.
+pub fn storage_locked(name: &str, what: &str) -> ClientError {
+    ClientError {
+        code: "storage_locked",
+        message: format!("another tab or worker is syncing {name:?}: {what}"),
+    }
+}
+
+fn lock_failed(error: IdbError) -> ClientError {
+    ClientError {
+        code: "storage_failed",
+        message: format!("the Web Lock on the storage: {error}"),
+    }
+}
+
+/// The sync lock on the storage `name` if no other context holds it.
+pub async fn try_lock(name: &str) -> Result<Option<SyncLock>, ClientError> {
+    SyncLock::try_acquire(name).await.map_err(lock_failed)
+}
+
+/// The sync lock on the storage `name` once the context holding it
+/// releases it or closes; `None` if `cancel` was cancelled first.
+pub async fn wait_for_lock(
+    name: &str,
+    cancel: &AcquireCancel,
+) -> Result<Option<SyncLock>, ClientError> {
+    SyncLock::acquire(name, cancel).await.map_err(lock_failed)
+}
+
+/// A handle to cancel [`wait_for_lock`] with.
+pub fn lock_canceller() -> Result<AcquireCancel, ClientError> {
+    AcquireCancel::new().map_err(lock_failed)
+}
+
+/// Opens the storage `lock` guards, restores or starts the chain and spawns the loop.
 pub async fn launch<S: EventSink + 'static>(
     options: &ClientOptions,
+    lock: SyncLock,
     sink: S,
     shared: Rc<RefCell<Shared>>,
     seed: u64,
 ) -> Result<Running, ClientError> {
-    let lock = SyncLock::try_acquire(&options.storage_name)
-        .await
-        .map_err(|e| ClientError {
-            code: "storage_failed",
-            message: e.to_string(),
-        })?
-        .ok_or_else(|| ClientError {
-            code: "storage_locked",
-            message: format!(
-                "another tab or worker is already syncing {:?}",
-                options.storage_name
-            ),
-        })?;
     shared.borrow_mut().persistent = request_persistence().await.ok().flatten();
     let mut store = IdbStore::open(&options.storage_name).await?;
     let chain = match restore_chain(&store, options.network, ChainConfig::default()).await {
@@ -470,20 +573,27 @@ pub async fn launch<S: EventSink + 'static>(
         ClientEngine::new(engine),
         seed,
     );
+    shared.borrow_mut().storage = Some(StorageStatus::Ok {
+        stored_height: stored.height,
+    });
+    let persister = IdbPersister {
+        store,
+        saver: ChainSaver::new(),
+        stored,
+        engine_revision,
+        failed_saves: 0,
+        shared: Rc::clone(&shared),
+    };
     let observer = JsObserver {
         sink,
         shared,
         started_ms: monotonic_ms(),
     };
-    let persister = IdbPersister {
-        store,
-        stored,
-        engine_revision,
-    };
-    let handle = runtime::spawn(node, Clocks::new(options.clock), observer, persister);
+    let (handle, ended) = runtime::spawn(node, Clocks::new(options.clock), observer, persister);
     Ok(Running {
         handle,
-        _lock: lock,
+        ended,
+        lock,
     })
 }
 
@@ -533,9 +643,10 @@ async fn new_chain(
     Ok(HeaderChain::new(base))
 }
 
-/// Deletes everything stored under `name` (the loop must be stopped).
-pub async fn clear_storage(name: &str) -> Result<(), ClientError> {
-    let mut store = IdbStore::open(name).await?;
+/// Deletes everything stored under the storage `lock` guards (the lock's
+/// name), so no other context can be syncing it (the loop must be ended).
+pub async fn clear_storage(lock: &SyncLock) -> Result<(), ClientError> {
+    let mut store = IdbStore::open(lock.name()).await?;
     store.clear().await?;
     Ok(())
 }

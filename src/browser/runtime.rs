@@ -14,6 +14,7 @@ use crate::protocol::qrinfo::QrInfo;
 use crate::sync::chain_view::HeaderChain;
 use crate::sync::engine::MasternodeEngine;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use futures::channel::oneshot;
 use futures::{FutureExt, StreamExt};
 use gloo_timers::future::TimeoutFuture;
 use std::collections::HashMap;
@@ -55,8 +56,12 @@ pub trait Observer<C: HeaderChain, E: MasternodeEngine> {
     fn notify(&mut self, notification: &Notification, node: &Node<C, E>);
     /// The browser went offline or came back online.
     fn connectivity(&mut self, online: bool, node: &Node<C, E>);
-    /// A storage step the loop took failed, or another runtime problem.
+    /// A runtime problem (not a failed save: see [`Observer::storage_failed`]).
     fn runtime_error(&mut self, code: &str, message: &str);
+    /// Saving what the node verified failed (it is retried after the next change).
+    fn storage_failed(&mut self, message: &str);
+    /// Saving works again after failures; `note` says what was caught up.
+    fn storage_recovered(&mut self, note: &str);
     /// Called at most every [`PUBLISH_INTERVAL_MS`] after anything happened: a good moment
     /// to publish progress.
     fn after_activity(&mut self, node: &Node<C, E>);
@@ -65,13 +70,23 @@ pub trait Observer<C: HeaderChain, E: MasternodeEngine> {
     fn timer_woke(&mut self, wakeups: u64);
 }
 
+/// What a successful [`Persister::persist`] call did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Persisted {
+    /// Everything is stored, as after the previous call.
+    Stored,
+    /// Everything is stored again after failed calls: what was caught up.
+    Recovered(String),
+}
+
 /// Persists what the node has verified (headers, lists) after it changes.
 pub trait Persister<C: HeaderChain, E: MasternodeEngine> {
-    /// Writes whatever changed since the last call; awaited before the loop goes on.
+    /// Writes whatever changed since the last successful call (everything
+    /// a failed call missed too); awaited before the loop goes on.
     fn persist(
         &mut self,
         node: &Node<C, E>,
-    ) -> impl core::future::Future<Output = Result<(), String>>;
+    ) -> impl core::future::Future<Output = Result<Persisted, String>>;
 }
 
 /// The handle the API keeps: sends commands to the loop.
@@ -94,14 +109,15 @@ impl<C: HeaderChain, E: MasternodeEngine> RuntimeHandle<C, E> {
     }
 }
 
-/// Spawns the loop on the browser's event loop and returns its handle. Every input to the
-/// node carries `clocks`' readings.
+/// Spawns the loop on the browser's event loop and returns its handle, and a receiver that
+/// completes once the loop has ended (after [`Command::Shutdown`], or when every handle is
+/// gone). Every input to the node carries `clocks`' readings.
 pub fn spawn<C, E, O, P>(
     node: Node<C, E>,
     clocks: Clocks,
     observer: O,
     persister: P,
-) -> RuntimeHandle<C, E>
+) -> (RuntimeHandle<C, E>, oneshot::Receiver<()>)
 where
     C: HeaderChain + 'static,
     E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig> + 'static,
@@ -109,8 +125,12 @@ where
     P: Persister<C, E> + 'static,
 {
     let (commands, command_rx) = unbounded();
-    wasm_bindgen_futures::spawn_local(run(node, clocks, observer, persister, command_rx));
-    RuntimeHandle { commands }
+    let (ended_tx, ended) = oneshot::channel();
+    wasm_bindgen_futures::spawn_local(async move {
+        run(node, clocks, observer, persister, command_rx).await;
+        let _ = ended_tx.send(());
+    });
+    (RuntimeHandle { commands }, ended)
 }
 
 async fn run<C, E, O, P>(
@@ -260,8 +280,10 @@ async fn run<C, E, O, P>(
             }
         }
         if persist {
-            if let Err(message) = persister.persist(&node).await {
-                observer.runtime_error("storage_failed", &message);
+            match persister.persist(&node).await {
+                Ok(Persisted::Stored) => {}
+                Ok(Persisted::Recovered(note)) => observer.storage_recovered(&note),
+                Err(message) => observer.storage_failed(&message),
             }
         }
     }

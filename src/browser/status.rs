@@ -132,6 +132,34 @@ pub struct ErrorInfo {
     pub message: String,
 }
 
+/// Whether what the client verifies reaches storage (`status.storage`, the
+/// `storage` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(
+    tag = "state",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum StorageStatus {
+    /// The last save succeeded: everything verified is stored.
+    Ok {
+        /// The stored header tip's height.
+        stored_height: u32,
+    },
+    /// The last save failed (e.g. over quota); saving is retried after each
+    /// change and catches up once storage works again.
+    Failing {
+        /// The stored header tip's height (behind the chain's).
+        stored_height: u32,
+        /// Headers of failed saves held in memory until then.
+        unsaved_headers: usize,
+        /// Saves failed in a row.
+        failed_saves: u32,
+        /// Why the last one failed.
+        error: String,
+    },
+}
+
 /// The whole client's status.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -146,6 +174,8 @@ pub struct Status {
     last_error: Option<ErrorInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     persistent_storage: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage: Option<StorageStatus>,
     timer_wakeups: u64,
 }
 
@@ -185,6 +215,7 @@ impl Status {
             },
             last_error: shared.last_error.clone(),
             persistent_storage: shared.persistent,
+            storage: shared.storage.clone(),
             timer_wakeups: shared.timer_wakeups,
         }
     }

@@ -40,11 +40,16 @@ pub enum StorageError {
         /// The saved chain's sync base height.
         saved: u32,
     },
-    /// The stored chain leaves the saved one below the headers the saved
-    /// chain still holds in full, so it cannot be brought up to date.
+    /// The store cannot be brought up to date from the headers held in
+    /// memory: the stored chain leaves the saved one, or ends, below the
+    /// oldest header the saved chain still holds in full (and no kept
+    /// headers of failed writes bridge the gap). The store stays a
+    /// consistent, older chain: a reload resumes syncing from its tip.
     Diverged {
         /// The stored tip's height.
         stored_tip: u32,
+        /// The height of the oldest header held in full.
+        held_from: u32,
     },
     /// Heights outside the stored chain were asked for.
     OutOfRange {
@@ -88,9 +93,13 @@ impl fmt::Display for StorageError {
                 f,
                 "the store starts at height {stored}, the chain saved at {saved}"
             ),
-            Self::Diverged { stored_tip } => write!(
+            Self::Diverged {
+                stored_tip,
+                held_from,
+            } => write!(
                 f,
-                "the stored chain (tip {stored_tip}) leaves the saved one too deep to repair"
+                "the stored chain (tip {stored_tip}) no longer joins the headers held \
+                 in memory (from {held_from}): a reload resumes from the stored tip"
             ),
             Self::OutOfRange {
                 from_height,

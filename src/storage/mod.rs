@@ -18,6 +18,7 @@ mod masternodes;
 mod memory;
 pub mod records;
 mod restore;
+mod saver;
 
 pub use error::StorageError;
 pub use masternodes::{
@@ -26,6 +27,7 @@ pub use masternodes::{
 pub use memory::MemoryStore;
 pub use records::{StoredChain, SCHEMA_VERSION};
 pub use restore::{restore_chain, save_chain, RestoreFailure};
+pub use saver::{ChainSaver, MAX_UNSAVED_HEADERS};
 
 use crate::block::BlockHeader;
 use crate::chain::{ChainTip, SyncBase};

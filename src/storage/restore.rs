@@ -4,6 +4,7 @@
 
 use super::records::CHUNK_HEADERS;
 use super::{HeaderStore, StorageError, StoredChain};
+use crate::block::BlockHeader;
 use crate::chain::{ChainConfig, HeaderChain, RestoreError};
 use crate::network::Network;
 use core::fmt;
@@ -84,12 +85,51 @@ pub async fn restore_chain<S: HeaderStore>(
 /// Brings the store up to date with `chain`: writes the headers above the
 /// last block both share (normally the stored tip) and makes the chain's tip
 /// the stored tip, dropping a stored branch the chain has left. Call it after
-/// each batch; after a failed save (e.g. over quota) a later call catches up.
+/// each batch; after a failed save (e.g. over quota) a later call catches up
+/// as long as the chain still holds the headers above the stored tip (see
+/// [`ChainSaver`](super::ChainSaver) for longer outages).
 pub async fn save_chain<S: HeaderStore>(
     store: &mut S,
     chain: &HeaderChain,
 ) -> Result<(), StorageError> {
     let stored = store.load().await?.ok_or(StorageError::NotInitialized)?;
+    match plan_save(store, chain, &stored).await? {
+        SavePlan::UpToDate => Ok(()),
+        SavePlan::Initialize => store.initialize(chain.base()).await,
+        SavePlan::Write {
+            first_height,
+            headers,
+        } => {
+            store
+                .write_batch(first_height, &headers, &chain.tip())
+                .await
+        }
+    }
+}
+
+/// What bringing a store up to date with a chain takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum SavePlan {
+    /// The store ends at the chain's tip already.
+    UpToDate,
+    /// The chain is back at its base: the store is re-initialised there.
+    Initialize,
+    /// `headers` go at `first_height..`, ending at the chain's tip.
+    Write {
+        /// The height of the first header.
+        first_height: u32,
+        /// The headers up to the chain's tip.
+        headers: Vec<BlockHeader>,
+    },
+}
+
+/// Plans bringing the store, whose chain record is `stored`, up to date
+/// with `chain` from the headers `chain` holds.
+pub(super) async fn plan_save<S: HeaderStore>(
+    store: &S,
+    chain: &HeaderChain,
+    stored: &StoredChain,
+) -> Result<SavePlan, StorageError> {
     if stored.base != *chain.base() {
         return Err(StorageError::BaseMismatch {
             stored: stored.base.height(),
@@ -98,25 +138,29 @@ pub async fn save_chain<S: HeaderStore>(
     }
     let tip = chain.tip();
     if stored.tip == tip {
-        return Ok(());
+        return Ok(SavePlan::UpToDate);
     }
-    let shared = shared_height(store, chain, &stored).await?;
+    let diverged = StorageError::Diverged {
+        stored_tip: stored.tip.height,
+        held_from: chain.oldest_held_height(),
+    };
+    let shared = shared_height(store, chain, stored).await?;
     if shared == tip.height {
         // The chain is a prefix of the stored one: rewrite its tip to drop the rest.
         if tip.height == chain.base().height() {
-            return store.initialize(chain.base()).await;
+            return Ok(SavePlan::Initialize);
         }
-        let header = chain.header_at(tip.height).ok_or(StorageError::Diverged {
-            stored_tip: stored.tip.height,
-        })?;
-        return store.write_batch(tip.height, &[*header], &tip).await;
+        let header = chain.header_at(tip.height).ok_or(diverged)?;
+        return Ok(SavePlan::Write {
+            first_height: tip.height,
+            headers: vec![*header],
+        });
     }
-    let headers = chain
-        .headers_from(shared + 1)
-        .ok_or(StorageError::Diverged {
-            stored_tip: stored.tip.height,
-        })?;
-    store.write_batch(shared + 1, &headers, &tip).await
+    let headers = chain.headers_from(shared + 1).ok_or(diverged)?;
+    Ok(SavePlan::Write {
+        first_height: shared + 1,
+        headers,
+    })
 }
 
 /// The highest height at which the stored chain and `chain` hold the same block.
@@ -135,6 +179,7 @@ async fn shared_height<S: HeaderStore>(
     if lowest > highest {
         return Err(StorageError::Diverged {
             stored_tip: stored.tip.height,
+            held_from: chain.oldest_held_height(),
         });
     }
     let stored_headers = store.read_headers(lowest, highest - lowest + 1).await?;
@@ -146,5 +191,6 @@ async fn shared_height<S: HeaderStore>(
         .map(|(offset, _)| lowest + offset as u32)
         .ok_or(StorageError::Diverged {
             stored_tip: stored.tip.height,
+            held_from: chain.oldest_held_height(),
         })
 }

@@ -202,6 +202,20 @@ export class Stack {
     return dev;
   }
 
+  /**
+   * Opens the dev page in a second tab of `dev`'s browser context (same origin storage
+   * and Web Locks), with `params` as query parameters.
+   * @param {DevPage} dev
+   * @param {object} params
+   */
+  async secondTab(dev, params) {
+    const page = await dev.context.newPage();
+    const tab = new DevPage(dev.context, page, dev.pageUrl, params);
+    this.#pages.push(tab);
+    await tab.open();
+    return tab;
+  }
+
   /** Page logs and process output, for a failure message. */
   async report(name) {
     const parts = [];

@@ -4,9 +4,10 @@
 //! Pattern: each context calls [`SyncLock::try_acquire`]; the one that gets
 //! the lock opens the database with [`HeaderDb::open`](super::HeaderDb::open)
 //! and syncs, the others open it with
-//! [`HeaderDb::open_read_only`](super::HeaderDb::open_read_only) and may try
-//! again later (the lock is free again once its holder drops it or its tab
-//! closes: the browser releases the locks of a closed context).
+//! [`HeaderDb::open_read_only`](super::HeaderDb::open_read_only) and may
+//! wait for it with [`SyncLock::acquire`] (the lock is free again once its
+//! holder drops it or its tab closes: the browser releases the locks of a
+//! closed context). Anything that deletes the database holds the lock too.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -34,6 +35,57 @@ extern "C" {
         options: &Object,
         callback: &Function,
     ) -> Result<Promise, JsValue>;
+
+    /// `AbortController` (web-sys has it behind a feature this crate does not build).
+    type AbortController;
+
+    /// `new AbortController()`.
+    #[wasm_bindgen(constructor, catch)]
+    fn new() -> Result<AbortController, JsValue>;
+
+    /// `AbortController.signal`.
+    #[wasm_bindgen(method, getter)]
+    fn signal(this: &AbortController) -> JsValue;
+
+    /// `AbortController.abort()`.
+    #[wasm_bindgen(method)]
+    fn abort(this: &AbortController);
+}
+
+/// Withdraws a waiting [`SyncLock::acquire`] from the browser's queue for
+/// the lock: the `acquire` then returns `Ok(None)`. Cancelling after the
+/// lock was granted does nothing (the lock is then released by dropping it).
+#[derive(Clone)]
+pub struct AcquireCancel {
+    controller: Rc<AbortController>,
+}
+
+impl AcquireCancel {
+    /// A handle to cancel one [`SyncLock::acquire`] with.
+    pub fn new() -> Result<AcquireCancel, IdbError> {
+        let controller = AbortController::new().map_err(|error| IdbError::from_js(&error))?;
+        Ok(AcquireCancel {
+            controller: Rc::new(controller),
+        })
+    }
+
+    /// Cancels the wait.
+    pub fn cancel(&self) {
+        self.controller.abort();
+    }
+
+    /// Whether `other` is a clone of this handle.
+    pub fn same_as(&self, other: &AcquireCancel) -> bool {
+        Rc::ptr_eq(&self.controller, &other.controller)
+    }
+}
+
+/// How a lock request waits.
+enum Wait<'a> {
+    /// Not at all: granted now or refused (`ifAvailable`).
+    IfAvailable,
+    /// Until the lock is free, unless cancelled.
+    Queue(&'a AcquireCancel),
 }
 
 /// Whether the lock request was granted, or why it failed.
@@ -54,6 +106,17 @@ impl SyncLock {
     /// does. Fails with [`IdbError::Unsupported`] where the Web Locks API is
     /// missing (insecure contexts, old browsers).
     pub async fn try_acquire(name: &str) -> Result<Option<SyncLock>, IdbError> {
+        SyncLock::request(name, Wait::IfAvailable).await
+    }
+
+    /// Takes the lock `name`, waiting (in the browser's queue for it) until
+    /// the context that holds it releases it or closes: `Some` once this
+    /// context holds it, `None` if `cancel` was cancelled first.
+    pub async fn acquire(name: &str, cancel: &AcquireCancel) -> Result<Option<SyncLock>, IdbError> {
+        SyncLock::request(name, Wait::Queue(cancel)).await
+    }
+
+    async fn request(name: &str, wait: Wait<'_>) -> Result<Option<SyncLock>, IdbError> {
         let locks = navigator_member("locks")
             .ok_or(IdbError::Unsupported {
                 api: "navigator.locks",
@@ -85,15 +148,22 @@ impl SyncLock {
         });
 
         let options = Object::new();
-        Reflect::set(&options, &JsValue::from_str("ifAvailable"), &JsValue::TRUE)
-            .map_err(|error| IdbError::from_js(&error))?;
+        let set = |key: &str, value: &JsValue| {
+            Reflect::set(&options, &JsValue::from_str(key), value)
+                .map(drop)
+                .map_err(|error| IdbError::from_js(&error))
+        };
+        match wait {
+            Wait::IfAvailable => set("ifAvailable", &JsValue::TRUE)?,
+            Wait::Queue(cancel) => set("signal", &cancel.controller.signal())?,
+        }
         let outcome = locks
             .request(name, &options, callback.as_ref().unchecked_ref())
             .map_err(|error| IdbError::from_js(&error))?;
 
         // The request's promise settles once the lock is released (or at once
-        // when it was not granted, or rejects if the request was invalid).
-        // The callback lives until then.
+        // when it was not granted, or rejects if the request was invalid or
+        // cancelled). The callback lives until then.
         let (released_tx, released) = oneshot::channel();
         wasm_bindgen_futures::spawn_local(async move {
             let settled = JsFuture::from(outcome).await;
@@ -111,6 +181,11 @@ impl SyncLock {
                 released: Some(released),
             })),
             Ok(Ok(false)) => Ok(None),
+            Ok(Err(IdbError::Js { name, .. }))
+                if name == "AbortError" && matches!(wait, Wait::Queue(_)) =>
+            {
+                Ok(None)
+            }
             Ok(Err(error)) => Err(error),
             Err(oneshot::Canceled) => Err(IdbError::aborted("the lock request")),
         }

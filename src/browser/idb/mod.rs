@@ -45,7 +45,7 @@ mod storage;
 pub use batch::WriteBatch;
 pub use db::HeaderDb;
 pub use error::{CloseReason, IdbError};
-pub use lock::SyncLock;
+pub use lock::{AcquireCancel, SyncLock};
 pub use open::BLOCKED_GRACE_MS;
 pub use record::{chunk_position, TipRecord, CHUNK_SIZE, MAX_CHUNK_BYTES};
 pub use schema::SCHEMA_VERSION;
