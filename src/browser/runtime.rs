@@ -13,6 +13,7 @@ use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
 use crate::sync::chain_view::HeaderChain;
 use crate::sync::engine::MasternodeEngine;
+use crate::sync::time::Now;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::channel::oneshot;
 use futures::{FutureExt, StreamExt};
@@ -133,6 +134,28 @@ where
     (RuntimeHandle { commands }, ended)
 }
 
+/// Hands one socket event to the node (a closed socket is forgotten).
+fn socket_event<C, E>(
+    node: &mut Node<C, E>,
+    sockets: &mut HashMap<PeerId, Socket>,
+    peer: PeerId,
+    event: SocketEvent,
+    now: Now,
+) -> Vec<NodeOutput>
+where
+    C: HeaderChain,
+    E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
+{
+    match event {
+        SocketEvent::Opened => node.socket_opened(peer, now),
+        SocketEvent::Data(bytes) => node.socket_data(peer, &bytes, now),
+        SocketEvent::Closed { .. } => {
+            sockets.remove(&peer);
+            node.socket_closed(peer, now)
+        }
+    }
+}
+
 async fn run<C, E, O, P>(
     mut node: Node<C, E>,
     clocks: Clocks,
@@ -183,12 +206,7 @@ async fn run<C, E, O, P>(
         futures::pin_mut!(sleep);
         let outputs = futures::select! {
             event = socket_rx.next() => match event {
-                Some((peer, SocketEvent::Opened)) => node.socket_opened(peer, now()),
-                Some((peer, SocketEvent::Data(bytes))) => node.socket_data(peer, &bytes, now()),
-                Some((peer, SocketEvent::Closed { .. })) => {
-                    sockets.remove(&peer);
-                    node.socket_closed(peer, now())
-                }
+                Some((peer, event)) => socket_event(&mut node, &mut sockets, peer, event, now()),
                 None => break,
             },
             event = connectivity_rx.next() => match event {
@@ -231,7 +249,14 @@ async fn run<C, E, O, P>(
                     published_at = at;
                     dirty = false;
                 }
-                node.tick(now())
+                // What the sockets delivered before the timer fired comes first: an answer
+                // waiting in the queue while the worker was busy must not time out.
+                let mut outputs = Vec::new();
+                while let Ok((peer, event)) = socket_rx.try_recv() {
+                    outputs.extend(socket_event(&mut node, &mut sockets, peer, event, now()));
+                }
+                outputs.extend(node.tick(now()));
+                outputs
             },
         };
         if outputs.is_empty() {
