@@ -27,6 +27,7 @@ use crate::sync::config::SyncConfig;
 use crate::sync::events::SyncEvent;
 use crate::sync::masternodes::MasternodeWork;
 use crate::sync::requests::{ManagerKind, Output};
+use crate::sync::time::Millis;
 use core::fmt;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -193,8 +194,8 @@ impl<S: EventSink> JsObserver<S> {
             Some(Penalty { ban: Some(ban), .. }) => (
                 "warn",
                 format!(
-                    " (banned for {} min, ban {} of this address)",
-                    ban.duration.as_millis() / 60_000,
+                    " (banned for {}, ban {} of this address)",
+                    spoken_duration(ban.duration),
                     ban.count
                 ),
             ),
@@ -752,4 +753,15 @@ pub async fn inspect<T: 'static>(
         return Err(stopped());
     }
     rx.await.map_err(|_| stopped())
+}
+
+/// A duration as a person says it: seconds under a minute, minutes under two hours, else
+/// hours.
+fn spoken_duration(duration: Millis) -> String {
+    let secs = duration.as_millis() / 1000;
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=7_199 => format!("{} min", secs / 60),
+        _ => format!("{} h", secs / 3_600),
+    }
 }

@@ -311,6 +311,9 @@ async fn run<C, E, O, P>(
                 Err(message) => observer.storage_failed(&message),
             }
         }
+        // Validating, verifying and storing may have taken a while: the requests this input
+        // made went out only now.
+        node.input_handled(now().monotonic);
     }
     drop(listener);
 }

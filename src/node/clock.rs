@@ -1,7 +1,9 @@
 //! The node's clock. Timers run on the caller's monotonic clock less the time the machine
 //! spent asleep, so a laptop that sleeps for hours, or a tab the browser froze, does not
 //! wake to every timer expired at once: timers resume where they were due, and the peers
-//! are checked for liveness instead.
+//! are checked for liveness instead. The time the caller spent carrying out an input's
+//! outputs (validating a batch, verifying a QRInfo, storing) is taken out the same way: the
+//! requests that input made went out only when it was done.
 
 use crate::sync::time::{Millis, Now, Timestamp};
 
@@ -58,6 +60,17 @@ impl AwakeClock {
         }
         self.last = Some(Now::new(monotonic, now.unix_secs));
         (Now::new(awake, now.unix_secs), woke)
+    }
+
+    /// The caller finished carrying out the previous input at `done` (its monotonic clock):
+    /// the time since that input is taken out of the timers, as sleep is.
+    pub(super) fn busy_until(&mut self, done: Timestamp) {
+        let Some(last) = self.last else {
+            return;
+        };
+        let busy = done.since(last.monotonic);
+        self.asleep = Millis(self.asleep.as_millis().saturating_add(busy.as_millis()));
+        self.last = Some(Now::new(last.monotonic.max(done), last.unix_secs));
     }
 
     /// The previous input's time on the awake clock.
@@ -139,6 +152,23 @@ mod tests {
             now.monotonic,
             Timestamp(11_000),
             "never earlier than before"
+        );
+    }
+
+    #[test]
+    fn time_spent_carrying_out_an_input_does_not_count_against_its_requests() {
+        let mut clock = AwakeClock::new(LEAP);
+        let (at, _) = clock.observe(Now::new(Timestamp(1_000), 0), None);
+        // A request made by this input times out 200 ms after it, on the awake clock.
+        let deadline = at.monotonic + Millis(200);
+        // Validating and storing what came with it took 300 ms.
+        clock.busy_until(Timestamp(1_300));
+        assert_eq!(clock.to_caller(deadline), Timestamp(1_500));
+        let (later, woke) = clock.observe(Now::new(Timestamp(1_450), 0), Some(deadline));
+        assert!(!woke);
+        assert!(
+            later.monotonic < deadline,
+            "not yet due 150 ms after it went out"
         );
     }
 }

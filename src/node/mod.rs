@@ -279,6 +279,14 @@ where
         self.timer_deadline().map(|at| self.clock.to_caller(at))
     }
 
+    /// The caller finished carrying out the outputs of the last input (sending, storing) at
+    /// `done` on its monotonic clock: the requests that input made went out only then, so
+    /// the time it took is not counted against them (nor against any other timer: nothing
+    /// could be read meanwhile).
+    pub fn input_handled(&mut self, done: Timestamp) {
+        self.clock.busy_until(done);
+    }
+
     /// The earliest timer of the peers and the sync machines, on the node's awake clock.
     fn timer_deadline(&self) -> Option<Timestamp> {
         if !self.running {
