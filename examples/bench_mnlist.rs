@@ -10,7 +10,11 @@
 //! signs `clsig_905775` needs the list at 905248, which is not sent here). No
 //! mainnet ChainLock whose block hash is known is in the fixtures: there the
 //! figure runs until the ChainLock-type quorums of the newest list are
-//! verified. Prints the median
+//! verified. Each scenario runs twice: verifying every quorum while the
+//! messages are applied (`VerifyOnApply::All`, as before issue 14), and
+//! verifying only the ChainLock quorums of the newest list then
+//! (`VerifyOnApply::Urgent`), checking the ChainLock, then the rest
+//! (`pending_quorums`, most urgent first). Prints the median
 //! of several runs, split by phase. Run with
 //! `cargo run --release --example bench_mnlist [runs]`; the browser version
 //! is `tests/bench_browser.rs`.
@@ -26,7 +30,7 @@ mod bench {
     use dashlight::block::BlockHeader;
     use dashlight::encode::deserialize;
     use dashlight::hash::BlockHash;
-    use dashlight::mnlist::{HeaderChain, MasternodeEngine, Timings};
+    use dashlight::mnlist::{HeaderChain, MasternodeEngine, Timings, VerifyOnApply};
     use dashlight::network::Network;
     use dashlight::protocol::chainlock::ClSig;
     use dashlight::protocol::mnlistdiff::MnListDiff;
@@ -134,7 +138,7 @@ mod bench {
         failed: usize,
     }
 
-    fn run(s: &Scenario) -> Run {
+    fn run(s: &Scenario, verify: VerifyOnApply) -> Run {
         let wall = Instant::now();
         let start = cpu_seconds();
         let qrinfo = QrInfo::from_payload(&s.qrinfo, 70230).expect("qrinfo");
@@ -145,6 +149,7 @@ mod bench {
         let mut engine = MasternodeEngine::new(s.network);
         engine.set_clock(Box::new(cpu_seconds));
         engine.set_require_block_proofs(matches!(s.chain, Chain::Testnet(_)));
+        engine.set_verify_on_apply(verify);
         engine
             .apply_qrinfo(&qrinfo, &s.chain)
             .expect("qrinfo applies");
@@ -154,6 +159,12 @@ mod bench {
             assert!(check.fully_verified(), "{check:?}");
         }
         let first_chainlock = cpu_seconds() - start;
+        let rest: Vec<_> = engine
+            .pending_quorums()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        engine.verify_quorum_set(&rest, &s.chain);
         let cl_start = cpu_seconds();
         if let Some(clsig) = &clsig {
             let check = engine.verify_chainlock(clsig, &s.chain);
@@ -188,15 +199,22 @@ mod bench {
             .and_then(|a| a.parse().ok())
             .unwrap_or(7);
         let scenarios = [Scenario::testnet(), Scenario::mainnet()];
+        let modes = [VerifyOnApply::All, VerifyOnApply::Urgent];
         let results: Vec<Vec<Run>> = scenarios
             .iter()
-            .map(|s| (0..runs).map(|_| run(s)).collect())
+            .flat_map(|s| modes.map(|m| (s, m)))
+            .map(|(s, m)| (0..runs).map(|_| run(s, m)).collect())
             .collect();
         println!(
             "Median of {runs} runs, CPU time of the thread in ms (wall time depends on the load)."
         );
         for (i, s) in scenarios.iter().enumerate() {
-            println!("  [{}] {}", i + 1, s.name);
+            println!(
+                "  [{}] {}: all quorums on apply, [{}] ChainLock quorums first",
+                2 * i + 1,
+                s.name,
+                2 * i + 2
+            );
         }
         let row = |label: &str, f: &dyn Fn(&Run) -> f64| {
             let cells: Vec<String> = results
@@ -205,7 +223,10 @@ mod bench {
                 .collect();
             println!("  {label:<34}{}", cells.join(""));
         };
-        println!("  {:<34}{:>10}{:>10}", "", "[1]", "[2]");
+        println!(
+            "  {:<34}{:>10}{:>10}{:>10}{:>10}",
+            "", "[1]", "[2]", "[3]", "[4]"
+        );
         row("total (CPU)", &|r| r.total);
         row("total (wall)", &|r| r.wall);
         row("parsing", &|r| r.parsing);
