@@ -274,8 +274,7 @@ fn failures_do_not_depend_on_split_or_order() {
 #[test]
 fn a_later_qrinfo_checks_no_commitment_already_verified() {
     let headers = TestHeaders::testnet();
-    let read =
-        |name: &str| QrInfo::from_payload(payload(common::QRINFOS, name), 70230).unwrap();
+    let read = |name: &str| QrInfo::from_payload(payload(common::QRINFOS, name), 70230).unwrap();
     let (first, second) = (read("qrinfo_904382.bin"), read("qrinfo_905294.bin"));
     let mut engine = MasternodeEngine::new(Network::Testnet);
     engine.apply_qrinfo(&first, &headers).unwrap();
