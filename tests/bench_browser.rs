@@ -145,16 +145,20 @@ async fn bench_testnet_and_mainnet_qrinfo_with_full_list() {
         &[&MnListDiff::from_payload(mainnet.diff, 70230).unwrap()],
     );
     // The runner gives up after 20 s (`WASM_BINDGEN_TEST_TIMEOUT`), so only
-    // the client's mode runs here; `examples/bench_mnlist.rs` runs both.
+    // the client's mode runs here (`examples/bench_mnlist.rs` runs both), once
+    // unless `BENCH_RUNS` was set when the test was built.
+    let runs: usize = option_env!("BENCH_RUNS")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
     let mode = VerifyOnApply::Urgent;
     let mut testnet_runs = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..runs {
         testnet_runs.push(run(&testnet, &testnet_headers, true, mode));
         gloo_timers::future::TimeoutFuture::new(0).await;
     }
     report("testnet qrinfo_905294", &testnet_runs);
     let mut mainnet_runs = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..runs {
         mainnet_runs.push(run(&mainnet, &mainnet_heights, false, mode));
         gloo_timers::future::TimeoutFuture::new(0).await;
     }
