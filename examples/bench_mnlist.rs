@@ -1,20 +1,40 @@
-//! Benchmark: a fresh engine takes `qrinfo_905294.bin` and
-//! `mnlistdiff_0_905762.bin`, verifies every verifiable quorum, and checks the
-//! ChainLock `clsig_905775.bin`. Prints the median of several runs, split by
-//! phase. Run with `cargo run --release --example bench_mnlist [runs]`.
+//! Benchmark: a fresh engine takes a QRInfo and a full-list diff, verifies
+//! every verifiable quorum, and checks a ChainLock. Two scenarios, printed
+//! side by side: testnet (`qrinfo_905294.bin`, `mnlistdiff_0_905762.bin`,
+//! `clsig_905775.bin`) and mainnet (`qrinfo_2028764.bin`,
+//! `mnlistdiff_0_2028691.bin`).
+//!
+//! "received -> first ChainLock" runs from the bytes in hand to a ChainLock
+//! verified whose signing quorum is verified too: on testnet the coinbase
+//! ChainLock of block 905768 (`clsigs_derived_from_cbtx.csv`; the quorum that
+//! signs `clsig_905775` needs the list at 905248, which is not sent here). No
+//! mainnet ChainLock whose block hash is known is in the fixtures: there the
+//! figure runs until the ChainLock-type quorums of the newest list are
+//! verified. Each scenario runs twice: verifying every quorum while the
+//! messages are applied (`VerifyOnApply::All`, as before issue 14), and
+//! verifying only the ChainLock quorums of the newest list then
+//! (`VerifyOnApply::Urgent`), checking the ChainLock, then the rest
+//! (`pending_quorums`, most urgent first). Prints the median
+//! of several runs, split by phase. Run with
+//! `cargo run --release --example bench_mnlist [runs]`; the browser version
+//! is `tests/bench_browser.rs`.
 
 // Natively only: it reads the thread CPU clock through libc.
 #[cfg(not(target_arch = "wasm32"))]
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod bench {
-    use dashlight::block::{BlockHeader, HEADER_SIZE};
+    use super::support::{testnet_cbtx_clsig, MainnetHeights, TestHeaders};
+    use dashlight::block::BlockHeader;
     use dashlight::encode::deserialize;
     use dashlight::hash::BlockHash;
-    use dashlight::mnlist::{HeaderChain, MasternodeEngine, Timings};
+    use dashlight::mnlist::{HeaderChain, MasternodeEngine, Timings, VerifyOnApply};
     use dashlight::network::Network;
     use dashlight::protocol::chainlock::ClSig;
     use dashlight::protocol::mnlistdiff::MnListDiff;
     use dashlight::protocol::qrinfo::QrInfo;
-    use std::collections::HashMap;
     use std::time::Instant;
 
     /// CPU time of this thread in seconds, so that other processes on the
@@ -32,49 +52,78 @@ mod bench {
         ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
     }
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/testnet");
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures");
 
-    /// Headers 898560.. by height, hashes taken from the next header's prev hash.
-    struct Headers {
-        by_height: HashMap<u32, (BlockHeader, BlockHash)>,
-        heights: HashMap<BlockHash, u32>,
+    /// The header chain of a scenario.
+    enum Chain {
+        Testnet(TestHeaders),
+        Mainnet(MainnetHeights),
     }
 
-    impl Headers {
-        fn load() -> Headers {
-            let bytes = std::fs::read(format!(
-                "{FIXTURES}/headers/testnet_headers_898560_947248.bin"
-            ))
-            .expect("headers fixture");
-            let headers: Vec<BlockHeader> = bytes
-                .chunks_exact(HEADER_SIZE)
-                .map(|c| BlockHeader::from_bytes(c.try_into().expect("80 bytes")))
-                .collect();
-            let mut chain = Headers {
-                by_height: HashMap::new(),
-                heights: HashMap::new(),
-            };
-            for (i, header) in headers.iter().enumerate() {
-                let hash = headers
-                    .get(i + 1)
-                    .map_or_else(|| header.block_hash(), |n| n.prev_blockhash);
-                let height = 898_560 + i as u32;
-                chain.by_height.insert(height, (*header, hash));
-                chain.heights.insert(hash, height);
-            }
-            chain
-        }
-    }
-
-    impl HeaderChain for Headers {
+    impl HeaderChain for Chain {
         fn height_of(&self, hash: &BlockHash) -> Option<u32> {
-            self.heights.get(hash).copied()
+            match self {
+                Chain::Testnet(c) => c.height_of(hash),
+                Chain::Mainnet(c) => c.height_of(hash),
+            }
         }
         fn header_at(&self, height: u32) -> Option<BlockHeader> {
-            self.by_height.get(&height).map(|(h, _)| *h)
+            match self {
+                Chain::Testnet(c) => c.header_at(height),
+                Chain::Mainnet(c) => c.header_at(height),
+            }
         }
         fn hash_at(&self, height: u32) -> Option<BlockHash> {
-            self.by_height.get(&height).map(|(_, h)| *h)
+            match self {
+                Chain::Testnet(c) => c.hash_at(height),
+                Chain::Mainnet(c) => c.hash_at(height),
+            }
+        }
+    }
+
+    /// The files of one scenario and its header chain.
+    struct Scenario {
+        name: &'static str,
+        network: Network,
+        chain: Chain,
+        qrinfo: Vec<u8>,
+        diff: Vec<u8>,
+        clsig: Option<Vec<u8>>,
+        /// A ChainLock whose signing quorum these files let verify.
+        verified_clsig: Option<ClSig>,
+    }
+
+    impl Scenario {
+        fn testnet() -> Scenario {
+            let read = |p: &str| std::fs::read(format!("{FIXTURES}/testnet/{p}")).expect(p);
+            Scenario {
+                name: "testnet qrinfo_905294 + mnlistdiff_0_905762 + clsig_905775",
+                network: Network::Testnet,
+                chain: Chain::Testnet(TestHeaders::testnet()),
+                qrinfo: read("qrinfo/qrinfo_905294.bin"),
+                diff: read("mnlistdiff/mnlistdiff_0_905762.bin"),
+                clsig: Some(read("clsig/clsig_905775.bin")),
+                verified_clsig: testnet_cbtx_clsig(905_768),
+            }
+        }
+
+        fn mainnet() -> Scenario {
+            let read = |p: &str| std::fs::read(format!("{FIXTURES}/mainnet/p70230/{p}")).expect(p);
+            let qrinfo = read("qrinfo_2028764.bin");
+            let diff = read("mnlistdiff_0_2028691.bin");
+            let heights = MainnetHeights::new(
+                &QrInfo::from_payload(&qrinfo, 70230).expect("qrinfo"),
+                &[&MnListDiff::from_payload(&diff, 70230).expect("diff")],
+            );
+            Scenario {
+                name: "mainnet qrinfo_2028764 + mnlistdiff_0_2028691",
+                network: Network::Mainnet,
+                chain: Chain::Mainnet(heights),
+                qrinfo,
+                diff,
+                clsig: None,
+                verified_clsig: None,
+            }
         }
     }
 
@@ -82,42 +131,60 @@ mod bench {
         wall: f64,
         parsing: f64,
         total: f64,
+        first_chainlock: f64,
         chainlock: f64,
         timings: Timings,
         verified: usize,
+        failed: usize,
     }
 
-    fn run(headers: &Headers, qrinfo_bytes: &[u8], diff_bytes: &[u8], clsig_bytes: &[u8]) -> Run {
+    fn run(s: &Scenario, verify: VerifyOnApply) -> Run {
         let wall = Instant::now();
         let start = cpu_seconds();
-        let qrinfo = QrInfo::from_payload(qrinfo_bytes, 70230).expect("qrinfo");
-        let diff = MnListDiff::from_payload(diff_bytes, 70230).expect("diff");
-        let clsig: ClSig = deserialize(clsig_bytes).expect("clsig");
+        let qrinfo = QrInfo::from_payload(&s.qrinfo, 70230).expect("qrinfo");
+        let diff = MnListDiff::from_payload(&s.diff, 70230).expect("diff");
+        let clsig: Option<ClSig> = s.clsig.as_ref().map(|b| deserialize(b).expect("clsig"));
         let parsing = cpu_seconds() - start;
 
-        let mut engine = MasternodeEngine::new(Network::Testnet);
+        let mut engine = MasternodeEngine::new(s.network);
         engine.set_clock(Box::new(cpu_seconds));
+        engine.set_require_block_proofs(matches!(s.chain, Chain::Testnet(_)));
+        engine.set_verify_on_apply(verify);
         engine
-            .apply_qrinfo(&qrinfo, headers)
+            .apply_qrinfo(&qrinfo, &s.chain)
             .expect("qrinfo applies");
-        engine.apply_diff(&diff, headers).expect("diff applies");
+        engine.apply_diff(&diff, &s.chain).expect("diff applies");
+        if let Some(clsig) = &s.verified_clsig {
+            let check = engine.verify_chainlock(clsig, &s.chain);
+            assert!(check.fully_verified(), "{check:?}");
+        }
+        let first_chainlock = cpu_seconds() - start;
+        let rest: Vec<_> = engine
+            .pending_quorums()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        engine.verify_quorum_set(&rest, &s.chain);
         let cl_start = cpu_seconds();
-        let check = engine.verify_chainlock(&clsig, headers);
-        assert!(check.signature_valid(), "{check:?}");
+        if let Some(clsig) = &clsig {
+            let check = engine.verify_chainlock(clsig, &s.chain);
+            assert!(check.signature_valid(), "{check:?}");
+        }
         let chainlock = cpu_seconds() - cl_start;
         let total = cpu_seconds() - start;
         let wall = wall.elapsed().as_secs_f64();
-        let verified = engine
-            .quorum_records()
-            .filter(|r| r.status.is_verified())
-            .count();
+        let count = |f: &dyn Fn(&dashlight::mnlist::QuorumStatus) -> bool| {
+            engine.quorum_records().filter(|r| f(&r.status)).count()
+        };
         Run {
             wall,
             parsing,
             total,
+            first_chainlock,
             chainlock,
             timings: *engine.timings(),
-            verified,
+            verified: count(&|s| s.is_verified()),
+            failed: count(&|s| s.is_final() && !s.is_verified()),
         }
     }
 
@@ -131,42 +198,58 @@ mod bench {
             .nth(1)
             .and_then(|a| a.parse().ok())
             .unwrap_or(7);
-        let headers = Headers::load();
-        let qrinfo = std::fs::read(format!("{FIXTURES}/qrinfo/qrinfo_905294.bin")).expect("qrinfo");
-        let diff =
-            std::fs::read(format!("{FIXTURES}/mnlistdiff/mnlistdiff_0_905762.bin")).expect("diff");
-        let clsig = std::fs::read(format!("{FIXTURES}/clsig/clsig_905775.bin")).expect("clsig");
-        let results: Vec<Run> = (0..runs)
-            .map(|_| run(&headers, &qrinfo, &diff, &clsig))
+        let scenarios = [Scenario::testnet(), Scenario::mainnet()];
+        let modes = [VerifyOnApply::All, VerifyOnApply::Urgent];
+        let results: Vec<Vec<Run>> = scenarios
+            .iter()
+            .flat_map(|s| modes.map(|m| (s, m)))
+            .map(|(s, m)| (0..runs).map(|_| run(s, m)).collect())
             .collect();
-        let ms = |f: &dyn Fn(&Run) -> f64| median(results.iter().map(f).collect()) * 1000.0;
-        println!("qrinfo_905294 + mnlistdiff_0_905762 + clsig_905775, median of {runs} runs,");
-        println!("CPU time of the thread in ms (wall time depends on the machine's load):");
-        println!("  total (CPU)        {:8.2}", ms(&|r| r.total));
-        println!("  total (wall)       {:8.2}", ms(&|r| r.wall));
-        println!("  parsing            {:8.2}", ms(&|r| r.parsing));
         println!(
-            "  list building      {:8.2}",
-            ms(&|r| r.timings.list_building)
+            "Median of {runs} runs, CPU time of the thread in ms (wall time depends on the load)."
         );
+        for (i, s) in scenarios.iter().enumerate() {
+            println!(
+                "  [{}] {}: all quorums on apply, [{}] ChainLock quorums first",
+                2 * i + 1,
+                s.name,
+                2 * i + 2
+            );
+        }
+        let row = |label: &str, f: &dyn Fn(&Run) -> f64| {
+            let cells: Vec<String> = results
+                .iter()
+                .map(|r| format!("{:10.2}", median(r.iter().map(f).collect()) * 1000.0))
+                .collect();
+            println!("  {label:<34}{}", cells.join(""));
+        };
         println!(
-            "  member selection   {:8.2}",
-            ms(&|r| r.timings.member_selection)
+            "  {:<34}{:>10}{:>10}{:>10}{:>10}",
+            "", "[1]", "[2]", "[3]", "[4]"
         );
-        println!(
-            "  key decompression  {:8.2}",
-            ms(&|r| r.timings.key_decompression)
-        );
-        println!(
-            "  aggregation        {:8.2}",
-            ms(&|r| r.timings.aggregation)
-        );
-        println!("  pairings           {:8.2}", ms(&|r| r.timings.pairings));
-        println!("  chainlock check    {:8.2}", ms(&|r| r.chainlock));
-        println!(
-            "  quorums verified   {:8}  (signature checks: {})",
-            results[0].verified, results[0].timings.quorums_checked
-        );
+        row("total (CPU)", &|r| r.total);
+        row("total (wall)", &|r| r.wall);
+        row("parsing", &|r| r.parsing);
+        row("list building", &|r| r.timings.list_building);
+        row("member selection", &|r| r.timings.member_selection);
+        row("key decompression", &|r| r.timings.key_decompression);
+        row("aggregation", &|r| r.timings.aggregation);
+        row("pairings", &|r| r.timings.pairings);
+        row("chainlock check", &|r| r.chainlock);
+        row("received -> first ChainLock", &|r| r.first_chainlock);
+        let counts: Vec<String> = results
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:>10}",
+                    format!(
+                        "{}/{}/{}",
+                        r[0].verified, r[0].failed, r[0].timings.quorums_checked
+                    )
+                )
+            })
+            .collect();
+        println!("  {:<34}{}", "verified/failed/checks", counts.join(""));
     }
 }
 

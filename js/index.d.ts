@@ -80,7 +80,13 @@ export interface Status {
   /** Masternode list and quorum sync. */
   masternodes: MasternodeProgress;
   /** ChainLock sync. */
-  chainlocks: ManagerProgress & { lastVerified?: VerifiedChainLock };
+  chainlocks: ManagerProgress & {
+    lastVerified?: VerifiedChainLock;
+    /** Milliseconds from the first QRInfo's arrival to the first ChainLock verified. */
+    firstAfterQrInfoMs?: number;
+    /** The same, to the first ChainLock verified whose signing quorum is verified too. */
+    firstWithVerifiedQuorumAfterQrInfoMs?: number;
+  };
   /** The most recent error, if any. */
   lastError?: { code: string; message: string };
   /** Whether the browser granted persistent storage (`navigator.storage.persist()`). */

@@ -1,4 +1,4 @@
-//! Batch verification of basic-scheme signatures with one multi-pairing.
+//! Batch verification of basic- and legacy-scheme signatures with one multi-pairing.
 //!
 //! Each (key, signature) pair gets a 64-bit weight `r` derived by hashing every
 //! input of the batch, and the batch holds iff
@@ -10,7 +10,7 @@
 
 use super::{min_pk, PublicKey, Signature, BASIC_SCHEME_DST};
 use bitcoin_hashes::{sha256, HashEngine};
-use blst::{blst_p1_affine, blst_p2_affine, MultiPoint, Pairing, BLST_ERROR};
+use blst::{blst_fp12, blst_p1_affine, blst_p2_affine, MultiPoint, Pairing, BLST_ERROR};
 
 /// Signatures of one message.
 #[derive(Debug, Clone)]
@@ -93,6 +93,40 @@ pub fn verify_batch(groups: &[SignatureGroup]) -> bool {
     }
     pairing.commit();
     pairing.finalverify(None)
+}
+
+/// Whether every signature of every group verifies (legacy scheme: the
+/// message hashed to G2 by the Chia/Dash legacy map). The same weighted
+/// check as [`verify_batch`]: one Miller loop per group plus one for the
+/// signature side, a single final exponentiation. An empty batch, or a group
+/// without pairs, verifies trivially; a message that cannot be hashed fails.
+pub fn verify_legacy_batch(groups: &[SignatureGroup]) -> bool {
+    let groups: Vec<&SignatureGroup> = groups.iter().filter(|g| !g.pairs.is_empty()).collect();
+    if groups.is_empty() {
+        return true;
+    }
+    let Ok(generator) = super::g1_generator() else {
+        return false;
+    };
+    let weights = weights(&groups);
+    let sigs: Vec<min_pk::Signature> = groups
+        .iter()
+        .flat_map(|g| g.pairs.iter().map(|(_, s)| s.point))
+        .collect();
+    let scalars: Vec<u8> = weights.iter().flatten().flatten().copied().collect();
+    let sig_sum = blst_p2_affine::from(sigs.as_slice().mult(&scalars, WEIGHT_BITS).to_signature());
+    let mut hashes = Vec::with_capacity(groups.len());
+    let mut keys = Vec::with_capacity(groups.len());
+    for (group, weights) in groups.iter().zip(&weights) {
+        let Some(hash) = super::legacy_hash::hash_to_g2(&group.message) else {
+            return false;
+        };
+        hashes.push(blst_p2_affine::from(hash));
+        keys.push(combine_keys(group, weights));
+    }
+    let lhs = blst_fp12::miller_loop_n(&hashes, &keys);
+    let rhs = blst_fp12::miller_loop(&sig_sum, &blst_p1_affine::from(generator));
+    blst_fp12::finalverify(&lhs, &rhs)
 }
 
 #[cfg(test)]

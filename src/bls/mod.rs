@@ -18,7 +18,7 @@ pub mod encoding;
 mod legacy_hash;
 
 pub use aggregate::{secure_aggregate, secure_aggregation_coefficients};
-pub use batch::{verify_batch, SignatureGroup};
+pub use batch::{verify_batch, verify_legacy_batch, SignatureGroup};
 pub use cache::KeyCache;
 
 use blst::min_pk;
@@ -308,6 +308,38 @@ mod tests {
             let signed = [h].as_slice().mult(&sk, 256).to_signature();
             assert_eq!(signed, expected.point);
         }
+    }
+
+    #[test]
+    fn legacy_batch_verifies_the_shares_and_catches_a_swap() {
+        let message = legacy_test_message();
+        let pairs: Vec<(PublicKey, Signature)> = LEGACY_SHARES
+            .iter()
+            .map(|(sk, sig)| {
+                let sk = min_pk::SecretKey::from_bytes(&hex::decode(sk).unwrap()).unwrap();
+                let sig: [u8; 96] = hex::decode(sig).unwrap().try_into().unwrap();
+                (
+                    PublicKey::from_point(sk.sk_to_pk()),
+                    Signature::from_bytes(&sig, Scheme::Legacy).unwrap(),
+                )
+            })
+            .collect();
+        let group = |pairs: Vec<(PublicKey, Signature)>, message| SignatureGroup { message, pairs };
+        let batch = vec![
+            group(pairs[..2].to_vec(), message),
+            group(pairs[2..].to_vec(), message),
+        ];
+        assert!(verify_legacy_batch(&batch));
+        assert!(verify_legacy_batch(&[]));
+        // The shares are not basic-scheme signatures.
+        assert!(!verify_batch(&batch));
+        let mut swapped = batch.clone();
+        swapped[0].pairs[0].1 = pairs[1].1;
+        swapped[0].pairs[1].1 = pairs[0].1;
+        assert!(!verify_legacy_batch(&swapped));
+        let mut flipped = batch;
+        flipped[1].message[0] ^= 1;
+        assert!(!verify_legacy_batch(&flipped));
     }
 
     #[test]

@@ -112,6 +112,10 @@ pub struct Shared {
     pub storage: Option<StorageStatus>,
     /// The best ChainLock verified, as reported when it was (not re-verified for each status).
     pub last_chainlock: Option<VerifiedChainLock>,
+    /// Milliseconds from the first QRInfo's arrival to the first ChainLock verified.
+    pub first_chainlock_after_qrinfo_ms: Option<u64>,
+    /// The same, to the first ChainLock verified whose signing quorum is verified too.
+    pub first_verified_quorum_chainlock_after_qrinfo_ms: Option<u64>,
     /// How often the runtime loop woke up for a timer (it sleeps until the node's next
     /// deadline otherwise).
     pub timer_wakeups: u64,
@@ -288,7 +292,17 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
                     });
                 if let Some(verified) = check.as_ref().and_then(VerifiedChainLock::from_check) {
                     self.sink.emit("chainlock", &verified);
-                    self.shared.borrow_mut().last_chainlock = Some(verified);
+                    let mut shared = self.shared.borrow_mut();
+                    if let Some(received) = node.progress().masternodes.first_qrinfo_received {
+                        let after = monotonic_ms().saturating_sub(received.as_millis());
+                        shared.first_chainlock_after_qrinfo_ms.get_or_insert(after);
+                        if verified.quorum_verified() {
+                            shared
+                                .first_verified_quorum_chainlock_after_qrinfo_ms
+                                .get_or_insert(after);
+                        }
+                    }
+                    shared.last_chainlock = Some(verified);
                 }
                 self.log(
                     "info",

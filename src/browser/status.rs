@@ -96,6 +96,11 @@ impl VerifiedChainLock {
         self.height
     }
 
+    /// Whether the signing quorum's commitment is verified too.
+    pub fn quorum_verified(&self) -> bool {
+        self.quorum_verified
+    }
+
     /// The verified ChainLock a check describes, if it verified.
     pub fn from_check(check: &ChainLockCheck) -> Option<VerifiedChainLock> {
         let (llmq_type, quorum_hash) = check.quorum?;
@@ -121,6 +126,12 @@ pub struct ChainLockStatus {
     manager: ManagerStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_verified: Option<VerifiedChainLock>,
+    /// Milliseconds from the first QRInfo's arrival to the first ChainLock verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_after_qr_info_ms: Option<u64>,
+    /// The same, to the first ChainLock verified whose signing quorum is verified too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_with_verified_quorum_after_qr_info_ms: Option<u64>,
 }
 
 /// An error for JavaScript.
@@ -212,6 +223,9 @@ impl Status {
             chainlocks: ChainLockStatus {
                 manager: ManagerStatus::new(&progress.chainlocks, 0),
                 last_verified: shared.last_chainlock.clone(),
+                first_after_qr_info_ms: shared.first_chainlock_after_qrinfo_ms,
+                first_with_verified_quorum_after_qr_info_ms: shared
+                    .first_verified_quorum_chainlock_after_qrinfo_ms,
             },
             last_error: shared.last_error.clone(),
             persistent_storage: shared.persistent,

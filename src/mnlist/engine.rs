@@ -8,7 +8,7 @@ use super::list::{MasternodeList, QuorumEntry, QuorumKey};
 use super::merkle::extract_matches;
 use super::status::{QuorumStatus, Unverifiable};
 use super::timings::{Clock, Phase, Timings};
-use crate::bls::{verify_batch, KeyCache, Scheme, SignatureGroup};
+use crate::bls::{verify_batch, verify_legacy_batch, KeyCache, Scheme, SignatureGroup};
 use crate::hash::{BlockHash, MerkleNode};
 use crate::llmq::hashes::{modifier_from_block_hash, modifier_from_chainlock};
 use crate::llmq::members::{new_quarters, non_rotated_members, quarters_from_snapshot, Members};
@@ -45,6 +45,33 @@ enum Prepared {
 
 /// Offset of the work block below a quorum's base block.
 pub const WORK_BLOCK_OFFSET: u32 = 8;
+
+/// Which quorums the engine verifies while it applies a message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VerifyOnApply {
+    /// Every quorum not verified or failed yet (the default).
+    #[default]
+    All,
+    /// Only the ChainLock quorums of the newest list (see
+    /// [`QuorumPriority::ChainLock`]); the caller verifies the rest from
+    /// [`MasternodeEngine::pending_quorums`] when it has time.
+    Urgent,
+    /// None: the caller verifies from [`MasternodeEngine::pending_quorums`].
+    None,
+}
+
+/// How soon a wallet needs a quorum verified, most urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum QuorumPriority {
+    /// A quorum of the newest list of the type that signs ChainLocks.
+    ChainLock,
+    /// A quorum of the newest list of the type that signs InstantSend locks.
+    InstantSend,
+    /// A quorum of the newest list of the Platform type.
+    Platform,
+    /// Any other quorum.
+    Other,
+}
 
 /// What applying one diff produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +149,7 @@ pub struct MasternodeEngine {
     tried_nearby: HashSet<(QuorumKey, u32)>,
     max_lists: usize,
     require_block_proofs: bool,
+    verify_on_apply: VerifyOnApply,
     clock: Option<Clock>,
     timings: Timings,
     /// The height of the tip list of the last QRInfo applied.
@@ -166,6 +194,7 @@ impl MasternodeEngine {
             tried_nearby: HashSet::new(),
             max_lists: 64,
             require_block_proofs: true,
+            verify_on_apply: VerifyOnApply::All,
             clock: None,
             timings: Timings::default(),
             last_qrinfo_height: None,
@@ -195,6 +224,12 @@ impl MasternodeEngine {
     /// inspection only, never for a wallet.
     pub fn set_require_block_proofs(&mut self, require: bool) {
         self.require_block_proofs = require;
+    }
+
+    /// Which quorums `apply_diff` and `apply_qrinfo` verify before they
+    /// return (every pending one by default); see [`VerifyOnApply`].
+    pub fn set_verify_on_apply(&mut self, verify: VerifyOnApply) {
+        self.verify_on_apply = verify;
     }
 
     /// Keeps at most `max` lists when pruning (see [`MasternodeEngine::prune`]).
@@ -301,7 +336,7 @@ impl MasternodeEngine {
         let (list, mut report) = self.build_list("mnlistdiff", diff, headers, &BTreeMap::new())?;
         self.store_list(list, diff, headers);
         self.add_time(Phase::ListBuilding, start);
-        self.verify_quorums(headers);
+        self.verify_on_apply(headers);
         self.check_coinbase_chainlock(&mut report, headers);
         self.prune();
         self.revision = self.revision.wrapping_add(1);
@@ -403,7 +438,7 @@ impl MasternodeEngine {
             }
         }
         self.add_time(Phase::ListBuilding, start);
-        self.verify_quorums(headers);
+        self.verify_on_apply(headers);
         let mut applied = std::mem::take(&mut report.applied);
         for diff_report in &mut applied {
             self.check_coinbase_chainlock(diff_report, headers);
@@ -616,9 +651,55 @@ impl MasternodeEngine {
             .or_else(|| self.loose_commitments.get(key).cloned())
     }
 
-    /// Tries every quorum that is not verified or failed yet. The signatures of
-    /// all quorums whose member list is exact are checked in one batch; only if
-    /// the batch fails is each checked alone, to name the failures.
+    /// Runs the verification [`VerifyOnApply`] asks for after a message.
+    fn verify_on_apply(&mut self, headers: &impl HeaderChain) {
+        match self.verify_on_apply {
+            VerifyOnApply::All => self.verify_quorums(headers),
+            VerifyOnApply::Urgent => {
+                let urgent: Vec<QuorumKey> = self
+                    .pending_quorums()
+                    .into_iter()
+                    .filter(|(_, p)| *p == QuorumPriority::ChainLock)
+                    .map(|(k, _)| k)
+                    .collect();
+                self.verify_quorum_set(&urgent, headers);
+            }
+            VerifyOnApply::None => {}
+        }
+    }
+
+    /// What a quorum signs for the wallet now: the types of the newest list's
+    /// ChainLock, InstantSend and Platform quorums, in that order; any other
+    /// quorum (other types, or no longer in the newest list) comes last.
+    pub fn quorum_priority(&self, key: &QuorumKey) -> QuorumPriority {
+        let active = self
+            .latest_list()
+            .is_some_and(|list| list.quorums.contains_key(key));
+        match key.0 {
+            t if active && t == self.rules.chainlock_type => QuorumPriority::ChainLock,
+            t if active && t == self.rules.instantsend_type => QuorumPriority::InstantSend,
+            t if active && t == self.rules.platform_type => QuorumPriority::Platform,
+            _ => QuorumPriority::Other,
+        }
+    }
+
+    /// The quorums not verified or failed yet, most urgent first (by
+    /// [`MasternodeEngine::quorum_priority`], then by key): what a caller
+    /// that defers verification (see [`VerifyOnApply`]) passes, in slices, to
+    /// [`MasternodeEngine::verify_quorum_set`].
+    pub fn pending_quorums(&self) -> Vec<(QuorumKey, QuorumPriority)> {
+        let mut pending: Vec<(QuorumKey, QuorumPriority)> = self
+            .quorums
+            .iter()
+            .filter(|(_, r)| !r.status.is_final())
+            .map(|(k, _)| (*k, self.quorum_priority(k)))
+            .collect();
+        pending.sort_by_key(|(k, p)| (*p, *k));
+        pending
+    }
+
+    /// Tries every quorum that is not verified or failed yet (see
+    /// [`MasternodeEngine::verify_quorum_set`]).
     pub fn verify_quorums(&mut self, headers: &impl HeaderChain) {
         let pending: Vec<QuorumKey> = self
             .quorums
@@ -626,17 +707,27 @@ impl MasternodeEngine {
             .filter(|(_, r)| !r.status.is_final())
             .map(|(k, _)| *k)
             .collect();
+        self.verify_quorum_set(&pending, headers);
+    }
+
+    /// Tries the quorums of `keys` that are not verified or failed yet; others
+    /// are left as they are. The signatures of all quorums whose member list
+    /// is exact are checked in one batch per BLS scheme; only if a batch fails
+    /// is each of its quorums checked alone, to name the failures. The statuses do not depend on how
+    /// the quorums are split into sets or in which order the sets come.
+    pub fn verify_quorum_set(&mut self, keys: &[QuorumKey], headers: &impl HeaderChain) {
+        let pending: Vec<QuorumKey> = keys
+            .iter()
+            .filter(|k| self.quorums.get(k).is_some_and(|r| !r.status.is_final()))
+            .copied()
+            .collect();
         let mut exact: Vec<(QuorumKey, PreparedCommitment, u32)> = Vec::new();
         for key in pending {
             let status = match self.find_commitment(&key) {
                 Some(entry) => match self.prepare_quorum(&entry.commitment, headers) {
-                    // The batch is of basic-scheme signatures; legacy ones are checked alone.
-                    Prepared::Exact(prepared, list_height) if prepared.scheme == Scheme::Basic => {
+                    Prepared::Exact(prepared, list_height) => {
                         exact.push((key, *prepared, list_height));
                         continue;
-                    }
-                    Prepared::Exact(prepared, list_height) => {
-                        self.check_exact(&prepared, list_height)
                     }
                     Prepared::Done(status) => status,
                     Prepared::Nearby(candidates, required) => {
@@ -648,14 +739,25 @@ impl MasternodeEngine {
             self.set_status(&key, status, headers);
         }
         let start = self.now();
-        let groups: Vec<SignatureGroup> =
-            exact.iter().map(|(_, p, _)| p.signature_group()).collect();
-        let all_valid = verify_batch(&groups);
+        // One batch per scheme (they hash messages to G2 differently).
+        let groups = |scheme: Scheme| -> Vec<SignatureGroup> {
+            exact
+                .iter()
+                .filter(|(_, p, _)| p.scheme == scheme)
+                .map(|(_, p, _)| p.signature_group())
+                .collect()
+        };
+        let basic_valid = verify_batch(&groups(Scheme::Basic));
+        let legacy_valid = verify_legacy_batch(&groups(Scheme::Legacy));
         self.timings.quorums_checked += exact.len();
         let statuses: Vec<(QuorumKey, QuorumStatus)> = exact
             .into_iter()
             .map(|(key, prepared, list_height)| {
-                let checked = if all_valid {
+                let batch_valid = match prepared.scheme {
+                    Scheme::Basic => basic_valid,
+                    Scheme::Legacy => legacy_valid,
+                };
+                let checked = if batch_valid {
                     Ok(())
                 } else {
                     check_signatures(&prepared)

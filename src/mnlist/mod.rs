@@ -20,8 +20,8 @@ mod timings;
 pub use apply::{apply_diff, ApplyError};
 pub use chainlock::{ChainLockCheck, ChainLockFailure};
 pub use engine::{
-    DiffReport, LoadReport, MasternodeEngine, QrInfoReport, QuorumRecord, StateError,
-    STATE_VERSION, WORK_BLOCK_OFFSET,
+    DiffReport, LoadReport, MasternodeEngine, QrInfoReport, QuorumPriority, QuorumRecord,
+    StateError, VerifyOnApply, STATE_VERSION, WORK_BLOCK_OFFSET,
 };
 pub use errors::{DiffError, EngineError, EngineErrorKind};
 pub use headers::HeaderChain;

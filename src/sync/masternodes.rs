@@ -369,6 +369,7 @@ impl MasternodeManager {
             _ => return self.count_dropped(),
         };
         self.progress.last_activity = Some(now);
+        self.progress.first_qrinfo_received.get_or_insert(now);
         match engine.apply_qrinfo(qrinfo, chain) {
             Ok(report) => {
                 self.last_qrinfo_cycle = Some(self.cycle_start(request.tip.height));

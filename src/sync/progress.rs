@@ -24,6 +24,8 @@ pub struct Progress {
     pub unverified_quorums: u32,
     /// When the manager last sent a request or accepted a response.
     pub last_activity: Option<Timestamp>,
+    /// When the first QRInfo the manager asked for arrived (masternode manager only).
+    pub first_qrinfo_received: Option<Timestamp>,
     /// The last problem, whether or not it put the manager in `Error`.
     pub last_error: Option<SyncFailure>,
 }

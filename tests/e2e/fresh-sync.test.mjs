@@ -92,5 +92,12 @@ test('fresh sync: empty storage → Synced with a verified ChainLock at 905775',
   const longest = Math.max(0, ...longTasks.map((t) => t.durationMs));
   console.log(`main-thread long tasks (> 50 ms) from page load to Synced: ${longTasks.length}, longest ${longest.toFixed(0)} ms`
     + `${longTasks.length ? ` (${longTasks.map((t) => `${t.durationMs.toFixed(0)} ms at ${(t.startMs / 1000).toFixed(2)} s`).join(', ')})` : ''}`);
+  // Issue 14's figure. Here the ChainLock comes only once the test moves the peer's tip, so
+  // the figure includes that wait; the quorum that signs 905775 needs the list at 905248,
+  // which the fixtures do not hold, so it is accepted with its quorum not verified.
+  const cl = status.chainlocks;
+  console.log(`QRInfo received → first ChainLock verified: ${cl.firstAfterQrInfoMs ?? '?'} ms; with a verified quorum: `
+    + `${cl.firstWithVerifiedQuorumAfterQrInfoMs !== undefined ? `${cl.firstWithVerifiedQuorumAfterQrInfoMs} ms` : 'none in this run (signing quorum not verifiable with the fixtures)'}`);
+  assert.ok(Number.isFinite(cl.firstAfterQrInfoMs), `firstAfterQrInfoMs ${cl.firstAfterQrInfoMs}`);
   console.log(`fresh sync: Synced at ${status.headers.currentHeight}, ChainLock ${status.chainlocks.lastVerified.height}, ${status.masternodes.quorumsVerified} quorums verified, ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }));

@@ -1,0 +1,290 @@
+//! Which quorums verify, fail or are not verifiable does not depend on how
+//! the verification is split (into slices of one engine, or over several
+//! engines as over several workers) nor on the order of the quorums: checked
+//! against verifying everything while the messages are applied, on the real
+//! testnet and mainnet captures.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+mod support;
+
+use dashlight::block::BlockHeader;
+use dashlight::hash::BlockHash;
+use dashlight::mnlist::{
+    HeaderChain, MasternodeEngine, QuorumKey, QuorumPriority, QuorumStatus, VerifyOnApply,
+};
+use dashlight::network::Network;
+use dashlight::protocol::mnlistdiff::MnListDiff;
+use dashlight::protocol::qrinfo::QrInfo;
+use std::collections::BTreeMap;
+use support::{MainnetHeights, TestHeaders};
+
+fn payload(list: &[(&str, &'static [u8])], name: &str) -> &'static [u8] {
+    list.iter()
+        .find(|(p, _)| p.ends_with(name))
+        .map(|(_, b)| *b)
+        .unwrap()
+}
+
+/// A QRInfo and a diff with the header chain they are checked against.
+struct Scenario<H> {
+    network: Network,
+    headers: H,
+    qrinfo: QrInfo,
+    diff: MnListDiff,
+}
+
+type Statuses = BTreeMap<QuorumKey, QuorumStatus>;
+
+/// Reorders the quorums to verify.
+type Order = fn(&mut Vec<QuorumKey>);
+
+impl<H: HeaderChain> Scenario<H> {
+    /// A fresh engine that has applied both messages.
+    fn engine(&self, verify: VerifyOnApply) -> MasternodeEngine {
+        let mut engine = MasternodeEngine::new(self.network);
+        engine.set_require_block_proofs(self.network == Network::Testnet);
+        engine.set_verify_on_apply(verify);
+        engine.apply_qrinfo(&self.qrinfo, &self.headers).unwrap();
+        engine.apply_diff(&self.diff, &self.headers).unwrap();
+        engine
+    }
+
+    /// Every quorum verified while the messages are applied.
+    fn all_at_once(&self) -> Statuses {
+        statuses(&self.engine(VerifyOnApply::All))
+    }
+
+    /// Nothing verified on apply; then the pending quorums, reordered by
+    /// `order`, verified in `parts` consecutive slices of one engine.
+    fn in_slices(&self, parts: usize, order: Order) -> Statuses {
+        let mut engine = self.engine(VerifyOnApply::None);
+        let mut keys: Vec<QuorumKey> = engine
+            .pending_quorums()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        order(&mut keys);
+        for slice in split(&keys, parts) {
+            engine.verify_quorum_set(slice, &self.headers);
+        }
+        statuses(&engine)
+    }
+
+    /// The pending quorums split over `workers` engines that each applied
+    /// the messages and verify only their share; each quorum's status is
+    /// taken from the engine that verified it.
+    fn over_workers(&self, workers: usize, order: Order) -> Statuses {
+        let first = self.engine(VerifyOnApply::None);
+        let mut keys: Vec<QuorumKey> = first
+            .pending_quorums()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        order(&mut keys);
+        let mut merged = statuses(&first);
+        for share in split(&keys, workers) {
+            let mut worker = self.engine(VerifyOnApply::None);
+            worker.verify_quorum_set(share, &self.headers);
+            let done = statuses(&worker);
+            for key in share {
+                merged.insert(*key, done[key].clone());
+            }
+        }
+        merged
+    }
+
+    /// The ChainLock quorums of the newest list on apply (already as in
+    /// `reference` then), then the rest.
+    fn urgent_first(&self, reference: &Statuses) -> Statuses {
+        let mut engine = self.engine(VerifyOnApply::Urgent);
+        let chainlock: Vec<QuorumKey> = engine
+            .latest_list()
+            .unwrap()
+            .quorums()
+            .map(|q| (q.llmq_type(), q.quorum_hash()))
+            .filter(|k| engine.quorum_priority(k) == QuorumPriority::ChainLock)
+            .collect();
+        assert!(!chainlock.is_empty());
+        for key in &chainlock {
+            assert_eq!(
+                &status_of(&engine, key),
+                &reference[key],
+                "{key:?} on apply"
+            );
+        }
+        let keys: Vec<QuorumKey> = engine
+            .pending_quorums()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        engine.verify_quorum_set(&keys, &self.headers);
+        statuses(&engine)
+    }
+
+    /// Checks every split and order against verifying all at once; returns
+    /// the reference (verified, failed, not verifiable) counts.
+    fn check(&self) -> (usize, usize, usize) {
+        let reference = self.all_at_once();
+        let orders: [(&str, Order); 3] = [
+            ("priority", |_| {}),
+            ("reversed", |k| k.reverse()),
+            ("interleaved", |k| {
+                let (even, odd): (Vec<_>, Vec<_>) =
+                    k.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+                *k = odd.into_iter().chain(even).map(|(_, k)| *k).collect();
+            }),
+        ];
+        for (name, order) in orders {
+            for parts in [1, 5] {
+                assert_eq!(
+                    self.in_slices(parts, order),
+                    reference,
+                    "{parts} slices, {name}"
+                );
+            }
+            for workers in [2, 3] {
+                assert_eq!(
+                    self.over_workers(workers, order),
+                    reference,
+                    "{workers} workers, {name}"
+                );
+            }
+        }
+        assert_eq!(
+            self.urgent_first(&reference),
+            reference,
+            "ChainLock quorums first"
+        );
+        let verified = reference.values().filter(|s| s.is_verified()).count();
+        let failed = reference
+            .values()
+            .filter(|s| s.is_final() && !s.is_verified())
+            .count();
+        (verified, failed, reference.len() - verified - failed)
+    }
+}
+
+fn status_of(engine: &MasternodeEngine, key: &QuorumKey) -> QuorumStatus {
+    engine.quorum_record(key.0, &key.1).unwrap().status.clone()
+}
+
+fn statuses(engine: &MasternodeEngine) -> Statuses {
+    engine
+        .quorum_records()
+        .map(|r| ((r.llmq_type, r.quorum_hash), r.status.clone()))
+        .collect()
+}
+
+/// `keys` in `parts` consecutive slices of near-equal length.
+fn split(keys: &[QuorumKey], parts: usize) -> Vec<&[QuorumKey]> {
+    let size = keys.len().div_ceil(parts).max(1);
+    keys.chunks(size).collect()
+}
+
+fn testnet() -> Scenario<TestHeaders> {
+    Scenario {
+        network: Network::Testnet,
+        headers: TestHeaders::testnet(),
+        qrinfo: QrInfo::from_payload(payload(common::QRINFOS, "qrinfo_905294.bin"), 70230).unwrap(),
+        diff: MnListDiff::from_payload(
+            payload(common::MNLISTDIFFS, "mnlistdiff_0_905762.bin"),
+            70230,
+        )
+        .unwrap(),
+    }
+}
+
+fn mainnet() -> Scenario<MainnetHeights> {
+    let qrinfo =
+        QrInfo::from_payload(payload(common::QRINFOS, "qrinfo_2028764.bin"), 70230).unwrap();
+    let diff = MnListDiff::from_payload(
+        payload(common::MNLISTDIFFS, "mnlistdiff_0_2028691.bin"),
+        70230,
+    )
+    .unwrap();
+    Scenario {
+        network: Network::Mainnet,
+        headers: MainnetHeights::new(&qrinfo, &[&diff]),
+        qrinfo,
+        diff,
+    }
+}
+
+/// A header chain that places two blocks at each other's height: the
+/// quorums based there get the other's members, so their commitments fail.
+struct Swapped<H> {
+    inner: H,
+    a: BlockHash,
+    b: BlockHash,
+}
+
+impl<H: HeaderChain> HeaderChain for Swapped<H> {
+    fn height_of(&self, hash: &BlockHash) -> Option<u32> {
+        match hash {
+            h if *h == self.a => self.inner.height_of(&self.b),
+            h if *h == self.b => self.inner.height_of(&self.a),
+            h => self.inner.height_of(h),
+        }
+    }
+    fn header_at(&self, height: u32) -> Option<BlockHeader> {
+        self.inner.header_at(height)
+    }
+    fn hash_at(&self, height: u32) -> Option<BlockHash> {
+        self.inner.hash_at(height)
+    }
+}
+
+#[test]
+fn testnet_results_do_not_depend_on_split_or_order() {
+    assert_eq!(testnet().check(), (52, 0, 406));
+}
+
+#[test]
+fn mainnet_results_do_not_depend_on_split_or_order() {
+    let (verified, failed, _) = mainnet().check();
+    assert_eq!((verified, failed), (42, 0));
+}
+
+#[test]
+fn failures_do_not_depend_on_split_or_order() {
+    let base = mainnet();
+    // Two rotated quorums of the cycle at 2028384 that verify.
+    let rotated: Vec<BlockHash> = base
+        .all_at_once()
+        .iter()
+        .filter(|((t, _), s)| t.0 == 5 && s.is_verified())
+        .map(|((_, h), _)| *h)
+        .take(2)
+        .collect();
+    let scenario = Scenario {
+        network: base.network,
+        headers: Swapped {
+            inner: base.headers,
+            a: rotated[0],
+            b: rotated[1],
+        },
+        qrinfo: base.qrinfo,
+        diff: base.diff,
+    };
+    let (verified, failed, _) = scenario.check();
+    assert_eq!((verified, failed), (40, 2));
+}
+
+#[test]
+fn a_later_qrinfo_checks_no_commitment_already_verified() {
+    let headers = TestHeaders::testnet();
+    let read = |name: &str| QrInfo::from_payload(payload(common::QRINFOS, name), 70230).unwrap();
+    let (first, second) = (read("qrinfo_904382.bin"), read("qrinfo_905294.bin"));
+    let mut engine = MasternodeEngine::new(Network::Testnet);
+    engine.apply_qrinfo(&first, &headers).unwrap();
+    engine.apply_qrinfo(&second, &headers).unwrap();
+    let verified = statuses(&engine);
+    let checks = engine.timings().quorums_checked;
+    assert!(verified.values().filter(|s| s.is_verified()).count() >= 52);
+    // Both again (a peer answering a repeated request): nothing is checked twice.
+    engine.apply_qrinfo(&first, &headers).unwrap();
+    engine.apply_qrinfo(&second, &headers).unwrap();
+    assert_eq!(engine.timings().quorums_checked, checks);
+    assert_eq!(statuses(&engine), verified);
+}
