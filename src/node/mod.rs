@@ -91,9 +91,10 @@ pub struct Node<C: HeaderChain, E: MasternodeEngine> {
     running: bool,
     last_chainlock: Option<ClSig>,
     clock: AwakeClock,
-    /// The last peer to announce a block we did not hold, and that block: `getheaders` go to
-    /// it until the chain holds the block (another peer may not have it yet).
-    announced_by: Option<(PeerId, BlockHash)>,
+    /// Peers that announced a block we did not hold, each with the last such block, in the
+    /// order they first did: `getheaders` go to the first whose block is still missing
+    /// (another peer may not have it yet).
+    announced: Vec<(PeerId, BlockHash)>,
     /// Which peer holds each request: only its answer is taken.
     requests: RequestHolders,
     /// How long a request goes unanswered before asking it again counts against its holder
@@ -139,8 +140,8 @@ impl Holder {
 /// The most `getmnlistd` holders remembered (the pipeline has far fewer in flight).
 const MAX_DIFFS_HELD: usize = 64;
 
-/// Requests a peer may let go unanswered in a row before it is rotated out (disconnected
-/// without blame, dialled again after its backoff).
+/// `getheaders` a peer may let go unanswered in a row before it is rotated out
+/// (disconnected without blame, dialled again after its backoff).
 pub const MAX_UNANSWERED: u32 = 3;
 
 /// The most times one tick runs the sync machines again after rotating a peer out.
@@ -167,7 +168,7 @@ where
             running: false,
             last_chainlock: None,
             clock: AwakeClock::new(peer_config.connection.keep_alive_timeout()),
-            announced_by: None,
+            announced: Vec::new(),
             requests: RequestHolders::default(),
             unanswered_after: sync_config.headers.timeout(1),
             unsolicited: 0,
@@ -482,9 +483,7 @@ where
                     // serve more than we hold.
                     let tip = self.sync.chain().tip().height;
                     self.peers.settle_height(peer, tip);
-                    if self.announced_by.is_some_and(|(by, _)| by == peer) {
-                        self.announced_by = None;
-                    }
+                    self.announced.retain(|&(by, _)| by != peer);
                 }
                 announced = headers.last().map(BlockHeader::block_hash);
                 self.note_announcement(peer, announced);
@@ -574,38 +573,47 @@ where
         out.extend(self.route_peers(departure, at));
     }
 
-    /// Remembers `peer` as the one to ask for `block` if the chain does not hold it, unless
-    /// a block announced earlier by another ready peer is still missing (a lagging peer's
-    /// lower block must not take the requests away from the peer ahead). The same peer's
-    /// newer announcement replaces its older one.
+    /// Remembers that `peer` announced `block`, if the chain does not hold it: a peer's
+    /// newer announcement replaces its older one and keeps its place, so a lagging peer's
+    /// lower block announced later does not take the requests away from the peer ahead.
     fn note_announcement(&mut self, peer: PeerId, block: Option<BlockHash>) {
         let chain = self.sync.chain();
         let Some(block) = block.filter(|b| chain.height_of(b).is_none()) else {
             return;
         };
-        let earlier_missing = self.announced_by.is_some_and(|(earlier, missing)| {
-            earlier != peer
-                && chain.height_of(&missing).is_none()
-                && self.peers.ready_peers().any(|(p, ..)| p == earlier)
-        });
-        if !earlier_missing {
-            self.announced_by = Some((peer, block));
+        self.forget_served_announcements();
+        match self.announced.iter_mut().find(|(by, _)| *by == peer) {
+            Some(entry) => entry.1 = block,
+            None => self.announced.push((peer, block)),
         }
     }
 
-    /// Where a `getheaders` goes: to the peer that announced a block we still lack while it
-    /// is ready, else to the peer that announced the highest block if that is above our tip,
-    /// else back to `source`.
-    fn headers_peer(&mut self, source: Option<PeerId>) -> Option<PeerId> {
+    /// Forgets the announcements of peers no longer ready and of blocks the chain now holds.
+    fn forget_served_announcements(&mut self) {
         let chain = self.sync.chain();
-        if let Some((peer, block)) = self.announced_by {
-            let ready = self.peers.ready_peers().any(|(p, ..)| p == peer);
-            if ready && chain.height_of(&block).is_none() {
-                return Some(peer);
-            }
-            self.announced_by = None;
+        let peers = &self.peers;
+        self.announced.retain(|&(peer, block)| {
+            chain.height_of(&block).is_none() && peers.ready_peers().any(|(p, ..)| p == peer)
+        });
+    }
+
+    /// The first peer, other than `avoid`, that announced a block we still lack.
+    fn announcer(&mut self, avoid: Option<PeerId>) -> Option<(PeerId, BlockHash)> {
+        self.forget_served_announcements();
+        self.announced
+            .iter()
+            .copied()
+            .find(|&(peer, _)| Some(peer) != avoid)
+    }
+
+    /// Where a `getheaders` goes: to the first peer other than `avoid` (the holder that left
+    /// the last one unanswered) that announced a block we still lack, else to the peer that
+    /// claims the highest block if that is above our tip, else back to `source`.
+    fn headers_peer(&mut self, source: Option<PeerId>, avoid: Option<PeerId>) -> Option<PeerId> {
+        if let Some((peer, _)) = self.announcer(avoid) {
+            return Some(peer);
         }
-        let tip = chain.tip().height;
+        let tip = self.sync.chain().tip().height;
         match self.peers.best_peer() {
             Some((peer, height)) if height > tip => Some(peer),
             _ => source,
@@ -627,9 +635,9 @@ where
     /// else back to `source` when made in answer to its message, while that peer is ready;
     /// every other request goes to any ready peer. A request asked again while its holder
     /// has not answered it for [`Node::unanswered_after`] goes to another peer, and a
-    /// `getheaders` or `getqrinfo` so left counts against the holder: at [`MAX_UNANSWERED`]
-    /// in a row the holder is rotated out while another peer is ready (the departures are
-    /// returned for the caller to route).
+    /// `getheaders` so left counts against the holder: at [`MAX_UNANSWERED`] in a row the
+    /// holder is rotated out while another peer is ready (the departures are returned for
+    /// the caller to route).
     fn route_sync_from(
         &mut self,
         outputs: Vec<Output>,
@@ -654,9 +662,10 @@ where
                 .requests
                 .unanswered_holder(&request, now, self.unanswered_after)
                 .filter(|&peer| self.peers.ready_peers().any(|(ready, ..)| ready == peer));
-            // The diffs of a QRInfo are asked in parallel and time out together: one lost
-            // batch is not many failures, so only the single requests count.
-            let counted = failed.filter(|_| !matches!(request, Request::GetMnListDiff { .. }));
+            // Only `getheaders` count: every peer can serve headers, while a QRInfo or a
+            // list may be beyond what an honest peer can build (and a QRInfo's diffs time
+            // out together).
+            let counted = failed.filter(|_| matches!(request, Request::GetHeaders { .. }));
             if let Some(peer) = counted {
                 // Rotating out the only peer would leave no one to ask.
                 let others = self.peers.ready_count() > 1;
@@ -667,7 +676,7 @@ where
             }
             // Retries go to another peer than the one that last held the request.
             let (target, avoid) = match &request {
-                Request::GetHeaders { .. } => (self.headers_peer(source), failed),
+                Request::GetHeaders { .. } => (self.headers_peer(source, failed), failed),
                 Request::GetQrInfo { .. } => {
                     (None, self.requests.qrinfo.map(Holder::peer).or(failed))
                 }
@@ -701,13 +710,8 @@ where
     /// answer settles its sender's height and forgets its announcement, and a peer that
     /// does not answer is rotated out.
     fn resync_if_behind(&mut self, at: Now, out: &mut Vec<NodeOutput>) -> Vec<PeerOutput> {
-        let chain = self.sync.chain();
-        let tip = chain.tip().height;
-        let ready = |peer: PeerId| self.peers.ready_peers().any(|(p, ..)| p == peer);
-        let missing = self
-            .announced_by
-            .filter(|&(peer, block)| ready(peer) && chain.height_of(&block).is_none());
-        if let Some((_, block)) = missing {
+        let tip = self.sync.chain().tip().height;
+        if let Some((_, block)) = self.announcer(None) {
             let outputs = self
                 .sync
                 .handle_message(at, SyncMessage::BlocksAnnounced(vec![block]));
