@@ -7,7 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 crate=${1:-.}
 out=${2:-pkg}
-wasm-pack build "$crate" --target web --release --out-dir "$out" --no-pack 2>&1 | grep -v '^\[INFO\]' || true
+# The client is built with the `web` profile (its own code optimised for size, Cargo.toml);
+# other crates (the benchmark page) as `release`.
+if [ "$crate" = . ]; then profile=(--profile web); else profile=(--release); fi
+wasm-pack build "$crate" --target web "${profile[@]}" --out-dir "$out" --no-pack 2>&1 | grep -v '^\[INFO\]' || true
 wasm=$(echo "$crate/$out/"*_bg.wasm)
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
