@@ -115,7 +115,8 @@ struct RequestHolders {
     /// Each `getmnlistd` awaited, by the block asked for (the oldest forgotten beyond
     /// [`MAX_DIFFS_HELD`]).
     diffs: Vec<(BlockHash, PeerId)>,
-    /// Requests each peer let go unanswered in a row (a peer that answers is forgotten).
+    /// `getheaders` each peer let go unanswered in a row (a peer that answers anything it
+    /// was asked is forgotten).
     unanswered: HashMap<PeerId, u32>,
 }
 
