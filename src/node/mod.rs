@@ -478,7 +478,16 @@ where
                 return;
             }
             NetworkMessage::Headers(headers) => {
-                self.requests.answered_headers(peer);
+                // Only an empty batch or one that builds on our chain answers a `getheaders`:
+                // headers that do not connect must not keep a silent holder looking useful.
+                let chain = self.sync.chain();
+                let answers = match headers.first() {
+                    None => true,
+                    Some(first) => chain.height_of(&first.prev_blockhash).is_some(),
+                };
+                if answers {
+                    self.requests.answered_headers(peer);
+                }
                 if headers.is_empty() {
                     // Nothing after our tip: whatever the peer claimed or announced, it cannot
                     // serve more than we hold.

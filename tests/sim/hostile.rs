@@ -8,6 +8,7 @@
 //!   above the tip;
 //! - floods the inventory with announcements of blocks and ChainLocks that do not exist;
 //! - answers its own requests just under the client's first timeout;
+//! - answers `getheaders` with real headers that skip a block, so they do not connect;
 //! - answers `getqrinfo` with a well-framed QRInfo one bit away from the real one;
 //! - claims in its `version` a height far above the real tip;
 //! - never answers a request.
@@ -40,6 +41,8 @@ pub struct Attacks {
     pub lies_about_height: bool,
     /// Never answers `getheaders`, `getqrinfo`, `getmnlistd` or `getdata`.
     pub ignores_requests: bool,
+    /// Answers `getheaders` with real headers that skip the first block asked for.
+    pub skips_headers: bool,
 }
 
 impl Attacks {
@@ -52,6 +55,7 @@ impl Attacks {
         forged_qrinfos: true,
         lies_about_height: true,
         ignores_requests: false,
+        skips_headers: true,
     };
 
     /// A mix drawn from `rng`: each attack with even odds (answering late and never answering
@@ -65,10 +69,12 @@ impl Attacks {
             forged_qrinfos: rng.chance(0.5),
             lies_about_height: rng.chance(0.5),
             ignores_requests: false,
+            skips_headers: false,
         };
         if !attacks.drips {
             attacks.ignores_requests = rng.chance(0.3);
         }
+        attacks.skips_headers = rng.chance(0.3);
         if attacks == Attacks::default() {
             attacks.unsolicited_answers = true;
         }
@@ -177,6 +183,12 @@ impl Sim {
             Some(attacks) if attacks.drips => Some(FIRST_TIMEOUT_MS - DRIP_MARGIN_MS),
             _ => Some(0),
         }
+    }
+
+    /// How many of the blocks asked for hostile peer `index` leaves out at the start of its
+    /// `headers` answers (one makes them not connect).
+    pub(super) fn headers_skipped(&self, index: usize) -> u32 {
+        u32::from(self.attacks(index).is_some_and(|a| a.skips_headers))
     }
 
     /// The height hostile peer `index` claims in its `version`.

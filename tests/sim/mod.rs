@@ -1084,8 +1084,9 @@ impl Sim {
                     .find_map(|h| self.data.heights.get(h).copied().filter(|&h| h <= tip))
                     .unwrap_or(FIRST_HEIGHT);
                 let end = tip.min(start + 2_000);
+                let first = start + 1 + self.headers_skipped(index);
                 let batch: Vec<BlockHeader> =
-                    (start + 1..=end).map(|h| self.data.header_at(h)).collect();
+                    (first..=end).map(|h| self.data.header_at(h)).collect();
                 if let Some(connection) = &mut self.peers[index].connection {
                     connection.client_has = connection.client_has.max(end).max(start);
                 }
