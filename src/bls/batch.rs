@@ -66,6 +66,17 @@ fn combine_keys(group: &SignatureGroup, weights: &[[u8; 8]]) -> blst_p1_affine {
     blst_p1_affine::from(keys.as_slice().mult(&scalars, WEIGHT_BITS).to_public_key())
 }
 
+/// The signature side of every group at once: the weighted sum of all signatures, one
+/// multi-scalar multiplication.
+fn weighted_signature_sum(groups: &[&SignatureGroup], weights: &[Vec<[u8; 8]>]) -> blst_p2_affine {
+    let sigs: Vec<min_pk::Signature> = groups
+        .iter()
+        .flat_map(|g| g.pairs.iter().map(|(_, s)| s.point))
+        .collect();
+    let scalars: Vec<u8> = weights.iter().flatten().flatten().copied().collect();
+    blst_p2_affine::from(sigs.as_slice().mult(&scalars, WEIGHT_BITS).to_signature())
+}
+
 /// Whether every signature of every group verifies (basic scheme). An empty
 /// batch, or a group without pairs, verifies trivially.
 pub fn verify_batch(groups: &[SignatureGroup]) -> bool {
@@ -74,13 +85,7 @@ pub fn verify_batch(groups: &[SignatureGroup]) -> bool {
         return true;
     }
     let weights = weights(&groups);
-    // The signature side of every group at once: one multi-scalar multiplication.
-    let sigs: Vec<min_pk::Signature> = groups
-        .iter()
-        .flat_map(|g| g.pairs.iter().map(|(_, s)| s.point))
-        .collect();
-    let scalars: Vec<u8> = weights.iter().flatten().flatten().copied().collect();
-    let sig_sum = blst_p2_affine::from(sigs.as_slice().mult(&scalars, WEIGHT_BITS).to_signature());
+    let sig_sum = weighted_signature_sum(&groups, &weights);
     let mut pairing = Pairing::new(true, BASIC_SCHEME_DST);
     for (i, (group, weights)) in groups.iter().zip(&weights).enumerate() {
         let key = combine_keys(group, weights);
@@ -109,12 +114,7 @@ pub fn verify_legacy_batch(groups: &[SignatureGroup]) -> bool {
         return false;
     };
     let weights = weights(&groups);
-    let sigs: Vec<min_pk::Signature> = groups
-        .iter()
-        .flat_map(|g| g.pairs.iter().map(|(_, s)| s.point))
-        .collect();
-    let scalars: Vec<u8> = weights.iter().flatten().flatten().copied().collect();
-    let sig_sum = blst_p2_affine::from(sigs.as_slice().mult(&scalars, WEIGHT_BITS).to_signature());
+    let sig_sum = weighted_signature_sum(&groups, &weights);
     let mut hashes = Vec::with_capacity(groups.len());
     let mut keys = Vec::with_capacity(groups.len());
     for (group, weights) in groups.iter().zip(&weights) {
