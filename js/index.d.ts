@@ -86,6 +86,10 @@ export interface Status {
     firstAfterQrInfoMs?: number;
     /** The same, to the first ChainLock verified whose signing quorum is verified too. */
     firstWithVerifiedQuorumAfterQrInfoMs?: number;
+    /** ChainLocks the sync verified (`chainlock` events). */
+    verified: number;
+    /** ChainLock signatures checked, by the sync or by `verifyChainLock`: one per ChainLock checked. */
+    signatureChecks: number;
   };
   /** The most recent error, if any. */
   lastError?: { code: string; message: string };

@@ -112,6 +112,8 @@ pub struct Shared {
     pub storage: Option<StorageStatus>,
     /// The best ChainLock verified, as reported when it was (not re-verified for each status).
     pub last_chainlock: Option<VerifiedChainLock>,
+    /// ChainLocks the sync verified.
+    pub chainlocks_verified: u64,
     /// Milliseconds from the first QRInfo's arrival to the first ChainLock verified.
     pub first_chainlock_after_qrinfo_ms: Option<u64>,
     /// The same, to the first ChainLock verified whose signing quorum is verified too.
@@ -280,30 +282,22 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
                 };
                 self.sink.emit("statechange", &change);
             }
-            Notification::Sync(Output::Event(SyncEvent::ChainLockVerified { target })) => {
-                let check = node
-                    .last_chainlock()
-                    .filter(|c| c.block_hash == target.hash)
-                    .map(|c| {
-                        node.sync()
-                            .engine()
-                            .inner()
-                            .verify_chainlock(c, &ViewHeaders(node.sync().chain()))
-                    });
-                if let Some(verified) = check.as_ref().and_then(VerifiedChainLock::from_check) {
-                    self.sink.emit("chainlock", &verified);
-                    let mut shared = self.shared.borrow_mut();
-                    if let Some(received) = node.progress().masternodes.first_qrinfo_received {
-                        let after = monotonic_ms().saturating_sub(received.as_millis());
-                        shared.first_chainlock_after_qrinfo_ms.get_or_insert(after);
-                        if verified.quorum_verified() {
-                            shared
-                                .first_verified_quorum_chainlock_after_qrinfo_ms
-                                .get_or_insert(after);
-                        }
+            Notification::Sync(Output::Event(SyncEvent::ChainLockVerified { target, signer })) => {
+                let verified = VerifiedChainLock::from_sync(*target, *signer);
+                self.sink.emit("chainlock", &verified);
+                let mut shared = self.shared.borrow_mut();
+                if let Some(received) = node.progress().masternodes.first_qrinfo_received {
+                    let after = monotonic_ms().saturating_sub(received.as_millis());
+                    shared.first_chainlock_after_qrinfo_ms.get_or_insert(after);
+                    if verified.quorum_verified() {
+                        shared
+                            .first_verified_quorum_chainlock_after_qrinfo_ms
+                            .get_or_insert(after);
                     }
-                    shared.last_chainlock = Some(verified);
                 }
+                shared.last_chainlock = Some(verified);
+                shared.chainlocks_verified += 1;
+                drop(shared);
                 self.log(
                     "info",
                     format!(

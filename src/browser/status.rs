@@ -9,6 +9,7 @@ use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::node::Node;
 use crate::protocol::sml_entry::MasternodeType;
+use crate::sync::engine::{ChainLockSigner, ChainLockTarget};
 use crate::sync::progress::Progress;
 use crate::sync::state::SyncState;
 use serde::Serialize;
@@ -101,6 +102,17 @@ impl VerifiedChainLock {
         self.quorum_verified
     }
 
+    /// The ChainLock the sync verified: its block and the quorum that signed it.
+    pub fn from_sync(target: ChainLockTarget, signer: ChainLockSigner) -> VerifiedChainLock {
+        VerifiedChainLock {
+            height: i32::try_from(target.height).unwrap_or(i32::MAX),
+            block_hash: target.hash.to_string(),
+            llmq_type: signer.quorum.llmq_type,
+            quorum_hash: signer.quorum.quorum_hash.to_string(),
+            quorum_verified: signer.quorum_verified,
+        }
+    }
+
     /// The verified ChainLock a check describes, if it verified.
     pub fn from_check(check: &ChainLockCheck) -> Option<VerifiedChainLock> {
         let (llmq_type, quorum_hash) = check.quorum?;
@@ -132,6 +144,11 @@ pub struct ChainLockStatus {
     /// The same, to the first ChainLock verified whose signing quorum is verified too.
     #[serde(skip_serializing_if = "Option::is_none")]
     first_with_verified_quorum_after_qr_info_ms: Option<u64>,
+    /// ChainLocks the sync verified (`chainlock` events).
+    verified: u64,
+    /// ChainLock signatures the engine checked, by the sync or by `verifyChainLock`: one per
+    /// ChainLock checked, never a second one for the same ChainLock.
+    signature_checks: u64,
 }
 
 /// An error for JavaScript.
@@ -226,6 +243,8 @@ impl Status {
                 first_after_qr_info_ms: shared.first_chainlock_after_qrinfo_ms,
                 first_with_verified_quorum_after_qr_info_ms: shared
                     .first_verified_quorum_chainlock_after_qrinfo_ms,
+                verified: shared.chainlocks_verified,
+                signature_checks: engine.chainlock_signature_checks(),
             },
             last_error: shared.last_error.clone(),
             persistent_storage: shared.persistent,

@@ -11,6 +11,7 @@ use crate::llmq::hashes::{chainlock_request_id, sign_hash, signing_score};
 use crate::llmq::{LlmqParams, LlmqType};
 use crate::protocol::chainlock::ClSig;
 use core::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Why a ChainLock did not verify.
@@ -146,6 +147,25 @@ fn verify_signature(
 }
 
 impl MasternodeEngine {
+    /// How many ChainLock signatures this engine checked (one BLS verification each): what
+    /// the client reports and tests count, so that nothing verifies a ChainLock twice.
+    pub fn chainlock_signature_checks(&self) -> u64 {
+        self.chainlock_signature_checks.load(Ordering::Relaxed)
+    }
+
+    /// Checks `clsig`'s signature against `quorum`, counting the check.
+    fn check_signature(
+        &self,
+        clsig: &ClSig,
+        quorum: &QuorumEntry,
+        request_id: &Sha256dHash,
+        scheme: Scheme,
+    ) -> Result<(), ChainLockFailure> {
+        self.chainlock_signature_checks
+            .fetch_add(1, Ordering::Relaxed);
+        verify_signature(clsig, quorum, request_id, scheme)
+    }
+
     /// The sets of active quorums of `llmq_type` at `height` the stored lists
     /// allow: one set if known, two if a commitment may have been mined
     /// between the nearest lists around `height`.
@@ -217,7 +237,7 @@ impl MasternodeEngine {
         let scheme = self
             .rules()
             .scheme_at(u32::try_from(clsig.height).unwrap_or(0));
-        check.result = verify_signature(clsig, &quorum, &request_id, scheme);
+        check.result = self.check_signature(clsig, &quorum, &request_id, scheme);
         check
     }
 
@@ -267,7 +287,8 @@ impl MasternodeEngine {
             check.quorum_status = self
                 .quorum_record(quorum.llmq_type(), &quorum.quorum_hash())
                 .map(|r| r.status.clone());
-            check.result = verify_signature(clsig, quorum, &request_id, rules.scheme_at(height));
+            check.result =
+                self.check_signature(clsig, quorum, &request_id, rules.scheme_at(height));
             if check.result.is_ok() {
                 break;
             }

@@ -24,6 +24,7 @@ use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
 use crate::protocol::snapshot::QuorumSnapshot;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 mod saved;
@@ -156,6 +157,8 @@ pub struct MasternodeEngine {
     last_qrinfo_height: Option<u32>,
     /// Counts changes to the saved state (see [`MasternodeEngine::revision`]).
     revision: u64,
+    /// ChainLock signatures checked (see [`MasternodeEngine::chainlock_signature_checks`]).
+    pub(super) chainlock_signature_checks: AtomicU64,
 }
 
 impl core::fmt::Debug for MasternodeEngine {
@@ -199,6 +202,7 @@ impl MasternodeEngine {
             timings: Timings::default(),
             last_qrinfo_height: None,
             revision: 0,
+            chainlock_signature_checks: AtomicU64::new(0),
         }
     }
 

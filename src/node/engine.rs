@@ -11,8 +11,8 @@ use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
 use crate::sync::chain_view::ChainView;
 use crate::sync::engine::{
-    ChainLockTarget, DiffBlocks, EngineError as SyncEngineError, MasternodeEngine as SyncEngine,
-    QrInfoReport, QuorumCheck, QuorumId, QuorumNeed, Rejection,
+    ChainLockSigner, ChainLockTarget, DiffBlocks, EngineError as SyncEngineError,
+    MasternodeEngine as SyncEngine, QrInfoReport, QuorumCheck, QuorumId, QuorumNeed, Rejection,
 };
 use core::fmt;
 
@@ -221,7 +221,7 @@ impl SyncEngine for ClientEngine {
         &self,
         chainlock: &ClSig,
         chain: &dyn ChainView,
-    ) -> Result<(), ClientEngineError> {
+    ) -> Result<ChainLockSigner, ClientEngineError> {
         let check = self.engine.verify_chainlock(chainlock, &ViewHeaders(chain));
         let height = chainlock.height;
         check
@@ -234,7 +234,20 @@ impl SyncEngine for ClientEngine {
                 status: status.to_string(),
             });
         }
-        Ok(())
+        let (llmq_type, quorum_hash) = check.quorum.ok_or(ClientEngineError::ChainLock {
+            height,
+            failure: ChainLockFailure::NoQuorum,
+        })?;
+        Ok(ChainLockSigner {
+            quorum: QuorumId {
+                llmq_type: llmq_type.0,
+                quorum_hash,
+            },
+            quorum_verified: check
+                .quorum_status
+                .as_ref()
+                .is_some_and(QuorumStatus::is_verified),
+        })
     }
 
     fn list_height_at_or_below(&self, height: u32) -> Option<u32> {

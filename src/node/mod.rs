@@ -89,7 +89,6 @@ pub struct Node<C: HeaderChain, E: MasternodeEngine> {
     peers: PeerSet,
     sync: Coordinator<C, E>,
     running: bool,
-    last_chainlock: Option<ClSig>,
     clock: AwakeClock,
     /// Peers that announced a block we did not hold, each with the last such block, in the
     /// order they first did: `getheaders` go to the first whose block is still missing
@@ -167,7 +166,6 @@ where
             peers: PeerSet::new(network, bridges, peer_config, seed),
             sync: Coordinator::new(sync_config, chain, engine),
             running: false,
-            last_chainlock: None,
             clock: AwakeClock::new(peer_config.connection.keep_alive_timeout()),
             announced: Vec::new(),
             requests: RequestHolders::default(),
@@ -175,11 +173,6 @@ where
             unsolicited: 0,
             inventory: InventoryFilter::new(),
         }
-    }
-
-    /// The last ChainLock a peer sent (verified or not: see the progress).
-    pub fn last_chainlock(&self) -> Option<&ClSig> {
-        self.last_chainlock.as_ref()
     }
 
     /// How many answers were dropped because another peer than the one asked sent them.
@@ -526,10 +519,7 @@ where
                     }
                 }
             }
-            NetworkMessage::ClSig(clsig) => {
-                self.last_chainlock = Some(clsig);
-                SyncMessage::ChainLock(clsig)
-            }
+            NetworkMessage::ClSig(clsig) => SyncMessage::ChainLock(clsig),
             NetworkMessage::IsDLock(lock) => {
                 out.push(NodeOutput::Notify(Notification::InstantLock(lock)));
                 return;

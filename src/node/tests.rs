@@ -8,11 +8,14 @@ use crate::chain::header_chain::HeaderChain as ValidatedChain;
 use crate::chain::sync_base::SyncBase;
 use crate::encode::{Decodable, Reader};
 use crate::mnlist::MasternodeEngine as ListEngine;
-use crate::node::chain::ClientChain;
+use crate::node::chain::{ClientChain, ViewHeaders};
 use crate::node::engine::ClientEngine;
 use crate::protocol::framing::{Command, RawMessage, StreamDecoder};
 use crate::protocol::handshake::{NetAddress, VersionMessage};
 use crate::sync::chain_view::ChainView;
+use crate::sync::engine::{ChainLockSigner, ChainLockTarget};
+use crate::sync::events::SyncEvent;
+use crate::sync::requests::Output;
 use crate::sync::state::SyncState;
 use crate::sync::time::{Millis, Now};
 use std::collections::HashMap;
@@ -250,6 +253,8 @@ struct Net {
     owners: HashMap<PeerId, usize>,
     closed: Vec<usize>,
     gone: Vec<(usize, String, Option<Penalty>)>,
+    /// The ChainLocks the sync reported verified, with their signers.
+    chainlocks: Vec<(ChainLockTarget, ChainLockSigner)>,
     paused: Option<usize>,
     now: Timestamp,
     unix: u64,
@@ -288,6 +293,7 @@ impl Net {
             owners: HashMap::new(),
             closed: Vec::new(),
             gone: Vec::new(),
+            chainlocks: Vec::new(),
             paused: None,
             now: Timestamp(0),
             unix,
@@ -324,6 +330,9 @@ impl Net {
                     reason,
                     penalty,
                 }) => self.gone.push((self.owners[&peer], reason, penalty)),
+                NodeOutput::Notify(Notification::Sync(Output::Event(
+                    SyncEvent::ChainLockVerified { target, signer },
+                ))) => self.chainlocks.push((target, signer)),
                 NodeOutput::Notify(_) => {}
             }
         }
@@ -585,6 +594,32 @@ fn a_far_future_chainlock_does_not_shadow_the_real_one() {
     assert!(net.run_until(Net::synced_with_chainlock));
     assert!(net.closed.is_empty());
     assert!(net.gone.is_empty());
+}
+
+#[test]
+fn each_chainlock_is_verified_once_and_its_event_names_the_signing_quorum() {
+    let chain = Headers::load();
+    let mut net = Net::new(vec![ReplayPeer::honest(&chain, QRINFO_TIP)]);
+    net.open(0);
+    assert!(net.run_until(Net::synced_with_chainlock));
+    let [(target, signer)] = net.chainlocks[..] else {
+        panic!("one ChainLock verified: {:?}", net.chainlocks);
+    };
+    assert_eq!(target.height, CHAINLOCK_HEIGHT);
+    // The engine's own check names the same quorum, and that check is the second signature
+    // check of this ChainLock: the sync's was the first and only one.
+    let engine = net.node.sync().engine().inner();
+    assert_eq!(engine.chainlock_signature_checks(), 1);
+    let clsig = ClSig::decode(&mut Reader::new(&net.peers[0].clsig)).expect("decodes");
+    let check = engine.verify_chainlock(&clsig, &ViewHeaders(net.node.sync().chain()));
+    assert_eq!(engine.chainlock_signature_checks(), 2);
+    let (llmq_type, quorum_hash) = check.quorum.expect("a signing quorum");
+    assert_eq!(signer.quorum.llmq_type, llmq_type.0);
+    assert_eq!(signer.quorum.quorum_hash, quorum_hash);
+    assert_eq!(
+        signer.quorum_verified,
+        check.quorum_status.is_some_and(|s| s.is_verified())
+    );
 }
 
 #[test]

@@ -182,12 +182,15 @@ impl<L> ChainLockManager<L> {
             return None;
         }
         match engine.verify_chainlock(&chainlock, chain) {
-            Ok(()) => {
+            Ok(signer) => {
                 self.best = Some(target);
                 self.progress.current_height = target.height;
                 self.progress.raise_target(target.height);
                 self.progress.last_activity = Some(now);
-                out.push(Output::Event(SyncEvent::ChainLockVerified { target }));
+                out.push(Output::Event(SyncEvent::ChainLockVerified {
+                    target,
+                    signer,
+                }));
                 None
             }
             Err(error) => {
@@ -296,7 +299,9 @@ mod tests {
             height: 30,
             hash: rig.blocks.hash_at(30).expect("on chain"),
         };
-        assert!(out.contains(&Output::Event(SyncEvent::ChainLockVerified { target })));
+        assert!(out
+            .iter()
+            .any(|o| matches!(o, Output::Event(SyncEvent::ChainLockVerified { target: t, .. }) if *t == target)));
         assert_eq!(rig.manager.best(), Some(target));
         assert_eq!(*rig.manager.state(), SyncState::Synced);
     }

@@ -65,6 +65,16 @@ pub struct ChainLockTarget {
     pub hash: BlockHash,
 }
 
+/// The quorum that signed a verified ChainLock, as the engine found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChainLockSigner {
+    /// The signing quorum.
+    pub quorum: QuorumId,
+    /// Whether that quorum's own commitment is verified too (not only found in a list the
+    /// chain committed to).
+    pub quorum_verified: bool,
+}
+
 /// How the managers should react to an engine error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rejection {
@@ -127,12 +137,13 @@ pub trait MasternodeEngine {
     /// The block a ChainLock locks.
     fn chainlock_target(&self, chainlock: &Self::ChainLock) -> ChainLockTarget;
 
-    /// Verifies a ChainLock's signature against the quorum that must have signed it.
+    /// Verifies a ChainLock's signature against the quorum that must have signed it and
+    /// names that quorum.
     fn verify_chainlock(
         &self,
         chainlock: &Self::ChainLock,
         chain: &dyn ChainView,
-    ) -> Result<(), Self::Error>;
+    ) -> Result<ChainLockSigner, Self::Error>;
 
     /// The height of the highest stored masternode list at or below `height`.
     fn list_height_at_or_below(&self, height: u32) -> Option<u32>;

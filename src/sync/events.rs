@@ -3,7 +3,7 @@
 //! Time is the other input: every handler takes `now`, and `tick(now)` fires deadlines.
 
 use super::chain_view::ChainTip;
-use super::engine::{ChainLockTarget, MasternodeEngine};
+use super::engine::{ChainLockSigner, ChainLockTarget, MasternodeEngine};
 use crate::block::BlockHeader;
 use crate::hash::BlockHash;
 
@@ -64,10 +64,12 @@ pub enum SyncEvent {
         /// Height of the newest masternode list.
         list_height: u32,
     },
-    /// A ChainLock was verified.
+    /// A ChainLock was verified (once: whoever reports it reads the signer from here).
     ChainLockVerified {
         /// The locked block.
         target: ChainLockTarget,
+        /// The quorum that signed it.
+        signer: ChainLockSigner,
     },
 }
 

@@ -13,8 +13,8 @@ use super::chain_view::{
 use super::config::SyncConfig;
 use super::coordinator::Coordinator;
 use super::engine::{
-    ChainLockTarget, DiffBlocks, EngineError, MasternodeEngine, QrInfoReport, QuorumCheck,
-    QuorumId, QuorumNeed, Rejection,
+    ChainLockSigner, ChainLockTarget, DiffBlocks, EngineError, MasternodeEngine, QrInfoReport,
+    QuorumCheck, QuorumId, QuorumNeed, Rejection,
 };
 use super::events::{HeldRequests, NetworkEvent, SyncMessage};
 use super::requests::{InvalidMessage, Output, Request};
@@ -527,14 +527,23 @@ impl MasternodeEngine for SimEngine {
         &self,
         chainlock: &SimChainLock,
         _chain: &dyn ChainView,
-    ) -> Result<(), SimEngineError> {
+    ) -> Result<ChainLockSigner, SimEngineError> {
         if chainlock.verdict == SimVerdict::Invalid {
             return Err(SimEngineError::BadSignature);
         }
-        if self.list_height_at_or_below(chainlock.height).is_none() {
-            return Err(SimEngineError::NoList(chainlock.height));
-        }
-        Ok(())
+        // The simulated signer is the quorum named after the newest list's block.
+        let (_, &quorum_hash) = self
+            .lists
+            .range(..=chainlock.height)
+            .next_back()
+            .ok_or(SimEngineError::NoList(chainlock.height))?;
+        Ok(ChainLockSigner {
+            quorum: QuorumId {
+                llmq_type: 1,
+                quorum_hash,
+            },
+            quorum_verified: true,
+        })
     }
 
     fn list_height_at_or_below(&self, height: u32) -> Option<u32> {
