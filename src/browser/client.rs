@@ -25,7 +25,6 @@ use crate::storage::{
 };
 use crate::sync::config::SyncConfig;
 use crate::sync::events::SyncEvent;
-use crate::sync::masternodes::MasternodeWork;
 use crate::sync::requests::{ManagerKind, Output};
 use crate::sync::time::Millis;
 use core::fmt;
@@ -422,6 +421,8 @@ struct IdbPersister {
     stored: ChainTip,
     /// The engine revision last written.
     engine_revision: u64,
+    /// The lists settled since the engine's state was last written.
+    lists_due: bool,
     /// Saves failed in a row.
     failed_saves: u32,
     shared: Rc<RefCell<Shared>>,
@@ -437,20 +438,22 @@ impl IdbPersister {
             self.stored = tip;
         }
         let engine = node.sync().engine().inner();
-        let fetching_lists = matches!(
-            node.sync().masternodes().work(),
-            MasternodeWork::QuorumLists { .. }
-        );
-        if engine.revision() != self.engine_revision && !fetching_lists {
+        if self.lists_due && engine.revision() != self.engine_revision {
             save_masternodes(&mut self.store, engine).await?;
             self.engine_revision = engine.revision();
         }
+        self.lists_due = false;
         Ok(())
     }
 }
 
 impl Persister<ClientChain, ClientEngine> for IdbPersister {
-    async fn persist(&mut self, node: &ClientNode) -> Result<Persisted, String> {
+    async fn persist(
+        &mut self,
+        node: &ClientNode,
+        lists_settled: bool,
+    ) -> Result<Persisted, String> {
+        self.lists_due |= lists_settled;
         let result = self.save(node).await;
         let stored_height = self.stored.height;
         let (status, outcome) = match result {
@@ -590,6 +593,7 @@ pub async fn launch<S: EventSink + 'static>(
         saver: ChainSaver::new(),
         stored,
         engine_revision,
+        lists_due: false,
         failed_saves: 0,
         shared: Rc::clone(&shared),
     };

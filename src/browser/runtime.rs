@@ -13,6 +13,8 @@ use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
 use crate::sync::chain_view::HeaderChain;
 use crate::sync::engine::MasternodeEngine;
+use crate::sync::events::SyncEvent;
+use crate::sync::requests::Output;
 use crate::sync::time::Now;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::channel::oneshot;
@@ -82,11 +84,13 @@ pub enum Persisted {
 
 /// Persists what the node has verified (headers, lists) after it changes.
 pub trait Persister<C: HeaderChain, E: MasternodeEngine> {
-    /// Writes whatever changed since the last successful call (everything
-    /// a failed call missed too); awaited before the loop goes on.
+    /// Writes the headers that changed since the last successful call and, once
+    /// `lists_settled` said so (here or in a call that failed since), the masternode state;
+    /// awaited before the loop goes on.
     fn persist(
         &mut self,
         node: &Node<C, E>,
+        lists_settled: bool,
     ) -> impl core::future::Future<Output = Result<Persisted, String>>;
 }
 
@@ -264,6 +268,7 @@ async fn run<C, E, O, P>(
         }
         dirty = true;
         let mut persist = false;
+        let mut lists_settled = false;
         for output in outputs {
             match output {
                 NodeOutput::Socket(SocketCommand::Connect { peer, url }) => {
@@ -300,12 +305,18 @@ async fn run<C, E, O, P>(
                 }
                 NodeOutput::Notify(notification) => {
                     persist |= matches!(notification, Notification::Sync(_));
+                    // The sync says when the lists a QRInfo needs are all in: the engine's
+                    // state is complete and worth saving (not after each of their diffs).
+                    lists_settled |= matches!(
+                        notification,
+                        Notification::Sync(Output::Event(SyncEvent::MasternodeListsSynced { .. }))
+                    );
                     observer.notify(&notification, &node);
                 }
             }
         }
         if persist {
-            match persister.persist(&node).await {
+            match persister.persist(&node, lists_settled).await {
                 Ok(Persisted::Stored) => {}
                 Ok(Persisted::Recovered(note)) => observer.storage_recovered(&note),
                 Err(message) => observer.storage_failed(&message),
