@@ -1,11 +1,11 @@
 //! The JavaScript-facing API, compiled only for `wasm32`. `js/worker.js`
 //! hosts a [`WasmClient`] in a Web Worker and `js/index.js` wraps it.
 
-use crate::browser::client::{
-    self, erased::Detail, BlockRef, ClientError, ClientOptions, EventSink, Running, Shared,
-};
+use crate::browser::client::{self, ClientError, ClientOptions, Running, Shared};
 use crate::browser::clock::TestClock;
+use crate::browser::header_query::{self, BlockRef};
 use crate::browser::idb::{AcquireCancel, SyncLock};
+use crate::browser::observer::{erased::Detail, EventSink};
 use crate::browser::runtime::{Command, RuntimeHandle};
 use crate::browser::status::{
     masternode_list, quorums, ErrorInfo, HeaderInfo, Status, VerifiedChainLock,
@@ -265,7 +265,7 @@ impl Inner {
             .last_chainlock
             .as_ref()
             .and_then(|lock| u32::try_from(lock.height()).ok());
-        client::header(
+        header_query::header(
             handle,
             &self.options.storage_name,
             BlockRef::Hash(hash),
@@ -663,9 +663,10 @@ impl WasmClient {
                 .last_chainlock
                 .as_ref()
                 .and_then(|lock| u32::try_from(lock.height()).ok());
-            let info = client::header(&handle, &inner.options.storage_name, block, locked_height)
-                .await
-                .map_err(js_error)?;
+            let info =
+                header_query::header(&handle, &inner.options.storage_name, block, locked_height)
+                    .await
+                    .map_err(js_error)?;
             Ok(info.map_or(JsValue::NULL, |info| info.to_js()))
         })
     }

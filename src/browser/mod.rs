@@ -4,7 +4,10 @@
 pub mod client;
 pub mod clock;
 pub mod connectivity;
+pub mod header_query;
 pub mod idb;
+pub mod observer;
+pub mod persister;
 pub mod runtime;
 pub mod socket;
 pub mod status;
