@@ -13,7 +13,7 @@ use crate::chain::{ChainConfig, ChainTip, HeaderChain, SyncBase};
 use crate::hash::BlockHash;
 use crate::mnlist::MasternodeEngine;
 use crate::network::Network;
-use crate::node::chain::{ClientChain, ViewHeaders};
+use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::node::{Node, Notification};
 use crate::peer::ban::{Penalty, BAN_THRESHOLD};
@@ -288,7 +288,7 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
                         node.sync()
                             .engine()
                             .inner()
-                            .verify_chainlock(c, &ViewHeaders(node.sync().chain()))
+                            .verify_chainlock(c, node.sync().chain())
                     });
                 if let Some(verified) = check.as_ref().and_then(VerifiedChainLock::from_check) {
                     self.sink.emit("chainlock", &verified);
@@ -622,7 +622,7 @@ async fn restore_engine<S: EventSink>(
 ) -> MasternodeEngine {
     let mut engine = MasternodeEngine::new(network);
     let (level, message) =
-        match restore_masternodes(store, &mut engine, &ViewHeaders(chain)).await {
+        match restore_masternodes(store, &mut engine, chain).await {
             Ok(None) => return engine,
             Ok(Some(report)) => (
                 "info",

@@ -11,8 +11,8 @@ use crate::peer::set::{PeerId, SocketCommand};
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
-use crate::sync::chain_view::HeaderChain;
-use crate::sync::engine::MasternodeEngine;
+use crate::sync::chain_view::ExtendableChain;
+use crate::sync::engine::SyncEngine;
 use crate::sync::time::Now;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::channel::oneshot;
@@ -31,7 +31,7 @@ pub type Inspector<C, E> = Box<dyn FnOnce(&Node<C, E>)>;
 pub type Request<C, E> = Box<dyn FnOnce(&mut Node<C, E>) -> Vec<NodeOutput>>;
 
 /// A question or order for the loop from the JavaScript API.
-pub enum Command<C: HeaderChain, E: MasternodeEngine> {
+pub enum Command<C: ExtendableChain, E: SyncEngine> {
     /// Start syncing.
     Start,
     /// Stop syncing and close every connection.
@@ -52,7 +52,7 @@ pub enum Command<C: HeaderChain, E: MasternodeEngine> {
 }
 
 /// What the loop reports to the application, besides the node's notifications.
-pub trait Observer<C: HeaderChain, E: MasternodeEngine> {
+pub trait Observer<C: ExtendableChain, E: SyncEngine> {
     /// The node produced a notification. `node` is the node after it.
     fn notify(&mut self, notification: &Notification, node: &Node<C, E>);
     /// The browser went offline or came back online.
@@ -81,7 +81,7 @@ pub enum Persisted {
 }
 
 /// Persists what the node has verified (headers, lists) after it changes.
-pub trait Persister<C: HeaderChain, E: MasternodeEngine> {
+pub trait Persister<C: ExtendableChain, E: SyncEngine> {
     /// Writes whatever changed since the last successful call (everything
     /// a failed call missed too); awaited before the loop goes on.
     fn persist(
@@ -91,11 +91,11 @@ pub trait Persister<C: HeaderChain, E: MasternodeEngine> {
 }
 
 /// The handle the API keeps: sends commands to the loop.
-pub struct RuntimeHandle<C: HeaderChain, E: MasternodeEngine> {
+pub struct RuntimeHandle<C: ExtendableChain, E: SyncEngine> {
     commands: UnboundedSender<Command<C, E>>,
 }
 
-impl<C: HeaderChain, E: MasternodeEngine> Clone for RuntimeHandle<C, E> {
+impl<C: ExtendableChain, E: SyncEngine> Clone for RuntimeHandle<C, E> {
     fn clone(&self) -> Self {
         RuntimeHandle {
             commands: self.commands.clone(),
@@ -103,7 +103,7 @@ impl<C: HeaderChain, E: MasternodeEngine> Clone for RuntimeHandle<C, E> {
     }
 }
 
-impl<C: HeaderChain, E: MasternodeEngine> RuntimeHandle<C, E> {
+impl<C: ExtendableChain, E: SyncEngine> RuntimeHandle<C, E> {
     /// Sends a command; false if the loop has ended.
     pub fn send(&self, command: Command<C, E>) -> bool {
         self.commands.unbounded_send(command).is_ok()
@@ -120,8 +120,8 @@ pub fn spawn<C, E, O, P>(
     persister: P,
 ) -> (RuntimeHandle<C, E>, oneshot::Receiver<()>)
 where
-    C: HeaderChain + 'static,
-    E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig> + 'static,
+    C: ExtendableChain + 'static,
+    E: SyncEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig> + 'static,
     O: Observer<C, E> + 'static,
     P: Persister<C, E> + 'static,
 {
@@ -143,8 +143,8 @@ fn socket_event<C, E>(
     now: Now,
 ) -> Vec<NodeOutput>
 where
-    C: HeaderChain,
-    E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
+    C: ExtendableChain,
+    E: SyncEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
 {
     match event {
         SocketEvent::Opened => node.socket_opened(peer, now),
@@ -163,8 +163,8 @@ async fn run<C, E, O, P>(
     mut persister: P,
     mut commands: UnboundedReceiver<Command<C, E>>,
 ) where
-    C: HeaderChain,
-    E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
+    C: ExtendableChain,
+    E: SyncEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
     O: Observer<C, E>,
     P: Persister<C, E>,
 {

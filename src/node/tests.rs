@@ -4,10 +4,10 @@
 
 use super::*;
 use crate::block::BlockHeader;
-use crate::chain::header_chain::HeaderChain as ValidatedChain;
+use crate::chain::header_chain::HeaderChain;
 use crate::chain::sync_base::SyncBase;
 use crate::encode::{Decodable, Reader};
-use crate::mnlist::MasternodeEngine as ListEngine;
+use crate::mnlist::MasternodeEngine;
 use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::protocol::framing::{Command, RawMessage, StreamDecoder};
@@ -262,8 +262,8 @@ impl Net {
             .expect("after 1970")
             .as_secs();
         let base = SyncBase::at_or_below(Network::Testnet, FIRST_HEIGHT);
-        let chain = ClientChain::new(ValidatedChain::new(base));
-        let engine = ClientEngine::new(ListEngine::new(Network::Testnet));
+        let chain = ClientChain::new(HeaderChain::new(base));
+        let engine = ClientEngine::new(MasternodeEngine::new(Network::Testnet));
         let urls: Vec<String> = (0..peers.len()).map(|i| format!("sim://{i}")).collect();
         // Dials stay pending until a test opens them.
         let peer_config = PeerSetConfig {
