@@ -26,11 +26,10 @@ mod support;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod bench {
-    use super::support::{testnet_cbtx_clsig, MainnetHeights, TestHeaders};
-    use dashlight::block::BlockHeader;
+    use super::support::{mainnet_heights, testnet_cbtx_clsig, testnet_headers};
+    use dashlight::chain::HeaderMap;
     use dashlight::encode::deserialize;
-    use dashlight::hash::BlockHash;
-    use dashlight::mnlist::{HeaderChain, MasternodeEngine, Timings, VerifyOnApply};
+    use dashlight::mnlist::{MasternodeEngine, Timings, VerifyOnApply};
     use dashlight::network::Network;
     use dashlight::protocol::chainlock::ClSig;
     use dashlight::protocol::mnlistdiff::MnListDiff;
@@ -54,38 +53,11 @@ mod bench {
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures");
 
-    /// The header chain of a scenario.
-    enum Chain {
-        Testnet(TestHeaders),
-        Mainnet(MainnetHeights),
-    }
-
-    impl HeaderChain for Chain {
-        fn height_of(&self, hash: &BlockHash) -> Option<u32> {
-            match self {
-                Chain::Testnet(c) => c.height_of(hash),
-                Chain::Mainnet(c) => c.height_of(hash),
-            }
-        }
-        fn header_at(&self, height: u32) -> Option<BlockHeader> {
-            match self {
-                Chain::Testnet(c) => c.header_at(height),
-                Chain::Mainnet(c) => c.header_at(height),
-            }
-        }
-        fn hash_at(&self, height: u32) -> Option<BlockHash> {
-            match self {
-                Chain::Testnet(c) => c.hash_at(height),
-                Chain::Mainnet(c) => c.hash_at(height),
-            }
-        }
-    }
-
     /// The files of one scenario and its header chain.
     struct Scenario {
         name: &'static str,
         network: Network,
-        chain: Chain,
+        chain: HeaderMap,
         qrinfo: Vec<u8>,
         diff: Vec<u8>,
         clsig: Option<Vec<u8>>,
@@ -99,7 +71,7 @@ mod bench {
             Scenario {
                 name: "testnet qrinfo_905294 + mnlistdiff_0_905762 + clsig_905775",
                 network: Network::Testnet,
-                chain: Chain::Testnet(TestHeaders::testnet()),
+                chain: testnet_headers(),
                 qrinfo: read("qrinfo/qrinfo_905294.bin"),
                 diff: read("mnlistdiff/mnlistdiff_0_905762.bin"),
                 clsig: Some(read("clsig/clsig_905775.bin")),
@@ -111,14 +83,14 @@ mod bench {
             let read = |p: &str| std::fs::read(format!("{FIXTURES}/mainnet/p70230/{p}")).expect(p);
             let qrinfo = read("qrinfo_2028764.bin");
             let diff = read("mnlistdiff_0_2028691.bin");
-            let heights = MainnetHeights::new(
+            let heights = mainnet_heights(
                 &QrInfo::from_payload(&qrinfo, 70230).expect("qrinfo"),
                 &[&MnListDiff::from_payload(&diff, 70230).expect("diff")],
             );
             Scenario {
                 name: "mainnet qrinfo_2028764 + mnlistdiff_0_2028691",
                 network: Network::Mainnet,
-                chain: Chain::Mainnet(heights),
+                chain: heights,
                 qrinfo,
                 diff,
                 clsig: None,
@@ -148,7 +120,7 @@ mod bench {
 
         let mut engine = MasternodeEngine::new(s.network);
         engine.set_clock(Box::new(cpu_seconds));
-        engine.set_require_block_proofs(matches!(s.chain, Chain::Testnet(_)));
+        engine.set_require_block_proofs(!s.chain.is_empty());
         engine.set_verify_on_apply(verify);
         engine
             .apply_qrinfo(&qrinfo, &s.chain)

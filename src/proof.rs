@@ -9,10 +9,10 @@
 //! unused is rejected, as is a branch whose position has bits above its length.
 
 use crate::block::{BlockHeader, HEADER_SIZE};
+use crate::chain::HeaderLookup;
 use crate::encode::{Decodable, DecodeError, Reader};
 use crate::hash::{BlockHash, MerkleNode, Txid};
 use crate::mnlist::merkle::{extract_matches, parent, PartialTreeError};
-use crate::mnlist::HeaderChain;
 use crate::protocol::partial_merkle_tree::PartialMerkleTree;
 use core::fmt;
 
@@ -182,7 +182,7 @@ pub fn check_inclusion(
     proof: &TransactionProof,
     txid: &Txid,
     block_hash: &BlockHash,
-    chain: &impl HeaderChain,
+    chain: &impl HeaderLookup,
     tip_height: u32,
     locked_height: Option<u32>,
 ) -> Result<Inclusion, ProofFailure> {

@@ -14,7 +14,7 @@ use crate::browser::wallet;
 use crate::encode::{deserialize, serialize};
 use crate::hash::{BlockHash, MerkleNode, Txid};
 use crate::network::Network;
-use crate::node::chain::{ClientChain, ViewHeaders};
+use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::proof::TransactionProof;
 use crate::protocol::bloom::BloomFilter;
@@ -464,7 +464,7 @@ impl WasmClient {
                     .sync()
                     .engine()
                     .inner()
-                    .verify_chainlock(&clsig, &ViewHeaders(node.sync().chain()));
+                    .verify_chainlock(&clsig, node.sync().chain());
                 match VerifiedChainLock::from_check(&check) {
                     Some(verified) => {
                         let value = verified.to_js();

@@ -13,13 +13,15 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
 mod common;
 mod support;
 
+use dashlight::chain::HeaderLookup;
 use dashlight::encode::deserialize;
-use dashlight::mnlist::{HeaderChain, MasternodeEngine, QuorumStatus, Timings, VerifyOnApply};
+use dashlight::mnlist::{MasternodeEngine, QuorumStatus, Timings, VerifyOnApply};
 use dashlight::network::Network;
 use dashlight::protocol::chainlock::ClSig;
 use dashlight::protocol::mnlistdiff::MnListDiff;
 use dashlight::protocol::qrinfo::QrInfo;
-use support::{testnet_cbtx_clsig, MainnetHeights, TestHeaders};
+use support::{mainnet_heights, testnet_cbtx_clsig, testnet_headers};
+
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test};
 
@@ -56,7 +58,7 @@ struct Run {
     failed: usize,
 }
 
-fn run(s: &Scenario, headers: &impl HeaderChain, proofs: bool, verify: VerifyOnApply) -> Run {
+fn run(s: &Scenario, headers: &impl HeaderLookup, proofs: bool, verify: VerifyOnApply) -> Run {
     let start = now_ms();
     let qrinfo = QrInfo::from_payload(s.qrinfo, 70230).unwrap();
     let diff = MnListDiff::from_payload(s.diff, 70230).unwrap();
@@ -139,8 +141,8 @@ async fn bench_testnet_and_mainnet_qrinfo_with_full_list() {
         clsig: None,
         verified_clsig: None,
     };
-    let testnet_headers = TestHeaders::testnet();
-    let mainnet_heights = MainnetHeights::new(
+    let testnet_headers = testnet_headers();
+    let mainnet_heights = mainnet_heights(
         &QrInfo::from_payload(mainnet.qrinfo, 70230).unwrap(),
         &[&MnListDiff::from_payload(mainnet.diff, 70230).unwrap()],
     );

@@ -6,6 +6,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 mod support;
 
+use dashlight::chain::HeaderMap;
 use dashlight::encode::deserialize;
 use dashlight::hash::BlockHash;
 use dashlight::llmq::LlmqType;
@@ -18,7 +19,7 @@ use dashlight::protocol::chainlock::ClSig;
 use dashlight::protocol::mnlistdiff::MnListDiff;
 use dashlight::protocol::qrinfo::QrInfo;
 use std::collections::BTreeMap;
-use support::TestHeaders;
+use support::testnet_headers;
 
 fn diff(name: &str) -> MnListDiff {
     let (path, bytes) = common::MNLISTDIFFS
@@ -89,7 +90,7 @@ fn verified(engine: &MasternodeEngine) -> usize {
         .count()
 }
 
-fn engine_with_905294(headers: &TestHeaders) -> MasternodeEngine {
+fn engine_with_905294(headers: &HeaderMap) -> MasternodeEngine {
     let mut engine = MasternodeEngine::new(Network::Testnet);
     let report = engine
         .apply_qrinfo(&qrinfo("qrinfo_905294.bin"), headers)
@@ -163,7 +164,7 @@ fn chained_diffs_applied_on_their_base_match() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn qrinfo_905294_from_empty_state_verifies_both_cycles_and_the_904896_quorums() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let engine = engine_with_905294(&headers);
     let mut rotated = BTreeMap::new();
     for record in engine.quorum_records() {
@@ -208,7 +209,7 @@ fn qrinfo_905294_from_empty_state_verifies_both_cycles_and_the_904896_quorums() 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn qrinfo_900692_from_empty_state_applies_with_no_failed_quorum() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let mut engine = MasternodeEngine::new(Network::Testnet);
     let report = engine
         .apply_qrinfo(&qrinfo("qrinfo_900692.bin"), &headers)
@@ -222,7 +223,7 @@ fn qrinfo_900692_from_empty_state_applies_with_no_failed_quorum() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn clsig_905775_verifies_and_flipped_bits_fail() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let mut engine = engine_with_905294(&headers);
     engine
         .apply_diff(&diff("mnlistdiff_0_905762.bin"), &headers)
@@ -259,9 +260,9 @@ fn every_coinbase_chainlock_of_the_csv_verifies() {
     // The quorums of the signatures at 907102 and later are in the lists the
     // diffs from 530000 give; their header is only in the native full chain.
     #[cfg(not(target_arch = "wasm32"))]
-    let (headers, expected) = (TestHeaders::testnet_with_old(&[530_000]), 45);
+    let (headers, expected) = (support::testnet_headers_with_old(&[530_000]), 45);
     #[cfg(target_arch = "wasm32")]
-    let (headers, expected) = (TestHeaders::testnet(), 36);
+    let (headers, expected) = (testnet_headers(), 36);
     let mut engine = MasternodeEngine::new(Network::Testnet);
     engine.set_max_lists(1000);
     for name in [
@@ -335,7 +336,7 @@ fn every_coinbase_chainlock_of_the_csv_verifies() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_changed_entry_is_a_merkle_root_mismatch_and_nothing_is_stored() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let mut engine = MasternodeEngine::new(Network::Testnet);
     let mut d = diff("mnlistdiff_0_905762.bin");
     d.new_masternodes[7].is_valid ^= true;
@@ -354,7 +355,7 @@ fn a_changed_entry_is_a_merkle_root_mismatch_and_nothing_is_stored() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_changed_quorum_signature_is_caught() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let mut engine = engine_with_905294(&headers);
     let list = engine.list_at(905_294).unwrap().clone();
     let quorum = list
@@ -389,7 +390,7 @@ fn a_changed_quorum_signature_is_caught() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_qrinfo_from_a_stale_fork_is_rejected_against_canonical_headers() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let mut engine = MasternodeEngine::new(Network::Testnet);
     let err = engine
         .apply_qrinfo(&qrinfo("qrinfo_901668_on_stale_fork.bin"), &headers)
@@ -405,7 +406,7 @@ fn a_qrinfo_from_a_stale_fork_is_rejected_against_canonical_headers() {
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn chained_fixture_lists_raise_the_verified_count() {
-    let headers = TestHeaders::testnet_with_old(&[530_000]);
+    let headers = support::testnet_headers_with_old(&[530_000]);
     let mut engine = engine_with_905294(&headers);
     engine.set_max_lists(1000);
     let before = verified(&engine);
@@ -450,7 +451,7 @@ fn chained_fixture_lists_raise_the_verified_count() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn pruning_keeps_the_newest_list_and_the_rotation_work_lists() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let mut engine = engine_with_905294(&headers);
     let verified_before: Vec<_> = engine
         .quorum_records()
@@ -479,7 +480,7 @@ fn pruning_keeps_the_newest_list_and_the_rotation_work_lists() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_diff_without_its_base_list_names_the_list_to_fetch() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let mut engine = MasternodeEngine::new(Network::Testnet);
     let err = engine
         .apply_diff(&diff("mnlistdiff_905496_905522.bin"), &headers)
@@ -510,7 +511,7 @@ fn a_diff_without_its_base_list_names_the_list_to_fetch() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn verified_quorums_have_signers_with_legacy_and_basic_operator_keys() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let mut engine = engine_with_905294(&headers);
     let verified: Vec<(LlmqType, BlockHash)> = engine
         .quorum_records()

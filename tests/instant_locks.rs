@@ -17,12 +17,13 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 mod support;
 
+use dashlight::chain::{HeaderLookup, HeaderMap};
 use dashlight::encode::{deserialize, serialize};
 use dashlight::hash::{BlockHash, Sha256dHash};
 use dashlight::llmq::hashes::{rotated_signer_index, sign_hash};
 use dashlight::llmq::signing::{verify_quorum_signature, QuorumSignatureFailure};
 use dashlight::llmq::LlmqType;
-use dashlight::mnlist::{HeaderChain, InstantLockFailure, KeySource};
+use dashlight::mnlist::{InstantLockFailure, KeySource};
 use dashlight::protocol::isdlock::InstantLock;
 
 /// dashpay/dash `src/test/evo_islock_tests.cpp` @ 7902bc36.
@@ -184,7 +185,7 @@ fn dashj_isdlock_has_its_hash_and_request_id() {
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn the_dashj_testnet_lock_names_a_block_that_starts_no_rotation_cycle() {
-    let headers = support::TestHeaders::testnet_with_old(&[607_152]);
+    let headers = support::testnet_headers_with_old(&[607_152]);
     let engine = testnet_engine(&headers);
     let (_, lock) = lock(DASHJ_ISDLOCK);
     assert_eq!(headers.height_of(&lock.cycle_hash), Some(607_152));
@@ -228,7 +229,7 @@ fn a_flipped_bit_in_any_field_changes_what_is_signed_or_fails_to_decode() {
 }
 
 /// The testnet engine of the fixtures: QRInfo 905294 and the list at 905762.
-fn testnet_engine(headers: &support::TestHeaders) -> dashlight::mnlist::MasternodeEngine {
+fn testnet_engine(headers: &HeaderMap) -> dashlight::mnlist::MasternodeEngine {
     let mut engine = dashlight::mnlist::MasternodeEngine::new(dashlight::network::Network::Testnet);
     engine.apply_qrinfo(&qrinfo_905294(), headers).unwrap();
     engine.apply_diff(&diff_905762(), headers).unwrap();
@@ -255,7 +256,7 @@ fn diff_905762() -> dashlight::protocol::mnlistdiff::MnListDiff {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_mainnet_lock_on_testnet_names_its_unknown_cycle_and_is_not_punished() {
-    let headers = support::TestHeaders::testnet();
+    let headers = support::testnet_headers();
     let engine = testnet_engine(&headers);
     let (_, lock) = lock(DASH_CORE_LOCK);
     let check = engine.verify_instant_lock(&lock, &headers);
@@ -274,7 +275,7 @@ fn a_mainnet_lock_on_testnet_names_its_unknown_cycle_and_is_not_punished() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_lock_moved_to_a_testnet_cycle_fails_its_real_quorum_with_the_previous_one_unknown() {
-    let headers = support::TestHeaders::testnet();
+    let headers = support::testnet_headers();
     let engine = testnet_engine(&headers);
     // The real lock (quorum index 23) with its cycleHash set to the testnet
     // cycle block 905184: the quorum at 905207 is real, proven and verified,
@@ -312,7 +313,7 @@ fn the_previous_cycles_quorum_is_tried_when_the_locks_cycle_lacks_it() {
     // quorums of the cycle at 904896 (not index 23) and all 32 of the cycle
     // at 904608. The real lock (index 23) moved to cycle 904896 is checked
     // against the real previous-cycle quorum 23, based at 904608 + 23.
-    let headers = support::TestHeaders::testnet();
+    let headers = support::testnet_headers();
     let engine = testnet_engine(&headers);
     let (_, mut lock) = lock(RUST_DASHCORE_LOCK);
     lock.cycle_hash = headers.hash_at(904_896).unwrap();
@@ -350,7 +351,7 @@ fn a_lock_failing_both_cycles_real_quorums_is_provably_invalid() {
     // The real lock of index 29 moved to cycle 905472: its quorum 29 there
     // (proven by the list at 905762) and the previous cycle's quorum 29 at
     // 905213 (proven and BLS-verified) are both real, and neither signed it.
-    let headers = support::TestHeaders::testnet();
+    let headers = support::testnet_headers();
     let engine = testnet_engine(&headers);
     let (_, mut lock) = lock(DASH_CORE_LOCK);
     lock.cycle_hash = headers.hash_at(905_472).unwrap();
@@ -377,7 +378,7 @@ fn a_lock_failing_both_cycles_real_quorums_is_provably_invalid() {
 fn the_lock_signature_path_verifies_a_real_quorum_signature() {
     // The BLS path of every lock, on the real ChainLock 905775 and the real
     // key of its LLMQ_50_60 quorum from the list at 905762.
-    let headers = support::TestHeaders::testnet();
+    let headers = support::testnet_headers();
     let engine = testnet_engine(&headers);
     let clsig: dashlight::protocol::chainlock::ClSig = deserialize(common::CLSIG_905775).unwrap();
     let quorum_hash = display("0000000472494322447f539a0f784bf60f374899893a1d5312d920998f00c688");
@@ -411,7 +412,7 @@ fn the_lock_signature_path_verifies_a_real_quorum_signature() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_qrinfo_loose_commitment_with_another_key_is_ignored() {
-    let headers = support::TestHeaders::testnet();
+    let headers = support::testnet_headers();
     let mut qrinfo = qrinfo_905294();
     let count = qrinfo.last_commitment_per_index.len();
     assert!(count > 0);
@@ -465,7 +466,7 @@ fn a_qrinfo_loose_commitment_with_another_key_is_ignored() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_single_bit_flip_in_any_loose_commitment_is_noticed_and_ignored() {
-    let headers = support::TestHeaders::testnet();
+    let headers = support::testnet_headers();
     let honest = testnet_engine(&headers);
     for field in 0..3 {
         let mut qrinfo = qrinfo_905294();

@@ -12,9 +12,10 @@ mod common;
 mod poll_once;
 mod support;
 
+use dashlight::chain::{HeaderLookup, HeaderMap};
 use dashlight::encode::deserialize;
 use dashlight::hash::BlockHash;
-use dashlight::mnlist::{HeaderChain, LoadReport, MasternodeEngine, StateError, STATE_VERSION};
+use dashlight::mnlist::{LoadReport, MasternodeEngine, StateError, STATE_VERSION};
 use dashlight::network::Network;
 use dashlight::protocol::chainlock::ClSig;
 use dashlight::protocol::mnlistdiff::MnListDiff;
@@ -23,7 +24,7 @@ use dashlight::storage::{
     restore_masternodes, save_masternodes, MasternodeRestoreFailure, MasternodeStore, MemoryStore,
 };
 use poll_once::run;
-use support::TestHeaders;
+use support::testnet_headers;
 
 fn payload(
     fixtures: &[(&'static str, &'static [u8])],
@@ -48,7 +49,7 @@ fn verified(engine: &MasternodeEngine) -> usize {
 
 /// The engine of a client that synced scenario A: the QRInfo for 905294,
 /// then the full list at 905762.
-fn synced_engine(headers: &TestHeaders) -> MasternodeEngine {
+fn synced_engine(headers: &HeaderMap) -> MasternodeEngine {
     let mut engine = MasternodeEngine::new(Network::Testnet);
     let (path, bytes) = payload(common::QRINFOS, "qrinfo_905294.bin");
     let qrinfo = QrInfo::from_payload(bytes, common::layout_version(path)).unwrap();
@@ -60,7 +61,7 @@ fn synced_engine(headers: &TestHeaders) -> MasternodeEngine {
 }
 
 /// A store holding the synced engine's state.
-fn saved_store(headers: &TestHeaders) -> (MasternodeEngine, MemoryStore) {
+fn saved_store(headers: &HeaderMap) -> (MasternodeEngine, MemoryStore) {
     let engine = synced_engine(headers);
     let mut store = MemoryStore::new();
     run(save_masternodes(&mut store, &engine)).unwrap();
@@ -70,7 +71,7 @@ fn saved_store(headers: &TestHeaders) -> (MasternodeEngine, MemoryStore) {
 fn restore(
     store: &MemoryStore,
     network: Network,
-    headers: &TestHeaders,
+    headers: &HeaderMap,
 ) -> (
     MasternodeEngine,
     Result<Option<LoadReport>, MasternodeRestoreFailure>,
@@ -83,7 +84,7 @@ fn restore(
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_restored_engine_verifies_the_chainlock_without_any_message() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let (synced, store) = saved_store(&headers);
     let (restored, result) = restore(&store, Network::Testnet, &headers);
     let report = result.unwrap().expect("a state was stored");
@@ -125,7 +126,7 @@ fn a_restored_engine_verifies_the_chainlock_without_any_message() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn nothing_stored_restores_nothing() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let (engine, result) = restore(&MemoryStore::new(), Network::Testnet, &headers);
     assert_eq!(result, Ok(None));
     assert_eq!(engine.list_heights().count(), 0);
@@ -133,7 +134,7 @@ fn nothing_stored_restores_nothing() {
 
 /// Stores `record` in place of the saved one and restores it.
 fn restore_damaged(
-    headers: &TestHeaders,
+    headers: &HeaderMap,
     damage: impl FnOnce(&mut Vec<u8>),
 ) -> (MasternodeEngine, MasternodeRestoreFailure) {
     let (_, mut store) = saved_store(headers);
@@ -147,7 +148,7 @@ fn restore_damaged(
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn damaged_old_and_foreign_records_are_typed_errors_and_leave_a_fresh_engine() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let state = |failure| MasternodeRestoreFailure::State(failure);
 
     let (engine, failure) = restore_damaged(&headers, |r| {
@@ -213,7 +214,7 @@ fn damaged_old_and_foreign_records_are_typed_errors_and_leave_a_fresh_engine() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_list_whose_block_left_the_header_chain_is_dropped() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let (_, store) = saved_store(&headers);
     // The restored chain holds another block at 905762 (a reorganisation).
     let mut reorganised = headers.clone();
@@ -236,7 +237,7 @@ fn a_list_whose_block_left_the_header_chain_is_dropped() {
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn damaged_records_with_a_valid_checksum_never_panic() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let record = synced_engine(&headers).save_state();
     let body_len = record.len() - 32;
     let mut seed = 0x5eed_u64;

@@ -19,13 +19,12 @@ use dashlight::block::BlockHeader;
 use dashlight::chain::checkpoints::minimum_chain_work;
 use dashlight::chain::difficulty::{next_work_required, Ancestry};
 use dashlight::chain::{
-    ChainConfig, ConsensusParams, HashedHeader, HeaderChain, Outcome, Rejection, SyncBase,
+    BlockId, ChainConfig, ConsensusParams, HashedHeader, HeaderChain, HeaderLookup, Outcome,
+    Rejection, SyncBase,
 };
 use dashlight::hash::{BlockHash, MerkleNode};
 use dashlight::network::Network;
-use dashlight::sync::chain_view::{
-    ChainTip, ChainView, HeaderChain as SyncHeaderChain, HeadersConnected,
-};
+use dashlight::sync::chain_view::{ChainView, ExtendableChain, HeadersConnected};
 use dashlight::sync::config::SyncConfig;
 use dashlight::sync::events::{NetworkEvent, SyncEvent};
 use dashlight::sync::headers::HeaderManager;
@@ -212,15 +211,7 @@ struct FabricatedChain {
     hashes: HashMap<BlockHeader, BlockHash>,
 }
 
-impl ChainView for FabricatedChain {
-    fn tip(&self) -> ChainTip {
-        let tip = self.chain.tip();
-        ChainTip {
-            height: tip.height,
-            hash: tip.hash,
-        }
-    }
-
+impl HeaderLookup for FabricatedChain {
     fn hash_at(&self, height: u32) -> Option<BlockHash> {
         self.chain.hash_at(height)
     }
@@ -232,6 +223,12 @@ impl ChainView for FabricatedChain {
     fn header_at(&self, height: u32) -> Option<BlockHeader> {
         self.chain.header_at(height).copied()
     }
+}
+
+impl ChainView for FabricatedChain {
+    fn tip(&self) -> BlockId {
+        self.chain.tip().into()
+    }
 
     fn locator(&self) -> Vec<BlockHash> {
         self.chain.locator()
@@ -242,7 +239,7 @@ impl ChainView for FabricatedChain {
     }
 }
 
-impl SyncHeaderChain for FabricatedChain {
+impl ExtendableChain for FabricatedChain {
     type Error = Rejection;
 
     fn connect_headers(
@@ -276,7 +273,7 @@ fn blamed(out: &[Output]) -> bool {
     out.iter().any(|o| matches!(o, Output::InvalidMessage(_)))
 }
 
-fn completed(out: &[Output]) -> Option<ChainTip> {
+fn completed(out: &[Output]) -> Option<BlockId> {
     out.iter().find_map(|o| match o {
         Output::Event(SyncEvent::HeaderSyncComplete { tip }) => Some(*tip),
         _ => None,
@@ -334,7 +331,7 @@ fn header_sync_does_not_complete_on_the_fork_and_blames_no_one_for_the_honest_ch
     let last = s.honest[s.honest.len() - 1];
     assert_eq!(
         completed(&out),
-        Some(ChainTip {
+        Some(BlockId {
             height: s.base.height() + HONEST_BLOCKS as u32,
             hash: last.hash,
         })

@@ -6,13 +6,14 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 mod support;
 
+use dashlight::chain::HeaderMap;
 use dashlight::llmq::LlmqType;
 use dashlight::mnlist::{KeyUnavailable, MasternodeEngine, QuorumStatus};
 use dashlight::network::Network;
 use dashlight::platform::{platform_quorums, quorum_public_key};
 use dashlight::protocol::qrinfo::QrInfo;
 
-fn engine(headers: &support::TestHeaders) -> MasternodeEngine {
+fn engine(headers: &HeaderMap) -> MasternodeEngine {
     let (path, bytes) = common::QRINFOS
         .iter()
         .find(|(p, _)| p.ends_with("qrinfo_905294.bin"))
@@ -26,7 +27,7 @@ fn engine(headers: &support::TestHeaders) -> MasternodeEngine {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn platform_quorums_lists_only_verified_llmq_25_67_quorums() {
-    let headers = support::TestHeaders::testnet();
+    let headers = support::testnet_headers();
     let engine = engine(&headers);
     let quorums = platform_quorums(&engine).unwrap();
     assert_eq!(quorums.llmq_type, LlmqType::LLMQ_25_67.0);

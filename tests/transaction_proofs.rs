@@ -7,15 +7,15 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod common;
 mod support;
 
+use dashlight::chain::{HeaderLookup, HeaderMap};
 use dashlight::encode::serialize;
 use dashlight::hash::MerkleNode;
-use dashlight::mnlist::HeaderChain;
 use dashlight::proof::{check_inclusion, ProofFailure, TransactionProof};
 use dashlight::protocol::mnlistdiff::MnListDiff;
-use support::TestHeaders;
+use support::testnet_headers;
 
 /// The testnet diffs whose block has a header in the fixtures.
-fn diffs_with_headers(headers: &TestHeaders) -> Vec<(&'static str, MnListDiff)> {
+fn diffs_with_headers(headers: &HeaderMap) -> Vec<(&'static str, MnListDiff)> {
     common::MNLISTDIFFS
         .iter()
         .filter(|(path, _)| path.starts_with("testnet/"))
@@ -32,7 +32,7 @@ fn diffs_with_headers(headers: &TestHeaders) -> Vec<(&'static str, MnListDiff)> 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn every_captured_coinbase_proof_is_included_at_its_height() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let diffs = diffs_with_headers(&headers);
     assert!(diffs.len() >= 70, "{} diffs", diffs.len());
     for (path, diff) in &diffs {
@@ -81,7 +81,7 @@ fn every_captured_coinbase_proof_is_included_at_its_height() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_flipped_bit_anywhere_in_a_real_proof_is_rejected() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let diffs = diffs_with_headers(&headers);
     let mut checked = 0;
     for (path, diff) in diffs.iter().take(6) {

@@ -9,15 +9,14 @@ mod common;
 mod support;
 
 use dashlight::block::BlockHeader;
+use dashlight::chain::{HeaderLookup, HeaderMap};
 use dashlight::hash::BlockHash;
-use dashlight::mnlist::{
-    HeaderChain, MasternodeEngine, QuorumKey, QuorumPriority, QuorumStatus, VerifyOnApply,
-};
+use dashlight::mnlist::{MasternodeEngine, QuorumKey, QuorumPriority, QuorumStatus, VerifyOnApply};
 use dashlight::network::Network;
 use dashlight::protocol::mnlistdiff::MnListDiff;
 use dashlight::protocol::qrinfo::QrInfo;
 use std::collections::BTreeMap;
-use support::{MainnetHeights, TestHeaders};
+use support::{mainnet_heights, testnet_headers};
 
 fn payload(list: &[(&str, &'static [u8])], name: &str) -> &'static [u8] {
     list.iter()
@@ -39,7 +38,7 @@ type Statuses = BTreeMap<QuorumKey, QuorumStatus>;
 /// Reorders the quorums to verify.
 type Order = fn(&mut Vec<QuorumKey>);
 
-impl<H: HeaderChain> Scenario<H> {
+impl<H: HeaderLookup> Scenario<H> {
     /// A fresh engine that has applied both messages.
     fn engine(&self, verify: VerifyOnApply) -> MasternodeEngine {
         let mut engine = MasternodeEngine::new(self.network);
@@ -182,10 +181,10 @@ fn split(keys: &[QuorumKey], parts: usize) -> Vec<&[QuorumKey]> {
     keys.chunks(size).collect()
 }
 
-fn testnet() -> Scenario<TestHeaders> {
+fn testnet() -> Scenario<HeaderMap> {
     Scenario {
         network: Network::Testnet,
-        headers: TestHeaders::testnet(),
+        headers: testnet_headers(),
         qrinfo: QrInfo::from_payload(payload(common::QRINFOS, "qrinfo_905294.bin"), 70230).unwrap(),
         diff: MnListDiff::from_payload(
             payload(common::MNLISTDIFFS, "mnlistdiff_0_905762.bin"),
@@ -195,7 +194,7 @@ fn testnet() -> Scenario<TestHeaders> {
     }
 }
 
-fn mainnet() -> Scenario<MainnetHeights> {
+fn mainnet() -> Scenario<HeaderMap> {
     let qrinfo =
         QrInfo::from_payload(payload(common::QRINFOS, "qrinfo_2028764.bin"), 70230).unwrap();
     let diff = MnListDiff::from_payload(
@@ -205,7 +204,7 @@ fn mainnet() -> Scenario<MainnetHeights> {
     .unwrap();
     Scenario {
         network: Network::Mainnet,
-        headers: MainnetHeights::new(&qrinfo, &[&diff]),
+        headers: mainnet_heights(&qrinfo, &[&diff]),
         qrinfo,
         diff,
     }
@@ -219,7 +218,7 @@ struct Swapped<H> {
     b: BlockHash,
 }
 
-impl<H: HeaderChain> HeaderChain for Swapped<H> {
+impl<H: HeaderLookup> HeaderLookup for Swapped<H> {
     fn height_of(&self, hash: &BlockHash) -> Option<u32> {
         match hash {
             h if *h == self.a => self.inner.height_of(&self.b),
@@ -273,7 +272,7 @@ fn failures_do_not_depend_on_split_or_order() {
 
 #[test]
 fn a_later_qrinfo_checks_no_commitment_already_verified() {
-    let headers = TestHeaders::testnet();
+    let headers = testnet_headers();
     let read = |name: &str| QrInfo::from_payload(payload(common::QRINFOS, name), 70230).unwrap();
     let (first, second) = (read("qrinfo_904382.bin"), read("qrinfo_905294.bin"));
     let mut engine = MasternodeEngine::new(Network::Testnet);

@@ -4,19 +4,20 @@
 //! timings; then a summary of every quorum. Exits non-zero if any check fails.
 
 use clap::Args;
-use dashlight::block::{BlockHeader, HEADER_SIZE};
+use dashlight::block::HEADER_SIZE;
+use dashlight::chain::HeaderMap;
 use dashlight::hash::BlockHash;
 use dashlight::llmq::LlmqType;
 use dashlight::mnlist::{
     ChainLockCheck, ChainLockFailure, DiffError, DiffReport, EngineError, EngineErrorKind,
-    HeaderChain, MasternodeEngine, QuorumStatus,
+    MasternodeEngine, QuorumStatus,
 };
 use dashlight::network::Network;
 use dashlight::protocol::mnlistdiff::MnListDiff;
 use dashlight::protocol::qrinfo::QrInfo;
 use dashlight::protocol::PROTOCOL_VERSION;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -100,75 +101,6 @@ impl fmt::Display for MnlistFailure {
 
 impl std::error::Error for MnlistFailure {}
 
-/// The header chain given on the command line, or, without one, block heights
-/// learnt from the diffs' coinbases.
-#[derive(Default)]
-pub struct CliHeaders {
-    headers: HashMap<u32, (BlockHeader, BlockHash)>,
-    heights: HashMap<BlockHash, u32>,
-}
-
-impl CliHeaders {
-    fn add_file(&mut self, bytes: &[u8], start: u32) {
-        let headers: Vec<BlockHeader> = bytes
-            .chunks_exact(HEADER_SIZE)
-            .filter_map(|c| <&[u8; HEADER_SIZE]>::try_from(c).ok())
-            .map(BlockHeader::from_bytes)
-            .collect();
-        for (i, header) in headers.iter().enumerate() {
-            // A header's hash is the next header's prev hash; only the last is hashed.
-            let hash = headers
-                .get(i + 1)
-                .map_or_else(|| header.block_hash(), |next| next.prev_blockhash);
-            let height = start.saturating_add(i as u32);
-            self.headers.insert(height, (*header, hash));
-            self.heights.insert(hash, height);
-        }
-    }
-
-    /// Adds the headers of a `height,hash,header_hex` CSV (after its title line).
-    fn add_csv(&mut self, text: &str) -> Result<(), usize> {
-        for (i, line) in text.lines().enumerate().skip(1) {
-            let mut fields = line.split(',');
-            let parsed = (|| {
-                let height: u32 = fields.next()?.trim().parse().ok()?;
-                let hash: BlockHash = fields.next()?.trim().parse().ok()?;
-                let mut bytes = [0u8; HEADER_SIZE];
-                hex::decode_to_slice(fields.next()?.trim(), &mut bytes).ok()?;
-                Some((height, hash, BlockHeader::from_bytes(&bytes)))
-            })();
-            let (height, hash, header) = parsed.ok_or(i + 1)?;
-            self.headers.insert(height, (header, hash));
-            self.heights.insert(hash, height);
-        }
-        Ok(())
-    }
-
-    fn learn(&mut self, diff: &MnListDiff) {
-        self.heights
-            .entry(diff.block_hash)
-            .or_insert(diff.coinbase_height());
-    }
-
-    fn is_empty(&self) -> bool {
-        self.headers.is_empty()
-    }
-}
-
-impl HeaderChain for CliHeaders {
-    fn height_of(&self, hash: &BlockHash) -> Option<u32> {
-        self.heights.get(hash).copied()
-    }
-
-    fn header_at(&self, height: u32) -> Option<BlockHeader> {
-        self.headers.get(&height).map(|(h, _)| *h)
-    }
-
-    fn hash_at(&self, height: u32) -> Option<BlockHash> {
-        self.headers.get(&height).map(|(_, h)| *h)
-    }
-}
-
 /// A decoded input file.
 pub enum Payload {
     /// An `mnlistdiff`.
@@ -206,17 +138,17 @@ pub fn load_payload(path: &Path, protocol: Option<u32>) -> Result<Payload, Mnlis
 }
 
 /// Builds the engine and header chain of the source arguments.
-pub fn setup(source: &SourceArgs) -> Result<(MasternodeEngine, CliHeaders), MnlistFailure> {
+pub fn setup(source: &SourceArgs) -> Result<(MasternodeEngine, HeaderMap), MnlistFailure> {
     if source.headers.len() != source.start_height.len() {
         return Err(MnlistFailure::HeaderArgs);
     }
-    let mut headers = CliHeaders::default();
+    let mut headers = HeaderMap::default();
     for (path, &start) in source.headers.iter().zip(&source.start_height) {
         let bytes = read(path)?;
         if bytes.len() % HEADER_SIZE != 0 {
             return Err(MnlistFailure::PartialHeader(path.clone()));
         }
-        headers.add_file(&bytes, start);
+        headers.add_run(&bytes, start);
     }
     for path in &source.headers_csv {
         let text = String::from_utf8_lossy(&read(path)?).into_owned();
@@ -342,7 +274,7 @@ fn report_json(
 /// rejected file). Returns the number of failed checks.
 pub fn apply_files(
     engine: &mut MasternodeEngine,
-    headers: &mut CliHeaders,
+    headers: &mut HeaderMap,
     files: &[PathBuf],
     protocol: Option<u32>,
     print: bool,
@@ -355,17 +287,17 @@ pub fn apply_files(
         let outcome = match &payload {
             Payload::Diff(diff) => {
                 if learn {
-                    headers.learn(diff);
+                    headers.learn_height(diff.block_hash, diff.coinbase_height());
                 }
                 engine.apply_diff(diff, &*headers).map(|r| vec![r])
             }
             Payload::QrInfo(qrinfo) => {
                 if learn {
                     for (_, diff) in qrinfo.named_diffs() {
-                        headers.learn(diff);
+                        headers.learn_height(diff.block_hash, diff.coinbase_height());
                     }
                     for diff in &qrinfo.mn_list_diff_list {
-                        headers.learn(diff);
+                        headers.learn_height(diff.block_hash, diff.coinbase_height());
                     }
                 }
                 engine.apply_qrinfo(qrinfo, &*headers).map(|r| {

@@ -7,9 +7,9 @@
 //! files are checked to link), so only the last header is hashed with X11 and
 //! even the full 1.1-million-header testnet file loads in moments.
 
-use crate::genesis::genesis_header;
 use core::fmt;
 use dashlight::block::BlockHeader;
+use dashlight::chain::sync_base::genesis_header;
 use dashlight::hash::BlockHash;
 use dashlight::network::Network;
 use std::collections::HashMap;

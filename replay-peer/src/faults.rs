@@ -166,12 +166,13 @@ mod tests {
     use crate::config::DEFAULT_FIXTURES;
     use crate::fixtures::read_headers;
     use dashlight::block::BlockHeader;
+    use dashlight::chain::HeaderLookup;
     use dashlight::encode::{deserialize, serialize};
     use dashlight::hash::BlockHash;
-    use dashlight::mnlist::{DiffError, EngineErrorKind, HeaderChain, MasternodeEngine};
+    use dashlight::mnlist::{DiffError, EngineErrorKind, MasternodeEngine};
     use dashlight::network::Network;
     use dashlight::node::engine::ClientEngineError;
-    use dashlight::sync::engine::{EngineError as _, Rejection};
+    use dashlight::sync::engine::{ClassifiedError as _, EngineVerdict};
     use std::path::Path;
 
     fn fixture(name: &str) -> Vec<u8> {
@@ -191,7 +192,7 @@ mod tests {
         }
     }
 
-    impl HeaderChain for Headers {
+    impl HeaderLookup for Headers {
         fn height_of(&self, hash: &BlockHash) -> Option<u32> {
             self.0.height_of(hash, self.0.last_height())
         }
@@ -207,9 +208,9 @@ mod tests {
         a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
     }
 
-    /// The client's verdict on an engine error: [`Rejection::Invalid`] bans the peer.
-    fn verdict(error: ClientEngineError) -> Rejection {
-        error.rejection()
+    /// The client's verdict on an engine error: [`EngineVerdict::Invalid`] bans the peer.
+    fn verdict(error: ClientEngineError) -> EngineVerdict {
+        error.verdict()
     }
 
     #[test]
@@ -235,7 +236,7 @@ mod tests {
         );
         assert_eq!(
             verdict(ClientEngineError::Engine(error)),
-            Rejection::Invalid
+            EngineVerdict::Invalid
         );
         engine.apply_qrinfo(&qrinfo, &headers).unwrap();
 
@@ -248,7 +249,7 @@ mod tests {
         let error = engine.apply_diff(&decoded, &headers).unwrap_err();
         assert_eq!(
             verdict(ClientEngineError::Engine(error)),
-            Rejection::Invalid
+            EngineVerdict::Invalid
         );
         engine.apply_diff(&diff, &headers).unwrap();
 
@@ -267,7 +268,7 @@ mod tests {
             height: decoded.height,
             failure,
         };
-        assert_eq!(verdict(error), Rejection::Invalid);
+        assert_eq!(verdict(error), EngineVerdict::Invalid);
     }
 
     #[test]

@@ -16,7 +16,6 @@ pub mod control;
 pub mod counters;
 pub mod faults;
 pub mod fixtures;
-pub mod genesis;
 pub mod live;
 pub mod server;
 pub mod session;

@@ -214,8 +214,8 @@ pub async fn run(state: Arc<ReplayState>, start: GrowStart) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::genesis::genesis_header;
     use dashlight::block::BlockHeader;
+    use dashlight::chain::sync_base::genesis_header;
     use dashlight::hash::{BlockHash, MerkleNode};
     use dashlight::network::Network;
 

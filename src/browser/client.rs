@@ -14,7 +14,7 @@ use crate::chain::{ChainConfig, HeaderChain, SyncBase};
 use crate::hash::BlockHash;
 use crate::mnlist::MasternodeEngine;
 use crate::network::Network;
-use crate::node::chain::{ClientChain, ViewHeaders};
+use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::node::Node;
 use crate::peer::set::PeerSetConfig;
@@ -216,7 +216,7 @@ async fn restore_engine<S: EventSink>(
 ) -> MasternodeEngine {
     let mut engine = MasternodeEngine::new(network);
     let (level, message) =
-        match restore_masternodes(store, &mut engine, &ViewHeaders(chain)).await {
+        match restore_masternodes(store, &mut engine, chain).await {
             Ok(None) => return engine,
             Ok(Some(report)) => (
                 "info",

@@ -11,8 +11,8 @@ use crate::peer::set::{PeerId, SocketCommand};
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
-use crate::sync::chain_view::HeaderChain;
-use crate::sync::engine::MasternodeEngine;
+use crate::sync::chain_view::ExtendableChain;
+use crate::sync::engine::SyncEngine;
 use crate::sync::events::SyncEvent;
 use crate::sync::requests::Output;
 use crate::sync::time::Now;
@@ -33,7 +33,7 @@ pub type Inspector<C, E> = Box<dyn FnOnce(&Node<C, E>)>;
 pub type Request<C, E> = Box<dyn FnOnce(&mut Node<C, E>) -> Vec<NodeOutput>>;
 
 /// A question or order for the loop from the JavaScript API.
-pub enum Command<C: HeaderChain, E: MasternodeEngine> {
+pub enum Command<C: ExtendableChain, E: SyncEngine> {
     /// Start syncing.
     Start,
     /// Stop syncing and close every connection.
@@ -54,7 +54,7 @@ pub enum Command<C: HeaderChain, E: MasternodeEngine> {
 }
 
 /// What the loop reports to the application, besides the node's notifications.
-pub trait Observer<C: HeaderChain, E: MasternodeEngine> {
+pub trait Observer<C: ExtendableChain, E: SyncEngine> {
     /// The node produced a notification. `node` is the node after it.
     fn notify(&mut self, notification: &Notification, node: &Node<C, E>);
     /// The browser went offline or came back online.
@@ -83,7 +83,7 @@ pub enum Persisted {
 }
 
 /// Persists what the node has verified (headers, lists) after it changes.
-pub trait Persister<C: HeaderChain, E: MasternodeEngine> {
+pub trait Persister<C: ExtendableChain, E: SyncEngine> {
     /// Writes the headers that changed since the last successful call and, once
     /// `lists_settled` said so (here or in a call that failed since), the masternode state;
     /// awaited before the loop goes on.
@@ -95,11 +95,11 @@ pub trait Persister<C: HeaderChain, E: MasternodeEngine> {
 }
 
 /// The handle the API keeps: sends commands to the loop.
-pub struct RuntimeHandle<C: HeaderChain, E: MasternodeEngine> {
+pub struct RuntimeHandle<C: ExtendableChain, E: SyncEngine> {
     commands: UnboundedSender<Command<C, E>>,
 }
 
-impl<C: HeaderChain, E: MasternodeEngine> Clone for RuntimeHandle<C, E> {
+impl<C: ExtendableChain, E: SyncEngine> Clone for RuntimeHandle<C, E> {
     fn clone(&self) -> Self {
         RuntimeHandle {
             commands: self.commands.clone(),
@@ -107,7 +107,7 @@ impl<C: HeaderChain, E: MasternodeEngine> Clone for RuntimeHandle<C, E> {
     }
 }
 
-impl<C: HeaderChain, E: MasternodeEngine> RuntimeHandle<C, E> {
+impl<C: ExtendableChain, E: SyncEngine> RuntimeHandle<C, E> {
     /// Sends a command; false if the loop has ended.
     pub fn send(&self, command: Command<C, E>) -> bool {
         self.commands.unbounded_send(command).is_ok()
@@ -124,8 +124,8 @@ pub fn spawn<C, E, O, P>(
     persister: P,
 ) -> (RuntimeHandle<C, E>, oneshot::Receiver<()>)
 where
-    C: HeaderChain + 'static,
-    E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig> + 'static,
+    C: ExtendableChain + 'static,
+    E: SyncEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig> + 'static,
     O: Observer<C, E> + 'static,
     P: Persister<C, E> + 'static,
 {
@@ -147,8 +147,8 @@ fn socket_event<C, E>(
     now: Now,
 ) -> Vec<NodeOutput>
 where
-    C: HeaderChain,
-    E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
+    C: ExtendableChain,
+    E: SyncEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
 {
     match event {
         SocketEvent::Opened => node.socket_opened(peer, now),
@@ -167,8 +167,8 @@ async fn run<C, E, O, P>(
     mut persister: P,
     mut commands: UnboundedReceiver<Command<C, E>>,
 ) where
-    C: HeaderChain,
-    E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
+    C: ExtendableChain,
+    E: SyncEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
     O: Observer<C, E>,
     P: Persister<C, E>,
 {

@@ -6,7 +6,6 @@ use super::status::{ClientNode, HeaderInfo};
 use crate::hash::{BlockHash, Txid};
 use crate::llmq::LlmqType;
 use crate::mnlist::{InstantLockCheck, InstantLockFailure, KeyUnavailable};
-use crate::node::chain::ViewHeaders;
 use crate::platform::{platform_quorums, quorum_public_key, PlatformQuorums};
 use crate::proof::TransactionProof;
 use crate::protocol::isdlock::InstantLock;
@@ -79,7 +78,7 @@ pub fn verify_instant_lock(node: &ClientNode, lock: &InstantLock) -> InstantLock
     let check = sync
         .engine()
         .inner()
-        .verify_instant_lock(lock, &ViewHeaders(sync.chain()));
+        .verify_instant_lock(lock, sync.chain());
     InstantLockResult::from_check(&check)
 }
 

@@ -81,6 +81,15 @@ pub struct ChainTip {
     pub chain_work: Work,
 }
 
+impl From<ChainTip> for BlockId {
+    fn from(tip: ChainTip) -> BlockId {
+        BlockId {
+            height: tip.height,
+            hash: tip.hash,
+        }
+    }
+}
+
 /// What a batch of headers did to the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

@@ -10,6 +10,7 @@ pub mod difficulty;
 pub mod fork;
 pub mod header_chain;
 pub mod index;
+pub mod lookup;
 pub mod params;
 pub mod pow;
 pub mod sync_base;
@@ -21,6 +22,7 @@ pub use header_chain::{
     BatchReport, BlockId, ChainConfig, ChainRestorer, ChainTip, HeaderChain, Outcome, Rejection,
     RestoreError,
 };
+pub use lookup::{HeaderLookup, HeaderMap};
 pub use params::ConsensusParams;
 pub use pow::Work;
 pub use sync_base::{SyncBase, SyncBaseError};

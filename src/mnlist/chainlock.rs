@@ -2,10 +2,10 @@
 //! ChainLock type's quorums active 8 blocks below the locked height.
 
 use super::engine::{MasternodeEngine, WORK_BLOCK_OFFSET};
-use super::headers::HeaderChain;
 use super::list::{MasternodeList, QuorumEntry};
 use super::status::QuorumStatus;
 use crate::bls::{BlsError, PublicKey, Scheme, Signature};
+use crate::chain::HeaderLookup;
 use crate::hash::{BlockHash, Sha256dHash};
 use crate::llmq::hashes::{chainlock_request_id, sign_hash, signing_score};
 use crate::llmq::{LlmqParams, LlmqType};
@@ -206,7 +206,7 @@ impl MasternodeEngine {
         clsig: &ClSig,
         llmq_type: LlmqType,
         quorum_hash: &BlockHash,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> ChainLockCheck {
         let request_id = chainlock_request_id(clsig.height);
         let mut check = ChainLockCheck {
@@ -242,7 +242,7 @@ impl MasternodeEngine {
     }
 
     /// Verifies a ChainLock against the stored lists.
-    pub fn verify_chainlock(&self, clsig: &ClSig, headers: &impl HeaderChain) -> ChainLockCheck {
+    pub fn verify_chainlock(&self, clsig: &ClSig, headers: &impl HeaderLookup) -> ChainLockCheck {
         let request_id = chainlock_request_id(clsig.height);
         let mut check = ChainLockCheck {
             height: clsig.height,

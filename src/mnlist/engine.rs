@@ -3,12 +3,12 @@
 use super::apply::apply_diff;
 use super::chainlock::ChainLockCheck;
 use super::errors::{DiffError, EngineError, EngineErrorKind};
-use super::headers::HeaderChain;
 use super::list::{MasternodeList, QuorumEntry, QuorumKey};
 use super::merkle::extract_matches;
 use super::status::{QuorumStatus, Unverifiable};
 use super::timings::{Clock, Phase, Timings};
 use crate::bls::{verify_batch, verify_legacy_batch, KeyCache, Scheme, SignatureGroup};
+use crate::chain::HeaderLookup;
 use crate::hash::{BlockHash, MerkleNode};
 use crate::llmq::hashes::{modifier_from_block_hash, modifier_from_chainlock};
 use crate::llmq::members::{new_quarters, non_rotated_members, quarters_from_snapshot, Members};
@@ -334,7 +334,7 @@ impl MasternodeEngine {
     pub fn apply_diff(
         &mut self,
         diff: &MnListDiff,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> Result<DiffReport, EngineError> {
         let start = self.now();
         let (list, mut report) = self.build_list("mnlistdiff", diff, headers, &BTreeMap::new())?;
@@ -348,7 +348,7 @@ impl MasternodeEngine {
     }
 
     /// Checks the best ChainLock of a diff's coinbase, if its block is known.
-    fn check_coinbase_chainlock(&self, report: &mut DiffReport, headers: &impl HeaderChain) {
+    fn check_coinbase_chainlock(&self, report: &mut DiffReport, headers: &impl HeaderLookup) {
         report.coinbase_chainlock_check =
             report.coinbase_chainlock.and_then(|(height, signature)| {
                 let block_hash = headers.hash_at(height)?;
@@ -369,7 +369,7 @@ impl MasternodeEngine {
     pub fn apply_qrinfo(
         &mut self,
         qrinfo: &QrInfo,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> Result<QrInfoReport, EngineError> {
         let start = self.now();
         let mut parts: Vec<(String, &MnListDiff, Option<&QuorumSnapshot>)> = Vec::new();
@@ -459,7 +459,7 @@ impl MasternodeEngine {
         &self,
         name: &str,
         diff: &MnListDiff,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
         staged: &BTreeMap<u32, Arc<MasternodeList>>,
     ) -> Result<(MasternodeList, DiffReport), EngineError> {
         let fail = |height: Option<u32>, error: DiffError| diff_error(name, diff, height, error);
@@ -553,7 +553,7 @@ impl MasternodeEngine {
         Ok((list, report))
     }
 
-    fn store_list(&mut self, list: MasternodeList, diff: &MnListDiff, headers: &impl HeaderChain) {
+    fn store_list(&mut self, list: MasternodeList, diff: &MnListDiff, headers: &impl HeaderLookup) {
         let height = list.height;
         let coinbase = diff.coinbase_payload();
         let chainlock = coinbase
@@ -604,7 +604,7 @@ impl MasternodeEngine {
     fn keep_loose_commitment(
         &mut self,
         entry: Arc<QuorumEntry>,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> bool {
         let key = (entry.llmq_type(), entry.quorum_hash());
         if let Some(proven) = self.lists.values().rev().find_map(|l| l.quorums.get(&key)) {
@@ -636,7 +636,7 @@ impl MasternodeEngine {
         }
     }
 
-    fn track_quorum(&mut self, entry: &QuorumEntry, headers: &impl HeaderChain) {
+    fn track_quorum(&mut self, entry: &QuorumEntry, headers: &impl HeaderLookup) {
         let key = (entry.llmq_type(), entry.quorum_hash());
         self.quorums.entry(key).or_insert_with(|| QuorumRecord {
             llmq_type: key.0,
@@ -656,7 +656,7 @@ impl MasternodeEngine {
     }
 
     /// Runs the verification [`VerifyOnApply`] asks for after a message.
-    fn verify_on_apply(&mut self, headers: &impl HeaderChain) {
+    fn verify_on_apply(&mut self, headers: &impl HeaderLookup) {
         match self.verify_on_apply {
             VerifyOnApply::All => self.verify_quorums(headers),
             VerifyOnApply::Urgent => {
@@ -704,7 +704,7 @@ impl MasternodeEngine {
 
     /// Tries every quorum that is not verified or failed yet (see
     /// [`MasternodeEngine::verify_quorum_set`]).
-    pub fn verify_quorums(&mut self, headers: &impl HeaderChain) {
+    pub fn verify_quorums(&mut self, headers: &impl HeaderLookup) {
         let pending: Vec<QuorumKey> = self
             .quorums
             .iter()
@@ -719,7 +719,7 @@ impl MasternodeEngine {
     /// is exact are checked in one batch per BLS scheme; only if a batch fails
     /// is each of its quorums checked alone, to name the failures. The statuses do not depend on how
     /// the quorums are split into sets or in which order the sets come.
-    pub fn verify_quorum_set(&mut self, keys: &[QuorumKey], headers: &impl HeaderChain) {
+    pub fn verify_quorum_set(&mut self, keys: &[QuorumKey], headers: &impl HeaderLookup) {
         let pending: Vec<QuorumKey> = keys
             .iter()
             .filter(|k| self.quorums.get(k).is_some_and(|r| !r.status.is_final()))
@@ -781,7 +781,7 @@ impl MasternodeEngine {
         }
     }
 
-    fn set_status(&mut self, key: &QuorumKey, status: QuorumStatus, headers: &impl HeaderChain) {
+    fn set_status(&mut self, key: &QuorumKey, status: QuorumStatus, headers: &impl HeaderLookup) {
         if let Some(record) = self.quorums.get_mut(key) {
             record.height = headers.height_of(&key.1);
             if record.status != status {
@@ -835,7 +835,7 @@ impl MasternodeEngine {
     pub fn verify_commitment(
         &mut self,
         commitment: &QuorumCommitment,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> QuorumStatus {
         match self.prepare_quorum(commitment, headers) {
             Prepared::Done(status) => status,
@@ -854,7 +854,7 @@ impl MasternodeEngine {
         &mut self,
         llmq_type: LlmqType,
         quorum_hash: &BlockHash,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> Result<(Members, u32), Unverifiable> {
         let params = llmq_type
             .params()
@@ -883,7 +883,7 @@ impl MasternodeEngine {
     fn prepare_quorum(
         &mut self,
         commitment: &QuorumCommitment,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> Prepared {
         let llmq_type = LlmqType(commitment.llmq_type);
         let quorum_hash = commitment.quorum_hash;
@@ -978,7 +978,7 @@ impl MasternodeEngine {
         params: &LlmqParams,
         base_height: u32,
         base_hash: &BlockHash,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> Result<[u8; 32], Unverifiable> {
         let work = base_height
             .checked_sub(WORK_BLOCK_OFFSET)
@@ -1012,7 +1012,7 @@ impl MasternodeEngine {
         params: &LlmqParams,
         height: u32,
         quorum_hash: &BlockHash,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
         skip_tried: bool,
     ) -> Result<(Vec<(Members, u32)>, u32), Unverifiable> {
         let work = if self.rules.v20_active_after(height) {
@@ -1057,7 +1057,7 @@ impl MasternodeEngine {
         &mut self,
         params: &LlmqParams,
         cycle: u32,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> Result<Arc<Vec<Members>>, Unverifiable> {
         if let Some(members) = self.cycle_members.get(&cycle) {
             return Ok(Arc::clone(members));
@@ -1113,7 +1113,7 @@ impl MasternodeEngine {
         &mut self,
         params: &LlmqParams,
         cycle: u32,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> Result<Arc<Vec<Members>>, Unverifiable> {
         if let Some(q) = self.quarters.get(&cycle) {
             return Ok(Arc::clone(q));

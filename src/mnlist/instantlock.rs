@@ -16,10 +16,10 @@
 //!   (see [`super::keys`]).
 
 use super::engine::MasternodeEngine;
-use super::headers::HeaderChain;
 use super::keys::{KeyUnavailable, ProvenQuorum};
 use super::status::QuorumStatus;
 use crate::bls::{BlsError, Scheme};
+use crate::chain::HeaderLookup;
 use crate::hash::{BlockHash, Sha256dHash, Txid};
 use crate::llmq::hashes::{rotated_signer_index, sign_hash};
 use crate::llmq::signing::{verify_quorum_signature, QuorumSignatureFailure};
@@ -199,7 +199,7 @@ impl MasternodeEngine {
     pub fn verify_instant_lock(
         &self,
         lock: &InstantLock,
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> InstantLockCheck {
         let rules = self.rules();
         let request_id = lock.request_id();

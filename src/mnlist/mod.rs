@@ -9,7 +9,6 @@ mod apply;
 mod chainlock;
 mod engine;
 mod errors;
-mod headers;
 mod instantlock;
 mod keys;
 mod list;
@@ -24,7 +23,6 @@ pub use engine::{
     StateError, VerifyOnApply, STATE_VERSION, WORK_BLOCK_OFFSET,
 };
 pub use errors::{DiffError, EngineError, EngineErrorKind};
-pub use headers::HeaderChain;
 pub use instantlock::{InstantLockCheck, InstantLockFailure};
 pub use keys::{KeySource, KeyUnavailable, ProvenQuorum};
 pub use list::{ListEntry, MasternodeList, QuorumEntry, QuorumKey};

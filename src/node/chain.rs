@@ -2,12 +2,12 @@
 //! see it.
 
 use crate::block::BlockHeader;
-use crate::chain::header_chain::{HeaderChain, Outcome, Rejection};
+use crate::chain::header_chain::{BlockId, HeaderChain, Outcome, Rejection};
+use crate::chain::lookup::HeaderLookup;
 use crate::chain::validation::{HashedHeader, ValidationError};
 use crate::hash::BlockHash;
-use crate::mnlist::HeaderChain as EngineHeaders;
 use crate::sync::chain_view::{
-    ChainTip, ChainView, HeaderChain as SyncHeaderChain, HeaderError, HeaderFault, HeadersConnected,
+    ChainView, ExtendableChain, HeaderError, HeaderFault, HeadersConnected,
 };
 use crate::sync::time::Millis;
 
@@ -51,15 +51,7 @@ impl HeaderError for Rejection {
     }
 }
 
-impl ChainView for ClientChain {
-    fn tip(&self) -> ChainTip {
-        let tip = self.chain.tip();
-        ChainTip {
-            height: tip.height,
-            hash: tip.hash,
-        }
-    }
-
+impl HeaderLookup for ClientChain {
     fn hash_at(&self, height: u32) -> Option<BlockHash> {
         self.chain.hash_at(height)
     }
@@ -71,6 +63,12 @@ impl ChainView for ClientChain {
     fn header_at(&self, height: u32) -> Option<BlockHeader> {
         self.chain.header_at(height).copied()
     }
+}
+
+impl ChainView for ClientChain {
+    fn tip(&self) -> BlockId {
+        self.chain.tip().into()
+    }
 
     fn locator(&self) -> Vec<BlockHash> {
         self.chain.locator()
@@ -81,7 +79,7 @@ impl ChainView for ClientChain {
     }
 }
 
-impl SyncHeaderChain for ClientChain {
+impl ExtendableChain for ClientChain {
     type Error = Rejection;
 
     fn connect_headers(
@@ -107,24 +105,6 @@ impl SyncHeaderChain for ClientChain {
                 tip: self.tip(),
             }),
         }
-    }
-}
-
-/// The engine's lookups through the sync layer's object-safe chain view (for restoring
-/// a stored engine against a chain, or verifying against it).
-pub struct ViewHeaders<'a>(pub &'a dyn ChainView);
-
-impl EngineHeaders for ViewHeaders<'_> {
-    fn height_of(&self, hash: &BlockHash) -> Option<u32> {
-        self.0.height_of(hash)
-    }
-
-    fn header_at(&self, height: u32) -> Option<BlockHeader> {
-        self.0.header_at(height)
-    }
-
-    fn hash_at(&self, height: u32) -> Option<BlockHash> {
-        self.0.hash_at(height)
     }
 }
 

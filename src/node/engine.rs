@@ -1,6 +1,5 @@
 //! The masternode list engine as the sync managers drive it.
 
-use super::chain::ViewHeaders;
 use crate::hash::BlockHash;
 use crate::mnlist::{
     ChainLockFailure, DiffError, EngineError, EngineErrorKind, MasternodeEngine, QuorumStatus,
@@ -11,8 +10,8 @@ use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
 use crate::sync::chain_view::ChainView;
 use crate::sync::engine::{
-    ChainLockSigner, ChainLockTarget, DiffBlocks, EngineError as SyncEngineError,
-    MasternodeEngine as SyncEngine, QrInfoReport, QuorumCheck, QuorumId, QuorumNeed, Rejection,
+    ChainLockSigner, ChainLockTarget, ClassifiedError, DiffBlocks, EngineVerdict, QrInfoSummary,
+    QuorumCheck, QuorumId, QuorumNeed, SyncEngine,
 };
 use core::fmt;
 
@@ -54,10 +53,10 @@ impl fmt::Display for ClientEngineError {
 
 impl std::error::Error for ClientEngineError {}
 
-impl SyncEngineError for ClientEngineError {
-    fn rejection(&self) -> Rejection {
+impl ClassifiedError for ClientEngineError {
+    fn verdict(&self) -> EngineVerdict {
         match self {
-            Self::Engine(e) if e.is_missing_base() => Rejection::NotYetAvailable,
+            Self::Engine(e) if e.is_missing_base() => EngineVerdict::NotYetAvailable,
             // Our header chain lacks a block the data names: a reorganisation since the
             // request or a block below our sync base, not a lie.
             Self::Engine(e)
@@ -70,21 +69,21 @@ impl SyncEngineError for ClientEngineError {
                     )
                 ) =>
             {
-                Rejection::Inconclusive
+                EngineVerdict::Inconclusive
             }
-            Self::Engine(_) => Rejection::Invalid,
+            Self::Engine(_) => EngineVerdict::Invalid,
             Self::ChainLock {
                 failure: ChainLockFailure::MissingList { .. } | ChainLockFailure::NoQuorum,
                 ..
-            } => Rejection::NotYetAvailable,
+            } => EngineVerdict::NotYetAvailable,
             // The quorum comes from our lists: a key we cannot decode or a commitment that
             // failed is not the fault of the peer relaying the ChainLock.
             Self::ChainLock {
                 failure: ChainLockFailure::BadQuorumKey(_),
                 ..
             }
-            | Self::FailedQuorum { .. } => Rejection::Inconclusive,
-            Self::ChainLock { .. } => Rejection::Invalid,
+            | Self::FailedQuorum { .. } => EngineVerdict::Inconclusive,
+            Self::ChainLock { .. } => EngineVerdict::Invalid,
         }
     }
 }
@@ -150,11 +149,10 @@ impl SyncEngine for ClientEngine {
         &mut self,
         qrinfo: QrInfo,
         chain: &dyn ChainView,
-    ) -> Result<QrInfoReport, ClientEngineError> {
-        let headers = ViewHeaders(chain);
+    ) -> Result<QrInfoSummary, ClientEngineError> {
         let report = self
             .engine
-            .apply_qrinfo(&qrinfo, &headers)
+            .apply_qrinfo(&qrinfo, &chain)
             .map_err(ClientEngineError::Engine)?;
         let list_height = report
             .applied
@@ -164,7 +162,7 @@ impl SyncEngine for ClientEngine {
             .or_else(|| chain.height_of(&qrinfo.diff_tip.block_hash))
             .unwrap_or(0);
         let check = self.quorum_check();
-        Ok(QrInfoReport {
+        Ok(QrInfoSummary {
             list_height,
             quorums_verified: check.verified,
             needs: check.unverifiable,
@@ -193,13 +191,13 @@ impl SyncEngine for ClientEngine {
     ) -> Result<u32, ClientEngineError> {
         let report = self
             .engine
-            .apply_diff(&diff, &ViewHeaders(chain))
+            .apply_diff(&diff, &chain)
             .map_err(ClientEngineError::Engine)?;
         Ok(report.height)
     }
 
     fn verify_quorums(&mut self, chain: &dyn ChainView) -> Result<QuorumCheck, ClientEngineError> {
-        self.engine.verify_quorums(&ViewHeaders(chain));
+        self.engine.verify_quorums(&chain);
         Ok(self.quorum_check())
     }
 
@@ -222,7 +220,7 @@ impl SyncEngine for ClientEngine {
         chainlock: &ClSig,
         chain: &dyn ChainView,
     ) -> Result<ChainLockSigner, ClientEngineError> {
-        let check = self.engine.verify_chainlock(chainlock, &ViewHeaders(chain));
+        let check = self.engine.verify_chainlock(chainlock, &chain);
         let height = chainlock.height;
         check
             .result
@@ -293,7 +291,7 @@ mod tests {
             chainlock_error(ChainLockFailure::BadSignature(BlsError::NotOnCurve)),
         ];
         for error in wrong {
-            assert_eq!(error.rejection(), Rejection::Invalid, "{error}");
+            assert_eq!(error.verdict(), EngineVerdict::Invalid, "{error}");
         }
         let ours = [
             engine_error(DiffError::UnknownBlock),
@@ -306,7 +304,7 @@ mod tests {
             },
         ];
         for error in ours {
-            assert_eq!(error.rejection(), Rejection::Inconclusive, "{error}");
+            assert_eq!(error.verdict(), EngineVerdict::Inconclusive, "{error}");
         }
         let later = [
             engine_error(DiffError::MissingBaseList {
@@ -317,7 +315,7 @@ mod tests {
             chainlock_error(ChainLockFailure::NoQuorum),
         ];
         for error in later {
-            assert_eq!(error.rejection(), Rejection::NotYetAvailable, "{error}");
+            assert_eq!(error.verdict(), EngineVerdict::NotYetAvailable, "{error}");
         }
     }
 }

@@ -22,10 +22,10 @@ use crate::protocol::message::NetworkMessage;
 use crate::protocol::mnlistdiff::{GetMnListDiff, MnListDiff};
 use crate::protocol::qrinfo::{GetQrInfo, QrInfo};
 use crate::protocol::version::PROTOCOL_VERSION;
-use crate::sync::chain_view::HeaderChain;
+use crate::sync::chain_view::ExtendableChain;
 use crate::sync::config::SyncConfig;
 use crate::sync::coordinator::Coordinator;
-use crate::sync::engine::MasternodeEngine;
+use crate::sync::engine::SyncEngine;
 use crate::sync::events::{HeldRequests, NetworkEvent, SyncEvent, SyncMessage};
 use crate::sync::inventory::InventoryFilter;
 use crate::sync::progress::SyncProgress;
@@ -85,7 +85,7 @@ pub enum Notification {
 }
 
 /// The client core.
-pub struct Node<C: HeaderChain, E: MasternodeEngine> {
+pub struct Node<C: ExtendableChain, E: SyncEngine> {
     peers: PeerSet,
     sync: Coordinator<C, E>,
     running: bool,
@@ -149,8 +149,8 @@ const MAX_ROTATION_ROUNDS: usize = 4;
 
 impl<C, E> Node<C, E>
 where
-    C: HeaderChain,
-    E: MasternodeEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
+    C: ExtendableChain,
+    E: SyncEngine<QrInfo = QrInfo, MnListDiff = MnListDiff, ChainLock = ClSig>,
 {
     /// A stopped node for `network` dialling `bridges`, over `chain` and `engine`.
     pub fn new(

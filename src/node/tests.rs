@@ -4,11 +4,11 @@
 
 use super::*;
 use crate::block::BlockHeader;
-use crate::chain::header_chain::HeaderChain as ValidatedChain;
+use crate::chain::header_chain::HeaderChain;
 use crate::chain::sync_base::SyncBase;
 use crate::encode::{Decodable, Reader};
-use crate::mnlist::MasternodeEngine as ListEngine;
-use crate::node::chain::{ClientChain, ViewHeaders};
+use crate::mnlist::MasternodeEngine;
+use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::protocol::framing::{Command, RawMessage, StreamDecoder};
 use crate::protocol::handshake::{NetAddress, VersionMessage};
@@ -267,8 +267,8 @@ impl Net {
             .expect("after 1970")
             .as_secs();
         let base = SyncBase::at_or_below(Network::Testnet, FIRST_HEIGHT);
-        let chain = ClientChain::new(ValidatedChain::new(base));
-        let engine = ClientEngine::new(ListEngine::new(Network::Testnet));
+        let chain = ClientChain::new(HeaderChain::new(base));
+        let engine = ClientEngine::new(MasternodeEngine::new(Network::Testnet));
         let urls: Vec<String> = (0..peers.len()).map(|i| format!("sim://{i}")).collect();
         // Dials stay pending until a test opens them.
         let peer_config = PeerSetConfig {
@@ -611,7 +611,7 @@ fn each_chainlock_is_verified_once_and_its_event_names_the_signing_quorum() {
     let engine = net.node.sync().engine().inner();
     assert_eq!(engine.chainlock_signature_checks(), 1);
     let clsig = ClSig::decode(&mut Reader::new(&net.peers[0].clsig)).expect("decodes");
-    let check = engine.verify_chainlock(&clsig, &ViewHeaders(net.node.sync().chain()));
+    let check = engine.verify_chainlock(&clsig, net.node.sync().chain());
     assert_eq!(engine.chainlock_signature_checks(), 2);
     let (llmq_type, quorum_hash) = check.quorum.expect("a signing quorum");
     assert_eq!(signer.quorum.llmq_type, llmq_type.0);

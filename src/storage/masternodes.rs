@@ -9,7 +9,8 @@
 //! then starts with a fresh engine, which syncs from the network as before.
 
 use super::StorageError;
-use crate::mnlist::{HeaderChain, LoadReport, MasternodeEngine, StateError};
+use crate::chain::HeaderLookup;
+use crate::mnlist::{LoadReport, MasternodeEngine, StateError};
 use core::fmt;
 
 /// A persistent store of one masternode engine state record.
@@ -56,7 +57,7 @@ pub async fn save_masternodes<S: MasternodeStore>(
 pub async fn restore_masternodes<S: MasternodeStore>(
     store: &S,
     engine: &mut MasternodeEngine,
-    headers: &impl HeaderChain,
+    headers: &impl HeaderLookup,
 ) -> Result<Option<LoadReport>, MasternodeRestoreFailure> {
     let Some(record) = store
         .load_masternodes()

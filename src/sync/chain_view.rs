@@ -6,32 +6,14 @@
 
 use super::time::Millis;
 use crate::block::BlockHeader;
+use crate::chain::{BlockId, HeaderLookup};
 use crate::hash::BlockHash;
 use core::fmt;
 
-/// The best block of a chain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ChainTip {
-    /// Height of the best block.
-    pub height: u32,
-    /// Hash of the best block.
-    pub hash: BlockHash,
-}
-
-/// Read access to the best header chain.
-pub trait ChainView {
+/// Read access to the best header chain: its lookups, its tip and locator.
+pub trait ChainView: HeaderLookup {
     /// The best block.
-    fn tip(&self) -> ChainTip;
-
-    /// The hash of the block at `height` on the best chain, if the chain reaches it.
-    fn hash_at(&self, height: u32) -> Option<BlockHash>;
-
-    /// The height of `hash` if it is on the best chain.
-    fn height_of(&self, hash: &BlockHash) -> Option<u32>;
-
-    /// The full header at `height` on the best chain, if the chain still holds
-    /// it (a light chain keeps only recent headers in full).
-    fn header_at(&self, height: u32) -> Option<BlockHeader>;
+    fn tip(&self) -> BlockId;
 
     /// A block locator for `getheaders`: hashes from the tip back towards the start,
     /// densely at first and then exponentially spaced.
@@ -50,7 +32,7 @@ pub struct HeadersConnected {
     /// How many headers were new (already known ones are skipped, not counted).
     pub new_headers: usize,
     /// The best block afterwards.
-    pub tip: ChainTip,
+    pub tip: BlockId,
 }
 
 /// What a rejected batch of headers says about the peer that sent it.
@@ -77,7 +59,7 @@ pub trait HeaderError: fmt::Display + fmt::Debug {
 }
 
 /// A header chain the header manager can extend.
-pub trait HeaderChain: ChainView {
+pub trait ExtendableChain: ChainView {
     /// Why a batch of headers was rejected (bad proof of work, does not connect, …).
     type Error: HeaderError;
 

@@ -8,7 +8,7 @@
 //! newer one be dropped: only a verified ChainLock does.
 
 use super::chain_view::ChainView;
-use super::engine::{ChainLockTarget, EngineError, MasternodeEngine, Rejection};
+use super::engine::{ChainLockTarget, ClassifiedError, EngineVerdict, SyncEngine};
 use super::events::{NetworkEvent, SyncEvent};
 use super::progress::Progress;
 use super::requests::{InvalidMessage, ManagerKind, MessageKind, Output};
@@ -105,7 +105,7 @@ impl<L> ChainLockManager<L> {
     }
 
     /// Reacts to the masternode manager: new lists make held ChainLocks verifiable.
-    pub fn handle_sync_event<C: ChainView, E: MasternodeEngine<ChainLock = L>>(
+    pub fn handle_sync_event<C: ChainView, E: SyncEngine<ChainLock = L>>(
         &mut self,
         now: Timestamp,
         event: &SyncEvent,
@@ -132,7 +132,7 @@ impl<L> ChainLockManager<L> {
     }
 
     /// Handles a `clsig` message.
-    pub fn handle_chainlock<C: ChainView, E: MasternodeEngine<ChainLock = L>>(
+    pub fn handle_chainlock<C: ChainView, E: SyncEngine<ChainLock = L>>(
         &mut self,
         now: Timestamp,
         chainlock: L,
@@ -162,7 +162,7 @@ impl<L> ChainLockManager<L> {
     }
 
     /// Verifies `chainlock`; returns why, if its signature is provably invalid.
-    fn verify<C: ChainView, E: MasternodeEngine<ChainLock = L>>(
+    fn verify<C: ChainView, E: SyncEngine<ChainLock = L>>(
         &mut self,
         now: Timestamp,
         chainlock: L,
@@ -198,13 +198,13 @@ impl<L> ChainLockManager<L> {
                 self.progress.last_error = Some(SyncFailure::ChainLockRejected {
                     reason: reason.clone(),
                 });
-                match error.rejection() {
-                    Rejection::Invalid => Some(reason),
-                    Rejection::NotYetAvailable => {
+                match error.verdict() {
+                    EngineVerdict::Invalid => Some(reason),
+                    EngineVerdict::NotYetAvailable => {
                         self.hold(target, chainlock);
                         None
                     }
-                    Rejection::Inconclusive => None,
+                    EngineVerdict::Inconclusive => None,
                 }
             }
         }

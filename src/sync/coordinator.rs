@@ -1,10 +1,10 @@
 //! The coordinator: owns the chain, the engine and the managers, routes events between the
 //! managers and aggregates their states.
 
-use super::chain_view::HeaderChain;
+use super::chain_view::ExtendableChain;
 use super::chainlocks::ChainLockManager;
 use super::config::SyncConfig;
-use super::engine::MasternodeEngine;
+use super::engine::SyncEngine;
 use super::events::{NetworkEvent, SyncEvent, SyncMessage};
 use super::headers::HeaderManager;
 use super::masternodes::MasternodeManager;
@@ -14,7 +14,7 @@ use super::state::SyncState;
 use super::time::{Now, Timestamp};
 
 /// Drives header, masternode and ChainLock sync from one set of inputs.
-pub struct Coordinator<C: HeaderChain, E: MasternodeEngine> {
+pub struct Coordinator<C: ExtendableChain, E: SyncEngine> {
     chain: C,
     engine: E,
     headers: HeaderManager,
@@ -23,7 +23,7 @@ pub struct Coordinator<C: HeaderChain, E: MasternodeEngine> {
     state: SyncState,
 }
 
-impl<C: HeaderChain, E: MasternodeEngine> Coordinator<C, E> {
+impl<C: ExtendableChain, E: SyncEngine> Coordinator<C, E> {
     /// A coordinator over `chain` and `engine`, waiting for peers.
     pub fn new(config: SyncConfig, chain: C, engine: E) -> Self {
         let tip_height = chain.tip().height;

@@ -29,7 +29,7 @@ pub struct QuorumNeed {
 
 /// What applying a QRInfo did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct QrInfoReport {
+pub struct QrInfoSummary {
     /// Height of the masternode list at the QRInfo's tip.
     pub list_height: u32,
     /// Quorums verified while applying it.
@@ -77,7 +77,7 @@ pub struct ChainLockSigner {
 
 /// How the managers should react to an engine error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rejection {
+pub enum EngineVerdict {
     /// The data is wrong (bad signature, bad merkle root, a diff that does not fit its
     /// base): the peer that sent it misbehaved. Ask again with a fresh request, the runtime
     /// picks another peer.
@@ -88,19 +88,19 @@ pub enum Rejection {
     /// The check was inconclusive for a reason on our side: the data names a block our
     /// header chain does not hold (it may have reorganised since the request, or hold that
     /// block only by hash or not at all), or it verified only against a quorum our lists
-    /// cannot vouch for. Ask again with a fresh request; unlike [`Rejection::Invalid`],
+    /// cannot vouch for. Ask again with a fresh request; unlike [`EngineVerdict::Invalid`],
     /// this does not show that the peer misbehaved.
     Inconclusive,
 }
 
 /// An engine error the managers can classify.
-pub trait EngineError: fmt::Display + fmt::Debug {
+pub trait ClassifiedError: fmt::Display + fmt::Debug {
     /// How to react to this error.
-    fn rejection(&self) -> Rejection;
+    fn verdict(&self) -> EngineVerdict;
 }
 
 /// The masternode list engine, as the sync managers use it.
-pub trait MasternodeEngine {
+pub trait SyncEngine {
     /// A decoded `qrinfo` message.
     type QrInfo;
     /// A decoded `mnlistdiff` message.
@@ -108,7 +108,7 @@ pub trait MasternodeEngine {
     /// A decoded `clsig` message.
     type ChainLock;
     /// Why the engine rejected a message.
-    type Error: EngineError;
+    type Error: ClassifiedError;
 
     /// The block hash of the QRInfo's tip diff (the `blockRequestHash` it answers).
     fn qrinfo_tip(&self, qrinfo: &Self::QrInfo) -> BlockHash;
@@ -119,7 +119,7 @@ pub trait MasternodeEngine {
         &mut self,
         qrinfo: Self::QrInfo,
         chain: &dyn ChainView,
-    ) -> Result<QrInfoReport, Self::Error>;
+    ) -> Result<QrInfoSummary, Self::Error>;
 
     /// The blocks an MnListDiff spans.
     fn mnlistdiff_blocks(&self, diff: &Self::MnListDiff) -> DiffBlocks;

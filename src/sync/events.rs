@@ -2,9 +2,9 @@
 //!
 //! Time is the other input: every handler takes `now`, and `tick(now)` fires deadlines.
 
-use super::chain_view::ChainTip;
-use super::engine::{ChainLockSigner, ChainLockTarget, MasternodeEngine};
+use super::engine::{ChainLockSigner, ChainLockTarget, SyncEngine};
 use crate::block::BlockHeader;
+use crate::chain::BlockId;
 use crate::hash::BlockHash;
 
 /// What the runtime reports about its peers.
@@ -52,12 +52,12 @@ pub enum SyncEvent {
     /// New headers were connected to the chain.
     HeadersStored {
         /// The best block afterwards.
-        tip: ChainTip,
+        tip: BlockId,
     },
     /// The peer has no more headers for us: the chain is caught up.
     HeaderSyncComplete {
         /// The best block.
-        tip: ChainTip,
+        tip: BlockId,
     },
     /// Masternode lists and quorums are synced (initially or after an incremental update).
     MasternodeListsSynced {
@@ -74,7 +74,7 @@ pub enum SyncEvent {
 }
 
 /// A decoded message from a peer that the sync machines consume.
-pub enum SyncMessage<E: MasternodeEngine> {
+pub enum SyncMessage<E: SyncEngine> {
     /// A `headers` message.
     Headers(Vec<BlockHeader>),
     /// A `qrinfo` message.
@@ -87,7 +87,7 @@ pub enum SyncMessage<E: MasternodeEngine> {
     BlocksAnnounced(Vec<BlockHash>),
 }
 
-impl<E: MasternodeEngine> Clone for SyncMessage<E>
+impl<E: SyncEngine> Clone for SyncMessage<E>
 where
     E::QrInfo: Clone,
     E::MnListDiff: Clone,
@@ -104,7 +104,7 @@ where
     }
 }
 
-impl<E: MasternodeEngine> core::fmt::Debug for SyncMessage<E>
+impl<E: SyncEngine> core::fmt::Debug for SyncMessage<E>
 where
     E::QrInfo: core::fmt::Debug,
     E::MnListDiff: core::fmt::Debug,

@@ -4,7 +4,7 @@
 //! reports [`SyncEvent::HeaderSyncComplete`]. Announced headers are connected while synced;
 //! whenever a `getheaders` is in flight (initial sync or catching up) the state is `Syncing`.
 
-use super::chain_view::{ChainView, HeaderChain, HeaderError, HeaderFault};
+use super::chain_view::{ChainView, ExtendableChain, HeaderError, HeaderFault};
 use super::config::SyncConfig;
 use super::events::{NetworkEvent, SyncEvent};
 use super::progress::Progress;
@@ -198,7 +198,7 @@ impl HeaderManager {
 
     /// Connects a `headers` message, answer or announcement, that arrived when the wall
     /// clock read `unix_secs`.
-    pub fn handle_headers<C: HeaderChain>(
+    pub fn handle_headers<C: ExtendableChain>(
         &mut self,
         now: Timestamp,
         unix_secs: u64,

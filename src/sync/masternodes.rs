@@ -12,22 +12,23 @@
 //! attempt count, wait start or retry deadline (the ChainLock-signature retry included) can
 //! survive a reset.
 
-use super::chain_view::{ChainTip, ChainView};
+use super::chain_view::ChainView;
 use super::config::SyncConfig;
-use super::engine::{EngineError, MasternodeEngine, QuorumNeed, Rejection};
+use super::engine::{ClassifiedError, EngineVerdict, QuorumNeed, SyncEngine};
 use super::events::{NetworkEvent, SyncEvent};
 use super::pipeline::{DiffPipeline, DiffTarget, DroppedDiff};
 use super::progress::Progress;
 use super::requests::{InvalidMessage, ManagerKind, MessageKind, Output, Request};
 use super::state::{SyncFailure, SyncState};
 use super::time::Timestamp;
+use crate::chain::BlockId;
 use crate::hash::BlockHash;
 
 /// A `getqrinfo` as sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QrInfoRequest {
     /// The tip it asks for.
-    pub tip: ChainTip,
+    pub tip: BlockId,
     /// The base hashes it carries (at most one anchor).
     pub base_block_hashes: Vec<BlockHash>,
 }
@@ -98,7 +99,7 @@ impl MasternodeManager {
     /// A manager waiting for peers, over `engine` and what it already holds (lists restored
     /// from storage): its newest list is the current height, and its last QRInfo the cycle
     /// the lists cover.
-    pub fn new<E: MasternodeEngine>(config: SyncConfig, engine: &E) -> Self {
+    pub fn new<E: SyncEngine>(config: SyncConfig, engine: &E) -> Self {
         let mut manager = MasternodeManager {
             config,
             progress: Progress {
@@ -170,7 +171,7 @@ impl MasternodeManager {
     }
 
     /// Reacts to a change in the peer set.
-    pub fn handle_network<C: ChainView, E: MasternodeEngine>(
+    pub fn handle_network<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         event: &NetworkEvent,
@@ -206,7 +207,7 @@ impl MasternodeManager {
     }
 
     /// Reacts to the header manager.
-    pub fn handle_sync_event<C: ChainView, E: MasternodeEngine>(
+    pub fn handle_sync_event<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         event: &SyncEvent,
@@ -242,12 +243,12 @@ impl MasternodeManager {
 
     /// Whether the engine holds the lists of an applied QRInfo (this session's or restored):
     /// then the manager goes on from them instead of starting over.
-    fn holds_synced_lists<E: MasternodeEngine>(&self, engine: &E) -> bool {
+    fn holds_synced_lists<E: SyncEngine>(&self, engine: &E) -> bool {
         self.last_qrinfo_cycle.is_some() && engine.list_height_at_or_below(u32::MAX).is_some()
     }
 
     /// Starts over: clears everything in flight and asks for a QRInfo for the tip at once.
-    fn restart<C: ChainView, E: MasternodeEngine>(
+    fn restart<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         chain: &C,
@@ -260,7 +261,7 @@ impl MasternodeManager {
 
     /// The QRInfo base: the newest stored list at least `anchor_cycles_behind` DKG cycles
     /// before the tip's cycle. One bounded anchor, never the set of every known hash.
-    fn qrinfo_anchor<C: ChainView, E: MasternodeEngine>(
+    fn qrinfo_anchor<C: ChainView, E: SyncEngine>(
         &self,
         tip_height: u32,
         chain: &C,
@@ -274,7 +275,7 @@ impl MasternodeManager {
         chain.hash_at(anchor_height)
     }
 
-    fn send_qrinfo<C: ChainView, E: MasternodeEngine>(
+    fn send_qrinfo<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         chain: &C,
@@ -350,7 +351,7 @@ impl MasternodeManager {
 
     /// Handles a `qrinfo` message: only the answer to the `getqrinfo` on the wire is applied;
     /// unsolicited, duplicate and stale ones are dropped.
-    pub fn handle_qrinfo<C: ChainView, E: MasternodeEngine>(
+    pub fn handle_qrinfo<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         qrinfo: E::QrInfo,
@@ -378,8 +379,8 @@ impl MasternodeManager {
             }
             Err(error) => {
                 let reason = error.to_string();
-                let rejection = error.rejection();
-                if rejection == Rejection::Invalid {
+                let rejection = error.verdict();
+                if rejection == EngineVerdict::Invalid {
                     out.push(Output::InvalidMessage(InvalidMessage {
                         kind: MessageKind::QrInfo,
                         reason: reason.clone(),
@@ -392,10 +393,10 @@ impl MasternodeManager {
                 }
                 let next = attempt.saturating_add(1);
                 match rejection {
-                    Rejection::Invalid | Rejection::Inconclusive => {
+                    EngineVerdict::Invalid | EngineVerdict::Inconclusive => {
                         self.send_qrinfo(now, chain, engine, next, round, out)
                     }
-                    Rejection::NotYetAvailable => {
+                    EngineVerdict::NotYetAvailable => {
                         self.work = MasternodeWork::QrInfo(QrInfoState::RetryAt {
                             at: now + self.config.not_yet_available_delay,
                             attempt: next,
@@ -413,7 +414,7 @@ impl MasternodeManager {
     }
 
     /// Queues `getmnlistd` for every list the QRInfo's quorums need.
-    fn fetch_quorum_lists<C: ChainView, E: MasternodeEngine>(
+    fn fetch_quorum_lists<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         needs: Vec<QuorumNeed>,
@@ -456,7 +457,7 @@ impl MasternodeManager {
     }
 
     /// Handles an `mnlistdiff` message: only answers to a `getmnlistd` on the wire are applied.
-    pub fn handle_mnlistdiff<C: ChainView, E: MasternodeEngine>(
+    pub fn handle_mnlistdiff<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         diff: E::MnListDiff,
@@ -484,7 +485,7 @@ impl MasternodeManager {
             }
             Err(error) => {
                 let reason = error.to_string();
-                if error.rejection() == Rejection::Invalid {
+                if error.verdict() == EngineVerdict::Invalid {
                     out.push(Output::InvalidMessage(InvalidMessage {
                         kind: MessageKind::MnListDiff,
                         reason: reason.clone(),
@@ -506,7 +507,7 @@ impl MasternodeManager {
     }
 
     /// Fires due deadlines: QRInfo timeouts and retries, pipeline timeouts.
-    pub fn tick<C: ChainView, E: MasternodeEngine>(
+    pub fn tick<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         chain: &C,
@@ -569,7 +570,7 @@ impl MasternodeManager {
         }
     }
 
-    fn complete_if_drained<C: ChainView, E: MasternodeEngine>(
+    fn complete_if_drained<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         chain: &C,
@@ -602,7 +603,7 @@ impl MasternodeManager {
     /// Verifies what the lists now allow and reports `Synced` (quorums whose list could not
     /// be fetched, `unverifiable`, are reported with those still missing a list), then
     /// follows the tip.
-    fn finish_sync<C: ChainView, E: MasternodeEngine>(
+    fn finish_sync<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         unverifiable: Vec<QuorumNeed>,
@@ -632,7 +633,7 @@ impl MasternodeManager {
     }
 
     /// Reports the newest list; `follow`: then keep following the header tip.
-    fn publish_lists<C: ChainView, E: MasternodeEngine>(
+    fn publish_lists<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         chain: &C,
@@ -655,7 +656,7 @@ impl MasternodeManager {
     /// ChainLocks and InstantSend locks at a height are signed by the quorums active 8 blocks
     /// below it): a QRInfo when a new DKG cycle's rotated quorums have been mined, otherwise
     /// one `getmnlistd` from the newest list.
-    fn follow_tip<C: ChainView, E: MasternodeEngine>(
+    fn follow_tip<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         chain: &C,
@@ -713,7 +714,8 @@ fn give_up_list(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::chain_view::HeaderChain;
+    use crate::chain::HeaderLookup;
+    use crate::sync::chain_view::ExtendableChain;
     use crate::sync::events::HeldRequests;
     use crate::sync::sim::{
         invalid_messages, sim_config, SimBlocks, SimChain, SimEngine, SimMnListDiff, SimQrInfo,

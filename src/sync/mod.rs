@@ -1,8 +1,8 @@
 //! Sans-IO sync state machines: events and the current time in, requests, events and
 //! progress out. No sockets, timers or clocks.
 //!
-//! The [`coordinator::Coordinator`] owns a header chain ([`chain_view::HeaderChain`]) and a
-//! masternode list engine ([`engine::MasternodeEngine`]) and drives three managers that share
+//! The [`coordinator::Coordinator`] owns a header chain ([`chain_view::ExtendableChain`]) and a
+//! masternode list engine ([`engine::SyncEngine`]) and drives three managers that share
 //! the [`state::SyncState`] vocabulary: [`headers`], [`masternodes`] and [`chainlocks`]. The
 //! runtime feeds it [`events::NetworkEvent`]s, [`events::SyncMessage`]s and `tick(now)` (at
 //! [`coordinator::Coordinator::next_deadline`] or periodically), sends the

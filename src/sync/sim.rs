@@ -7,20 +7,19 @@
 //! [`SimChain`] and [`SimEngine`] are small in-memory stand-ins for the header chain and the
 //! masternode list engine, so the managers can be exercised without cryptography.
 
-use super::chain_view::{
-    ChainTip, ChainView, HeaderChain, HeaderError, HeaderFault, HeadersConnected,
-};
+use super::chain_view::{ChainView, ExtendableChain, HeaderError, HeaderFault, HeadersConnected};
 use super::config::SyncConfig;
 use super::coordinator::Coordinator;
 use super::engine::{
-    ChainLockSigner, ChainLockTarget, DiffBlocks, EngineError, MasternodeEngine, QrInfoReport,
-    QuorumCheck, QuorumId, QuorumNeed, Rejection,
+    ChainLockSigner, ChainLockTarget, ClassifiedError, DiffBlocks, EngineVerdict, QrInfoSummary,
+    QuorumCheck, QuorumId, QuorumNeed, SyncEngine,
 };
 use super::events::{HeldRequests, NetworkEvent, SyncMessage};
 use super::requests::{InvalidMessage, Output, Request};
 use super::state::SyncState;
 use super::time::{Millis, Now, Timestamp};
 use crate::block::BlockHeader;
+use crate::chain::{BlockId, HeaderLookup};
 use crate::hash::{sha256d, BlockHash, MerkleNode};
 use crate::network::Network;
 use core::fmt;
@@ -95,9 +94,9 @@ impl SimBlocks {
     }
 
     /// The best block.
-    pub fn tip(&self) -> ChainTip {
+    pub fn tip(&self) -> BlockId {
         let height = u32::try_from(self.hashes.len().saturating_sub(1)).unwrap_or(u32::MAX);
-        ChainTip {
+        BlockId {
             height,
             hash: self.hashes.last().copied().unwrap_or(BlockHash::ZERO),
         }
@@ -204,14 +203,7 @@ impl SimChain {
     }
 }
 
-impl ChainView for SimChain {
-    fn tip(&self) -> ChainTip {
-        ChainTip {
-            height: u32::try_from(self.hashes.len().saturating_sub(1)).unwrap_or(u32::MAX),
-            hash: self.hashes.last().copied().unwrap_or(BlockHash::ZERO),
-        }
-    }
-
+impl HeaderLookup for SimChain {
     fn hash_at(&self, height: u32) -> Option<BlockHash> {
         self.hashes.get(usize::try_from(height).ok()?).copied()
     }
@@ -223,6 +215,15 @@ impl ChainView for SimChain {
     /// The simulated chain keeps hashes only.
     fn header_at(&self, _height: u32) -> Option<crate::block::BlockHeader> {
         None
+    }
+}
+
+impl ChainView for SimChain {
+    fn tip(&self) -> BlockId {
+        BlockId {
+            height: u32::try_from(self.hashes.len().saturating_sub(1)).unwrap_or(u32::MAX),
+            hash: self.hashes.last().copied().unwrap_or(BlockHash::ZERO),
+        }
     }
 
     fn locator(&self) -> Vec<BlockHash> {
@@ -245,7 +246,7 @@ impl ChainView for SimChain {
     }
 }
 
-impl HeaderChain for SimChain {
+impl ExtendableChain for SimChain {
     type Error = SimChainError;
 
     /// The simulation's headers carry no meaningful times: the wall clock is not consulted.
@@ -351,15 +352,15 @@ impl fmt::Display for SimEngineError {
     }
 }
 
-impl EngineError for SimEngineError {
-    fn rejection(&self) -> Rejection {
+impl ClassifiedError for SimEngineError {
+    fn verdict(&self) -> EngineVerdict {
         match self {
             SimEngineError::ChainLockSignatureMissing | SimEngineError::NoList(_) => {
-                Rejection::NotYetAvailable
+                EngineVerdict::NotYetAvailable
             }
-            SimEngineError::BadSignature => Rejection::Invalid,
+            SimEngineError::BadSignature => EngineVerdict::Invalid,
             SimEngineError::UnknownBlock(_) | SimEngineError::UnknownBase(_) => {
-                Rejection::Inconclusive
+                EngineVerdict::Inconclusive
             }
         }
     }
@@ -412,7 +413,7 @@ impl SimEngine {
     }
 }
 
-impl MasternodeEngine for SimEngine {
+impl SyncEngine for SimEngine {
     type QrInfo = SimQrInfo;
     type MnListDiff = SimMnListDiff;
     type ChainLock = SimChainLock;
@@ -426,7 +427,7 @@ impl MasternodeEngine for SimEngine {
         &mut self,
         qrinfo: SimQrInfo,
         chain: &dyn ChainView,
-    ) -> Result<QrInfoReport, SimEngineError> {
+    ) -> Result<QrInfoSummary, SimEngineError> {
         Self::check(qrinfo.verdict)?;
         let tip_height = Self::block_height(chain, &qrinfo.tip)?;
         for base in &qrinfo.base_block_hashes {
@@ -471,7 +472,7 @@ impl MasternodeEngine for SimEngine {
             self.waiting.insert(need);
             needs.push(need);
         }
-        Ok(QrInfoReport {
+        Ok(QrInfoSummary {
             list_height: tip_height,
             quorums_verified: 2,
             needs,

@@ -34,7 +34,7 @@ use dashlight::encode::{Decodable, Reader};
 use dashlight::hash::{sha256d, BlockHash, Sha256dHash};
 use dashlight::mnlist::MasternodeEngine;
 use dashlight::network::Network;
-use dashlight::node::chain::{ClientChain, ViewHeaders};
+use dashlight::node::chain::ClientChain;
 use dashlight::node::engine::ClientEngine;
 use dashlight::node::{Node, NodeOutput, Notification};
 use dashlight::peer::ban::Penalty;
@@ -51,7 +51,7 @@ use dashlight::storage::{restore_chain, restore_masternodes, save_chain, save_ma
 use dashlight::storage::{HeaderStore, MemoryStore};
 use dashlight::sync::chain_view::ChainView;
 use dashlight::sync::config::SyncConfig;
-use dashlight::sync::engine::MasternodeEngine as _;
+use dashlight::sync::engine::SyncEngine;
 use dashlight::sync::masternodes::{MasternodeWork, QrInfoState};
 use dashlight::sync::requests::Output;
 use dashlight::sync::state::SyncState;
@@ -899,11 +899,9 @@ impl Sim {
         .expect("a chain is stored");
         let mut engine = MasternodeEngine::new(Network::Testnet);
         let client_chain = ClientChain::new(chain.clone());
-        if let Err(error) = poll_once::run(restore_masternodes(
-            &self.store,
-            &mut engine,
-            &ViewHeaders(&client_chain),
-        )) {
+        if let Err(error) =
+            poll_once::run(restore_masternodes(&self.store, &mut engine, &client_chain))
+        {
             self.violation(format!(
                 "stored masternode state does not restore: {error:?}"
             ));

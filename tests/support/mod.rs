@@ -1,10 +1,7 @@
 //! A header chain over the fixture headers, for the engine's integration tests.
 #![allow(dead_code)]
 
-use dashlight::block::{BlockHeader, HEADER_SIZE};
-use dashlight::hash::BlockHash;
-use dashlight::mnlist::HeaderChain;
-use std::collections::HashMap;
+use dashlight::chain::{HeaderLookup, HeaderMap};
 
 /// Consecutive testnet headers 898560..=947248.
 pub static TESTNET_HEADERS: &[u8] = include_bytes!(concat!(
@@ -40,86 +37,36 @@ pub fn testnet_cbtx_clsig(height: i32) -> Option<dashlight::protocol::chainlock:
     })
 }
 
-/// Headers by height with their hashes.
-#[derive(Debug, Default, Clone)]
-pub struct TestHeaders {
-    headers: HashMap<u32, (BlockHeader, BlockHash)>,
-    heights: HashMap<BlockHash, u32>,
+/// The testnet headers of the fixtures: the 898560.. run and the quorum base blocks.
+pub fn testnet_headers() -> HeaderMap {
+    let mut chain = HeaderMap::default();
+    chain.add_run(TESTNET_HEADERS, TESTNET_HEADERS_START);
+    chain.add_csv(QUORUM_BASE_HEADERS).unwrap();
+    chain
 }
 
-impl TestHeaders {
-    /// Adds a run of consecutive headers starting at `start`. Each hash is
-    /// read from the next header's `prev_blockhash`; only the last is hashed.
-    pub fn add_run(&mut self, bytes: &[u8], start: u32) {
-        let headers: Vec<BlockHeader> = bytes
-            .chunks_exact(HEADER_SIZE)
-            .map(|c| BlockHeader::from_bytes(c.try_into().unwrap()))
-            .collect();
-        for (i, header) in headers.iter().enumerate() {
-            let hash = match headers.get(i + 1) {
-                Some(next) => next.prev_blockhash,
-                None => header.block_hash(),
-            };
-            self.add(start + i as u32, *header, hash);
-        }
+/// [`testnet_headers`] plus the headers around `heights` from the
+/// full testnet chain file (native only: it is 88 MB).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn testnet_headers_with_old(heights: &[u32]) -> HeaderMap {
+    use dashlight::block::{BlockHeader, HEADER_SIZE};
+    use std::io::{Read, Seek, SeekFrom};
+    let mut chain = testnet_headers();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/testnet/full_chain/testnet_headers_0_1100000.bin"
+    );
+    let mut file = std::fs::File::open(path).unwrap();
+    for &height in heights {
+        let mut bytes = vec![0u8; 2 * HEADER_SIZE];
+        file.seek(SeekFrom::Start(u64::from(height) * HEADER_SIZE as u64))
+            .unwrap();
+        file.read_exact(&mut bytes).unwrap();
+        let header = BlockHeader::from_bytes(bytes[..80].try_into().unwrap());
+        let next = BlockHeader::from_bytes(bytes[80..].try_into().unwrap());
+        chain.add(height, header, next.prev_blockhash);
     }
-
-    /// Adds one header.
-    pub fn add(&mut self, height: u32, header: BlockHeader, hash: BlockHash) {
-        self.headers.insert(height, (header, hash));
-        self.heights.insert(hash, height);
-    }
-
-    /// The testnet headers of the fixtures: the 898560.. run and the quorum base blocks.
-    pub fn testnet() -> TestHeaders {
-        let mut chain = TestHeaders::default();
-        chain.add_run(TESTNET_HEADERS, TESTNET_HEADERS_START);
-        for line in QUORUM_BASE_HEADERS.lines().skip(1) {
-            let fields: Vec<&str> = line.split(',').collect();
-            let height: u32 = fields[0].parse().unwrap();
-            let bytes: [u8; 80] = hex::decode(fields[2]).unwrap().try_into().unwrap();
-            let header = BlockHeader::from_bytes(&bytes);
-            chain.add(height, header, fields[1].parse().unwrap());
-        }
-        chain
-    }
-
-    /// [`TestHeaders::testnet`] plus the headers around `heights` from the
-    /// full testnet chain file (native only: it is 88 MB).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn testnet_with_old(heights: &[u32]) -> TestHeaders {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut chain = TestHeaders::testnet();
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/fixtures/testnet/full_chain/testnet_headers_0_1100000.bin"
-        );
-        let mut file = std::fs::File::open(path).unwrap();
-        for &height in heights {
-            let mut bytes = vec![0u8; 2 * HEADER_SIZE];
-            file.seek(SeekFrom::Start(u64::from(height) * HEADER_SIZE as u64))
-                .unwrap();
-            file.read_exact(&mut bytes).unwrap();
-            let header = BlockHeader::from_bytes(bytes[..80].try_into().unwrap());
-            let next = BlockHeader::from_bytes(bytes[80..].try_into().unwrap());
-            chain.add(height, header, next.prev_blockhash);
-        }
-        chain
-    }
-}
-
-impl HeaderChain for TestHeaders {
-    fn height_of(&self, hash: &BlockHash) -> Option<u32> {
-        self.heights.get(hash).copied()
-    }
-
-    fn header_at(&self, height: u32) -> Option<BlockHeader> {
-        self.headers.get(&height).map(|(h, _)| *h)
-    }
-
-    fn hash_at(&self, height: u32) -> Option<BlockHash> {
-        self.headers.get(&height).map(|(_, h)| *h)
-    }
+    chain
 }
 
 /// Block heights for the mainnet captures, which come without headers: the
@@ -138,87 +85,61 @@ impl HeaderChain for TestHeaders {
 ///
 /// There are no headers (`header_at` is `None`): an engine needs
 /// `set_require_block_proofs(false)`.
-#[derive(Debug, Default, Clone)]
-pub struct MainnetHeights {
-    heights: HashMap<BlockHash, u32>,
-    hashes: HashMap<u32, BlockHash>,
-}
-
-impl MainnetHeights {
-    /// Heights for `qrinfo` and the genesis-based `diffs` sent with it.
-    pub fn new(
-        qrinfo: &dashlight::protocol::qrinfo::QrInfo,
-        diffs: &[&dashlight::protocol::mnlistdiff::MnListDiff],
-    ) -> MainnetHeights {
-        use dashlight::llmq::LlmqType;
-        let params = LlmqType::LLMQ_60_75.params().unwrap();
-        let cycle_by = |height: u32| {
-            let opened = height - params.dkg_mining_window_start;
-            opened - opened % params.dkg_interval
-        };
-        let mut chain = MainnetHeights::default();
-        let mut full_lists = Vec::new();
-        for diff in qrinfo
-            .named_diffs()
-            .into_iter()
-            .map(|(_, d)| d)
-            .chain(diffs.iter().copied())
-        {
-            chain.add(diff.coinbase_height(), diff.block_hash);
-            if diff.base_block_hash == dashlight::network::Network::Mainnet.genesis_hash() {
-                full_lists.push(diff);
-            }
+///
+/// Heights for `qrinfo` and the genesis-based `diffs` sent with it.
+pub fn mainnet_heights(
+    qrinfo: &dashlight::protocol::qrinfo::QrInfo,
+    diffs: &[&dashlight::protocol::mnlistdiff::MnListDiff],
+) -> HeaderMap {
+    use dashlight::llmq::LlmqType;
+    let params = LlmqType::LLMQ_60_75.params().unwrap();
+    let cycle_by = |height: u32| {
+        let opened = height - params.dkg_mining_window_start;
+        opened - opened % params.dkg_interval
+    };
+    let mut chain = HeaderMap::default();
+    let mut full_lists = Vec::new();
+    for diff in qrinfo
+        .named_diffs()
+        .into_iter()
+        .map(|(_, d)| d)
+        .chain(diffs.iter().copied())
+    {
+        chain.add_hash(diff.coinbase_height(), diff.block_hash);
+        if diff.base_block_hash == dashlight::network::Network::Mainnet.genesis_hash() {
+            full_lists.push(diff);
         }
-        full_lists.sort_by_key(|d| d.coinbase_height());
-        let rotated = |d: &dashlight::protocol::mnlistdiff::MnListDiff| {
-            d.new_quorums
-                .iter()
-                .filter(|c| c.llmq_type == params.llmq_type.0)
-                .map(|c| (c.quorum_hash, c.quorum_index))
-                .collect::<Vec<_>>()
-        };
-        for pair in full_lists.windows(2) {
-            let before = rotated(pair[0]);
-            let cycle = cycle_by(pair[1].coinbase_height());
-            for (hash, index) in rotated(pair[1]) {
-                if !before.iter().any(|(h, _)| *h == hash) {
-                    chain.add(cycle + index as u32, hash);
-                }
-            }
-        }
-        let tip = qrinfo.diff_tip.coinbase_height();
-        for c in qrinfo
-            .diff_tip
-            .new_quorums
+    }
+    full_lists.sort_by_key(|d| d.coinbase_height());
+    let rotated = |d: &dashlight::protocol::mnlistdiff::MnListDiff| {
+        d.new_quorums
             .iter()
-            .chain(&qrinfo.last_commitment_per_index)
-        {
-            if c.llmq_type == params.llmq_type.0 && !chain.heights.contains_key(&c.quorum_hash) {
-                chain.add(cycle_by(tip) + c.quorum_index as u32, c.quorum_hash);
+            .filter(|c| c.llmq_type == params.llmq_type.0)
+            .map(|c| (c.quorum_hash, c.quorum_index))
+            .collect::<Vec<_>>()
+    };
+    for pair in full_lists.windows(2) {
+        let before = rotated(pair[0]);
+        let cycle = cycle_by(pair[1].coinbase_height());
+        for (hash, index) in rotated(pair[1]) {
+            if !before.iter().any(|(h, _)| *h == hash) {
+                chain.add_hash(cycle + index as u32, hash);
             }
         }
-        if !chain.heights.contains_key(&qrinfo.diff_tip.base_block_hash) {
-            chain.add(tip - 1, qrinfo.diff_tip.base_block_hash);
+    }
+    let tip = qrinfo.diff_tip.coinbase_height();
+    for c in qrinfo
+        .diff_tip
+        .new_quorums
+        .iter()
+        .chain(&qrinfo.last_commitment_per_index)
+    {
+        if c.llmq_type == params.llmq_type.0 && chain.height_of(&c.quorum_hash).is_none() {
+            chain.add_hash(cycle_by(tip) + c.quorum_index as u32, c.quorum_hash);
         }
-        chain
     }
-
-    fn add(&mut self, height: u32, hash: BlockHash) {
-        self.heights.insert(hash, height);
-        self.hashes.insert(height, hash);
+    if chain.height_of(&qrinfo.diff_tip.base_block_hash).is_none() {
+        chain.add_hash(tip - 1, qrinfo.diff_tip.base_block_hash);
     }
-}
-
-impl HeaderChain for MainnetHeights {
-    fn height_of(&self, hash: &BlockHash) -> Option<u32> {
-        self.heights.get(hash).copied()
-    }
-
-    fn header_at(&self, _height: u32) -> Option<BlockHeader> {
-        None
-    }
-
-    fn hash_at(&self, height: u32) -> Option<BlockHash> {
-        self.hashes.get(&height).copied()
-    }
+    chain
 }

@@ -30,10 +30,10 @@
 //! other quorum is tried again with the lists loaded.
 
 use super::MasternodeEngine;
+use crate::chain::HeaderLookup;
 use crate::encode::{write_compact_size, Decodable, DecodeError, Encodable, Reader};
 use crate::hash::{sha256d, BlockHash, ProTxHash};
 use crate::llmq::LlmqType;
-use crate::mnlist::headers::HeaderChain;
 use crate::mnlist::list::{ListEntry, MasternodeList, QuorumEntry, QuorumKey};
 use crate::mnlist::status::QuorumStatus;
 use crate::network::Network;
@@ -274,7 +274,7 @@ impl MasternodeEngine {
     pub fn load_state(
         &mut self,
         record: &[u8],
-        headers: &impl HeaderChain,
+        headers: &impl HeaderLookup,
     ) -> Result<LoadReport, StateError> {
         let decoded = decode(record, self.rules().network)?;
         let mut report = LoadReport::default();
