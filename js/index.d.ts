@@ -16,6 +16,16 @@ export interface ClientOptions {
   /** Multiplies every timeout and retry delay (default 1; tests use e.g. 0.05). */
   timeoutScale?: number;
   /**
+   * The least chain work the best chain must have before the client reports it as synced or
+   * lets the reorganisation limit protect it. Default: the compiled-in floor, the larger of
+   * Dash Core's `nMinimumChainWork` (from its newest release) and the work through the newest
+   * checkpoint. `"checkpoint"` lowers it to the newest checkpoint's work; a hex string (1–64
+   * digits, big-endian as Dash Core shows `chainwork`, optional `0x`) sets it, `"0"` for none.
+   * A testing aid for replays of recorded history that ends below the default: a lower floor
+   * lets a cheap low-difficulty fork be reported as synced. Leave unset in production.
+   */
+  minimumChainWork?: 'checkpoint' | string;
+  /**
    * A testing aid, like `timeoutScale`: a wall clock that reads `startUnix` (Unix seconds) at
    * launch and runs `rate` times as fast as the real one (0 < rate ≤ 10,000), so a page can live
    * at the time of captured data and at a replay's speed. Header times are judged against it;
@@ -360,7 +370,7 @@ export interface DashlightEventMap {
 }
 
 /** Checks options and fills in defaults; throws a `DashlightError` with code `invalid_options`. */
-export function validateOptions(options: ClientOptions): Required<Omit<ClientOptions, 'baseHeight'>> & { baseHeight?: number };
+export function validateOptions(options: ClientOptions): Required<Omit<ClientOptions, 'baseHeight' | 'minimumChainWork'>> & { baseHeight?: number; minimumChainWork?: string };
 
 /** A Dash light client running in a Web Worker. */
 export class DashlightClient extends EventTarget {

@@ -40,6 +40,10 @@ export function validateOptions(options) {
   if (baseHeight !== undefined && (!Number.isInteger(baseHeight) || baseHeight < 0)) fail('options.baseHeight must be a non-negative integer');
   const timeoutScale = options.timeoutScale ?? 1;
   if (typeof timeoutScale !== 'number' || !(timeoutScale > 0 && timeoutScale <= 10)) fail('options.timeoutScale must be a number in (0, 10]');
+  const minimumChainWork = options.minimumChainWork;
+  if (minimumChainWork !== undefined && (typeof minimumChainWork !== 'string' || !/^(checkpoint|(0x)?[0-9a-fA-F]{1,64})$/.test(minimumChainWork))) {
+    fail('options.minimumChainWork must be "checkpoint" or 1 to 64 hex digits of chain work');
+  }
   const clock = options.clock;
   if (clock !== undefined) {
     if (typeof clock !== 'object' || clock === null) fail('options.clock must be an object { startUnix, rate }');
@@ -48,6 +52,7 @@ export function validateOptions(options) {
   }
   return {
     network: options.network, bridges: [...options.bridges], storageName, maxPeers, baseHeight, timeoutScale,
+    ...(minimumChainWork !== undefined ? { minimumChainWork } : {}),
     ...(clock ? { clock: { startUnix: clock.startUnix, rate: clock.rate } } : {}),
   };
 }

@@ -25,7 +25,10 @@ pids+=($!)
 sleep 1
 # The replay peer answers only the requests it has captures for, so the page
 # shortens timeouts (timeoutScale) to get past the unanswerable ones quickly.
+# Its captured headers end far below Dash Core's nMinimumChainWork, so the page
+# lowers the client's minimum chain work to none (minimumChainWork=0): under the
+# default floor the replayed chain would never be reported as synced.
 echo
-echo "dashlight dev page: http://127.0.0.1:$PAGE_PORT/?bridge=ws://127.0.0.1:$BRIDGE_PORT/&base=898560&timeoutScale=0.05&autostart=1"
+echo "dashlight dev page: http://127.0.0.1:$PAGE_PORT/?bridge=ws://127.0.0.1:$BRIDGE_PORT/&base=898560&timeoutScale=0.05&minimumChainWork=0&autostart=1"
 echo "replay peer counters: http://127.0.0.1:$CONTROL_PORT/counters"
 wait

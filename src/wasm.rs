@@ -11,6 +11,7 @@ use crate::browser::status::{
     masternode_list, quorums, ErrorInfo, HeaderInfo, Status, VerifiedChainLock,
 };
 use crate::browser::wallet;
+use crate::chain::checkpoints::{minimum_chain_work, parse_minimum_chain_work};
 use crate::encode::{deserialize, serialize};
 use crate::hash::{BlockHash, MerkleNode, Txid};
 use crate::network::Network;
@@ -128,6 +129,7 @@ struct RawOptions {
     max_peers: usize,
     base_height: Option<u32>,
     timeout_scale: Option<f64>,
+    minimum_chain_work: Option<String>,
     clock: Option<RawClock>,
 }
 
@@ -297,7 +299,7 @@ pub struct WasmClient {
 
 #[wasm_bindgen]
 impl WasmClient {
-    /// A stopped client. `options`: `{ network, bridges, storageName, maxPeers, baseHeight?, timeoutScale?, clock? }`;
+    /// A stopped client. `options`: `{ network, bridges, storageName, maxPeers, baseHeight?, timeoutScale?, minimumChainWork?, clock? }`;
     /// `emit(name, detail)` receives events.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, emit: js_sys::Function) -> Result<WasmClient, JsValue> {
@@ -313,6 +315,11 @@ impl WasmClient {
                 "timeoutScale must be in (0, 10], got {timeout_scale}"
             )));
         }
+        let minimum_chain_work = match raw.minimum_chain_work.as_deref() {
+            None => minimum_chain_work(network),
+            Some(option) => parse_minimum_chain_work(network, option)
+                .map_err(|e| invalid(format!("minimumChainWork: {e}")))?,
+        };
         let clock = match raw.clock {
             Some(RawClock { start_unix, rate })
                 if start_unix >= 0.0 && rate > 0.0 && rate <= 10_000.0 =>
@@ -336,6 +343,7 @@ impl WasmClient {
             max_peers: raw.max_peers,
             base_height: raw.base_height,
             timeout_scale,
+            minimum_chain_work,
             clock,
         };
         Ok(WasmClient {

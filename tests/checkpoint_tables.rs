@@ -1,8 +1,11 @@
 //! The compiled-in checkpoint tables (`src/chain/checkpoints/{testnet,mainnet}.rs`)
 //! are derived from the dashj checkpoint files in `../shared/fixtures`.
 //!
-//! This test renders the tables from those files and fails if the committed
-//! sources differ. Run it with `REGENERATE_CHECKPOINTS=1` to rewrite them:
+//! This test renders the tables from those files, with Dash Core's minimum
+//! chain work from [`MAINNET_DASH_CORE`] and [`TESTNET_DASH_CORE`], and fails
+//! if the committed sources differ. To update them, refresh the fixtures and
+//! those two constants (from `src/chainparams.cpp` of Dash Core's newest
+//! release), then rewrite the tables with `REGENERATE_CHECKPOINTS=1`:
 //! `REGENERATE_CHECKPOINTS=1 cargo test --test checkpoint_tables`.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -12,6 +15,38 @@ use std::fmt::Write as _;
 
 /// Records that may serve as a sync base: one every 40 checkpoints (23,040 blocks), plus the last.
 const SYNC_BASE_EVERY: usize = 40;
+
+/// Dash Core's `nMinimumChainWork` for a network, with the block it was taken
+/// at (its `defaultAssumeValid`) and where it was read.
+struct DashCoreFloor {
+    /// The height of the block.
+    height: u32,
+    /// The block hash (display order).
+    block_hash: &'static str,
+    /// The chain work through the block: the low 12 bytes, big-endian hex.
+    chain_work: &'static str,
+    /// The release and where its `src/chainparams.cpp` values were read.
+    source: &'static str,
+}
+
+/// Mainnet's, from Dash Core v23.1.4.
+const MAINNET_DASH_CORE: DashCoreFloor = DashCoreFloor {
+    height: 2_487_500,
+    block_hash: "00000000000000119fe42827219e0686d3f7b494ae65f823194c740c5dbab492",
+    chain_work: "0000ba7225adc3153945d14d",
+    source: "dashpay/dash `src/chainparams.cpp` of v23.1.4 (`CMainParams`), \
+             read from the diff of pull request #7367 (master at v23.1.4 into develop, June 2026)",
+};
+
+/// Testnet's, from Dash Core v23.1.3 (the v23.1.4 testnet values were not
+/// readable; a release can only raise them, so this floor is the lower one).
+const TESTNET_DASH_CORE: DashCoreFloor = DashCoreFloor {
+    height: 1_450_000,
+    block_hash: "000000fa4225fa022d4216eabb176848d61d03027df12e0685f82d8b13c60f03",
+    chain_work: "0000000003eb87177577500b",
+    source: "dashpay/dash `src/chainparams.cpp` of v23.1.3 (`CTestNetParams`), \
+             read from the diff of pull request #7321 (\"prepare v23.1.3 release\", May 2026)",
+};
 
 struct Record {
     chain_work: [u8; 12],
@@ -68,7 +103,7 @@ fn read_records(path: &str) -> Vec<Record> {
     records
 }
 
-fn render(network: &str, source: &str, records: &[Record]) -> String {
+fn render(network: &str, source: &str, records: &[Record], dash_core: &DashCoreFloor) -> String {
     let spacing = 576;
     for (i, r) in records.iter().enumerate() {
         assert_eq!(
@@ -150,24 +185,45 @@ fn render(network: &str, source: &str, records: &[Record]) -> String {
     writeln!(out).unwrap();
     writeln!(
         out,
-        "/// The least chain work a chain must have to be reported as synced: the work\n\
-         /// through the newest checkpoint (height {}), which every real chain passes.",
+        "/// The chain work through the newest checkpoint (height {}), which every\n\
+         /// real chain passes.",
         newest.height
     )
     .unwrap();
     writeln!(
         out,
-        "pub(super) const MINIMUM_CHAIN_WORK: Work = work(\"{}\");",
+        "pub(super) const NEWEST_CHECKPOINT_WORK: Work = work(\"{}\");",
         hex::encode(newest.chain_work)
+    )
+    .unwrap();
+    assert_eq!(dash_core.chain_work.len(), 24, "12 bytes of chain work");
+    writeln!(out).unwrap();
+    writeln!(
+        out,
+        "/// Dash Core's `nMinimumChainWork`: the chain work through block {}\n\
+         /// (`{}`, its `defaultAssumeValid`), from\n\
+         /// {}.",
+        dash_core.height, dash_core.block_hash, dash_core.source
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "pub(super) const DASH_CORE_MINIMUM_CHAIN_WORK: Work = work(\"{}\");",
+        dash_core.chain_work
     )
     .unwrap();
     out
 }
 
-fn check(network: &str, fixture: &str, table: &str) {
+fn check(network: &str, fixture: &str, table: &str, dash_core: &DashCoreFloor) {
     let root = env!("CARGO_MANIFEST_DIR");
     let records = read_records(&format!("{root}/../shared/fixtures/{fixture}"));
-    let rendered = render(network, &format!("../shared/fixtures/{fixture}"), &records);
+    let rendered = render(
+        network,
+        &format!("../shared/fixtures/{fixture}"),
+        &records,
+        dash_core,
+    );
     let path = format!("{root}/src/chain/checkpoints/{table}");
     if std::env::var_os("REGENERATE_CHECKPOINTS").is_some() {
         std::fs::write(&path, rendered).unwrap();
@@ -186,6 +242,7 @@ fn testnet_table_matches_the_fixture() {
         "Testnet",
         "testnet/headers/dashj_testnet_checkpoints.txt",
         "testnet.rs",
+        &TESTNET_DASH_CORE,
     );
 }
 
@@ -195,5 +252,6 @@ fn mainnet_table_matches_the_fixture() {
         "Mainnet",
         "mainnet/checkpoints/dashj_mainnet_checkpoints.txt",
         "mainnet.rs",
+        &MAINNET_DASH_CORE,
     );
 }

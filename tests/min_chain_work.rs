@@ -11,12 +11,23 @@
 //! follow the retargeting rules; their hashes are stand-ins that meet the
 //! target, handed to the chain with [`HashedHeader::with_hash`] as hashes
 //! computed elsewhere are (grinding real X11 proof of work for 2,500 headers
-//! is out of a test's reach). The minimum chain work is set above the fork,
-//! as a Dash Core release newer than the compiled-in checkpoints sets it.
+//! is out of a test's reach).
+//!
+//! Two floors are used. A test floor, the work through honest block 300, sits
+//! between the fork and the honest chain, so the honest chain is seen to reach
+//! `Synced`. The compiled-in floor ([`ChainConfig::for_network`]) is Dash
+//! Core's testnet `nMinimumChainWork`, the work through block 1,450,000: about
+//! 165,000 real blocks past the checkpoint, above both fabricated chains. So
+//! under it neither chain is reported as synced (the real chain, past
+//! 1,450,000, would be); what the production floor is shown to do is keep the
+//! fork below it, unreported and unprotected by the reorganisation limit, so
+//! that it gives way to the honest chain without blame, where the former
+//! floor (the newest checkpoint's work, which the fork meets) let the fork
+//! lock the honest chain out.
 #![cfg(not(target_arch = "wasm32"))]
 
 use dashlight::block::BlockHeader;
-use dashlight::chain::checkpoints::minimum_chain_work;
+use dashlight::chain::checkpoints::{minimum_chain_work, newest_checkpoint_work};
 use dashlight::chain::difficulty::{next_work_required, Ancestry};
 use dashlight::chain::{
     BlockId, ChainConfig, ConsensusParams, HashedHeader, HeaderChain, HeaderLookup, Outcome,
@@ -280,9 +291,19 @@ fn completed(out: &[Output]) -> Option<BlockId> {
     })
 }
 
-#[test]
-fn header_sync_does_not_complete_on_the_fork_and_blames_no_one_for_the_honest_chain() {
-    let s = scenario();
+/// What the header sync did: the fork answered first (and said it had no
+/// more), then, at the retry, the honest chain.
+struct HeaderRun {
+    chain: FabricatedChain,
+    after_fork: SyncState,
+    fork_out: Vec<Output>,
+    /// Whether the retry after the fork asked again.
+    retried: bool,
+    after_honest: SyncState,
+    honest_out: Vec<Output>,
+}
+
+fn sync_fork_then_honest(s: &Scenario) -> HeaderRun {
     let raw = |hs: &[HashedHeader]| hs.iter().map(|h| h.header).collect::<Vec<_>>();
     let mut chain = FabricatedChain {
         chain: HeaderChain::with_config(s.base, s.config),
@@ -309,46 +330,160 @@ fn header_sync_does_not_complete_on_the_fork_and_blames_no_one_for_the_honest_ch
     assert_eq!(headers.state(), &SyncState::Syncing);
 
     // The hostile peer answers first: its fork is connected, and it says it has no more.
-    out.clear();
-    headers.handle_headers(now, s.now, &raw(&s.fork), &mut chain, &mut out);
-    headers.handle_headers(now, s.now, &[], &mut chain, &mut out);
-    assert_eq!(completed(&out), None, "header sync completed on the fork");
-    assert!(matches!(
-        headers.state(),
-        SyncState::Error(SyncFailure::BelowMinimumWork { tip_height })
-            if *tip_height == s.base.height() + FORK_BLOCKS as u32
-    ));
-    assert!(!blamed(&out));
+    let mut fork_out = Vec::new();
+    headers.handle_headers(now, s.now, &raw(&s.fork), &mut chain, &mut fork_out);
+    headers.handle_headers(now, s.now, &[], &mut chain, &mut fork_out);
+    let after_fork = headers.state().clone();
 
-    // The retry reaches the honest peer, whose chain replaces the fork.
-    out.clear();
+    // The retry reaches the honest peer.
+    let mut honest_out = Vec::new();
     now = now + config.error_backoff(0);
-    headers.tick(now, &chain, &mut out);
-    assert_eq!(headers.state(), &SyncState::Syncing);
-    headers.handle_headers(now, s.now, &raw(&s.honest), &mut chain, &mut out);
-    headers.handle_headers(now, s.now, &[], &mut chain, &mut out);
-    assert!(!blamed(&out), "the honest peer was blamed");
+    headers.tick(now, &chain, &mut honest_out);
+    let retried = headers.state() == &SyncState::Syncing;
+    headers.handle_headers(now, s.now, &raw(&s.honest), &mut chain, &mut honest_out);
+    headers.handle_headers(now, s.now, &[], &mut chain, &mut honest_out);
+    HeaderRun {
+        chain,
+        after_fork,
+        fork_out,
+        retried,
+        after_honest: headers.state().clone(),
+        honest_out,
+    }
+}
+
+#[test]
+fn header_sync_does_not_complete_on_the_fork_and_blames_no_one_for_the_honest_chain() {
+    let s = scenario();
+    let run = sync_fork_then_honest(&s);
+    assert_eq!(
+        completed(&run.fork_out),
+        None,
+        "header sync completed on the fork"
+    );
+    assert!(matches!(
+        run.after_fork,
+        SyncState::Error(SyncFailure::BelowMinimumWork { tip_height })
+            if tip_height == s.base.height() + FORK_BLOCKS as u32
+    ));
+    assert!(!blamed(&run.fork_out));
+
+    // The honest chain replaces the fork, and the sync completes on it.
+    assert!(run.retried);
+    assert!(!blamed(&run.honest_out), "the honest peer was blamed");
     let last = s.honest[s.honest.len() - 1];
     assert_eq!(
-        completed(&out),
+        completed(&run.honest_out),
         Some(BlockId {
             height: s.base.height() + HONEST_BLOCKS as u32,
             hash: last.hash,
         })
     );
-    assert_eq!(headers.state(), &SyncState::Synced);
-    assert_honest_tip(&chain.chain, &s);
+    assert_eq!(run.after_honest, SyncState::Synced);
+    assert_honest_tip(&run.chain.chain, &s);
+}
+
+/// The scenario under the compiled-in floor (Dash Core's).
+fn compiled_scenario() -> Scenario {
+    Scenario {
+        config: ChainConfig::for_network(Network::Testnet),
+        ..scenario()
+    }
 }
 
 #[test]
-fn the_compiled_in_floor_binds_chains_from_older_checkpoints_only() {
+fn under_the_compiled_floor_the_fork_is_below_it_and_unprotected() {
+    let s = compiled_scenario();
+    assert_eq!(
+        s.config.minimum_chain_work,
+        minimum_chain_work(Network::Testnet)
+    );
+    let mut fork = HeaderChain::with_config(s.base, s.config);
+    assert_eq!(fork.accept(&s.fork, s.now).rejected, None);
+    assert!(!fork.has_minimum_work(), "the fork meets Dash Core's floor");
+    assert!(FORK_BLOCKS as u32 > s.config.max_reorg_depth);
+
+    // Offered first, the fork gives way to the honest chain however deep the fork.
+    let report = fork.accept(&s.honest, s.now);
+    assert_eq!(report.rejected, None);
+    assert!(matches!(
+        report.outcome,
+        Outcome::Reorganized { depth, fork_height, .. }
+            if depth == FORK_BLOCKS as u32 && fork_height == s.base.height()
+    ));
+    let last = s.honest[s.honest.len() - 1];
+    assert_eq!(fork.tip().hash, last.hash);
+    // The fabricated honest chain is 1,500 blocks, not the 165,000 to Dash
+    // Core's block: it is below the floor too.
+    assert!(!fork.has_minimum_work());
+}
+
+#[test]
+fn under_the_former_floor_the_fork_locked_the_honest_chain_out() {
+    // The newest checkpoint's work, the floor before Dash Core's: the fork
+    // meets it, so the reorganisation limit protects the fork.
+    let s = Scenario {
+        config: ChainConfig {
+            minimum_chain_work: newest_checkpoint_work(Network::Testnet),
+            ..ChainConfig::for_network(Network::Testnet)
+        },
+        ..scenario()
+    };
+    let mut chain = HeaderChain::with_config(s.base, s.config);
+    assert_eq!(chain.accept(&s.fork, s.now).rejected, None);
+    assert!(chain.has_minimum_work());
+    let report = chain.accept(&s.honest, s.now);
+    assert!(!matches!(report.outcome, Outcome::Reorganized { .. }));
+    assert_eq!(chain.tip().hash, s.fork[FORK_BLOCKS - 1].hash);
+}
+
+#[test]
+fn under_the_compiled_floor_header_sync_never_completes_on_the_fork_and_blames_no_one() {
+    let s = compiled_scenario();
+    let run = sync_fork_then_honest(&s);
+    assert_eq!(
+        completed(&run.fork_out),
+        None,
+        "header sync completed on the fork"
+    );
+    assert!(matches!(
+        run.after_fork,
+        SyncState::Error(SyncFailure::BelowMinimumWork { tip_height })
+            if tip_height == s.base.height() + FORK_BLOCKS as u32
+    ));
+    assert!(!blamed(&run.fork_out));
+
+    // The honest chain replaces the fork and its peer is not blamed; being
+    // below Dash Core's floor too, it is not reported as synced either.
+    assert!(run.retried);
+    assert!(!blamed(&run.honest_out), "the honest peer was blamed");
+    assert_eq!(completed(&run.honest_out), None);
+    assert!(matches!(
+        run.after_honest,
+        SyncState::Error(SyncFailure::BelowMinimumWork { tip_height })
+            if tip_height == s.base.height() + HONEST_BLOCKS as u32
+    ));
+    let tip = run.chain.chain.tip();
+    assert_eq!(tip.hash, s.honest[s.honest.len() - 1].hash);
+    for h in &s.fork {
+        assert_eq!(run.chain.chain.height_of(&h.hash), None);
+    }
+}
+
+#[test]
+fn the_compiled_in_floor_lies_past_the_newest_checkpoint() {
     let n = Network::Testnet;
     let config = ChainConfig::for_network(n);
     assert_eq!(config.minimum_chain_work, minimum_chain_work(n));
-    // From the newest checkpoint, a chain is past the floor from the start.
-    assert!(HeaderChain::with_config(SyncBase::latest(n), config).has_minimum_work());
-    // From an older one, real headers up to 947,248 are not enough (the
-    // newest checkpoint is 1,284,480), unless the floor is lifted for a replay.
+    // From the newest checkpoint, a chain must still pass Dash Core's block.
+    assert!(!HeaderChain::with_config(SyncBase::latest(n), config).has_minimum_work());
+    let checkpoint_floor = ChainConfig {
+        minimum_chain_work: newest_checkpoint_work(n),
+        ..config
+    };
+    assert!(HeaderChain::with_config(SyncBase::latest(n), checkpoint_floor).has_minimum_work());
+    // From an older one, real headers up to 947,248 are not enough, unless
+    // the floor is lowered for a replay.
     let old = SyncBase::at_checkpoint(n, 898_560).expect("a sync base");
     let mut chain = HeaderChain::with_config(old, config);
     let headers = HashedHeader::parse_all(&HEADERS[80..80 * 101]);

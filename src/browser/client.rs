@@ -10,7 +10,7 @@ use super::persister::IdbPersister;
 use super::runtime::{self, Command, RuntimeHandle};
 use super::status::{ClientNode, ErrorInfo, StorageStatus, VerifiedChainLock};
 use super::store::IdbStore;
-use crate::chain::{ChainConfig, HeaderChain, SyncBase};
+use crate::chain::{ChainConfig, HeaderChain, SyncBase, Work};
 use crate::hash::BlockHash;
 use crate::mnlist::MasternodeEngine;
 use crate::network::Network;
@@ -40,6 +40,11 @@ pub struct ClientOptions {
     pub base_height: Option<u32>,
     /// Multiplies every timeout (tests use a small factor).
     pub timeout_scale: f64,
+    /// The least work the best chain must have to be reported as synced
+    /// (default: the network's compiled-in
+    /// [`minimum_chain_work`](crate::chain::checkpoints::minimum_chain_work);
+    /// replays of recorded history set a lower one).
+    pub minimum_chain_work: Work,
     /// A wall clock for tests (a start time and a rate), instead of the browser's.
     pub clock: Option<TestClock>,
 }
@@ -162,16 +167,20 @@ pub async fn launch<S: EventSink + 'static>(
 ) -> Result<Running, ClientError> {
     shared.borrow_mut().persistent = request_persistence().await.ok().flatten();
     let mut store = IdbStore::open(&options.storage_name).await?;
-    let chain = match restore_chain(&store, options.network, ChainConfig::default()).await {
+    let config = ChainConfig {
+        minimum_chain_work: options.minimum_chain_work,
+        ..ChainConfig::default()
+    };
+    let chain = match restore_chain(&store, options.network, config).await {
         Ok(Some(chain)) => chain,
-        Ok(None) => new_chain(&mut store, options).await?,
+        Ok(None) => new_chain(&mut store, options, config).await?,
         Err(error) => {
             log_before_start(
                 &sink,
                 "warn",
                 format!("stored headers unusable, starting over: {error}"),
             );
-            new_chain(&mut store, options).await?
+            new_chain(&mut store, options, config).await?
         }
     };
     let stored = chain.tip();
@@ -239,10 +248,11 @@ async fn restore_engine<S: EventSink>(
 async fn new_chain(
     store: &mut IdbStore,
     options: &ClientOptions,
+    config: ChainConfig,
 ) -> Result<HeaderChain, ClientError> {
     let base = SyncBase::at_or_below(options.network, options.base_height.unwrap_or(u32::MAX));
     store.initialize(&base).await?;
-    Ok(HeaderChain::new(base))
+    Ok(HeaderChain::with_config(base, config))
 }
 
 /// Deletes everything stored under the storage `lock` guards (the lock's

@@ -11,8 +11,9 @@
 //!
 //! The tables are generated from the dashj checkpoint files in
 //! `../shared/fixtures` by `tests/checkpoint_tables.rs` (which also checks
-//! that they are up to date); the browser has no file access, so the data
-//! lives in the crate.
+//! that they are up to date), together with Dash Core's `nMinimumChainWork`,
+//! which that generator holds with its source; the browser has no file
+//! access, so the data lives in the crate.
 
 mod mainnet;
 mod testnet;
@@ -118,25 +119,80 @@ pub fn last_checkpoint_at_or_below(network: Network, height: u32) -> Checkpoint 
 /// reported as synced (Dash Core's `nMinimumChainWork`): a chain below it is
 /// not the network's chain, whatever its length.
 ///
-/// The value is the chain work through the newest compiled-in checkpoint,
-/// produced by the same generator as the checkpoint tables. The client
-/// already trusts that block's hash and work, and every chain that passes the
-/// checkpoint has at least that much work, so the floor never rejects the real
-/// chain. Dash Core's own `nMinimumChainWork` is set by hand at each release
-/// from a block of its choosing; the releases readable here (mainnet
-/// 1,796,500) lie below these checkpoints, so taking it would lower the floor,
-/// not raise it.
-///
-/// A floor at the newest checkpoint says nothing about a chain synced from
-/// that checkpoint (its work is already past it); it binds a chain started
-/// from an older base, or restored from storage, until it passes the newest
-/// checkpoint. [`ChainConfig::for_network`](super::ChainConfig::for_network)
-/// applies it.
+/// The value is the larger of Dash Core's `nMinimumChainWork` (set by hand at
+/// each release at a block of its choosing; the tables name the release and
+/// the block) and the chain work through the newest compiled-in checkpoint,
+/// both compiled in by the generator of the checkpoint tables. Dash Core's
+/// block lies past the newest checkpoint, so the floor binds a chain synced
+/// from that checkpoint too: a cheap low-difficulty fork after it (testnet's
+/// minimum-difficulty rule makes one cheap) is not reported as synced, and the
+/// reorganisation limit does not protect it from the real chain. Recorded
+/// history that ends below the floor (every fixture here) never reaches it:
+/// replays lower the floor explicitly (see [`parse_minimum_chain_work`]).
+/// [`ChainConfig::for_network`](super::ChainConfig::for_network) applies it.
 pub fn minimum_chain_work(network: Network) -> Work {
+    let (dash_core, checkpoint) = match network {
+        Network::Mainnet => (
+            mainnet::DASH_CORE_MINIMUM_CHAIN_WORK,
+            mainnet::NEWEST_CHECKPOINT_WORK,
+        ),
+        Network::Testnet => (
+            testnet::DASH_CORE_MINIMUM_CHAIN_WORK,
+            testnet::NEWEST_CHECKPOINT_WORK,
+        ),
+    };
+    dash_core.max(checkpoint)
+}
+
+/// The chain work through the newest compiled-in checkpoint of `network`,
+/// which every chain through that checkpoint has.
+pub fn newest_checkpoint_work(network: Network) -> Work {
     match network {
-        Network::Mainnet => mainnet::MINIMUM_CHAIN_WORK,
-        Network::Testnet => testnet::MINIMUM_CHAIN_WORK,
+        Network::Mainnet => mainnet::NEWEST_CHECKPOINT_WORK,
+        Network::Testnet => testnet::NEWEST_CHECKPOINT_WORK,
     }
+}
+
+/// Why a minimum chain work option was not understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidMinimumChainWork(String);
+
+impl fmt::Display for InvalidMinimumChainWork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "minimum chain work must be \"checkpoint\" or 1 to 64 hex digits, got {:?}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for InvalidMinimumChainWork {}
+
+/// The minimum chain work a client option names: `"checkpoint"` for the work
+/// through the newest compiled-in checkpoint ([`newest_checkpoint_work`]), or
+/// the work itself as 1 to 64 hex digits (big-endian, as Dash Core shows
+/// `chainwork`; an optional `0x`), `"0"` for none. The compiled-in
+/// [`minimum_chain_work`] applies when no option is given; a lower floor is
+/// for replays of recorded history that ends below it.
+pub fn parse_minimum_chain_work(
+    network: Network,
+    option: &str,
+) -> Result<Work, InvalidMinimumChainWork> {
+    if option == "checkpoint" {
+        return Ok(newest_checkpoint_work(network));
+    }
+    let invalid = || InvalidMinimumChainWork(option.to_string());
+    let digits = option.strip_prefix("0x").unwrap_or(option).as_bytes();
+    if digits.is_empty() || digits.len() > 64 {
+        return Err(invalid());
+    }
+    let mut bytes = [0u8; 32];
+    for (i, &c) in digits.iter().rev().enumerate() {
+        let value = char::from(c).to_digit(16).ok_or_else(invalid)? as u8;
+        bytes[31 - i / 2] |= value << (4 * (i % 2));
+    }
+    Ok(Work::from_be_bytes(&bytes))
 }
 
 /// The highest checkpoint of `network`.
@@ -221,11 +277,52 @@ mod tests {
     }
 
     #[test]
-    fn the_minimum_chain_work_is_the_newest_checkpoints() {
+    fn the_minimum_chain_work_is_dash_cores_above_the_newest_checkpoint() {
         for n in [Network::Mainnet, Network::Testnet] {
             let newest = SyncBase::latest(n);
             assert_eq!(newest.height(), latest_checkpoint(n).height);
-            assert_eq!(minimum_chain_work(n), newest.chain_work());
+            assert_eq!(newest_checkpoint_work(n), newest.chain_work());
+            assert!(minimum_chain_work(n) > newest.chain_work());
+        }
+        assert_eq!(
+            minimum_chain_work(Network::Mainnet).to_string(),
+            "00000000000000000000000000000000000000000000ba7225adc3153945d14d"
+        );
+        assert_eq!(
+            minimum_chain_work(Network::Testnet).to_string(),
+            "00000000000000000000000000000000000000000000000003eb87177577500b"
+        );
+    }
+
+    #[test]
+    fn minimum_chain_work_options() {
+        let n = Network::Testnet;
+        assert_eq!(
+            parse_minimum_chain_work(n, "checkpoint"),
+            Ok(SyncBase::latest(n).chain_work())
+        );
+        assert_eq!(parse_minimum_chain_work(n, "0"), Ok(Work::ZERO));
+        let dash_core = minimum_chain_work(n).to_string();
+        assert_eq!(
+            parse_minimum_chain_work(n, &dash_core),
+            Ok(minimum_chain_work(n))
+        );
+        assert_eq!(
+            parse_minimum_chain_work(n, "0x3eb87177577500b"),
+            Ok(minimum_chain_work(n))
+        );
+        assert_eq!(
+            parse_minimum_chain_work(n, "0x3EB87177577500B"),
+            Ok(minimum_chain_work(n))
+        );
+        let max = "f".repeat(64);
+        assert!(parse_minimum_chain_work(n, &max).is_ok());
+        for bad in ["", "0x", "checkpoints", "12g", "+1", &format!("1{max}")] {
+            assert_eq!(
+                parse_minimum_chain_work(n, bad),
+                Err(InvalidMinimumChainWork(bad.to_string())),
+                "{bad:?}"
+            );
         }
     }
 

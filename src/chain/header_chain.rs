@@ -31,12 +31,10 @@ pub struct ChainConfig {
     /// first must not lock the real one out).
     ///
     /// [`ChainConfig::for_network`] sets the network's compiled-in
-    /// [`minimum_chain_work`], which binds a chain started from an older
-    /// checkpoint or restored from storage; the [`Default`] sets none, for
-    /// replays of recorded history that ends below the newest checkpoint (a
-    /// chain started from the newest checkpoint is past the compiled-in floor
-    /// from its first block either way). Forks deeper than the headers held
-    /// (the limit plus the retargeting lookback) still cannot be weighed.
+    /// [`minimum_chain_work`] (Dash Core's, which lies past the newest
+    /// checkpoint); the [`Default`] sets none, for replays of recorded history
+    /// that ends below it. Forks deeper than the headers held (the limit plus
+    /// the retargeting lookback) still cannot be weighed.
     pub minimum_chain_work: Work,
 }
 

@@ -63,6 +63,7 @@ try {
     storageName: params.get('storage') ?? 'consumer',
     ...(params.get('base') ? { baseHeight: Number(params.get('base')) } : {}),
     ...(params.get('timeoutScale') ? { timeoutScale: Number(params.get('timeoutScale')) } : {}),
+    ...(params.get('minimumChainWork') ? { minimumChainWork: params.get('minimumChainWork') } : {}),
   });
   client.addEventListener('progress', (event) => {
     const status = event.detail;
@@ -141,7 +142,7 @@ test('consumer: npm pack → Vite project → build → syncs in Chromium', { ti
       const consoleLines = [];
       page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
       page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
-      await page.goto(`${dist.url}?bridge=${encodeURIComponent(bridge.url())}&storage=consumer-${Date.now()}&base=${BASE_HEIGHT}&timeoutScale=0.02`);
+      await page.goto(`${dist.url}?bridge=${encodeURIComponent(bridge.url())}&storage=consumer-${Date.now()}&base=${BASE_HEIGHT}&timeoutScale=0.02&minimumChainWork=0`);
       const status = await eventually(async () => {
         const st = await page.evaluate(() => window.consumerError ?? window.consumerStatus ?? null);
         if (typeof st === 'string') throw new Error(`the consumer app failed: ${st}`);

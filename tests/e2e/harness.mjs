@@ -279,10 +279,16 @@ export class DevPage {
   /** The long tasks recorded since `recordLongTasks` (start and duration, ms since navigation). */
   longTasks() { return this.page.evaluate(() => window.longTasks ?? []); }
 
-  /** The page URL with `params` (plus `overrides`) as query parameters. */
+  /**
+   * The page URL with `params` (plus `overrides`) as query parameters. The minimum chain work
+   * is lowered to none by default: the replay peer's captured headers predate Dash Core's
+   * nMinimumChainWork (and the newest checkpoint), so under the client's default floor they
+   * would never be reported as synced.
+   */
   url(overrides = {}) {
     const query = new URLSearchParams();
-    for (const [key, value] of Object.entries({ network: 'testnet', base: BASE_HEIGHT, ...this.params, ...overrides })) {
+    const defaults = { network: 'testnet', base: BASE_HEIGHT, minimumChainWork: '0' };
+    for (const [key, value] of Object.entries({ ...defaults, ...this.params, ...overrides })) {
       if (value !== undefined && value !== null) query.set(key, String(value));
     }
     return `${this.pageUrl}?${query}`;

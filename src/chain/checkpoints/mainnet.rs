@@ -4508,6 +4508,11 @@ pub(super) static SYNC_BASES: [SyncBaseRecord; 100] = [
     },
 ];
 
-/// The least chain work a chain must have to be reported as synced: the work
-/// through the newest checkpoint (height 2302272), which every real chain passes.
-pub(super) const MINIMUM_CHAIN_WORK: Work = work("0000aa63e6ea2f2659a82cd4");
+/// The chain work through the newest checkpoint (height 2302272), which every
+/// real chain passes.
+pub(super) const NEWEST_CHECKPOINT_WORK: Work = work("0000aa63e6ea2f2659a82cd4");
+
+/// Dash Core's `nMinimumChainWork`: the chain work through block 2487500
+/// (`00000000000000119fe42827219e0686d3f7b494ae65f823194c740c5dbab492`, its `defaultAssumeValid`), from
+/// dashpay/dash `src/chainparams.cpp` of v23.1.4 (`CMainParams`), read from the diff of pull request #7367 (master at v23.1.4 into develop, June 2026).
+pub(super) const DASH_CORE_MINIMUM_CHAIN_WORK: Work = work("0000ba7225adc3153945d14d");

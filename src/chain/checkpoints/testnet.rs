@@ -2521,6 +2521,11 @@ pub(super) static SYNC_BASES: [SyncBaseRecord; 56] = [
     },
 ];
 
-/// The least chain work a chain must have to be reported as synced: the work
-/// through the newest checkpoint (height 1284480), which every real chain passes.
-pub(super) const MINIMUM_CHAIN_WORK: Work = work("00000000036073b987ab8e05");
+/// The chain work through the newest checkpoint (height 1284480), which every
+/// real chain passes.
+pub(super) const NEWEST_CHECKPOINT_WORK: Work = work("00000000036073b987ab8e05");
+
+/// Dash Core's `nMinimumChainWork`: the chain work through block 1450000
+/// (`000000fa4225fa022d4216eabb176848d61d03027df12e0685f82d8b13c60f03`, its `defaultAssumeValid`), from
+/// dashpay/dash `src/chainparams.cpp` of v23.1.3 (`CTestNetParams`), read from the diff of pull request #7321 ("prepare v23.1.3 release", May 2026).
+pub(super) const DASH_CORE_MINIMUM_CHAIN_WORK: Work = work("0000000003eb87177577500b");
