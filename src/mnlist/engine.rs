@@ -235,11 +235,6 @@ impl MasternodeEngine {
         self.lists.get(&height)
     }
 
-    /// The list at the block with this hash.
-    pub fn list_for_block(&self, hash: &BlockHash) -> Option<&Arc<MasternodeList>> {
-        self.lists.values().find(|l| l.block_hash == *hash)
-    }
-
     /// The newest list at or below `height`.
     pub fn list_at_or_below(&self, height: u32) -> Option<&Arc<MasternodeList>> {
         self.lists.range(..=height).next_back().map(|(_, l)| l)

@@ -142,11 +142,6 @@ impl<C: HeaderChain, E: MasternodeEngine> Coordinator<C, E> {
         self.finish(now, out)
     }
 
-    /// Handles an event from outside the managers (e.g. headers stored by another path).
-    pub fn handle_sync_event(&mut self, now: Timestamp, event: SyncEvent) -> Vec<Output> {
-        self.finish(now, vec![Output::Event(event)])
-    }
-
     /// Fires due deadlines in every manager.
     pub fn tick(&mut self, now: Timestamp) -> Vec<Output> {
         let mut out = Vec::new();

@@ -286,7 +286,7 @@ impl MasternodeManager {
         let tip = chain.tip();
         if tip.height == 0 {
             // Nothing to sync before the first block: wait for the headers.
-            self.work = MasternodeWork::Idle;
+            self.clear_in_flight_state();
             if self.progress.state != SyncState::Synced {
                 self.set_state(SyncState::WaitForEvents, out);
             }
@@ -324,7 +324,7 @@ impl MasternodeManager {
     fn fail(&mut self, now: Timestamp, failure: SyncFailure, round: u32, out: &mut Vec<Output>) {
         if self.progress.state == SyncState::Synced {
             self.progress.last_error = Some(failure);
-            self.work = MasternodeWork::Idle;
+            self.clear_in_flight_state();
             return;
         }
         self.work = MasternodeWork::QrInfo(QrInfoState::RetryAt {
