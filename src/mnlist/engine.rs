@@ -80,7 +80,8 @@ pub struct DiffReport {
     /// chain has no header there).
     pub coinbase_proven: bool,
     /// The check of the coinbase's best ChainLock against the stored lists,
-    /// when the coinbase has one and its block is on the header chain.
+    /// when the coinbase has one, its block is on the header chain and the
+    /// engine checks them (see [`MasternodeEngine::set_check_coinbase_chainlocks`]).
     pub coinbase_chainlock_check: Option<ChainLockCheck>,
 }
 
@@ -131,6 +132,8 @@ pub struct MasternodeEngine {
     max_lists: usize,
     require_block_proofs: bool,
     verify_on_apply: VerifyOnApply,
+    /// Whether applying a diff checks its coinbase's best ChainLock.
+    check_coinbase_chainlocks: bool,
     clock: Option<Clock>,
     timings: Timings,
     /// The height of the tip list of the last QRInfo applied.
@@ -167,6 +170,7 @@ impl MasternodeEngine {
             max_lists: 64,
             require_block_proofs: true,
             verify_on_apply: VerifyOnApply::All,
+            check_coinbase_chainlocks: true,
             clock: None,
             timings: Timings::default(),
             last_qrinfo_height: None,
@@ -202,6 +206,14 @@ impl MasternodeEngine {
     /// return (every pending one by default); see [`VerifyOnApply`].
     pub fn set_verify_on_apply(&mut self, verify: VerifyOnApply) {
         self.verify_on_apply = verify;
+    }
+
+    /// Whether `apply_diff` and `apply_qrinfo` check the best ChainLock of each diff's
+    /// coinbase against the stored lists, for [`DiffReport::coinbase_chainlock_check`] (on
+    /// by default). A caller that does not read the check turns it off: it costs a
+    /// signature verification per diff.
+    pub fn set_check_coinbase_chainlocks(&mut self, check: bool) {
+        self.check_coinbase_chainlocks = check;
     }
 
     /// Keeps at most `max` lists when pruning (see [`MasternodeEngine::prune`]).

@@ -47,8 +47,12 @@ impl MasternodeEngine {
         Ok(report)
     }
 
-    /// Checks the best ChainLock of a diff's coinbase, if its block is known.
+    /// Checks the best ChainLock of a diff's coinbase, if its block is known and the engine
+    /// checks them.
     fn check_coinbase_chainlock(&self, report: &mut DiffReport, headers: &impl HeaderChain) {
+        if !self.check_coinbase_chainlocks {
+            return;
+        }
         report.coinbase_chainlock_check =
             report.coinbase_chainlock.and_then(|(height, signature)| {
                 let block_hash = headers.hash_at(height)?;
