@@ -18,7 +18,7 @@ use super::engine::{EngineError, MasternodeEngine, QuorumNeed, Rejection};
 use super::events::{NetworkEvent, SyncEvent};
 use super::pipeline::{DiffPipeline, DiffTarget, DroppedDiff};
 use super::progress::Progress;
-use super::requests::{InvalidMessage, ManagerKind, MessageKind, Output, Request};
+use super::requests::{Attempt, InvalidMessage, ManagerKind, MessageKind, Output, Request};
 use super::state::{SyncFailure, SyncState};
 use super::time::Timestamp;
 use crate::hash::BlockHash;
@@ -39,12 +39,8 @@ pub enum QrInfoState {
     Awaiting {
         /// What was asked.
         request: QrInfoRequest,
-        /// When it was sent.
-        sent_at: Timestamp,
-        /// When it times out.
-        deadline: Timestamp,
-        /// Which attempt it is (1-based).
-        attempt: u8,
+        /// The attempt on the wire.
+        attempt: Attempt,
         /// Automatic recoveries from `Error` so far (sets the next backoff).
         round: u32,
     },
@@ -148,7 +144,7 @@ impl MasternodeManager {
     pub fn next_deadline(&self) -> Option<Timestamp> {
         match &self.work {
             MasternodeWork::Idle => None,
-            MasternodeWork::QrInfo(QrInfoState::Awaiting { deadline, .. }) => Some(*deadline),
+            MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, .. }) => Some(attempt.deadline),
             MasternodeWork::QrInfo(QrInfoState::RetryAt { at, .. }) => Some(*at),
             MasternodeWork::QuorumLists { pipeline, .. }
             | MasternodeWork::TipUpdate { pipeline } => pipeline.next_deadline(),
@@ -308,9 +304,7 @@ impl MasternodeManager {
                 tip,
                 base_block_hashes,
             },
-            sent_at: now,
-            deadline: now + self.config.qrinfo.timeout(attempt),
-            attempt,
+            attempt: Attempt::sent(&self.config.qrinfo, attempt, now),
             round,
         });
         if self.progress.state != SyncState::Synced {
@@ -337,9 +331,7 @@ impl MasternodeManager {
 
     fn expire_in_flight(&mut self, now: Timestamp) {
         match &mut self.work {
-            MasternodeWork::QrInfo(QrInfoState::Awaiting { deadline, .. }) => {
-                *deadline = (*deadline).min(now);
-            }
+            MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, .. }) => attempt.expire(now),
             MasternodeWork::QuorumLists { pipeline, .. }
             | MasternodeWork::TipUpdate { pipeline } => {
                 pipeline.expire_in_flight(now);
@@ -365,7 +357,7 @@ impl MasternodeManager {
                 attempt,
                 round,
                 ..
-            }) if request.tip.hash == answered_tip => (request.clone(), *attempt, *round),
+            }) if request.tip.hash == answered_tip => (request.clone(), attempt.number, *round),
             _ => return self.count_dropped(),
         };
         self.progress.last_activity = Some(now);
@@ -515,16 +507,11 @@ impl MasternodeManager {
     ) {
         match &mut self.work {
             MasternodeWork::Idle => {}
-            MasternodeWork::QrInfo(QrInfoState::Awaiting {
-                deadline,
-                attempt,
-                round,
-                ..
-            }) => {
-                if *deadline > now {
+            MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, round, .. }) => {
+                if attempt.deadline > now {
                     return;
                 }
-                let (attempt, round) = (*attempt, *round);
+                let (attempt, round) = (attempt.number, *round);
                 if attempt < self.config.qrinfo.max_attempts() {
                     self.send_qrinfo(now, chain, engine, attempt.saturating_add(1), round, out);
                 } else {
@@ -885,15 +872,13 @@ mod tests {
             match self.manager.work() {
                 MasternodeWork::QrInfo(QrInfoState::Awaiting {
                     request,
-                    sent_at: at,
-                    deadline,
                     attempt,
                     round,
                 }) => {
                     assert_eq!(request.tip, self.chain.tip());
-                    assert_eq!(*at, sent_at);
-                    assert_eq!(*deadline, sent_at + secs(10));
-                    assert_eq!(*attempt, 1);
+                    assert_eq!(attempt.sent_at, sent_at);
+                    assert_eq!(attempt.deadline, sent_at + secs(10));
+                    assert_eq!(attempt.number, 1);
                     assert_eq!(*round, 0);
                 }
                 other => panic!("expected a fresh QRInfo in flight, got {other:?}"),
