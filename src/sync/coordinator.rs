@@ -72,7 +72,7 @@ impl<C: HeaderChain, E: MasternodeEngine> Coordinator<C, E> {
         SyncProgress {
             state: self.state.clone(),
             headers: self.headers.progress().clone(),
-            masternodes: self.masternodes.progress().clone(),
+            masternodes: self.masternodes.progress(),
             chainlocks: self.chainlocks.progress().clone(),
             best_chainlock: self.chainlocks.best(),
         }
