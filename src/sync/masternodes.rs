@@ -595,7 +595,7 @@ impl MasternodeManager {
                     .is_some_and(|height| height > before);
                 // A dropped update is retried with the next block, not in a loop.
                 if advanced {
-                    self.publish_lists(now, chain, engine, true, out);
+                    self.publish_lists(now, chain, engine, out);
                 }
                 return;
             }
@@ -624,7 +624,7 @@ impl MasternodeManager {
                 all.dedup();
                 self.unverifiable = all;
                 self.set_state(SyncState::Synced, out);
-                self.publish_lists(now, chain, engine, true, out);
+                self.publish_lists(now, chain, engine, out);
             }
             Err(error) => {
                 let failure = SyncFailure::QuorumVerificationFailed {
@@ -635,13 +635,12 @@ impl MasternodeManager {
         }
     }
 
-    /// Reports the newest list; `follow`: then keep following the header tip.
+    /// Reports the newest list, then keeps following the header tip.
     fn publish_lists<C: ChainView, E: MasternodeEngine>(
         &mut self,
         now: Timestamp,
         chain: &C,
         engine: &E,
-        follow: bool,
         out: &mut Vec<Output>,
     ) {
         if let Some(list_height) = engine.list_height_at_or_below(u32::MAX) {
@@ -650,9 +649,7 @@ impl MasternodeManager {
                 list_height,
             }));
         }
-        if follow {
-            self.follow_tip(now, chain, engine, out);
-        }
+        self.follow_tip(now, chain, engine, out);
     }
 
     /// Once synced, keeps the newest list at the signing height of the header tip (tip − 8:
