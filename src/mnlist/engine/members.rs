@@ -7,6 +7,7 @@ use crate::llmq::hashes::{modifier_from_block_hash, modifier_from_chainlock};
 use crate::llmq::members::{new_quarters, non_rotated_members, quarters_from_snapshot, Members};
 use crate::llmq::{LlmqParams, LlmqType};
 use crate::mnlist::headers::HeaderChain;
+use crate::mnlist::list::MasternodeList;
 use crate::mnlist::status::Unverifiable;
 use crate::network::Network;
 use std::sync::Arc;
@@ -144,18 +145,7 @@ impl MasternodeEngine {
             let previous_cycle = previous_cycle.ok_or(Unverifiable::UnknownBaseBlock)?;
             previous.push(self.snapshot_quarters(params, previous_cycle, headers)?);
         }
-        let work = cycle
-            .checked_sub(WORK_BLOCK_OFFSET)
-            .ok_or(Unverifiable::UnknownBaseBlock)?;
-        let list = self
-            .lists
-            .get(&work)
-            .cloned()
-            .ok_or(Unverifiable::MissingList { height: work })?;
-        let cycle_hash = headers
-            .hash_at(cycle)
-            .ok_or(Unverifiable::UnknownBaseBlock)?;
-        let modifier = self.modifier(params, cycle, &cycle_hash, headers)?;
+        let (list, modifier) = self.cycle_list(params, cycle, headers)?;
         let skip_removed =
             self.rules.network == Network::Testnet || self.rules.v19_active_after(cycle);
         let new = new_quarters(
@@ -181,6 +171,29 @@ impl MasternodeEngine {
         Ok(members)
     }
 
+    /// The list at the work block of the rotation cycle at `cycle`, and the cycle's quorum
+    /// modifier.
+    fn cycle_list(
+        &self,
+        params: &LlmqParams,
+        cycle: u32,
+        headers: &impl HeaderChain,
+    ) -> Result<(Arc<MasternodeList>, [u8; 32]), Unverifiable> {
+        let work = cycle
+            .checked_sub(WORK_BLOCK_OFFSET)
+            .ok_or(Unverifiable::UnknownBaseBlock)?;
+        let list = self
+            .lists
+            .get(&work)
+            .cloned()
+            .ok_or(Unverifiable::MissingList { height: work })?;
+        let cycle_hash = headers
+            .hash_at(cycle)
+            .ok_or(Unverifiable::UnknownBaseBlock)?;
+        let modifier = self.modifier(params, cycle, &cycle_hash, headers)?;
+        Ok((list, modifier))
+    }
+
     /// The quarters a past cycle contributed, rebuilt from its snapshot.
     fn snapshot_quarters(
         &mut self,
@@ -195,19 +208,9 @@ impl MasternodeEngine {
             .snapshots
             .get(&cycle)
             .ok_or(Unverifiable::MissingSnapshot { height: cycle })?;
-        let work = cycle
-            .checked_sub(WORK_BLOCK_OFFSET)
-            .ok_or(Unverifiable::UnknownBaseBlock)?;
-        let list = self
-            .lists
-            .get(&work)
-            .ok_or(Unverifiable::MissingList { height: work })?;
-        let cycle_hash = headers
-            .hash_at(cycle)
-            .ok_or(Unverifiable::UnknownBaseBlock)?;
-        let modifier = self.modifier(params, cycle, &cycle_hash, headers)?;
+        let (list, modifier) = self.cycle_list(params, cycle, headers)?;
         let quarters = quarters_from_snapshot(
-            list,
+            &list,
             snapshot,
             &modifier,
             params.signing_active_quorum_count as usize,
