@@ -39,11 +39,6 @@ macro_rules! hash_newtype {
             /// The all-zero hash.
             pub const ZERO: Self = Self([0; 32]);
 
-            /// Wraps bytes in wire order.
-            pub const fn from_byte_array(bytes: [u8; 32]) -> Self {
-                Self(bytes)
-            }
-
             /// The bytes in wire order.
             pub const fn as_bytes(&self) -> &[u8; 32] {
                 &self.0

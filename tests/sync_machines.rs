@@ -194,7 +194,7 @@ fn chainlock_signature_missing_then_error_then_reconnect_sends_no_duplicate() {
     // fresh QRInfo; the stale deadline is gone.
     assert!(matches!(
         net.client.masternodes().work(),
-        MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt: 1, .. })
+        MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, .. }) if attempt.number == 1
     ));
     net.push_faults([Fault::Drop]);
     net.step();

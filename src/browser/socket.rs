@@ -79,11 +79,6 @@ impl Socket {
     pub fn send(&self, bytes: &[u8]) -> Result<(), JsValue> {
         self.ws.send_with_u8_array(bytes)
     }
-
-    /// Bytes queued by `send` but not yet handed to the network.
-    pub fn buffered_amount(&self) -> u32 {
-        self.ws.buffered_amount()
-    }
 }
 
 impl Drop for Socket {

@@ -95,8 +95,10 @@ pub struct ClientEngine {
 }
 
 impl ClientEngine {
-    /// Wraps `engine`.
-    pub fn new(engine: MasternodeEngine) -> ClientEngine {
+    /// Wraps `engine`, which stops checking the coinbase ChainLock of each diff: the sync
+    /// managers do not use that check.
+    pub fn new(mut engine: MasternodeEngine) -> ClientEngine {
+        engine.set_check_coinbase_chainlocks(false);
         ClientEngine { engine }
     }
 

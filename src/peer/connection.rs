@@ -51,7 +51,8 @@ pub struct PeerInfo {
     pub services: u64,
     /// The peer's user agent.
     pub user_agent: String,
-    /// The best height the peer has announced (from `version`, raised by later headers).
+    /// The best height the peer has: from `version`, raised when it announces a block on our
+    /// chain, lowered to our tip when it has nothing after it.
     pub best_height: u32,
 }
 

@@ -20,11 +20,6 @@ pub struct Reject {
 }
 
 impl Reject {
-    /// The rejected command as text (invalid UTF-8 replaced).
-    pub fn message_lossy(&self) -> String {
-        String::from_utf8_lossy(&self.message).into_owned()
-    }
-
     /// The reason as text (invalid UTF-8 replaced).
     pub fn reason_lossy(&self) -> String {
         String::from_utf8_lossy(&self.reason).into_owned()

@@ -72,7 +72,7 @@ impl<C: ExtendableChain, E: SyncEngine> Coordinator<C, E> {
         SyncProgress {
             state: self.state.clone(),
             headers: self.headers.progress().clone(),
-            masternodes: self.masternodes.progress().clone(),
+            masternodes: self.masternodes.progress(),
             chainlocks: self.chainlocks.progress().clone(),
             best_chainlock: self.chainlocks.best(),
         }
@@ -140,11 +140,6 @@ impl<C: ExtendableChain, E: SyncEngine> Coordinator<C, E> {
             ),
         }
         self.finish(now, out)
-    }
-
-    /// Handles an event from outside the managers (e.g. headers stored by another path).
-    pub fn handle_sync_event(&mut self, now: Timestamp, event: SyncEvent) -> Vec<Output> {
-        self.finish(now, vec![Output::Event(event)])
     }
 
     /// Fires due deadlines in every manager.

@@ -8,7 +8,7 @@ use super::chain_view::{ChainView, ExtendableChain, HeaderError, HeaderFault};
 use super::config::SyncConfig;
 use super::events::{NetworkEvent, SyncEvent};
 use super::progress::Progress;
-use super::requests::{InvalidMessage, ManagerKind, MessageKind, Output, Request};
+use super::requests::{Attempt, InvalidMessage, ManagerKind, MessageKind, Output, Request};
 use super::state::{SyncFailure, SyncState};
 use super::time::{Millis, Timestamp};
 use crate::block::BlockHeader;
@@ -26,12 +26,8 @@ pub enum HeaderRequest {
     Idle,
     /// A `getheaders` is on the wire.
     Awaiting {
-        /// When it was sent.
-        sent_at: Timestamp,
-        /// When it times out.
-        deadline: Timestamp,
-        /// Which attempt it is (1-based).
-        attempt: u8,
+        /// The attempt on the wire.
+        attempt: Attempt,
         /// Automatic recoveries from `Error` so far (sets the next backoff).
         round: u32,
         /// Blocks announced meanwhile that the chain did not hold: the answer may predate
@@ -138,7 +134,7 @@ impl HeaderManager {
     pub fn next_deadline(&self) -> Option<Timestamp> {
         match self.request {
             HeaderRequest::Idle => None,
-            HeaderRequest::Awaiting { deadline, .. } => Some(deadline),
+            HeaderRequest::Awaiting { attempt, .. } => Some(attempt.deadline),
             HeaderRequest::RetryAt { at, .. } => Some(at),
             HeaderRequest::Deferred { until } => Some(until),
         }
@@ -164,8 +160,8 @@ impl HeaderManager {
     ) {
         match *event {
             NetworkEvent::PeerDisconnected { held } if held.headers => {
-                if let HeaderRequest::Awaiting { deadline, .. } = &mut self.request {
-                    *deadline = (*deadline).min(now);
+                if let HeaderRequest::Awaiting { attempt, .. } = &mut self.request {
+                    attempt.expire(now);
                 }
             }
             NetworkEvent::PeerConnected | NetworkEvent::PeerDisconnected { .. } => {}
@@ -211,7 +207,7 @@ impl HeaderManager {
             return;
         }
         let awaiting = match self.request {
-            HeaderRequest::Awaiting { attempt, round, .. } => Some((attempt, round)),
+            HeaderRequest::Awaiting { attempt, round, .. } => Some((attempt.number, round)),
             HeaderRequest::Idle
             | HeaderRequest::RetryAt { .. }
             | HeaderRequest::Deferred { .. } => None,
@@ -336,14 +332,12 @@ impl HeaderManager {
     pub fn tick<C: ChainView>(&mut self, now: Timestamp, chain: &C, out: &mut Vec<Output>) {
         match self.request {
             HeaderRequest::Awaiting {
-                deadline,
                 attempt,
                 round,
                 missed_announcement,
-                ..
-            } if deadline <= now => {
-                if attempt < self.config.headers.max_attempts() {
-                    self.send_getheaders(now, chain, attempt.saturating_add(1), round, out);
+            } if attempt.deadline <= now => {
+                if attempt.number < self.config.headers.max_attempts() {
+                    self.send_getheaders(now, chain, attempt.number.saturating_add(1), round, out);
                     // The retry is still for the announced block.
                     if let HeaderRequest::Awaiting {
                         missed_announcement: missed,
@@ -355,7 +349,9 @@ impl HeaderManager {
                 } else {
                     self.fail(
                         now,
-                        SyncFailure::HeadersUnanswered { attempts: attempt },
+                        SyncFailure::HeadersUnanswered {
+                            attempts: attempt.number,
+                        },
                         round,
                         out,
                     );
@@ -424,9 +420,7 @@ impl HeaderManager {
             stop: BlockHash::ZERO,
         }));
         self.request = HeaderRequest::Awaiting {
-            sent_at: now,
-            deadline: now + self.config.headers.timeout(attempt),
-            attempt,
+            attempt: Attempt::sent(&self.config.headers, attempt, now),
             round,
             missed_announcement: MissedAnnouncements::default(),
         };
@@ -644,9 +638,11 @@ mod tests {
         assert_eq!(
             *rig.manager.request(),
             HeaderRequest::Awaiting {
-                sent_at: Timestamp(101_000),
-                deadline: Timestamp(111_000),
-                attempt: 1,
+                attempt: Attempt {
+                    number: 1,
+                    sent_at: Timestamp(101_000),
+                    deadline: Timestamp(111_000),
+                },
                 round: 0,
                 missed_announcement: MissedAnnouncements::default(),
             }
@@ -663,7 +659,10 @@ mod tests {
         assert_eq!(getheaders_count(&out), 1);
         assert!(matches!(
             rig.manager.request(),
-            HeaderRequest::Awaiting { attempt: 2, .. }
+            HeaderRequest::Awaiting {
+                attempt: Attempt { number: 2, .. },
+                ..
+            }
         ));
         assert!(matches!(
             rig.manager.progress().last_error,
@@ -674,7 +673,10 @@ mod tests {
         assert!(rig.headers(&beyond).is_empty());
         assert!(matches!(
             rig.manager.request(),
-            HeaderRequest::Awaiting { attempt: 2, .. }
+            HeaderRequest::Awaiting {
+                attempt: Attempt { number: 2, .. },
+                ..
+            }
         ));
         assert_eq!(rig.manager.progress().responses_dropped, 1);
     }

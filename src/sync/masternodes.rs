@@ -17,8 +17,8 @@ use super::config::SyncConfig;
 use super::engine::{ClassifiedError, EngineVerdict, QuorumNeed, SyncEngine};
 use super::events::{NetworkEvent, SyncEvent};
 use super::pipeline::{DiffPipeline, DiffTarget, DroppedDiff};
-use super::progress::Progress;
-use super::requests::{InvalidMessage, ManagerKind, MessageKind, Output, Request};
+use super::progress::{change_state, Progress};
+use super::requests::{Attempt, InvalidMessage, ManagerKind, MessageKind, Output, Request};
 use super::state::{SyncFailure, SyncState};
 use super::time::Timestamp;
 use crate::chain::BlockId;
@@ -40,12 +40,8 @@ pub enum QrInfoState {
     Awaiting {
         /// What was asked.
         request: QrInfoRequest,
-        /// When it was sent.
-        sent_at: Timestamp,
-        /// When it times out.
-        deadline: Timestamp,
-        /// Which attempt it is (1-based).
-        attempt: u8,
+        /// The attempt on the wire.
+        attempt: Attempt,
         /// Automatic recoveries from `Error` so far (sets the next backoff).
         round: u32,
     },
@@ -74,7 +70,7 @@ pub enum MasternodeWork {
         /// The `getmnlistd` requests.
         pipeline: DiffPipeline,
         /// Quorums whose list could not be fetched.
-        unverifiable: Vec<QuorumNeed>,
+        unfetched: Vec<QuorumNeed>,
         /// Quorums waiting for a list in the pipeline.
         needs: Vec<QuorumNeed>,
     },
@@ -89,8 +85,15 @@ pub enum MasternodeWork {
 #[derive(Clone, Debug)]
 pub struct MasternodeManager {
     config: SyncConfig,
-    progress: Progress,
+    state: SyncState,
+    /// The height of the newest list.
+    list_height: u32,
+    /// What only the UI reads: the target height, the counters, the last activity and the
+    /// last error. Its state, current height and unverified count are left unset: the
+    /// manager's own fields give them (see [`MasternodeManager::progress`]).
+    stats: Progress,
     work: MasternodeWork,
+    /// Quorums the last sync left unverified (see [`MasternodeManager::unverifiable_quorums`]).
     unverifiable: Vec<QuorumNeed>,
     last_qrinfo_cycle: Option<u32>,
 }
@@ -102,11 +105,9 @@ impl MasternodeManager {
     pub fn new<E: SyncEngine>(config: SyncConfig, engine: &E) -> Self {
         let mut manager = MasternodeManager {
             config,
-            progress: Progress {
-                state: SyncState::WaitingForConnections,
-                current_height: engine.list_height_at_or_below(u32::MAX).unwrap_or(0),
-                ..Progress::default()
-            },
+            state: SyncState::WaitingForConnections,
+            list_height: engine.list_height_at_or_below(u32::MAX).unwrap_or(0),
+            stats: Progress::default(),
             work: MasternodeWork::Idle,
             unverifiable: Vec::new(),
             last_qrinfo_cycle: None,
@@ -119,12 +120,18 @@ impl MasternodeManager {
 
     /// The current state.
     pub fn state(&self) -> &SyncState {
-        &self.progress.state
+        &self.state
     }
 
-    /// The progress.
-    pub fn progress(&self) -> &Progress {
-        &self.progress
+    /// The progress, for the UI: the state, the newest list's height and the number of
+    /// quorums left unverified, with the counters.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            state: self.state.clone(),
+            current_height: self.list_height,
+            unverified_quorums: u32::try_from(self.unverifiable.len()).unwrap_or(u32::MAX),
+            ..self.stats.clone()
+        }
     }
 
     /// What is in flight.
@@ -140,7 +147,8 @@ impl MasternodeManager {
         )
     }
 
-    /// Quorums left unverified because a list they need could not be fetched.
+    /// Quorums the last sync left unverified: a list they need could not be fetched, or the
+    /// engine still lacked one.
     pub fn unverifiable_quorums(&self) -> &[QuorumNeed] {
         &self.unverifiable
     }
@@ -149,7 +157,7 @@ impl MasternodeManager {
     pub fn next_deadline(&self) -> Option<Timestamp> {
         match &self.work {
             MasternodeWork::Idle => None,
-            MasternodeWork::QrInfo(QrInfoState::Awaiting { deadline, .. }) => Some(*deadline),
+            MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, .. }) => Some(attempt.deadline),
             MasternodeWork::QrInfo(QrInfoState::RetryAt { at, .. }) => Some(*at),
             MasternodeWork::QuorumLists { pipeline, .. }
             | MasternodeWork::TipUpdate { pipeline } => pipeline.next_deadline(),
@@ -163,11 +171,17 @@ impl MasternodeManager {
     }
 
     fn set_state(&mut self, to: SyncState, out: &mut Vec<Output>) {
-        self.progress.set_state(ManagerKind::Masternodes, to, out);
+        change_state(
+            ManagerKind::Masternodes,
+            &mut self.state,
+            &mut self.stats.last_error,
+            to,
+            out,
+        );
     }
 
     fn count_dropped(&mut self) {
-        self.progress.responses_dropped = self.progress.responses_dropped.saturating_add(1);
+        self.stats.responses_dropped = self.stats.responses_dropped.saturating_add(1);
     }
 
     /// Reacts to a change in the peer set.
@@ -192,9 +206,9 @@ impl MasternodeManager {
             }
             NetworkEvent::PeersUpdated { best_height, .. } => {
                 if let Some(height) = best_height {
-                    self.progress.raise_target(height);
+                    self.stats.raise_target(height);
                 }
-                match self.progress.state {
+                match self.state {
                     SyncState::WaitingForConnections => {
                         self.clear_in_flight_state();
                         self.set_state(SyncState::WaitForEvents, out);
@@ -217,12 +231,12 @@ impl MasternodeManager {
     ) {
         match *event {
             SyncEvent::HeaderSyncComplete { tip } => {
-                self.progress.raise_target(tip.height);
-                match self.progress.state {
+                self.stats.raise_target(tip.height);
+                match self.state {
                     SyncState::WaitForEvents if self.holds_synced_lists(engine) => {
                         self.clear_in_flight_state();
-                        let unverifiable = core::mem::take(&mut self.unverifiable);
-                        self.finish_sync(now, unverifiable, chain, engine, out);
+                        let left_unverified = self.unverifiable.clone();
+                        self.finish_sync(now, left_unverified, chain, engine, out);
                     }
                     SyncState::WaitForEvents | SyncState::Error(_) => {
                         self.restart(now, chain, engine, out)
@@ -232,8 +246,8 @@ impl MasternodeManager {
                 }
             }
             SyncEvent::HeadersStored { tip } => {
-                self.progress.raise_target(tip.height);
-                if self.progress.state == SyncState::Synced {
+                self.stats.raise_target(tip.height);
+                if self.state == SyncState::Synced {
                     self.follow_tip(now, chain, engine, out);
                 }
             }
@@ -287,8 +301,8 @@ impl MasternodeManager {
         let tip = chain.tip();
         if tip.height == 0 {
             // Nothing to sync before the first block: wait for the headers.
-            self.work = MasternodeWork::Idle;
-            if self.progress.state != SyncState::Synced {
+            self.clear_in_flight_state();
+            if self.state != SyncState::Synced {
                 self.set_state(SyncState::WaitForEvents, out);
             }
             return;
@@ -302,19 +316,17 @@ impl MasternodeManager {
             block_request_hash: tip.hash,
             extra_share: true,
         }));
-        self.progress.qrinfos_requested = self.progress.qrinfos_requested.saturating_add(1);
-        self.progress.last_activity = Some(now);
+        self.stats.qrinfos_requested = self.stats.qrinfos_requested.saturating_add(1);
+        self.stats.last_activity = Some(now);
         self.work = MasternodeWork::QrInfo(QrInfoState::Awaiting {
             request: QrInfoRequest {
                 tip,
                 base_block_hashes,
             },
-            sent_at: now,
-            deadline: now + self.config.qrinfo.timeout(attempt),
-            attempt,
+            attempt: Attempt::sent(&self.config.qrinfo, attempt, now),
             round,
         });
-        if self.progress.state != SyncState::Synced {
+        if self.state != SyncState::Synced {
             self.set_state(SyncState::Syncing, out);
         }
     }
@@ -323,9 +335,9 @@ impl MasternodeManager {
     /// automatic retry after a backoff; once synced, the lists stay usable and the next
     /// block tries again.
     fn fail(&mut self, now: Timestamp, failure: SyncFailure, round: u32, out: &mut Vec<Output>) {
-        if self.progress.state == SyncState::Synced {
-            self.progress.last_error = Some(failure);
-            self.work = MasternodeWork::Idle;
+        if self.state == SyncState::Synced {
+            self.stats.last_error = Some(failure);
+            self.clear_in_flight_state();
             return;
         }
         self.work = MasternodeWork::QrInfo(QrInfoState::RetryAt {
@@ -338,9 +350,7 @@ impl MasternodeManager {
 
     fn expire_in_flight(&mut self, now: Timestamp) {
         match &mut self.work {
-            MasternodeWork::QrInfo(QrInfoState::Awaiting { deadline, .. }) => {
-                *deadline = (*deadline).min(now);
-            }
+            MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, .. }) => attempt.expire(now),
             MasternodeWork::QuorumLists { pipeline, .. }
             | MasternodeWork::TipUpdate { pipeline } => {
                 pipeline.expire_in_flight(now);
@@ -366,15 +376,15 @@ impl MasternodeManager {
                 attempt,
                 round,
                 ..
-            }) if request.tip.hash == answered_tip => (request.clone(), *attempt, *round),
+            }) if request.tip.hash == answered_tip => (request.clone(), attempt.number, *round),
             _ => return self.count_dropped(),
         };
-        self.progress.last_activity = Some(now);
-        self.progress.first_qrinfo_received.get_or_insert(now);
+        self.stats.last_activity = Some(now);
+        self.stats.first_qrinfo_received.get_or_insert(now);
         match engine.apply_qrinfo(qrinfo, chain) {
             Ok(report) => {
                 self.last_qrinfo_cycle = Some(self.cycle_start(request.tip.height));
-                self.progress.current_height = self.progress.current_height.max(report.list_height);
+                self.list_height = self.list_height.max(report.list_height);
                 self.fetch_quorum_lists(now, report.needs, chain, engine, out);
             }
             Err(error) => {
@@ -387,7 +397,7 @@ impl MasternodeManager {
                     }));
                 }
                 let failure = SyncFailure::QrInfoRejected { reason };
-                self.progress.last_error = Some(failure.clone());
+                self.stats.last_error = Some(failure.clone());
                 if attempt >= self.config.qrinfo.max_attempts() {
                     return self.fail(now, failure, round, out);
                 }
@@ -424,7 +434,7 @@ impl MasternodeManager {
     ) {
         let mut pipeline =
             DiffPipeline::new(self.config.mnlistdiff, self.config.max_diffs_in_flight);
-        let mut unverifiable = Vec::new();
+        let mut unfetched = Vec::new();
         let mut waiting = Vec::new();
         for need in needs {
             let height = need.list_height;
@@ -432,7 +442,7 @@ impl MasternodeManager {
                 continue;
             }
             let Some(block) = chain.hash_at(height) else {
-                unverifiable.push(need);
+                unfetched.push(need);
                 continue;
             };
             let base = height
@@ -450,7 +460,7 @@ impl MasternodeManager {
         out.extend(pipeline.send_ready(now).into_iter().map(Output::Send));
         self.work = MasternodeWork::QuorumLists {
             pipeline,
-            unverifiable,
+            unfetched,
             needs: waiting,
         };
         self.complete_if_drained(now, chain, engine, out);
@@ -466,22 +476,22 @@ impl MasternodeManager {
         out: &mut Vec<Output>,
     ) {
         let blocks = engine.mnlistdiff_blocks(&diff);
-        let (pipeline, needs, unverifiable) = match &mut self.work {
+        let (pipeline, needs, unfetched) = match &mut self.work {
             MasternodeWork::QuorumLists {
                 pipeline,
                 needs,
-                unverifiable,
-            } => (pipeline, Some(needs), Some(unverifiable)),
+                unfetched,
+            } => (pipeline, Some(needs), Some(unfetched)),
             MasternodeWork::TipUpdate { pipeline } => (pipeline, None, None),
             MasternodeWork::Idle | MasternodeWork::QrInfo(_) => return self.count_dropped(),
         };
         let Some(answered) = pipeline.take_answered(&blocks) else {
             return self.count_dropped();
         };
-        self.progress.last_activity = Some(now);
+        self.stats.last_activity = Some(now);
         match engine.apply_mnlistdiff(diff, chain) {
             Ok(_) => {
-                self.progress.diffs_processed = self.progress.diffs_processed.saturating_add(1);
+                self.stats.diffs_processed = self.stats.diffs_processed.saturating_add(1);
             }
             Err(error) => {
                 let reason = error.to_string();
@@ -491,12 +501,12 @@ impl MasternodeManager {
                         reason: reason.clone(),
                     }));
                 }
-                self.progress.last_error = Some(SyncFailure::MnListDiffRejected { reason });
+                self.stats.last_error = Some(SyncFailure::MnListDiffRejected { reason });
                 match pipeline.retry(answered, now) {
                     Ok(request) => out.push(Output::Send(request)),
                     Err(dropped) => {
-                        if let (Some(needs), Some(unverifiable)) = (needs, unverifiable) {
-                            give_up_list(dropped, needs, unverifiable);
+                        if let (Some(needs), Some(unfetched)) = (needs, unfetched) {
+                            give_up_list(dropped, needs, unfetched);
                         }
                     }
                 }
@@ -516,16 +526,11 @@ impl MasternodeManager {
     ) {
         match &mut self.work {
             MasternodeWork::Idle => {}
-            MasternodeWork::QrInfo(QrInfoState::Awaiting {
-                deadline,
-                attempt,
-                round,
-                ..
-            }) => {
-                if *deadline > now {
+            MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, round, .. }) => {
+                if attempt.deadline > now {
                     return;
                 }
-                let (attempt, round) = (*attempt, *round);
+                let (attempt, round) = (attempt.number, *round);
                 if attempt < self.config.qrinfo.max_attempts() {
                     self.send_qrinfo(now, chain, engine, attempt.saturating_add(1), round, out);
                 } else {
@@ -543,16 +548,16 @@ impl MasternodeManager {
             MasternodeWork::QuorumLists {
                 pipeline,
                 needs,
-                unverifiable,
+                unfetched,
             } => {
                 let ticked = pipeline.tick(now);
                 out.extend(ticked.requests.into_iter().map(Output::Send));
                 for dropped in ticked.dropped {
-                    self.progress.last_error = Some(SyncFailure::MnListDiffUnanswered {
+                    self.stats.last_error = Some(SyncFailure::MnListDiffUnanswered {
                         list_height: dropped.target.list_height,
                         attempts: dropped.attempts,
                     });
-                    give_up_list(dropped, needs, unverifiable);
+                    give_up_list(dropped, needs, unfetched);
                 }
                 self.complete_if_drained(now, chain, engine, out);
             }
@@ -560,7 +565,7 @@ impl MasternodeManager {
                 let ticked = pipeline.tick(now);
                 out.extend(ticked.requests.into_iter().map(Output::Send));
                 if let Some(dropped) = ticked.dropped.last() {
-                    self.progress.last_error = Some(SyncFailure::MnListDiffUnanswered {
+                    self.stats.last_error = Some(SyncFailure::MnListDiffUnanswered {
                         list_height: dropped.target.list_height,
                         attempts: dropped.attempts,
                     });
@@ -577,36 +582,36 @@ impl MasternodeManager {
         engine: &mut E,
         out: &mut Vec<Output>,
     ) {
-        let unverifiable = match &mut self.work {
+        let unfetched = match &mut self.work {
             MasternodeWork::QuorumLists {
                 pipeline,
-                unverifiable,
+                unfetched,
                 ..
-            } if pipeline.is_empty() => core::mem::take(unverifiable),
+            } if pipeline.is_empty() => core::mem::take(unfetched),
             MasternodeWork::TipUpdate { pipeline } if pipeline.is_empty() => {
                 self.clear_in_flight_state();
-                let before = self.progress.current_height;
+                let before = self.list_height;
                 let advanced = engine
                     .list_height_at_or_below(u32::MAX)
                     .is_some_and(|height| height > before);
                 // A dropped update is retried with the next block, not in a loop.
                 if advanced {
-                    self.publish_lists(now, chain, engine, true, out);
+                    self.publish_lists(now, chain, engine, out);
                 }
                 return;
             }
             _ => return,
         };
-        self.finish_sync(now, unverifiable, chain, engine, out);
+        self.finish_sync(now, unfetched, chain, engine, out);
     }
 
-    /// Verifies what the lists now allow and reports `Synced` (quorums whose list could not
-    /// be fetched, `unverifiable`, are reported with those still missing a list), then
+    /// Verifies what the lists now allow and reports `Synced` (quorums already left
+    /// unverified, `left_unverified`, are reported with those still missing a list), then
     /// follows the tip.
     fn finish_sync<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
-        unverifiable: Vec<QuorumNeed>,
+        left_unverified: Vec<QuorumNeed>,
         chain: &C,
         engine: &mut E,
         out: &mut Vec<Output>,
@@ -614,14 +619,13 @@ impl MasternodeManager {
         match engine.verify_quorums(chain) {
             Ok(check) => {
                 self.clear_in_flight_state();
-                let mut all = unverifiable;
+                let mut all = left_unverified;
                 all.extend(check.unverifiable);
                 all.sort();
                 all.dedup();
-                self.progress.unverified_quorums = u32::try_from(all.len()).unwrap_or(u32::MAX);
                 self.unverifiable = all;
                 self.set_state(SyncState::Synced, out);
-                self.publish_lists(now, chain, engine, true, out);
+                self.publish_lists(now, chain, engine, out);
             }
             Err(error) => {
                 let failure = SyncFailure::QuorumVerificationFailed {
@@ -632,24 +636,21 @@ impl MasternodeManager {
         }
     }
 
-    /// Reports the newest list; `follow`: then keep following the header tip.
+    /// Reports the newest list, then keeps following the header tip.
     fn publish_lists<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
         chain: &C,
         engine: &E,
-        follow: bool,
         out: &mut Vec<Output>,
     ) {
         if let Some(list_height) = engine.list_height_at_or_below(u32::MAX) {
-            self.progress.current_height = list_height;
+            self.list_height = list_height;
             out.push(Output::Event(SyncEvent::MasternodeListsSynced {
                 list_height,
             }));
         }
-        if follow {
-            self.follow_tip(now, chain, engine, out);
-        }
+        self.follow_tip(now, chain, engine, out);
     }
 
     /// Once synced, keeps the newest list at the signing height of the header tip (tip − 8:
@@ -663,7 +664,7 @@ impl MasternodeManager {
         engine: &E,
         out: &mut Vec<Output>,
     ) {
-        if self.work != MasternodeWork::Idle || self.progress.state != SyncState::Synced {
+        if self.work != MasternodeWork::Idle || self.state != SyncState::Synced {
             return;
         }
         let tip = chain.tip();
@@ -698,17 +699,17 @@ impl MasternodeManager {
 /// Blocks between a height and the list whose quorums sign at that height.
 const SIGNING_LIST_OFFSET: u32 = 8;
 
-/// Moves the quorums that needed a dropped list to the unverifiable ones.
+/// Moves the quorums that needed a dropped list to the unfetched ones.
 fn give_up_list(
     dropped: DroppedDiff,
     needs: &mut Vec<QuorumNeed>,
-    unverifiable: &mut Vec<QuorumNeed>,
+    unfetched: &mut Vec<QuorumNeed>,
 ) {
     let height = dropped.target.list_height;
     let (gone, kept): (Vec<QuorumNeed>, Vec<QuorumNeed>) =
         needs.drain(..).partition(|need| need.list_height == height);
     *needs = kept;
-    unverifiable.extend(gone);
+    unfetched.extend(gone);
 }
 
 #[cfg(test)]
@@ -887,15 +888,13 @@ mod tests {
             match self.manager.work() {
                 MasternodeWork::QrInfo(QrInfoState::Awaiting {
                     request,
-                    sent_at: at,
-                    deadline,
                     attempt,
                     round,
                 }) => {
                     assert_eq!(request.tip, self.chain.tip());
-                    assert_eq!(*at, sent_at);
-                    assert_eq!(*deadline, sent_at + secs(10));
-                    assert_eq!(*attempt, 1);
+                    assert_eq!(attempt.sent_at, sent_at);
+                    assert_eq!(attempt.deadline, sent_at + secs(10));
+                    assert_eq!(attempt.number, 1);
                     assert_eq!(*round, 0);
                 }
                 other => panic!("expected a fresh QRInfo in flight, got {other:?}"),

@@ -7,7 +7,8 @@
 //! runtime feeds it [`events::NetworkEvent`]s, [`events::SyncMessage`]s and `tick(now)` (at
 //! [`coordinator::Coordinator::next_deadline`] or periodically), sends the
 //! [`requests::Request`]s it returns and shows its [`progress::SyncProgress`].
-//! [`sim`] is a deterministic simulated network for tests.
+//! `sim` is a deterministic simulated network for tests: compiled in unit tests and with the
+//! `simulation` feature (which the integration tests enable).
 
 pub mod chain_view;
 pub mod chainlocks;
@@ -21,6 +22,7 @@ pub mod masternodes;
 pub mod pipeline;
 pub mod progress;
 pub mod requests;
+#[cfg(any(test, feature = "simulation"))]
 pub mod sim;
 pub mod state;
 pub mod time;

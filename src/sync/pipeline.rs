@@ -3,7 +3,7 @@
 
 use super::config::RetryLadder;
 use super::engine::DiffBlocks;
-use super::requests::Request;
+use super::requests::{Attempt, Request};
 use super::time::Timestamp;
 use crate::hash::BlockHash;
 use std::collections::VecDeque;
@@ -39,12 +39,8 @@ impl DiffTarget {
 pub struct InFlightDiff {
     /// What was asked for.
     pub target: DiffTarget,
-    /// When this attempt was sent.
-    pub sent_at: Timestamp,
-    /// When this attempt times out.
-    pub deadline: Timestamp,
-    /// Which attempt this is (1-based).
-    pub attempt: u8,
+    /// The attempt on the wire.
+    pub attempt: Attempt,
 }
 
 /// A `getmnlistd` given up after its last attempt.
@@ -112,9 +108,7 @@ impl DiffPipeline {
     fn send(&mut self, target: DiffTarget, attempt: u8, now: Timestamp) -> Request {
         self.in_flight.push(InFlightDiff {
             target,
-            sent_at: now,
-            deadline: now + self.ladder.timeout(attempt),
-            attempt,
+            attempt: Attempt::sent(&self.ladder, attempt, now),
         });
         target.request()
     }
@@ -136,20 +130,23 @@ impl DiffPipeline {
         rejected: InFlightDiff,
         now: Timestamp,
     ) -> Result<Request, DroppedDiff> {
-        if rejected.attempt >= self.ladder.max_attempts() {
+        let attempt = rejected.attempt.number;
+        if attempt >= self.ladder.max_attempts() {
             return Err(DroppedDiff {
                 target: rejected.target,
-                attempts: rejected.attempt,
+                attempts: attempt,
             });
         }
-        Ok(self.send(rejected.target, rejected.attempt.saturating_add(1), now))
+        Ok(self.send(rejected.target, attempt.saturating_add(1), now))
     }
 
     /// Retries timed-out requests (or gives them up), then admits queued ones.
     pub fn tick(&mut self, now: Timestamp) -> PipelineTick {
         let mut outcome = PipelineTick::default();
-        let (expired, waiting): (Vec<InFlightDiff>, Vec<InFlightDiff>) =
-            self.in_flight.drain(..).partition(|f| f.deadline <= now);
+        let (expired, waiting): (Vec<InFlightDiff>, Vec<InFlightDiff>) = self
+            .in_flight
+            .drain(..)
+            .partition(|f| f.attempt.deadline <= now);
         self.in_flight = waiting;
         for timed_out in expired {
             match self.retry(timed_out, now) {
@@ -164,7 +161,7 @@ impl DiffPipeline {
     /// Makes every in-flight request time out at `now` (its peer went away).
     pub fn expire_in_flight(&mut self, now: Timestamp) {
         for in_flight in &mut self.in_flight {
-            in_flight.deadline = in_flight.deadline.min(now);
+            in_flight.attempt.expire(now);
         }
     }
 
@@ -185,7 +182,7 @@ impl DiffPipeline {
 
     /// The earliest deadline of an in-flight request.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        self.in_flight.iter().map(|f| f.deadline).min()
+        self.in_flight.iter().map(|f| f.attempt.deadline).min()
     }
 }
 
@@ -302,7 +299,7 @@ mod tests {
         pipeline.send_ready(Timestamp(0));
         for attempt in 1..3 {
             let answered = pipeline.take_answered(&blocks(1)).expect("in flight");
-            assert_eq!(answered.attempt, attempt);
+            assert_eq!(answered.attempt.number, attempt);
             assert!(pipeline.retry(answered, Timestamp(5)).is_ok());
         }
         let answered = pipeline.take_answered(&blocks(1)).expect("in flight");

@@ -53,16 +53,27 @@ pub struct SyncProgress {
 }
 
 impl Progress {
-    /// Moves to `to`, publishing the change (on every path, the error path included) and
-    /// recording the cause of an `Error` as the last error.
+    /// Moves to `to` (see [`change_state`]).
     pub(crate) fn set_state(&mut self, manager: ManagerKind, to: SyncState, out: &mut Vec<Output>) {
-        if self.state == to {
-            return;
-        }
-        if let SyncState::Error(cause) = &to {
-            self.last_error = Some(cause.clone());
-        }
-        let from = core::mem::replace(&mut self.state, to.clone());
-        out.push(Output::StateChanged { manager, from, to });
+        change_state(manager, &mut self.state, &mut self.last_error, to, out);
     }
+}
+
+/// Moves a manager's `state` to `to`, publishing the change (on every path, the error path
+/// included) and recording the cause of an `Error` as the `last_error`.
+pub(crate) fn change_state(
+    manager: ManagerKind,
+    state: &mut SyncState,
+    last_error: &mut Option<SyncFailure>,
+    to: SyncState,
+    out: &mut Vec<Output>,
+) {
+    if *state == to {
+        return;
+    }
+    if let SyncState::Error(cause) = &to {
+        *last_error = Some(cause.clone());
+    }
+    let from = core::mem::replace(state, to.clone());
+    out.push(Output::StateChanged { manager, from, to });
 }

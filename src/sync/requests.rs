@@ -1,7 +1,10 @@
-//! Outputs of the sync machines: requests to send, events and state changes.
+//! Outputs of the sync machines: requests to send, events and state changes; and the
+//! [`Attempt`] of a request on the wire.
 
+use super::config::RetryLadder;
 use super::events::SyncEvent;
 use super::state::SyncState;
+use super::time::Timestamp;
 use crate::hash::BlockHash;
 use core::fmt;
 
@@ -113,4 +116,32 @@ pub enum Output {
         /// The new aggregate state.
         to: SyncState,
     },
+}
+
+/// One attempt of a request on the wire: which attempt it is, when it was sent and when it
+/// times out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// Which attempt it is (1-based).
+    pub number: u8,
+    /// When it was sent.
+    pub sent_at: Timestamp,
+    /// When it times out.
+    pub deadline: Timestamp,
+}
+
+impl Attempt {
+    /// Attempt `number` sent at `now`, timing out after the ladder's timeout for it.
+    pub fn sent(ladder: &RetryLadder, number: u8, now: Timestamp) -> Attempt {
+        Attempt {
+            number,
+            sent_at: now,
+            deadline: now + ladder.timeout(number),
+        }
+    }
+
+    /// Makes it time out at `now` at the latest (its peer went away).
+    pub fn expire(&mut self, now: Timestamp) {
+        self.deadline = self.deadline.min(now);
+    }
 }

@@ -657,11 +657,6 @@ impl SimNetwork {
         self.bans = bans;
     }
 
-    /// Whether the peer is connected.
-    pub fn is_connected(&self) -> bool {
-        self.connected
-    }
-
     /// Queues faults for the peer's next answers (in order; then it behaves).
     pub fn push_faults(&mut self, faults: impl IntoIterator<Item = Fault>) {
         self.faults.extend(faults);

@@ -1267,7 +1267,7 @@ impl Sim {
     /// The deadline of the `getqrinfo` the masternode manager awaits, if any.
     fn qrinfo_awaited(&self) -> Option<Timestamp> {
         match self.node.sync().masternodes().work() {
-            MasternodeWork::QrInfo(QrInfoState::Awaiting { deadline, .. }) => Some(*deadline),
+            MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, .. }) => Some(attempt.deadline),
             _ => None,
         }
     }
