@@ -5,10 +5,11 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use dashlight::sync::chain_view::ChainView;
-use dashlight::sync::events::SyncMessage;
 use dashlight::sync::masternodes::{MasternodeWork, QrInfoState};
 use dashlight::sync::requests::{ManagerKind, Output, Request};
-use dashlight::sync::sim::{sim_config, Fault, SimMnListDiff, SimNetwork, SimQrInfo, SimVerdict};
+use dashlight::sync::sim::{
+    sim_config, Fault, SimMessage, SimMnListDiff, SimNetwork, SimQrInfo, SimVerdict,
+};
 use dashlight::sync::state::{SyncFailure, SyncState};
 use dashlight::sync::time::{Millis, Timestamp};
 
@@ -239,12 +240,12 @@ fn an_unanswerable_mnlistdiff_leaves_quorums_unverified_but_sync_completes() {
 fn duplicated_reordered_and_unsolicited_responses_are_dropped() {
     let mut net = headers_synced();
     let stray = net.blocks.hash_at(50).expect("on chain");
-    net.inject(SyncMessage::QrInfo(SimQrInfo {
+    net.inject(SimMessage::QrInfo(SimQrInfo {
         tip: stray,
         base_block_hashes: Vec::new(),
         verdict: SimVerdict::Valid,
     }));
-    net.inject(SyncMessage::MnListDiff(SimMnListDiff {
+    net.inject(SimMessage::MnListDiff(SimMnListDiff {
         base: stray,
         block: stray,
         verdict: SimVerdict::Valid,

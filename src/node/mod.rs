@@ -26,7 +26,7 @@ use crate::sync::chain_view::ExtendableChain;
 use crate::sync::config::SyncConfig;
 use crate::sync::coordinator::Coordinator;
 use crate::sync::engine::SyncEngine;
-use crate::sync::events::{HeldRequests, NetworkEvent, SyncEvent, SyncMessage};
+use crate::sync::events::{HeldRequests, NetworkEvent, SyncEvent};
 use crate::sync::inventory::InventoryFilter;
 use crate::sync::progress::SyncProgress;
 use crate::sync::requests::{Output, Request};
@@ -461,7 +461,7 @@ where
         }
         // The last block of a `headers` message, hashed once.
         let mut announced = None;
-        let sync_message = match message {
+        let outputs = match message {
             // An empty `headers` can only be an answer ("nothing after your locator"): from
             // another peer than the one asked it would end a sync that peer is serving.
             NetworkMessage::Headers(headers)
@@ -490,7 +490,7 @@ where
                 }
                 announced = headers.last().map(BlockHeader::block_hash);
                 self.note_announcement(peer, announced);
-                SyncMessage::Headers(headers)
+                self.sync.handle_headers(at, &headers)
             }
             NetworkMessage::QrInfo(_) if self.requests.qrinfo.map(Holder::peer) != Some(peer) => {
                 self.unsolicited += 1;
@@ -499,7 +499,7 @@ where
             NetworkMessage::QrInfo(qrinfo) => {
                 self.requests.qrinfo = Some(Holder::Answered { peer });
                 self.requests.unanswered.remove(&peer);
-                SyncMessage::QrInfo(*qrinfo)
+                self.sync.handle_qrinfo(now, *qrinfo)
             }
             NetworkMessage::MnListDiff(diff) => {
                 let asked = self
@@ -511,7 +511,7 @@ where
                     Some(index) => {
                         self.requests.diffs.remove(index);
                         self.requests.unanswered.remove(&peer);
-                        SyncMessage::MnListDiff(*diff)
+                        self.sync.handle_mnlistdiff(now, *diff)
                     }
                     None => {
                         self.unsolicited += 1;
@@ -519,7 +519,7 @@ where
                     }
                 }
             }
-            NetworkMessage::ClSig(clsig) => SyncMessage::ChainLock(clsig),
+            NetworkMessage::ClSig(clsig) => self.sync.handle_chainlock(now, clsig),
             NetworkMessage::IsDLock(lock) => {
                 out.push(NodeOutput::Notify(Notification::InstantLock(lock)));
                 return;
@@ -547,11 +547,10 @@ where
                 }
                 self.note_announcement(peer, blocks.last().copied());
                 // The header manager asks for them, with a timeout and retries.
-                SyncMessage::BlocksAnnounced(blocks)
+                self.sync.handle_blocks_announced(now, &blocks)
             }
             _ => return,
         };
-        let outputs = self.sync.handle_message(at, sync_message);
         if let Some(height) = announced.and_then(|hash| self.sync.chain().height_of(&hash)) {
             self.peers.note_height(peer, height);
         }
@@ -712,9 +711,7 @@ where
     fn resync_if_behind(&mut self, at: Now, out: &mut Vec<NodeOutput>) -> Vec<PeerOutput> {
         let tip = self.sync.chain().tip().height;
         if let Some((_, block)) = self.announcer(None) {
-            let outputs = self
-                .sync
-                .handle_message(at, SyncMessage::BlocksAnnounced(vec![block]));
+            let outputs = self.sync.handle_blocks_announced(at.monotonic, &[block]);
             return self.route_sync(outputs, at, out);
         }
         if self.peers.best_height().is_some_and(|best| best > tip) {

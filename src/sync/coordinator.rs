@@ -5,13 +5,15 @@ use super::chain_view::ExtendableChain;
 use super::chainlocks::ChainLockManager;
 use super::config::SyncConfig;
 use super::engine::SyncEngine;
-use super::events::{NetworkEvent, SyncEvent, SyncMessage};
+use super::events::{NetworkEvent, SyncEvent};
 use super::headers::HeaderManager;
 use super::masternodes::MasternodeManager;
 use super::progress::SyncProgress;
 use super::requests::Output;
 use super::state::SyncState;
 use super::time::{Now, Timestamp};
+use crate::block::BlockHeader;
+use crate::hash::BlockHash;
 
 /// Drives header, masternode and ChainLock sync from one set of inputs.
 pub struct Coordinator<C: ExtendableChain, E: SyncEngine> {
@@ -106,39 +108,45 @@ impl<C: ExtendableChain, E: SyncEngine> Coordinator<C, E> {
         self.finish(now, out)
     }
 
-    /// Handles a message from a peer, delivered at `now` (header times are judged against
-    /// its wall clock).
-    pub fn handle_message(&mut self, at: Now, message: SyncMessage<E>) -> Vec<Output> {
+    /// Handles a `headers` message delivered at `at` (header times are judged against its
+    /// wall clock).
+    pub fn handle_headers(&mut self, at: Now, headers: &[BlockHeader]) -> Vec<Output> {
         let now = at.monotonic;
         let mut out = Vec::new();
-        match message {
-            SyncMessage::Headers(headers) => {
-                self.headers
-                    .handle_headers(now, at.unix_secs, &headers, &mut self.chain, &mut out)
-            }
-            SyncMessage::QrInfo(qrinfo) => {
-                self.masternodes
-                    .handle_qrinfo(now, qrinfo, &self.chain, &mut self.engine, &mut out)
-            }
-            SyncMessage::MnListDiff(diff) => self.masternodes.handle_mnlistdiff(
-                now,
-                diff,
-                &self.chain,
-                &mut self.engine,
-                &mut out,
-            ),
-            SyncMessage::BlocksAnnounced(hashes) => {
-                self.headers
-                    .handle_blocks_announced(now, &hashes, &self.chain, &mut out)
-            }
-            SyncMessage::ChainLock(chainlock) => self.chainlocks.handle_chainlock(
-                now,
-                chainlock,
-                &self.chain,
-                &self.engine,
-                &mut out,
-            ),
-        }
+        self.headers
+            .handle_headers(now, at.unix_secs, headers, &mut self.chain, &mut out);
+        self.finish(now, out)
+    }
+
+    /// Handles blocks a peer announced by hash (an `inv`), in the order announced.
+    pub fn handle_blocks_announced(&mut self, now: Timestamp, hashes: &[BlockHash]) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.headers
+            .handle_blocks_announced(now, hashes, &self.chain, &mut out);
+        self.finish(now, out)
+    }
+
+    /// Handles a `qrinfo` message.
+    pub fn handle_qrinfo(&mut self, now: Timestamp, qrinfo: E::QrInfo) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.masternodes
+            .handle_qrinfo(now, qrinfo, &self.chain, &mut self.engine, &mut out);
+        self.finish(now, out)
+    }
+
+    /// Handles an `mnlistdiff` message.
+    pub fn handle_mnlistdiff(&mut self, now: Timestamp, diff: E::MnListDiff) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.masternodes
+            .handle_mnlistdiff(now, diff, &self.chain, &mut self.engine, &mut out);
+        self.finish(now, out)
+    }
+
+    /// Handles a `clsig` message.
+    pub fn handle_chainlock(&mut self, now: Timestamp, chainlock: E::ChainLock) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.chainlocks
+            .handle_chainlock(now, chainlock, &self.chain, &self.engine, &mut out);
         self.finish(now, out)
     }
 
@@ -224,10 +232,11 @@ mod tests {
 mod properties {
     use super::*;
     use crate::sync::chain_view::ChainView;
-    use crate::sync::events::SyncMessage;
     use crate::sync::headers::HeaderRequest;
     use crate::sync::masternodes::{MasternodeWork, QrInfoState};
-    use crate::sync::sim::{sim_config, Fault, SimMnListDiff, SimNetwork, SimQrInfo, SimVerdict};
+    use crate::sync::sim::{
+        sim_config, Fault, SimMessage, SimMnListDiff, SimNetwork, SimQrInfo, SimVerdict,
+    };
     use crate::sync::time::Millis;
     use proptest::prelude::*;
 
@@ -299,7 +308,7 @@ mod properties {
             Action::Faults(faults) => net.push_faults(faults),
             Action::UnsolicitedQrInfo(height, verdict) => {
                 if let Some(tip) = at(net, height) {
-                    net.inject(SyncMessage::QrInfo(SimQrInfo {
+                    net.inject(SimMessage::QrInfo(SimQrInfo {
                         tip,
                         base_block_hashes: Vec::new(),
                         verdict,
@@ -308,7 +317,7 @@ mod properties {
             }
             Action::UnsolicitedDiff(height) => {
                 if let Some(block) = at(net, height) {
-                    net.inject(SyncMessage::MnListDiff(SimMnListDiff {
+                    net.inject(SimMessage::MnListDiff(SimMnListDiff {
                         base: crate::hash::BlockHash::ZERO,
                         block,
                         verdict: SimVerdict::Valid,
@@ -318,7 +327,7 @@ mod properties {
             Action::UnsolicitedHeaders(height) => {
                 let from = height % (net.blocks.tip().height + 1);
                 let headers = net.blocks.headers(from, from.saturating_add(3));
-                net.inject(SyncMessage::Headers(headers));
+                net.inject(SimMessage::Headers(headers));
             }
             Action::ChainLock(height, verdict) => {
                 let height = height % (net.blocks.tip().height + 1);

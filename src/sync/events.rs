@@ -2,10 +2,8 @@
 //!
 //! Time is the other input: every handler takes `now`, and `tick(now)` fires deadlines.
 
-use super::engine::{ChainLockSigner, ChainLockTarget, SyncEngine};
-use crate::block::BlockHeader;
+use super::engine::{ChainLockSigner, ChainLockTarget};
 use crate::chain::BlockId;
-use crate::hash::BlockHash;
 
 /// What the runtime reports about its peers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,52 +69,4 @@ pub enum SyncEvent {
         /// The quorum that signed it.
         signer: ChainLockSigner,
     },
-}
-
-/// A decoded message from a peer that the sync machines consume.
-pub enum SyncMessage<E: SyncEngine> {
-    /// A `headers` message.
-    Headers(Vec<BlockHeader>),
-    /// A `qrinfo` message.
-    QrInfo(E::QrInfo),
-    /// An `mnlistdiff` message.
-    MnListDiff(E::MnListDiff),
-    /// A `clsig` message.
-    ChainLock(E::ChainLock),
-    /// Blocks announced by hash (an `inv`), in the order announced.
-    BlocksAnnounced(Vec<BlockHash>),
-}
-
-impl<E: SyncEngine> Clone for SyncMessage<E>
-where
-    E::QrInfo: Clone,
-    E::MnListDiff: Clone,
-    E::ChainLock: Clone,
-{
-    fn clone(&self) -> Self {
-        match self {
-            SyncMessage::Headers(headers) => SyncMessage::Headers(headers.clone()),
-            SyncMessage::QrInfo(qrinfo) => SyncMessage::QrInfo(qrinfo.clone()),
-            SyncMessage::MnListDiff(diff) => SyncMessage::MnListDiff(diff.clone()),
-            SyncMessage::ChainLock(clsig) => SyncMessage::ChainLock(clsig.clone()),
-            SyncMessage::BlocksAnnounced(hashes) => SyncMessage::BlocksAnnounced(hashes.clone()),
-        }
-    }
-}
-
-impl<E: SyncEngine> core::fmt::Debug for SyncMessage<E>
-where
-    E::QrInfo: core::fmt::Debug,
-    E::MnListDiff: core::fmt::Debug,
-    E::ChainLock: core::fmt::Debug,
-{
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            SyncMessage::Headers(headers) => write!(f, "Headers({} headers)", headers.len()),
-            SyncMessage::QrInfo(qrinfo) => write!(f, "QrInfo({qrinfo:?})"),
-            SyncMessage::MnListDiff(diff) => write!(f, "MnListDiff({diff:?})"),
-            SyncMessage::ChainLock(clsig) => write!(f, "ChainLock({clsig:?})"),
-            SyncMessage::BlocksAnnounced(hashes) => write!(f, "BlocksAnnounced({hashes:?})"),
-        }
-    }
 }

@@ -4,7 +4,8 @@
 //! The [`coordinator::Coordinator`] owns a header chain ([`chain_view::ExtendableChain`]) and a
 //! masternode list engine ([`engine::SyncEngine`]) and drives three managers that share
 //! the [`state::SyncState`] vocabulary: [`headers`], [`masternodes`] and [`chainlocks`]. The
-//! runtime feeds it [`events::NetworkEvent`]s, [`events::SyncMessage`]s and `tick(now)` (at
+//! runtime feeds it [`events::NetworkEvent`]s, each peer message through its handler
+//! (`handle_headers`, `handle_qrinfo`, …) and `tick(now)` (at
 //! [`coordinator::Coordinator::next_deadline`] or periodically), sends the
 //! [`requests::Request`]s it returns and shows its [`progress::SyncProgress`].
 //! `sim` is a deterministic simulated network for tests: compiled in unit tests and with the

@@ -14,7 +14,7 @@ use super::engine::{
     ChainLockSigner, ChainLockTarget, ClassifiedError, DiffBlocks, EngineVerdict, QrInfoSummary,
     QuorumCheck, QuorumId, QuorumNeed, SyncEngine,
 };
-use super::events::{HeldRequests, NetworkEvent, SyncMessage};
+use super::events::{HeldRequests, NetworkEvent};
 use super::requests::{InvalidMessage, Output, Request};
 use super::state::SyncState;
 use super::time::{Millis, Now, Timestamp};
@@ -585,7 +585,34 @@ pub fn invalid_messages(outputs: &[Output]) -> Vec<&InvalidMessage> {
 }
 
 /// A message from the simulated peer.
-pub type SimMessage = SyncMessage<SimEngine>;
+#[derive(Clone, Debug)]
+pub enum SimMessage {
+    /// A `headers` message.
+    Headers(Vec<BlockHeader>),
+    /// A `qrinfo` message.
+    QrInfo(SimQrInfo),
+    /// An `mnlistdiff` message.
+    MnListDiff(SimMnListDiff),
+    /// A `clsig` message.
+    ChainLock(SimChainLock),
+    /// Blocks announced by hash (an `inv`), in the order announced.
+    BlocksAnnounced(Vec<BlockHash>),
+}
+
+impl SimMessage {
+    /// Hands the message to the coordinator's handler for its kind, at `at`.
+    pub fn deliver_to(self, client: &mut Coordinator<SimChain, SimEngine>, at: Now) -> Vec<Output> {
+        match self {
+            SimMessage::Headers(headers) => client.handle_headers(at, &headers),
+            SimMessage::QrInfo(qrinfo) => client.handle_qrinfo(at.monotonic, qrinfo),
+            SimMessage::MnListDiff(diff) => client.handle_mnlistdiff(at.monotonic, diff),
+            SimMessage::ChainLock(chainlock) => client.handle_chainlock(at.monotonic, chainlock),
+            SimMessage::BlocksAnnounced(hashes) => {
+                client.handle_blocks_announced(at.monotonic, &hashes)
+            }
+        }
+    }
+}
 
 /// A coordinator, the network's chain and one simulated peer, in simulated time.
 pub struct SimNetwork {
@@ -768,7 +795,7 @@ impl SimNetwork {
     pub fn mine(&mut self, count: u32) {
         let headers = self.blocks.grow(count);
         if self.connected && !headers.is_empty() {
-            self.in_transit.push(SyncMessage::Headers(headers));
+            self.in_transit.push(SimMessage::Headers(headers));
         }
     }
 
@@ -782,7 +809,7 @@ impl SimNetwork {
     /// A ChainLock for the block at `height` of the network's chain.
     pub fn chainlock(&self, height: u32, verdict: SimVerdict) -> Option<SimMessage> {
         let hash = self.blocks.hash_at(height)?;
-        Some(SyncMessage::ChainLock(SimChainLock {
+        Some(SimMessage::ChainLock(SimChainLock {
             height,
             hash,
             verdict,
@@ -805,7 +832,7 @@ impl SimNetwork {
                         first.bits = 0;
                     }
                 }
-                Some(SyncMessage::Headers(headers))
+                Some(SimMessage::Headers(headers))
             }
             Request::GetQrInfo {
                 base_block_hashes,
@@ -813,7 +840,7 @@ impl SimNetwork {
                 ..
             } => {
                 self.blocks.height_of(block_request_hash)?;
-                Some(SyncMessage::QrInfo(SimQrInfo {
+                Some(SimMessage::QrInfo(SimQrInfo {
                     tip: *block_request_hash,
                     base_block_hashes: base_block_hashes.clone(),
                     verdict,
@@ -828,7 +855,7 @@ impl SimNetwork {
                     SimVerdict::NotYetAvailable => SimVerdict::Valid,
                     other => other,
                 };
-                Some(SyncMessage::MnListDiff(SimMnListDiff {
+                Some(SimMessage::MnListDiff(SimMnListDiff {
                     base: *base_block_hash,
                     block: *block_hash,
                     verdict,
@@ -839,15 +866,15 @@ impl SimNetwork {
 
     fn deliver(&mut self, message: SimMessage) {
         let dropped_before = self.client.masternodes().progress().responses_dropped;
-        let is_qrinfo = matches!(message, SyncMessage::QrInfo(_));
+        let is_qrinfo = matches!(message, SimMessage::QrInfo(_));
         let forged = match &message {
-            SyncMessage::Headers(headers) => headers.iter().any(|header| header.bits == 0),
-            SyncMessage::QrInfo(qrinfo) => qrinfo.verdict == SimVerdict::Invalid,
-            SyncMessage::MnListDiff(diff) => diff.verdict == SimVerdict::Invalid,
-            SyncMessage::ChainLock(chainlock) => chainlock.verdict == SimVerdict::Invalid,
-            SyncMessage::BlocksAnnounced(_) => false,
+            SimMessage::Headers(headers) => headers.iter().any(|header| header.bits == 0),
+            SimMessage::QrInfo(qrinfo) => qrinfo.verdict == SimVerdict::Invalid,
+            SimMessage::MnListDiff(diff) => diff.verdict == SimVerdict::Invalid,
+            SimMessage::ChainLock(chainlock) => chainlock.verdict == SimVerdict::Invalid,
+            SimMessage::BlocksAnnounced(_) => false,
         };
-        let outputs = self.client.handle_message(Now::new(self.now, 0), message);
+        let outputs = message.deliver_to(&mut self.client, Now::new(self.now, 0));
         let accepted = self.client.masternodes().progress().responses_dropped == dropped_before;
         if is_qrinfo && accepted {
             self.outstanding_qrinfo = None;
