@@ -12,10 +12,10 @@ use crate::browser::status::{
 };
 use crate::browser::wallet;
 use crate::chain::checkpoints::{minimum_chain_work, parse_minimum_chain_work};
+use crate::chain::HeaderChain;
 use crate::encode::{deserialize, serialize};
 use crate::hash::{BlockHash, MerkleNode, Txid};
 use crate::network::Network;
-use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::proof::TransactionProof;
 use crate::protocol::bloom::BloomFilter;
@@ -258,7 +258,7 @@ impl Inner {
     /// The header of `hash` on the verified best chain, or `not_synced`.
     async fn verified_header(
         &self,
-        handle: &RuntimeHandle<ClientChain, ClientEngine>,
+        handle: &RuntimeHandle<HeaderChain, ClientEngine>,
         hash: BlockHash,
     ) -> Result<HeaderInfo, ClientError> {
         let locked_height = self
@@ -280,7 +280,7 @@ impl Inner {
         })
     }
 
-    fn handle(&self) -> Result<RuntimeHandle<ClientChain, ClientEngine>, ClientError> {
+    fn handle(&self) -> Result<RuntimeHandle<HeaderChain, ClientEngine>, ClientError> {
         match &*self.state.borrow() {
             Lifecycle::Running(running) => Ok(running.handle.clone()),
             _ => Err(ClientError {

@@ -16,7 +16,6 @@ use dashlight::encode::Reader;
 use dashlight::hash::BlockHash;
 use dashlight::mnlist::MasternodeEngine;
 use dashlight::network::Network;
-use dashlight::node::chain::ClientChain;
 use dashlight::node::engine::ClientEngine;
 use dashlight::node::{Node, NodeOutput, Notification};
 use dashlight::peer::set::{PeerId, PeerSetConfig, SocketCommand};
@@ -203,7 +202,7 @@ fn syncs_real_testnet_data_to_a_verified_chainlock() {
         .as_secs();
     let base = SyncBase::at_or_below(Network::Testnet, FIRST_HEIGHT);
     assert_eq!(base.height(), FIRST_HEIGHT);
-    let chain = ClientChain::new(HeaderChain::new(base));
+    let chain = HeaderChain::new(base);
     let engine = ClientEngine::new(MasternodeEngine::new(Network::Testnet));
     let mut node = Node::new(
         Network::Testnet,
@@ -266,7 +265,7 @@ fn syncs_real_testnet_data_to_a_verified_chainlock() {
         states.join("\n")
     );
     assert_eq!(progress.best_chainlock.map(|t| t.height), Some(905_775));
-    assert_eq!(node.sync().chain().inner().tip().height, 905_800);
+    assert_eq!(node.sync().chain().tip().height, 905_800);
     assert_eq!(peer.qrinfo_answered, 1, "exactly one QRInfo was needed");
     assert_eq!(
         peer.headers_served,
@@ -287,10 +286,7 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let chain = ClientChain::new(HeaderChain::new(SyncBase::at_or_below(
-        Network::Testnet,
-        FIRST_HEIGHT,
-    )));
+    let chain = HeaderChain::new(SyncBase::at_or_below(Network::Testnet, FIRST_HEIGHT));
     let engine = ClientEngine::new(MasternodeEngine::new(Network::Testnet));
     let mut node = Node::new(
         Network::Testnet,
@@ -346,7 +342,7 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
     );
     assert_eq!(node.endpoint_states()[0].1, "banned");
     assert!(
-        node.sync().chain().inner().tip().height < 900_288,
+        node.sync().chain().tip().height < 900_288,
         "the checkpoint at 900288 stops the fork"
     );
 }

@@ -14,7 +14,6 @@ use crate::chain::{ChainConfig, HeaderChain, SyncBase, Work};
 use crate::hash::BlockHash;
 use crate::mnlist::MasternodeEngine;
 use crate::network::Network;
-use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::node::Node;
 use crate::peer::set::PeerSetConfig;
@@ -106,7 +105,7 @@ pub struct Shared {
 /// The running client: its handle and what it holds on to.
 pub struct Running {
     /// Commands for the loop.
-    pub handle: RuntimeHandle<ClientChain, ClientEngine>,
+    pub handle: RuntimeHandle<HeaderChain, ClientEngine>,
     /// Completes once the loop has ended.
     ended: futures::channel::oneshot::Receiver<()>,
     lock: SyncLock,
@@ -184,7 +183,6 @@ pub async fn launch<S: EventSink + 'static>(
         }
     };
     let stored = chain.tip();
-    let chain = ClientChain::new(chain);
     let engine = restore_engine(&store, options.network, &chain, &sink).await;
     let engine_revision = engine.revision();
     let scale = options.timeout_scale;
@@ -220,7 +218,7 @@ pub async fn launch<S: EventSink + 'static>(
 async fn restore_engine<S: EventSink>(
     store: &IdbStore,
     network: Network,
-    chain: &ClientChain,
+    chain: &HeaderChain,
     sink: &S,
 ) -> MasternodeEngine {
     let mut engine = MasternodeEngine::new(network);
@@ -265,7 +263,7 @@ pub async fn clear_storage(lock: &SyncLock) -> Result<(), ClientError> {
 
 /// Asks the loop to run `inspect` on the node and waits for its answer.
 pub async fn inspect<T: 'static>(
-    handle: &RuntimeHandle<ClientChain, ClientEngine>,
+    handle: &RuntimeHandle<HeaderChain, ClientEngine>,
     inspect: impl FnOnce(&ClientNode) -> T + 'static,
 ) -> Result<T, ClientError> {
     let (tx, rx) = futures::channel::oneshot::channel();

@@ -4,8 +4,8 @@ use super::client::{inspect, ClientError};
 use super::runtime::RuntimeHandle;
 use super::status::HeaderInfo;
 use super::store::IdbStore;
+use crate::chain::HeaderChain;
 use crate::hash::BlockHash;
-use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::storage::HeaderStore;
 
@@ -36,13 +36,13 @@ enum HeaderSource {
 /// `storage_name`), or `None` if the best chain has no such block.
 /// `locked_height` is the height of the last verified ChainLock.
 pub async fn header(
-    handle: &RuntimeHandle<ClientChain, ClientEngine>,
+    handle: &RuntimeHandle<HeaderChain, ClientEngine>,
     storage_name: &str,
     block: BlockRef,
     locked_height: Option<u32>,
 ) -> Result<Option<HeaderInfo>, ClientError> {
     let lookup = inspect(handle, move |node| {
-        let chain = node.sync().chain().inner();
+        let chain = node.sync().chain();
         let tip_height = chain.tip().height;
         let found = match block {
             BlockRef::Height(height) => chain.hash_at(height).map(|hash| (height, hash)),

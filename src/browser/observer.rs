@@ -5,8 +5,8 @@ use super::client::Shared;
 use super::clock::monotonic_ms;
 use super::runtime::Observer;
 use super::status::{state_cause, state_name, ClientNode, ErrorInfo, Status, VerifiedChainLock};
+use crate::chain::HeaderChain;
 use crate::network::Network;
-use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::node::Notification;
 use crate::peer::ban::{Penalty, BAN_THRESHOLD};
@@ -185,7 +185,7 @@ fn manager_name(manager: ManagerKind) -> &'static str {
     }
 }
 
-impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
+impl<S: EventSink> Observer<HeaderChain, ClientEngine> for JsObserver<S> {
     fn notify(&mut self, notification: &Notification, node: &ClientNode) {
         match notification {
             Notification::Sync(Output::StateChanged { manager, from, to }) => {
@@ -340,7 +340,7 @@ impl<S: EventSink> Observer<ClientChain, ClientEngine> for JsObserver<S> {
 }
 
 fn node_network(node: &ClientNode) -> Network {
-    node.sync().chain().inner().network()
+    node.sync().chain().network()
 }
 
 /// A duration as a person says it: seconds under a minute, minutes under two hours, else

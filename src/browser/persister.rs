@@ -5,7 +5,7 @@ use super::runtime::{Persisted, Persister};
 use super::status::{ClientNode, StorageStatus};
 use super::store::IdbStore;
 use crate::chain::ChainTip;
-use crate::node::chain::ClientChain;
+use crate::chain::HeaderChain;
 use crate::node::engine::ClientEngine;
 use crate::storage::{save_masternodes, ChainSaver, StorageError};
 use std::cell::RefCell;
@@ -53,7 +53,7 @@ impl IdbPersister {
 
     /// Writes what changed since the last successful call.
     async fn save(&mut self, node: &ClientNode) -> Result<(), StorageError> {
-        let chain = node.sync().chain().inner();
+        let chain = node.sync().chain();
         let tip = chain.tip();
         if tip.hash != self.stored.hash {
             self.saver.save(&mut self.store, chain).await?;
@@ -69,7 +69,7 @@ impl IdbPersister {
     }
 }
 
-impl Persister<ClientChain, ClientEngine> for IdbPersister {
+impl Persister<HeaderChain, ClientEngine> for IdbPersister {
     async fn persist(
         &mut self,
         node: &ClientNode,

@@ -2,10 +2,10 @@
 
 use super::client::Shared;
 use crate::block::BlockHeader;
+use crate::chain::HeaderChain;
 use crate::hash::BlockHash;
 use crate::mnlist::{ChainLockCheck, MasternodeEngine, QuorumStatus};
 use crate::network::Network;
-use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::node::Node;
 use crate::protocol::sml_entry::MasternodeType;
@@ -15,7 +15,7 @@ use crate::sync::state::SyncState;
 use serde::Serialize;
 
 /// The node the browser client runs.
-pub type ClientNode = Node<ClientChain, ClientEngine>;
+pub type ClientNode = Node<HeaderChain, ClientEngine>;
 
 /// The name of a state, as JavaScript sees it.
 pub fn state_name(state: &SyncState) -> &'static str {
@@ -211,7 +211,7 @@ impl Status {
     /// The status of `node`.
     pub fn of(node: &ClientNode, network: Network, shared: &Shared) -> Status {
         let progress = node.progress();
-        let base = node.sync().chain().inner().base().height();
+        let base = node.sync().chain().base().height();
         let engine = node.sync().engine().inner();
         let verified = engine
             .quorum_records()

@@ -5,6 +5,7 @@ use super::checkpoints::{checkpoint, last_checkpoint_at_or_below, minimum_chain_
 use super::difficulty::{Ancestry, MAX_LOOKBACK};
 use super::fork::{SideBranch, SideBranches};
 use super::index::HeightIndex;
+use super::lookup::HeaderLookup;
 use super::params::ConsensusParams;
 use super::pow::Work;
 use super::sync_base::SyncBase;
@@ -757,6 +758,21 @@ impl ChainRestorer {
             return Err(RestoreError::WorkMismatch);
         }
         Ok(self.chain)
+    }
+}
+
+/// The chain's lookups, as the masternode engine, the sync managers and the tools use them.
+impl HeaderLookup for HeaderChain {
+    fn height_of(&self, hash: &BlockHash) -> Option<u32> {
+        HeaderChain::height_of(self, hash)
+    }
+
+    fn header_at(&self, height: u32) -> Option<BlockHeader> {
+        HeaderChain::header_at(self, height).copied()
+    }
+
+    fn hash_at(&self, height: u32) -> Option<BlockHash> {
+        HeaderChain::hash_at(self, height)
     }
 }
 

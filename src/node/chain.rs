@@ -1,34 +1,15 @@
-//! The validated header chain as the sync managers and the masternode engine
-//! see it.
+//! The validated header chain as the sync managers see it: its view for them
+//! ([`ChainView`]), connecting batches ([`ExtendableChain`]) and what a rejected batch
+//! says about its sender ([`HeaderError`]).
 
 use crate::block::BlockHeader;
 use crate::chain::header_chain::{BlockId, HeaderChain, Outcome, Rejection};
-use crate::chain::lookup::HeaderLookup;
 use crate::chain::validation::{HashedHeader, ValidationError};
 use crate::hash::BlockHash;
 use crate::sync::chain_view::{
     ChainView, ExtendableChain, HeaderError, HeaderFault, HeadersConnected,
 };
 use crate::sync::time::Millis;
-
-/// A [`HeaderChain`] as the sync managers see it. It holds no clock: the wall-clock time
-/// of each batch comes with the batch.
-#[derive(Debug, Clone)]
-pub struct ClientChain {
-    chain: HeaderChain,
-}
-
-impl ClientChain {
-    /// Wraps `chain`.
-    pub fn new(chain: HeaderChain) -> ClientChain {
-        ClientChain { chain }
-    }
-
-    /// The chain.
-    pub fn inner(&self) -> &HeaderChain {
-        &self.chain
-    }
-}
 
 impl HeaderError for Rejection {
     fn fault(&self) -> HeaderFault {
@@ -51,35 +32,21 @@ impl HeaderError for Rejection {
     }
 }
 
-impl HeaderLookup for ClientChain {
-    fn hash_at(&self, height: u32) -> Option<BlockHash> {
-        self.chain.hash_at(height)
-    }
-
-    fn height_of(&self, hash: &BlockHash) -> Option<u32> {
-        self.chain.height_of(hash)
-    }
-
-    fn header_at(&self, height: u32) -> Option<BlockHeader> {
-        self.chain.header_at(height).copied()
-    }
-}
-
-impl ChainView for ClientChain {
+impl ChainView for HeaderChain {
     fn tip(&self) -> BlockId {
-        self.chain.tip().into()
+        HeaderChain::tip(self).into()
     }
 
     fn locator(&self) -> Vec<BlockHash> {
-        self.chain.locator()
+        HeaderChain::locator(self)
     }
 
     fn has_minimum_work(&self) -> bool {
-        self.chain.has_minimum_work()
+        HeaderChain::has_minimum_work(self)
     }
 }
 
-impl ExtendableChain for ClientChain {
+impl ExtendableChain for HeaderChain {
     type Error = Rejection;
 
     fn connect_headers(
@@ -88,7 +55,7 @@ impl ExtendableChain for ClientChain {
         unix_secs: u64,
     ) -> Result<HeadersConnected, Rejection> {
         let hashed: Vec<HashedHeader> = headers.iter().map(|h| HashedHeader::new(*h)).collect();
-        let report = self.chain.accept(&hashed, unix_secs);
+        let report = self.accept(&hashed, unix_secs);
         let new_headers = match report.outcome {
             Outcome::Extended { first_height, tip } => {
                 tip.height.saturating_sub(first_height) as usize + 1
@@ -102,7 +69,7 @@ impl ExtendableChain for ClientChain {
             Some(rejection) if new_headers == 0 => Err(rejection),
             _ => Ok(HeadersConnected {
                 new_headers,
-                tip: self.tip(),
+                tip: ChainView::tip(self),
             }),
         }
     }

@@ -8,11 +8,9 @@ use crate::chain::header_chain::HeaderChain;
 use crate::chain::sync_base::SyncBase;
 use crate::encode::{Decodable, Reader};
 use crate::mnlist::MasternodeEngine;
-use crate::node::chain::ClientChain;
 use crate::node::engine::ClientEngine;
 use crate::protocol::framing::{Command, RawMessage, StreamDecoder};
 use crate::protocol::handshake::{NetAddress, VersionMessage};
-use crate::sync::chain_view::ChainView;
 use crate::sync::engine::{ChainLockSigner, ChainLockTarget};
 use crate::sync::events::SyncEvent;
 use crate::sync::requests::Output;
@@ -245,7 +243,7 @@ impl ReplayPeer {
 
 /// A node and its replay peers (bridge `i` is `peers[i]`), in simulated time.
 struct Net {
-    node: Node<ClientChain, ClientEngine>,
+    node: Node<HeaderChain, ClientEngine>,
     peers: Vec<ReplayPeer>,
     urls: Vec<String>,
     dials: HashMap<String, PeerId>,
@@ -267,7 +265,7 @@ impl Net {
             .expect("after 1970")
             .as_secs();
         let base = SyncBase::at_or_below(Network::Testnet, FIRST_HEIGHT);
-        let chain = ClientChain::new(HeaderChain::new(base));
+        let chain = HeaderChain::new(base);
         let engine = ClientEngine::new(MasternodeEngine::new(Network::Testnet));
         let urls: Vec<String> = (0..peers.len()).map(|i| format!("sim://{i}")).collect();
         // Dials stay pending until a test opens them.

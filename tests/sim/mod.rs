@@ -34,7 +34,6 @@ use dashlight::encode::{Decodable, Reader};
 use dashlight::hash::{sha256d, BlockHash, Sha256dHash};
 use dashlight::mnlist::MasternodeEngine;
 use dashlight::network::Network;
-use dashlight::node::chain::ClientChain;
 use dashlight::node::engine::ClientEngine;
 use dashlight::node::{Node, NodeOutput, Notification};
 use dashlight::peer::ban::Penalty;
@@ -49,7 +48,6 @@ use dashlight::protocol::qrinfo::QrInfo;
 use dashlight::protocol::version::PROTOCOL_VERSION;
 use dashlight::storage::{restore_chain, restore_masternodes, save_chain, save_masternodes};
 use dashlight::storage::{HeaderStore, MemoryStore};
-use dashlight::sync::chain_view::ChainView;
 use dashlight::sync::config::SyncConfig;
 use dashlight::sync::engine::SyncEngine;
 use dashlight::sync::masternodes::{MasternodeWork, QrInfoState};
@@ -380,7 +378,7 @@ pub struct Peaks {
     pub stored_bytes: usize,
 }
 
-type SimNode = Node<ClientChain, ClientEngine>;
+type SimNode = Node<HeaderChain, ClientEngine>;
 
 /// What happens next in the simulated world.
 #[derive(Debug)]
@@ -898,7 +896,7 @@ impl Sim {
         .expect("the stored chain restores")
         .expect("a chain is stored");
         let mut engine = MasternodeEngine::new(Network::Testnet);
-        let client_chain = ClientChain::new(chain.clone());
+        let client_chain = chain.clone();
         if let Err(error) =
             poll_once::run(restore_masternodes(&self.store, &mut engine, &client_chain))
         {
@@ -1274,12 +1272,12 @@ impl Sim {
 
     /// Saves what changed, as the browser's persister does.
     fn persist(&mut self) {
-        let chain = self.node.sync().chain().inner();
+        let chain = self.node.sync().chain();
         if chain.tip().hash != self.stored_tip {
             if let Err(error) = poll_once::run(save_chain(&mut self.store, chain)) {
                 self.violation(format!("saving the chain failed: {error}"));
             }
-            self.stored_tip = self.node.sync().chain().inner().tip().hash;
+            self.stored_tip = self.node.sync().chain().tip().hash;
         }
         let engine = self.node.sync().engine().inner();
         let fetching_lists = matches!(
@@ -1316,7 +1314,7 @@ impl Sim {
     }
 
     fn check_step(&mut self) {
-        let chain = self.node.sync().chain().inner();
+        let chain = self.node.sync().chain();
         let peaks = &mut self.report.peaks;
         peaks.chain_index_bytes = peaks.chain_index_bytes.max(chain.index_heap_bytes());
         peaks.side_branches = peaks.side_branches.max(chain.side_branches().len());
@@ -1411,7 +1409,7 @@ fn new_node(
         &urls,
         PeerSetConfig::default(),
         SyncConfig::for_network(Network::Testnet),
-        ClientChain::new(chain),
+        chain,
         ClientEngine::new(engine),
         scenario.seed ^ salt,
     )
