@@ -32,7 +32,10 @@ fn every_path_the_doc_names_exists() {
         .iter()
         .filter(|p| !root().join(p.trim_end_matches('/')).exists())
         .collect();
-    assert!(missing.is_empty(), "named in docs/architecture.md but missing: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "named in docs/architecture.md but missing: {missing:?}"
+    );
 }
 
 /// The layer table: module → what it may import (`x` or `x::sub`).
@@ -97,7 +100,11 @@ fn every_module_imports_only_what_its_layer_allows() {
     for file in files {
         let relative = file.strip_prefix(&src).expect("under src");
         let first = relative.components().next().expect("a component");
-        let module = first.as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();
+        let module = first
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
         if module == "lib" {
             continue;
         }
@@ -112,5 +119,9 @@ fn every_module_imports_only_what_its_layer_allows() {
             breaches.push(format!("{} imports crate::{import}", relative.display()));
         }
     }
-    assert!(breaches.is_empty(), "imports the layer table forbids:\n{}", breaches.join("\n"));
+    assert!(
+        breaches.is_empty(),
+        "imports the layer table forbids:\n{}",
+        breaches.join("\n")
+    );
 }

@@ -55,23 +55,34 @@ impl ExtendableChain for HeaderChain {
         unix_secs: u64,
     ) -> Result<HeadersConnected, Rejection> {
         let hashed: Vec<HashedHeader> = headers.iter().map(|h| HashedHeader::new(*h)).collect();
-        let report = self.accept(&hashed, unix_secs);
-        let new_headers = match report.outcome {
-            Outcome::Extended { first_height, tip } => {
-                tip.height.saturating_sub(first_height) as usize + 1
-            }
-            Outcome::Reorganized {
-                to, fork_height, ..
-            } => to.height.saturating_sub(fork_height) as usize,
-            Outcome::Unchanged | Outcome::SideBranch { .. } => 0,
-        };
-        match report.rejected {
-            Some(rejection) if new_headers == 0 => Err(rejection),
-            _ => Ok(HeadersConnected {
-                new_headers,
-                tip: ChainView::tip(self),
-            }),
+        connect_hashed(self, &hashed, unix_secs)
+    }
+}
+
+/// What [`ExtendableChain::connect_headers`] does once the headers are hashed: accepts them
+/// and reports how many joined the best chain, or the rejection if none did. For callers
+/// whose hashes were computed elsewhere (a hashing worker, a test's stand-ins).
+pub fn connect_hashed(
+    chain: &mut HeaderChain,
+    headers: &[HashedHeader],
+    unix_secs: u64,
+) -> Result<HeadersConnected, Rejection> {
+    let report = chain.accept(headers, unix_secs);
+    let new_headers = match report.outcome {
+        Outcome::Extended { first_height, tip } => {
+            tip.height.saturating_sub(first_height) as usize + 1
         }
+        Outcome::Reorganized {
+            to, fork_height, ..
+        } => to.height.saturating_sub(fork_height) as usize,
+        Outcome::Unchanged | Outcome::SideBranch { .. } => 0,
+    };
+    match report.rejected {
+        Some(rejection) if new_headers == 0 => Err(rejection),
+        _ => Ok(HeadersConnected {
+            new_headers,
+            tip: ChainView::tip(chain),
+        }),
     }
 }
 
