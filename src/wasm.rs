@@ -1,12 +1,14 @@
 //! The JavaScript-facing API, compiled only for `wasm32`. `js/worker.js`
 //! hosts a [`WasmClient`] in a Web Worker and `js/index.js` wraps it.
 
-use crate::browser::client::{self, ClientError, ClientOptions, Running, Shared};
+use crate::browser::client::{self, ClientOptions, Running};
 use crate::browser::clock::TestClock;
+use crate::browser::error::ClientError;
 use crate::browser::header_query::{self, BlockRef};
 use crate::browser::idb::{AcquireCancel, SyncLock};
 use crate::browser::observer::{erased::Detail, EventSink};
 use crate::browser::runtime::{Command, RuntimeHandle};
+use crate::browser::shared::Shared;
 use crate::browser::status::{
     masternode_list, quorums, ErrorInfo, HeaderInfo, Status, VerifiedChainLock,
 };

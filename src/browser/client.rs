@@ -4,23 +4,22 @@
 //! ([`super::persister`]).
 
 use super::clock::{Clocks, TestClock};
+pub use super::error::ClientError;
 use super::idb::{request_persistence, AcquireCancel, IdbError, SyncLock};
 use super::observer::{log_before_start, EventSink, JsObserver};
 use super::persister::IdbPersister;
 use super::runtime::{self, Command, RuntimeHandle};
-use super::status::{ClientNode, ErrorInfo, StorageStatus, VerifiedChainLock};
+pub use super::shared::Shared;
+use super::status::{ClientNode, StorageStatus};
 use super::store::IdbStore;
 use crate::chain::{ChainConfig, HeaderChain, SyncBase, Work};
-use crate::hash::BlockHash;
 use crate::mnlist::MasternodeEngine;
 use crate::network::Network;
 use crate::node::engine::ClientEngine;
 use crate::node::Node;
 use crate::peer::set::PeerSetConfig;
-use crate::protocol::bloom::MerkleBlock;
-use crate::storage::{restore_chain, restore_masternodes, HeaderStore, StorageError};
+use crate::storage::{restore_chain, restore_masternodes, HeaderStore};
 use crate::sync::config::SyncConfig;
-use core::fmt;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -46,60 +45,6 @@ pub struct ClientOptions {
     pub minimum_chain_work: Work,
     /// A wall clock for tests (a start time and a rate), instead of the browser's.
     pub clock: Option<TestClock>,
-}
-
-/// Why the client could not do what was asked; `code` is stable.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientError {
-    /// Stable code (see `js/index.d.ts`).
-    pub code: &'static str,
-    /// What went wrong.
-    pub message: String,
-}
-
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
-
-impl From<StorageError> for ClientError {
-    fn from(error: StorageError) -> Self {
-        let code = match error {
-            StorageError::QuotaExceeded => "storage_quota_exceeded",
-            _ => "storage_failed",
-        };
-        ClientError {
-            code,
-            message: error.to_string(),
-        }
-    }
-}
-
-/// Shared state the API reads between commands.
-#[derive(Default)]
-pub struct Shared {
-    /// The last error reported.
-    pub last_error: Option<ErrorInfo>,
-    /// The browser's answer to `navigator.storage.persist()`.
-    pub persistent: Option<bool>,
-    /// Whether saves succeed (set by the persister once running).
-    pub storage: Option<StorageStatus>,
-    /// The best ChainLock verified, as reported when it was (not re-verified for each status).
-    pub last_chainlock: Option<VerifiedChainLock>,
-    /// ChainLocks the sync verified.
-    pub chainlocks_verified: u64,
-    /// Milliseconds from the first QRInfo's arrival to the first ChainLock verified.
-    pub first_chainlock_after_qrinfo_ms: Option<u64>,
-    /// The same, to the first ChainLock verified whose signing quorum is verified too.
-    pub first_verified_quorum_chainlock_after_qrinfo_ms: Option<u64>,
-    /// How often the runtime loop woke up for a timer (it sleeps until the node's next
-    /// deadline otherwise).
-    pub timer_wakeups: u64,
-    /// InstantSend locks from peers waiting for their quorum.
-    pub pending_locks: super::wallet::PendingLocks,
-    /// `proveTransaction` calls waiting for a filtered block.
-    pub pending_merkle_blocks: Vec<(BlockHash, futures::channel::oneshot::Sender<MerkleBlock>)>,
 }
 
 /// The running client: its handle and what it holds on to.

@@ -1,6 +1,7 @@
 //! Header queries: the best chain's header at a height or hash, from memory or IndexedDB.
 
-use super::client::{inspect, ClientError};
+use super::client::inspect;
+use super::error::ClientError;
 use super::runtime::RuntimeHandle;
 use super::status::HeaderInfo;
 use super::store::IdbStore;

@@ -1,9 +1,9 @@
 //! The node's notifications as JavaScript events (`statechange`, `peers`, `chainlock`,
 //! `log`, …), through an [`EventSink`] the wasm API supplies.
 
-use super::client::Shared;
 use super::clock::monotonic_ms;
 use super::runtime::Observer;
+use super::shared::Shared;
 use super::status::{state_cause, state_name, ClientNode, ErrorInfo, Status, VerifiedChainLock};
 use crate::chain::HeaderChain;
 use crate::network::Network;

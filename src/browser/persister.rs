@@ -1,7 +1,7 @@
 //! Saving what the node verified to IndexedDB, and reporting failing and recovering saves.
 
-use super::client::Shared;
 use super::runtime::{Persisted, Persister};
+use super::shared::Shared;
 use super::status::{ClientNode, StorageStatus};
 use super::store::IdbStore;
 use crate::chain::ChainTip;

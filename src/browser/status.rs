@@ -1,6 +1,6 @@
 //! Plain objects the JavaScript API returns (the shapes of `js/index.d.ts`).
 
-use super::client::Shared;
+use super::shared::Shared;
 use crate::block::BlockHeader;
 use crate::chain::HeaderChain;
 use crate::hash::BlockHash;

@@ -1,7 +1,7 @@
 //! What a wallet asks, for the JavaScript API: InstantSend locks,
 //! transaction proofs and Platform quorum keys, as plain serialisable results.
 
-use super::client::ClientError;
+use super::error::ClientError;
 use super::status::{ClientNode, HeaderInfo};
 use crate::hash::{BlockHash, Txid};
 use crate::llmq::LlmqType;
