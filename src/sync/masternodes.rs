@@ -277,7 +277,8 @@ impl MasternodeManager {
                     SyncState::WaitForEvents if self.holds_synced_lists(engine) => {
                         self.clear_in_flight_state();
                         let left_unverified = self.unverifiable.clone();
-                        self.finish_sync(now, left_unverified, chain, engine, out);
+                        let then = AfterVerifying::Finish { left_unverified };
+                        self.verify(now, then, chain, engine, out);
                     }
                     SyncState::WaitForEvents | SyncState::Error(_) => {
                         self.restart(now, chain, engine, out)
@@ -588,7 +589,7 @@ impl MasternodeManager {
                 let slice: Vec<QuorumId> = queue.drain(..take).collect();
                 *due = now + SLICE_GAP;
                 match engine.verify_quorum_set(&slice, chain) {
-                    Ok(()) => self.verify_next(now, chain, engine, out),
+                    Ok(()) => self.complete_if_drained(now, chain, engine, out),
                     Err(error) => {
                         let failure = SyncFailure::QuorumVerificationFailed {
                             reason: error.to_string(),
@@ -646,6 +647,8 @@ impl MasternodeManager {
         }
     }
 
+    /// Goes on once the work in hand is done: the lists fetched (or given up), the tip
+    /// update dropped, or every queued quorum tried.
     fn complete_if_drained<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
@@ -653,65 +656,23 @@ impl MasternodeManager {
         engine: &mut E,
         out: &mut Vec<Output>,
     ) {
-        let unfetched = match &mut self.work {
+        let then = match &mut self.work {
             MasternodeWork::QuorumLists {
                 pipeline,
                 unfetched,
                 ..
-            } if pipeline.is_empty() => core::mem::take(unfetched),
+            } if pipeline.is_empty() => {
+                let then = AfterVerifying::Finish {
+                    left_unverified: core::mem::take(unfetched),
+                };
+                return self.verify(now, then, chain, engine, out);
+            }
             MasternodeWork::TipUpdate { pipeline } if pipeline.is_empty() => {
                 // The update was dropped (an applied one goes on to verify its quorums): it
                 // is retried with the next block, not in a loop.
                 self.clear_in_flight_state();
                 return;
             }
-            _ => return,
-        };
-        self.finish_sync(now, unfetched, chain, engine, out);
-    }
-
-    /// Verifies what the lists now allow, then reports `Synced` (quorums already left
-    /// unverified, `left_unverified`, are reported with those still missing a list) and
-    /// follows the tip.
-    fn finish_sync<C: ChainView, E: SyncEngine>(
-        &mut self,
-        now: Timestamp,
-        left_unverified: Vec<QuorumNeed>,
-        chain: &C,
-        engine: &mut E,
-        out: &mut Vec<Output>,
-    ) {
-        let then = AfterVerifying::Finish { left_unverified };
-        self.verify(now, then, chain, engine, out);
-    }
-
-    /// Queues every pending quorum for verification, most urgent first, then does `then`;
-    /// the first slice is verified on the next tick, after what arrived meanwhile.
-    fn verify<C: ChainView, E: SyncEngine>(
-        &mut self,
-        now: Timestamp,
-        then: AfterVerifying,
-        chain: &C,
-        engine: &mut E,
-        out: &mut Vec<Output>,
-    ) {
-        self.work = MasternodeWork::Verifying {
-            queue: engine.pending_quorums().into(),
-            due: now + SLICE_GAP,
-            then,
-        };
-        self.verify_next(now, chain, engine, out);
-    }
-
-    /// Once the verification queue is empty, goes on with what comes after it.
-    fn verify_next<C: ChainView, E: SyncEngine>(
-        &mut self,
-        now: Timestamp,
-        chain: &C,
-        engine: &mut E,
-        out: &mut Vec<Output>,
-    ) {
-        let then = match &mut self.work {
             MasternodeWork::Verifying { queue, then, .. } if queue.is_empty() => {
                 core::mem::replace(then, AfterVerifying::Publish)
             }
@@ -734,6 +695,24 @@ impl MasternodeManager {
             }
             AfterVerifying::Publish => self.publish_lists(now, chain, engine, out),
         }
+    }
+
+    /// Queues every pending quorum for verification, most urgent first, then does `then`;
+    /// the first slice is verified on the next tick, after what arrived meanwhile.
+    fn verify<C: ChainView, E: SyncEngine>(
+        &mut self,
+        now: Timestamp,
+        then: AfterVerifying,
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
+        self.work = MasternodeWork::Verifying {
+            queue: engine.pending_quorums().into(),
+            due: now + SLICE_GAP,
+            then,
+        };
+        self.complete_if_drained(now, chain, engine, out);
     }
 
     /// Reports the newest list, then keeps following the header tip.
