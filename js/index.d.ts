@@ -59,8 +59,10 @@ export interface MasternodeProgress extends ManagerProgress {
   qrinfosRequested: number;
   /** Quorums verified. */
   quorumsVerified: number;
-  /** Quorums that could not be verified (a list they need is missing). */
+  /** Quorums that could not be verified (a list they need is missing); those still queued are not counted. */
   quorumsUnverified: number;
+  /** Quorums queued for verification: verified a slice at a time, after the ChainLock quorums of the newest list. */
+  quorumsPending: number;
 }
 
 /** A ChainLock that dashlight verified. */

@@ -41,6 +41,7 @@ function showStatus(status) {
   $('mn-qrinfos').textContent = mn.qrinfosRequested;
   $('mn-verified').textContent = mn.quorumsVerified;
   $('mn-unverified').textContent = mn.quorumsUnverified;
+  $('mn-pending').textContent = mn.quorumsPending;
   $('peer-count').textContent = status.peers;
   const cl = status.chainlocks.lastVerified;
   if (cl) $('chainlock').textContent = `block ${cl.height} ${cl.blockHash.slice(0, 16)}… signed by LLMQ type ${cl.llmqType} quorum ${cl.quorumHash.slice(0, 16)}…`;

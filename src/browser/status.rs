@@ -77,7 +77,11 @@ pub struct MasternodeStatus {
     diffs_processed: u32,
     qrinfos_requested: u32,
     quorums_verified: u32,
+    /// Quorums tried that could not be verified (not counting those still queued).
     quorums_unverified: u32,
+    /// Quorums queued for verification: the sync verifies them a slice at a time, after the
+    /// ChainLock quorums of the newest list.
+    quorums_pending: u32,
 }
 
 /// A ChainLock that verified.
@@ -235,7 +239,8 @@ impl Status {
                 diffs_processed: progress.masternodes.diffs_processed,
                 qrinfos_requested: progress.masternodes.qrinfos_requested,
                 quorums_verified: verified,
-                quorums_unverified: unverified,
+                quorums_unverified: unverified.saturating_sub(progress.masternodes.pending_quorums),
+                quorums_pending: progress.masternodes.pending_quorums,
             },
             chainlocks: ChainLockStatus {
                 manager: ManagerStatus::new(&progress.chainlocks, 0),

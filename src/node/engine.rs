@@ -1,17 +1,18 @@
 //! The masternode list engine as the sync managers drive it.
 
 use crate::hash::BlockHash;
+use crate::llmq::LlmqType;
 use crate::mnlist::{
-    ChainLockFailure, DiffError, EngineError, EngineErrorKind, MasternodeEngine, QuorumStatus,
-    Unverifiable,
+    ChainLockFailure, DiffError, EngineError, EngineErrorKind, MasternodeEngine, QuorumKey,
+    QuorumStatus, Unverifiable, VerifyOnApply,
 };
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
 use crate::sync::chain_view::ChainView;
 use crate::sync::engine::{
-    ChainLockSigner, ChainLockTarget, ClassifiedError, DiffBlocks, EngineVerdict, QrInfoSummary,
-    QuorumCheck, QuorumId, QuorumNeed, SyncEngine,
+    ChainLockSigner, ChainLockTarget, ClassifiedError, DiffBlocks, EngineVerdict, QuorumCheck,
+    QuorumId, QuorumNeed, SyncEngine,
 };
 use core::fmt;
 
@@ -95,45 +96,19 @@ pub struct ClientEngine {
 }
 
 impl ClientEngine {
-    /// Wraps `engine`, which stops checking the coinbase ChainLock of each diff: the sync
-    /// managers do not use that check.
+    /// Wraps `engine`, which stops checking the coinbase ChainLock of each diff (the sync
+    /// managers do not use that check) and verifies only the ChainLock quorums of the newest
+    /// list while it applies a message: the masternode manager verifies the rest after, in
+    /// slices ([`SyncEngine::verify_quorum_set`]).
     pub fn new(mut engine: MasternodeEngine) -> ClientEngine {
         engine.set_check_coinbase_chainlocks(false);
+        engine.set_verify_on_apply(VerifyOnApply::Urgent);
         ClientEngine { engine }
     }
 
     /// The engine (lists, quorums, ChainLock checks).
     pub fn inner(&self) -> &MasternodeEngine {
         &self.engine
-    }
-
-    /// Counts of verified quorums, and the quorums of the newest list still
-    /// waiting for a list: only active quorums sign, so only their lists are
-    /// worth fetching.
-    fn quorum_check(&self) -> QuorumCheck {
-        let mut check = QuorumCheck::default();
-        let latest = self.engine.latest_list();
-        let active = |llmq_type, hash: &BlockHash| {
-            latest.is_some_and(|list| list.quorum(llmq_type, hash).is_some())
-        };
-        for record in self.engine.quorum_records() {
-            match &record.status {
-                QuorumStatus::Verified { .. } => check.verified += 1,
-                QuorumStatus::NotVerifiable(Unverifiable::MissingList { height })
-                    if active(record.llmq_type, &record.quorum_hash) =>
-                {
-                    check.unverifiable.push(QuorumNeed {
-                        quorum: QuorumId {
-                            llmq_type: record.llmq_type.0,
-                            quorum_hash: record.quorum_hash,
-                        },
-                        list_height: *height,
-                    })
-                }
-                _ => {}
-            }
-        }
-        check
     }
 }
 
@@ -151,24 +126,18 @@ impl SyncEngine for ClientEngine {
         &mut self,
         qrinfo: QrInfo,
         chain: &dyn ChainView,
-    ) -> Result<QrInfoSummary, ClientEngineError> {
+    ) -> Result<u32, ClientEngineError> {
         let report = self
             .engine
             .apply_qrinfo(&qrinfo, &chain)
             .map_err(ClientEngineError::Engine)?;
-        let list_height = report
+        Ok(report
             .applied
             .iter()
             .find(|d| d.block_hash == qrinfo.diff_tip.block_hash)
             .map(|d| d.height)
             .or_else(|| chain.height_of(&qrinfo.diff_tip.block_hash))
-            .unwrap_or(0);
-        let check = self.quorum_check();
-        Ok(QrInfoSummary {
-            list_height,
-            quorums_verified: check.verified,
-            needs: check.unverifiable,
-        })
+            .unwrap_or(0))
     }
 
     /// A diff from the genesis block starts from the empty list, like one
@@ -198,9 +167,57 @@ impl SyncEngine for ClientEngine {
         Ok(report.height)
     }
 
-    fn verify_quorums(&mut self, chain: &dyn ChainView) -> Result<QuorumCheck, ClientEngineError> {
-        self.engine.verify_quorums(&chain);
-        Ok(self.quorum_check())
+    fn pending_quorums(&self) -> Vec<QuorumId> {
+        self.engine
+            .pending_quorums()
+            .into_iter()
+            .map(|((llmq_type, quorum_hash), _)| QuorumId {
+                llmq_type: llmq_type.0,
+                quorum_hash,
+            })
+            .collect()
+    }
+
+    fn verify_quorum_set(
+        &mut self,
+        quorums: &[QuorumId],
+        chain: &dyn ChainView,
+    ) -> Result<(), ClientEngineError> {
+        let keys: Vec<QuorumKey> = quorums
+            .iter()
+            .map(|id| (LlmqType(id.llmq_type), id.quorum_hash))
+            .collect();
+        self.engine.verify_quorum_set(&keys, &chain);
+        Ok(())
+    }
+
+    /// Counts of verified quorums, and the quorums of the newest list still
+    /// waiting for a list: only active quorums sign, so only their lists are
+    /// worth fetching.
+    fn quorum_check(&self) -> QuorumCheck {
+        let mut check = QuorumCheck::default();
+        let latest = self.engine.latest_list();
+        let active = |llmq_type, hash: &BlockHash| {
+            latest.is_some_and(|list| list.quorum(llmq_type, hash).is_some())
+        };
+        for record in self.engine.quorum_records() {
+            match &record.status {
+                QuorumStatus::Verified { .. } => check.verified += 1,
+                QuorumStatus::NotVerifiable(Unverifiable::MissingList { height })
+                    if active(record.llmq_type, &record.quorum_hash) =>
+                {
+                    check.unverifiable.push(QuorumNeed {
+                        quorum: QuorumId {
+                            llmq_type: record.llmq_type.0,
+                            quorum_hash: record.quorum_hash,
+                        },
+                        list_height: *height,
+                    })
+                }
+                _ => {}
+            }
+        }
+        check
     }
 
     fn chainlock_target(&self, chainlock: &ClSig) -> ChainLockTarget {

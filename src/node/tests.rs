@@ -713,3 +713,111 @@ fn a_header_stamped_hours_ahead_of_our_clock_is_deferred_not_blamed() {
     assert!(net.run_until(|net| net.node.sync().chain().tip().height == QRINFO_TIP + 1));
     assert!(net.gone.is_empty());
 }
+
+/// The statuses of every quorum `engine` has seen.
+fn quorum_statuses(engine: &MasternodeEngine) -> Vec<(u8, BlockHash, String)> {
+    engine
+        .quorum_records()
+        .map(|r| (r.llmq_type.0, r.quorum_hash, r.status.to_string()))
+        .collect()
+}
+
+/// Whether the masternode manager has quorums queued for verification.
+fn verifying(net: &Net) -> bool {
+    matches!(
+        net.node.sync().masternodes().work(),
+        crate::sync::masternodes::MasternodeWork::Verifying { .. }
+    )
+}
+
+#[test]
+fn the_chainlock_is_verified_while_quorums_are_pending_and_all_end_as_verified_at_once() {
+    let chain = Headers::load();
+    let mut net = Net::new(vec![ReplayPeer::honest(&chain, QRINFO_TIP)]);
+    net.open(0);
+    assert!(net.run_until(|net| !net.chainlocks.is_empty()));
+    // The diff for 905762, the headers to 905800 and the ChainLock came in one read: the
+    // ChainLock was verified before the diff's other quorums.
+    let [(target, _)] = net.chainlocks[..] else {
+        panic!("one ChainLock verified: {:?}", net.chainlocks);
+    };
+    assert_eq!(target.height, CHAINLOCK_HEIGHT);
+    let pending = net.node.progress().masternodes.pending_quorums;
+    assert!(verifying(&net) && pending > 0, "{pending} quorums pending");
+    assert!(net.run_until(|net| !verifying(net)));
+    assert!(net.synced_with_chainlock());
+    assert_eq!(net.node.progress().masternodes.pending_quorums, 0);
+
+    // The same messages applied to an engine that verifies every quorum as it applies them.
+    let mut all_at_once = MasternodeEngine::new(Network::Testnet);
+    let headers = net.node.sync().chain();
+    let qrinfo = QrInfo::from_payload(&net.peers[0].qrinfo, PROTOCOL_VERSION).expect("decodes");
+    all_at_once.apply_qrinfo(&qrinfo, headers).expect("applies");
+    let diff =
+        MnListDiff::from_payload(&net.peers[0].mnlistdiff, PROTOCOL_VERSION).expect("decodes");
+    all_at_once.apply_diff(&diff, headers).expect("applies");
+    all_at_once.verify_quorums(headers);
+    let sliced = quorum_statuses(net.node.sync().engine().inner());
+    assert_eq!(sliced, quorum_statuses(&all_at_once));
+    assert!(
+        sliced
+            .iter()
+            .filter(|(.., s)| s.starts_with("verified"))
+            .count()
+            >= 37
+    );
+}
+
+/// The ChainLock for 905302, read from the coinbase of 905304: signed by a quorum of the
+/// list at 905294, the QRInfo's.
+fn clsig_905302(chain: &Headers) -> ClSig {
+    const SIGNATURE: &str = "a255d21f94008502cd000a59837d25a7c90bc1fbc735acd78feee6beea8b90655d0c466108b4b97a636d4cb17c142ae50b085d0311849afa0a0d73503f4dc6adf4959f537b0ddd04a72b4216dbf5c2e76e5c10af37e2e5b2b8bdfca2628b041f";
+    let mut signature = [0u8; 96];
+    for (byte, pair) in signature.iter_mut().zip(SIGNATURE.as_bytes().chunks(2)) {
+        let pair = core::str::from_utf8(pair).expect("ascii");
+        *byte = u8::from_str_radix(pair, 16).expect("hex");
+    }
+    ClSig {
+        height: 905_302,
+        block_hash: chain.headers[(905_302 - FIRST_HEIGHT) as usize].block_hash(),
+        signature,
+    }
+}
+
+#[test]
+fn a_chainlock_held_before_the_qrinfo_is_verified_before_the_lists_its_quorums_need() {
+    let chain = Headers::load();
+    let mut net = Net::new(vec![ReplayPeer::honest(&chain, QRINFO_TIP)]);
+    net.open(0);
+    assert!(net.run_until(|net| net.peers[0].qrinfo_requests == 1));
+    // The headers to 905770 and the ChainLock for 905302 come before the QRInfo's answer:
+    // the ChainLock is held, the QRInfo applied, and then it is verified at once.
+    let peer = &mut net.peers[0];
+    peer.outbox.clear();
+    peer.send(&NetworkMessage::Headers(
+        chain.range(QRINFO_TIP + 1, TIP_AFTER_QRINFO),
+    ));
+    peer.send(&NetworkMessage::ClSig(clsig_905302(&chain)));
+    let qrinfo = peer.qrinfo.clone();
+    peer.send_raw("qrinfo", qrinfo);
+    assert!(net.run_until(|net| net.peers[0].outbox.is_empty()));
+    let [(target, _)] = net.chainlocks[..] else {
+        panic!("one ChainLock verified: {:?}", net.chainlocks);
+    };
+    assert_eq!(target.height, 905_302);
+    assert!(matches!(
+        net.node.sync().masternodes().work(),
+        crate::sync::masternodes::MasternodeWork::Verifying {
+            then: crate::sync::masternodes::AfterVerifying::FetchLists,
+            ..
+        }
+    ));
+    assert!(net.node.progress().masternodes.pending_quorums > 0);
+    assert_eq!(net.node.progress().masternodes.diffs_processed, 0);
+    assert_eq!(
+        *net.node.sync().masternodes().state(),
+        SyncState::Syncing,
+        "the lists and the other quorums are still to come"
+    );
+    assert!(net.run_until(|net| net.node.progress().state == SyncState::Synced));
+}

@@ -1,7 +1,9 @@
-//! The ChainLock manager: verifies `clsig` messages once masternode lists are synced.
+//! The ChainLock manager: verifies `clsig` messages once masternode lists are applied.
 //!
 //! A ChainLock that arrives before the lists (or before the list its quorum needs) is held
-//! and verified when the masternode manager reports new lists. Holding is bounded: a
+//! and verified when the masternode manager reports new lists: as soon as a QRInfo or a diff
+//! is applied ([`SyncEvent::ListsApplied`], the ChainLock quorums of the newest list verified
+//! with it), not only once every quorum is ([`SyncEvent::MasternodeListsSynced`]). Holding is bounded: a
 //! ChainLock more than [`MAX_AHEAD_OF_TIP`] blocks above the header tip is not held (it
 //! cannot be checked against our chain, and a forged far-future height must not shadow the
 //! real ones that follow), at most [`MAX_HELD`] are held, and a held ChainLock never makes a
@@ -104,7 +106,8 @@ impl<L> ChainLockManager<L> {
         }
     }
 
-    /// Reacts to the masternode manager: new lists make held ChainLocks verifiable.
+    /// Reacts to the masternode manager: new lists (applied, or synced) make held ChainLocks
+    /// verifiable.
     pub fn handle_sync_event<C: ChainView, E: SyncEngine<ChainLock = L>>(
         &mut self,
         now: Timestamp,
@@ -113,7 +116,7 @@ impl<L> ChainLockManager<L> {
         engine: &E,
         out: &mut Vec<Output>,
     ) {
-        if let SyncEvent::MasternodeListsSynced { .. } = event {
+        if let SyncEvent::ListsApplied { .. } | SyncEvent::MasternodeListsSynced { .. } = event {
             if self.progress.state == SyncState::WaitingForConnections {
                 return;
             }

@@ -69,6 +69,9 @@ pub struct SyncConfig {
     pub anchor_cycles_behind: u32,
     /// Headers in a full `headers` message; a shorter one means the peer has no more.
     pub max_headers_per_message: usize,
+    /// Quorums verified per slice once the ChainLock quorums are (one slice per tick, so
+    /// that messages are handled between slices; about 25 ms per quorum in wasm).
+    pub quorums_per_slice: usize,
 }
 
 impl SyncConfig {
@@ -93,6 +96,7 @@ impl SyncConfig {
                 mining_window_end: 50,
                 anchor_cycles_behind: 4,
                 max_headers_per_message: 2000,
+                quorums_per_slice: 8,
             },
         }
     }

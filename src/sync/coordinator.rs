@@ -174,13 +174,9 @@ impl<C: ExtendableChain, E: SyncEngine> Coordinator<C, E> {
                 SyncEvent::HeadersStored { .. } | SyncEvent::HeaderSyncComplete { .. } => self
                     .masternodes
                     .handle_sync_event(now, &event, &self.chain, &mut self.engine, &mut routed),
-                SyncEvent::MasternodeListsSynced { .. } => self.chainlocks.handle_sync_event(
-                    now,
-                    &event,
-                    &self.chain,
-                    &self.engine,
-                    &mut routed,
-                ),
+                SyncEvent::ListsApplied { .. } | SyncEvent::MasternodeListsSynced { .. } => self
+                    .chainlocks
+                    .handle_sync_event(now, &event, &self.chain, &self.engine, &mut routed),
                 SyncEvent::ChainLockVerified { .. } => {}
             }
             out.extend(routed);
@@ -225,6 +221,75 @@ mod tests {
         net.inject(chainlock);
         net.step();
         assert_eq!(net.client.progress().chainlocks.current_height, 130);
+    }
+
+    #[test]
+    fn a_chainlock_held_before_the_lists_is_verified_before_the_remaining_quorums() {
+        use crate::sync::chain_view::ChainView;
+        use crate::sync::config::SyncConfig;
+        use crate::sync::engine::SyncEngine;
+        use crate::sync::masternodes::{AfterVerifying, MasternodeWork};
+        let config = SyncConfig {
+            quorums_per_slice: 1,
+            ..sim_config()
+        };
+        let mut net = SimNetwork::new(config, 130);
+        net.connect();
+        for _ in 0..10 {
+            if net.client.masternodes().waiting_for_qrinfo() {
+                break;
+            }
+            net.step();
+        }
+        assert!(net.client.masternodes().waiting_for_qrinfo());
+        // The ChainLock arrives before the QRInfo's answer: held, then verified as soon as
+        // the QRInfo is applied, in the same input.
+        let chainlock = net.chainlock(130, SimVerdict::Valid).expect("block 130");
+        net.inject(chainlock);
+        let before = net.outputs.len();
+        net.step();
+        let verified_at = net.outputs[before..]
+            .iter()
+            .position(|o| matches!(o, Output::Event(SyncEvent::ChainLockVerified { .. })))
+            .expect("the held ChainLock verified with the QRInfo");
+        assert!(net.outputs[before..before + verified_at]
+            .iter()
+            .any(|o| matches!(o, Output::Event(SyncEvent::ListsApplied { .. }))));
+        let progress = net.client.progress();
+        assert_eq!(progress.best_chainlock.map(|t| t.height), Some(130));
+        assert_eq!(progress.chainlocks.state, SyncState::Synced);
+        // The other quorums wait for their slices, the lists they need for them.
+        assert_eq!(progress.masternodes.state, SyncState::Syncing);
+        assert!(matches!(
+            net.client.masternodes().work(),
+            MasternodeWork::Verifying {
+                then: AfterVerifying::FetchLists,
+                ..
+            }
+        ));
+        let pending = progress.masternodes.pending_quorums;
+        assert!(pending > 1, "{pending} quorums pending");
+        assert_eq!(net.client.engine().pending_quorums().len() as u32, pending);
+        // A headers batch is handled between two slices.
+        net.mine(1);
+        net.advance(crate::sync::time::Millis(1));
+        net.step();
+        assert_eq!(net.client.chain().tip().height, 131);
+        assert_eq!(
+            net.client.progress().masternodes.pending_quorums,
+            pending - 1
+        );
+        assert_eq!(net.run_until_synced(Millis::from_secs(1), 10), Some(0));
+        let synced_at = net
+            .outputs
+            .iter()
+            .position(|o| matches!(o, Output::Event(SyncEvent::MasternodeListsSynced { .. })))
+            .expect("lists synced");
+        assert!(synced_at > before + verified_at);
+        let engine = net.client.engine();
+        assert!(engine.pending_quorums().is_empty());
+        assert_eq!(engine.quorum_check().verified, 8);
+        assert_eq!(net.client.progress().masternodes.pending_quorums, 0);
     }
 }
 

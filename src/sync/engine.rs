@@ -27,23 +27,13 @@ pub struct QuorumNeed {
     pub list_height: u32,
 }
 
-/// What applying a QRInfo did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct QrInfoSummary {
-    /// Height of the masternode list at the QRInfo's tip.
-    pub list_height: u32,
-    /// Quorums verified while applying it.
-    pub quorums_verified: u32,
-    /// Quorums that need another masternode list before they can be verified.
-    pub needs: Vec<QuorumNeed>,
-}
-
-/// The outcome of verifying the quorums of the synced lists.
+/// Where the quorums of the stored lists stand.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QuorumCheck {
     /// Quorums verified.
     pub verified: u32,
-    /// Quorums that could not be verified because a list they need is missing.
+    /// Quorums of the newest list that were tried and could not be verified because a list
+    /// they need is missing.
     pub unverifiable: Vec<QuorumNeed>,
 }
 
@@ -113,26 +103,44 @@ pub trait SyncEngine {
     /// The block hash of the QRInfo's tip diff (the `blockRequestHash` it answers).
     fn qrinfo_tip(&self, qrinfo: &Self::QrInfo) -> BlockHash;
 
-    /// Verifies and stores the lists and rotated quorums of a QRInfo. `chain` resolves the
-    /// heights and hashes of the blocks it names (including work blocks at quorum height − 8).
+    /// Verifies and stores the lists of a QRInfo, verifying the quorums that sign ChainLocks
+    /// in its newest list (the others wait for [`SyncEngine::verify_quorum_set`]); returns
+    /// the height of the list at its tip. `chain` resolves the heights and hashes of the
+    /// blocks it names (including work blocks at quorum height − 8).
     fn apply_qrinfo(
         &mut self,
         qrinfo: Self::QrInfo,
         chain: &dyn ChainView,
-    ) -> Result<QrInfoSummary, Self::Error>;
+    ) -> Result<u32, Self::Error>;
 
     /// The blocks an MnListDiff spans.
     fn mnlistdiff_blocks(&self, diff: &Self::MnListDiff) -> DiffBlocks;
 
-    /// Verifies and applies an MnListDiff; returns the height of the list it produced.
+    /// Verifies and applies an MnListDiff, verifying the quorums that sign ChainLocks in the
+    /// newest list like [`SyncEngine::apply_qrinfo`]; returns the height of the list it
+    /// produced.
     fn apply_mnlistdiff(
         &mut self,
         diff: Self::MnListDiff,
         chain: &dyn ChainView,
     ) -> Result<u32, Self::Error>;
 
-    /// Verifies every quorum still waiting for a list, with the lists now stored.
-    fn verify_quorums(&mut self, chain: &dyn ChainView) -> Result<QuorumCheck, Self::Error>;
+    /// The quorums not verified (nor failed) yet, most urgent first: those of the newest
+    /// list that sign ChainLocks, then InstantSend locks, then Platform's, then the rest.
+    fn pending_quorums(&self) -> Vec<QuorumId>;
+
+    /// Tries to verify `quorums` with the lists stored now; quorums verified or failed
+    /// already, and unknown ones, are left as they are. The outcome does not depend on how
+    /// the pending quorums are split into sets or in which order the sets come.
+    fn verify_quorum_set(
+        &mut self,
+        quorums: &[QuorumId],
+        chain: &dyn ChainView,
+    ) -> Result<(), Self::Error>;
+
+    /// How many quorums are verified, and which quorums of the newest list were tried and
+    /// still wait for a list.
+    fn quorum_check(&self) -> QuorumCheck;
 
     /// The block a ChainLock locks.
     fn chainlock_target(&self, chainlock: &Self::ChainLock) -> ChainLockTarget;

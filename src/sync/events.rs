@@ -57,7 +57,16 @@ pub enum SyncEvent {
         /// The best block.
         tip: BlockId,
     },
-    /// Masternode lists and quorums are synced (initially or after an incremental update).
+    /// A QRInfo or an MnListDiff was applied and the quorums of the newest list that sign
+    /// ChainLocks were verified with it; the other quorums are verified after, in slices
+    /// (see [`SyncEvent::MasternodeListsSynced`]). Held ChainLocks may be verifiable now.
+    ListsApplied {
+        /// Height of the newest masternode list.
+        list_height: u32,
+    },
+    /// Masternode lists are synced and every quorum they hold was tried (initially or after
+    /// an incremental update): verified, failed, or waiting for a list that could not be
+    /// fetched.
     MasternodeListsSynced {
         /// Height of the newest masternode list.
         list_height: u32,

@@ -7,6 +7,15 @@
 //! like a manager that has been synced all along (see [`MasternodeManager::new`]). The same
 //! holds after every peer was lost and one came back.
 //!
+//! Quorums are verified what the wallet needs first: applying a QRInfo or a diff verifies
+//! only the quorums of the newest list that sign ChainLocks, and reports it
+//! ([`SyncEvent::ListsApplied`]) so that the ChainLock manager verifies held ChainLocks at
+//! once; the other quorums are verified after, a bounded slice per tick
+//! ([`MasternodeWork::Verifying`]), so that messages are handled between slices. The lists a
+//! QRInfo's quorums still need are fetched once every quorum was tried, and `Synced` (with
+//! [`SyncEvent::MasternodeListsSynced`]) waits until the quorums of the fetched lists are
+//! tried too: it means lists and quorums are synced, not only the ChainLock quorums.
+//!
 //! Everything in flight lives in one [`MasternodeWork`] value, so
 //! [`MasternodeManager::clear_in_flight_state`] resets it all by construction: no request,
 //! attempt count, wait start or retry deadline (the ChainLock-signature retry included) can
@@ -14,15 +23,16 @@
 
 use super::chain_view::ChainView;
 use super::config::SyncConfig;
-use super::engine::{ClassifiedError, EngineVerdict, QuorumNeed, SyncEngine};
+use super::engine::{ClassifiedError, EngineVerdict, QuorumId, QuorumNeed, SyncEngine};
 use super::events::{NetworkEvent, SyncEvent};
 use super::pipeline::{DiffPipeline, DiffTarget, DroppedDiff};
 use super::progress::{change_state, Progress};
 use super::requests::{Attempt, InvalidMessage, ManagerKind, MessageKind, Output, Request};
 use super::state::{SyncFailure, SyncState};
-use super::time::Timestamp;
+use super::time::{Millis, Timestamp};
 use crate::chain::BlockId;
 use crate::hash::BlockHash;
+use std::collections::VecDeque;
 
 /// A `getqrinfo` as sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +68,21 @@ pub enum QrInfoState {
     },
 }
 
+/// What the masternode manager does once every queued quorum was tried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AfterVerifying {
+    /// Fetch the lists the quorums of the QRInfo just applied still need.
+    FetchLists,
+    /// Report `Synced` with the quorums left unverified: those given up already
+    /// (`left_unverified`) and those still missing a list.
+    Finish {
+        /// Quorums whose list could not be fetched.
+        left_unverified: Vec<QuorumNeed>,
+    },
+    /// Report the newest list (a tip update while `Synced`).
+    Publish,
+}
+
 /// Everything the masternode manager has in flight.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MasternodeWork {
@@ -65,6 +90,15 @@ pub enum MasternodeWork {
     Idle,
     /// Getting a QRInfo.
     QrInfo(QrInfoState),
+    /// Verifying the quorums the last message left pending, a slice per tick.
+    Verifying {
+        /// Quorums not tried yet, most urgent first.
+        queue: VecDeque<QuorumId>,
+        /// When the next slice is due.
+        due: Timestamp,
+        /// What comes once the queue is empty.
+        then: AfterVerifying,
+    },
     /// Fetching the lists the QRInfo's quorums need.
     QuorumLists {
         /// The `getmnlistd` requests.
@@ -130,6 +164,12 @@ impl MasternodeManager {
             state: self.state.clone(),
             current_height: self.list_height,
             unverified_quorums: u32::try_from(self.unverifiable.len()).unwrap_or(u32::MAX),
+            pending_quorums: match &self.work {
+                MasternodeWork::Verifying { queue, .. } => {
+                    u32::try_from(queue.len()).unwrap_or(u32::MAX)
+                }
+                _ => 0,
+            },
             ..self.stats.clone()
         }
     }
@@ -159,6 +199,7 @@ impl MasternodeManager {
             MasternodeWork::Idle => None,
             MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, .. }) => Some(attempt.deadline),
             MasternodeWork::QrInfo(QrInfoState::RetryAt { at, .. }) => Some(*at),
+            MasternodeWork::Verifying { due, .. } => Some(*due),
             MasternodeWork::QuorumLists { pipeline, .. }
             | MasternodeWork::TipUpdate { pipeline } => pipeline.next_deadline(),
         }
@@ -236,7 +277,8 @@ impl MasternodeManager {
                     SyncState::WaitForEvents if self.holds_synced_lists(engine) => {
                         self.clear_in_flight_state();
                         let left_unverified = self.unverifiable.clone();
-                        self.finish_sync(now, left_unverified, chain, engine, out);
+                        let then = AfterVerifying::Finish { left_unverified };
+                        self.verify(now, then, chain, engine, out);
                     }
                     SyncState::WaitForEvents | SyncState::Error(_) => {
                         self.restart(now, chain, engine, out)
@@ -251,7 +293,9 @@ impl MasternodeManager {
                     self.follow_tip(now, chain, engine, out);
                 }
             }
-            SyncEvent::MasternodeListsSynced { .. } | SyncEvent::ChainLockVerified { .. } => {}
+            SyncEvent::ListsApplied { .. }
+            | SyncEvent::MasternodeListsSynced { .. }
+            | SyncEvent::ChainLockVerified { .. } => {}
         }
     }
 
@@ -355,7 +399,9 @@ impl MasternodeManager {
             | MasternodeWork::TipUpdate { pipeline } => {
                 pipeline.expire_in_flight(now);
             }
-            MasternodeWork::Idle | MasternodeWork::QrInfo(QrInfoState::RetryAt { .. }) => {}
+            MasternodeWork::Idle
+            | MasternodeWork::QrInfo(QrInfoState::RetryAt { .. })
+            | MasternodeWork::Verifying { .. } => {}
         }
     }
 
@@ -382,10 +428,11 @@ impl MasternodeManager {
         self.stats.last_activity = Some(now);
         self.stats.first_qrinfo_received.get_or_insert(now);
         match engine.apply_qrinfo(qrinfo, chain) {
-            Ok(report) => {
+            Ok(list_height) => {
                 self.last_qrinfo_cycle = Some(self.cycle_start(request.tip.height));
-                self.list_height = self.list_height.max(report.list_height);
-                self.fetch_quorum_lists(now, report.needs, chain, engine, out);
+                self.list_height = self.list_height.max(list_height);
+                report_applied(engine, out);
+                self.verify(now, AfterVerifying::FetchLists, chain, engine, out);
             }
             Err(error) => {
                 let reason = error.to_string();
@@ -476,22 +523,30 @@ impl MasternodeManager {
         out: &mut Vec<Output>,
     ) {
         let blocks = engine.mnlistdiff_blocks(&diff);
-        let (pipeline, needs, unfetched) = match &mut self.work {
+        let (pipeline, quorum_lists) = match &mut self.work {
             MasternodeWork::QuorumLists {
                 pipeline,
                 needs,
                 unfetched,
-            } => (pipeline, Some(needs), Some(unfetched)),
-            MasternodeWork::TipUpdate { pipeline } => (pipeline, None, None),
-            MasternodeWork::Idle | MasternodeWork::QrInfo(_) => return self.count_dropped(),
+            } => (pipeline, Some((needs, unfetched))),
+            MasternodeWork::TipUpdate { pipeline } => (pipeline, None),
+            MasternodeWork::Idle | MasternodeWork::QrInfo(_) | MasternodeWork::Verifying { .. } => {
+                return self.count_dropped()
+            }
         };
         let Some(answered) = pipeline.take_answered(&blocks) else {
             return self.count_dropped();
         };
         self.stats.last_activity = Some(now);
         match engine.apply_mnlistdiff(diff, chain) {
-            Ok(_) => {
+            Ok(height) => {
                 self.stats.diffs_processed = self.stats.diffs_processed.saturating_add(1);
+                self.list_height = self.list_height.max(height);
+                report_applied(engine, out);
+                if quorum_lists.is_none() {
+                    // A tip update asks for one list: once applied, its quorums are next.
+                    return self.verify(now, AfterVerifying::Publish, chain, engine, out);
+                }
             }
             Err(error) => {
                 let reason = error.to_string();
@@ -505,7 +560,7 @@ impl MasternodeManager {
                 match pipeline.retry(answered, now) {
                     Ok(request) => out.push(Output::Send(request)),
                     Err(dropped) => {
-                        if let (Some(needs), Some(unfetched)) = (needs, unfetched) {
+                        if let Some((needs, unfetched)) = quorum_lists {
                             give_up_list(dropped, needs, unfetched);
                         }
                     }
@@ -526,6 +581,23 @@ impl MasternodeManager {
     ) {
         match &mut self.work {
             MasternodeWork::Idle => {}
+            MasternodeWork::Verifying { queue, due, .. } => {
+                if *due > now {
+                    return;
+                }
+                let take = self.config.quorums_per_slice.max(1).min(queue.len());
+                let slice: Vec<QuorumId> = queue.drain(..take).collect();
+                *due = now + SLICE_GAP;
+                match engine.verify_quorum_set(&slice, chain) {
+                    Ok(()) => self.complete_if_drained(now, chain, engine, out),
+                    Err(error) => {
+                        let failure = SyncFailure::QuorumVerificationFailed {
+                            reason: error.to_string(),
+                        };
+                        self.fail(now, failure, 0, out);
+                    }
+                }
+            }
             MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, round, .. }) => {
                 if attempt.deadline > now {
                     return;
@@ -575,6 +647,8 @@ impl MasternodeManager {
         }
     }
 
+    /// Goes on once the work in hand is done: the lists fetched (or given up), the tip
+    /// update dropped, or every queued quorum tried.
     fn complete_if_drained<C: ChainView, E: SyncEngine>(
         &mut self,
         now: Timestamp,
@@ -582,58 +656,63 @@ impl MasternodeManager {
         engine: &mut E,
         out: &mut Vec<Output>,
     ) {
-        let unfetched = match &mut self.work {
+        let then = match &mut self.work {
             MasternodeWork::QuorumLists {
                 pipeline,
                 unfetched,
                 ..
-            } if pipeline.is_empty() => core::mem::take(unfetched),
+            } if pipeline.is_empty() => {
+                let then = AfterVerifying::Finish {
+                    left_unverified: core::mem::take(unfetched),
+                };
+                return self.verify(now, then, chain, engine, out);
+            }
             MasternodeWork::TipUpdate { pipeline } if pipeline.is_empty() => {
+                // The update was dropped (an applied one goes on to verify its quorums): it
+                // is retried with the next block, not in a loop.
                 self.clear_in_flight_state();
-                let before = self.list_height;
-                let advanced = engine
-                    .list_height_at_or_below(u32::MAX)
-                    .is_some_and(|height| height > before);
-                // A dropped update is retried with the next block, not in a loop.
-                if advanced {
-                    self.publish_lists(now, chain, engine, out);
-                }
                 return;
+            }
+            MasternodeWork::Verifying { queue, then, .. } if queue.is_empty() => {
+                core::mem::replace(then, AfterVerifying::Publish)
             }
             _ => return,
         };
-        self.finish_sync(now, unfetched, chain, engine, out);
-    }
-
-    /// Verifies what the lists now allow and reports `Synced` (quorums already left
-    /// unverified, `left_unverified`, are reported with those still missing a list), then
-    /// follows the tip.
-    fn finish_sync<C: ChainView, E: SyncEngine>(
-        &mut self,
-        now: Timestamp,
-        left_unverified: Vec<QuorumNeed>,
-        chain: &C,
-        engine: &mut E,
-        out: &mut Vec<Output>,
-    ) {
-        match engine.verify_quorums(chain) {
-            Ok(check) => {
-                self.clear_in_flight_state();
+        self.clear_in_flight_state();
+        match then {
+            AfterVerifying::FetchLists => {
+                let needs = engine.quorum_check().unverifiable;
+                self.fetch_quorum_lists(now, needs, chain, engine, out);
+            }
+            AfterVerifying::Finish { left_unverified } => {
                 let mut all = left_unverified;
-                all.extend(check.unverifiable);
+                all.extend(engine.quorum_check().unverifiable);
                 all.sort();
                 all.dedup();
                 self.unverifiable = all;
                 self.set_state(SyncState::Synced, out);
                 self.publish_lists(now, chain, engine, out);
             }
-            Err(error) => {
-                let failure = SyncFailure::QuorumVerificationFailed {
-                    reason: error.to_string(),
-                };
-                self.fail(now, failure, 0, out);
-            }
+            AfterVerifying::Publish => self.publish_lists(now, chain, engine, out),
         }
+    }
+
+    /// Queues every pending quorum for verification, most urgent first, then does `then`;
+    /// the first slice is verified on the next tick, after what arrived meanwhile.
+    fn verify<C: ChainView, E: SyncEngine>(
+        &mut self,
+        now: Timestamp,
+        then: AfterVerifying,
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
+        self.work = MasternodeWork::Verifying {
+            queue: engine.pending_quorums().into(),
+            due: now + SLICE_GAP,
+            then,
+        };
+        self.complete_if_drained(now, chain, engine, out);
     }
 
     /// Reports the newest list, then keeps following the header tip.
@@ -698,6 +777,17 @@ impl MasternodeManager {
 
 /// Blocks between a height and the list whose quorums sign at that height.
 const SIGNING_LIST_OFFSET: u32 = 8;
+
+/// The pause between two verification slices: the runtime handles what arrived meanwhile
+/// first, and a deadline after the tick keeps it from spinning.
+const SLICE_GAP: Millis = Millis(1);
+
+/// Tells the ChainLock manager that lists were applied (their ChainLock quorums with them).
+fn report_applied<E: SyncEngine>(engine: &E, out: &mut Vec<Output>) {
+    if let Some(list_height) = engine.list_height_at_or_below(u32::MAX) {
+        out.push(Output::Event(SyncEvent::ListsApplied { list_height }));
+    }
+}
 
 /// Moves the quorums that needed a dropped list to the unfetched ones.
 fn give_up_list(
@@ -808,10 +898,16 @@ mod tests {
                 &mut self.engine,
                 &mut out,
             );
-            out
+            self.settle(out)
         }
 
+        /// Ticks at `now`, then runs the verification slices that tick queued.
         fn at(&mut self, now: Timestamp) -> Vec<Output> {
+            let out = self.tick_at(now);
+            self.settle(out)
+        }
+
+        fn tick_at(&mut self, now: Timestamp) -> Vec<Output> {
             self.now = now;
             let mut out = Vec::new();
             self.manager
@@ -824,6 +920,16 @@ mod tests {
             self.at(now)
         }
 
+        /// Runs the verification slices at their deadlines, as the runtime does, until
+        /// none is queued; returns `out` followed by what they produced.
+        fn settle(&mut self, mut out: Vec<Output>) -> Vec<Output> {
+            while let MasternodeWork::Verifying { due, .. } = self.manager.work() {
+                let due = *due;
+                out.extend(self.tick_at(due));
+            }
+            out
+        }
+
         fn qrinfo(&mut self, tip: BlockHash, verdict: SimVerdict) -> Vec<Output> {
             let mut out = Vec::new();
             let qrinfo = SimQrInfo {
@@ -833,7 +939,7 @@ mod tests {
             };
             self.manager
                 .handle_qrinfo(self.now, qrinfo, &self.chain, &mut self.engine, &mut out);
-            out
+            self.settle(out)
         }
 
         fn diff(&mut self, base: BlockHash, block: BlockHash, verdict: SimVerdict) -> Vec<Output> {
@@ -845,7 +951,7 @@ mod tests {
             };
             self.manager
                 .handle_mnlistdiff(self.now, diff, &self.chain, &mut self.engine, &mut out);
-            out
+            self.settle(out)
         }
 
         /// Connected, headers synced, one QRInfo in flight.
@@ -1364,7 +1470,7 @@ mod tests {
         let event = SyncEvent::HeadersStored { tip: connected.tip };
         rig.manager
             .handle_sync_event(rig.now, &event, &rig.chain, &mut rig.engine, &mut out);
-        out
+        rig.settle(out)
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Progress {
     pub responses_dropped: u32,
     /// Quorums that could not be verified because a list they need could not be fetched.
     pub unverified_quorums: u32,
+    /// Quorums queued for verification, not tried yet (masternode manager only).
+    pub pending_quorums: u32,
     /// When the manager last sent a request or accepted a response.
     pub last_activity: Option<Timestamp>,
     /// When the first QRInfo the manager asked for arrived (masternode manager only).

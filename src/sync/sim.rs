@@ -11,10 +11,11 @@ use super::chain_view::{ChainView, ExtendableChain, HeaderError, HeaderFault, He
 use super::config::SyncConfig;
 use super::coordinator::Coordinator;
 use super::engine::{
-    ChainLockSigner, ChainLockTarget, ClassifiedError, DiffBlocks, EngineVerdict, QrInfoSummary,
-    QuorumCheck, QuorumId, QuorumNeed, SyncEngine,
+    ChainLockSigner, ChainLockTarget, ClassifiedError, DiffBlocks, EngineVerdict, QuorumCheck,
+    QuorumId, QuorumNeed, SyncEngine,
 };
 use super::events::{HeldRequests, NetworkEvent};
+use super::masternodes::MasternodeWork;
 use super::requests::{InvalidMessage, Output, Request};
 use super::state::SyncState;
 use super::time::{Millis, Now, Timestamp};
@@ -23,7 +24,7 @@ use crate::chain::{BlockId, HeaderLookup};
 use crate::hash::{sha256d, BlockHash, MerkleNode};
 use crate::network::Network;
 use core::fmt;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// The configuration used by simulations: testnet timeouts, but 24-block DKG cycles and
 /// 50-header batches so short chains exercise cycles and batching.
@@ -366,14 +367,34 @@ impl ClassifiedError for SimEngineError {
     }
 }
 
+/// The LLMQ type of the simulated quorums that sign ChainLocks.
+const SIM_CHAINLOCK_TYPE: u8 = 1;
+
+/// The LLMQ type of the other simulated quorums.
+const SIM_OTHER_TYPE: u8 = 2;
+
+/// Where a simulated quorum stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SimQuorum {
+    /// Not tried since it was seen.
+    Untried,
+    /// Tried: its list is missing.
+    MissingList,
+    /// Verified.
+    Verified,
+}
+
 /// An in-memory engine: a QRInfo for tip `T` stores lists at `T` and at the four previous
-/// cycle starts, and reports three non-rotating quorums (formed two blocks into each of the
-/// last three cycles) that need the list at their height − 8.
+/// cycle starts, with three ChainLock quorums (formed two blocks into each of the last three
+/// cycles, needing the list at their height − 8) and one other quorum per list it stores
+/// (needing that list). A quorum verifies once its list is stored; applying a message tries
+/// only the ChainLock quorums, the others wait for [`SyncEngine::verify_quorum_set`].
 #[derive(Clone, Debug)]
 pub struct SimEngine {
     dkg_interval: u32,
     lists: BTreeMap<u32, BlockHash>,
-    waiting: BTreeSet<QuorumNeed>,
+    /// Every quorum seen, with the height of the list it needs.
+    quorums: BTreeMap<QuorumId, (u32, SimQuorum)>,
     last_qrinfo_height: Option<u32>,
 }
 
@@ -383,7 +404,7 @@ impl SimEngine {
         SimEngine {
             dkg_interval: dkg_interval.max(1),
             lists: BTreeMap::new(),
-            waiting: BTreeSet::new(),
+            quorums: BTreeMap::new(),
             last_qrinfo_height: None,
         }
     }
@@ -402,6 +423,43 @@ impl SimEngine {
         chain
             .height_of(hash)
             .ok_or(SimEngineError::UnknownBlock(*hash))
+    }
+
+    /// Records a quorum that needs the list at `list_height`, untried.
+    fn see_quorum(&mut self, llmq_type: u8, quorum_hash: BlockHash, list_height: u32) {
+        let id = QuorumId {
+            llmq_type,
+            quorum_hash,
+        };
+        self.quorums
+            .entry(id)
+            .or_insert((list_height, SimQuorum::Untried));
+    }
+
+    /// Tries the quorums of `ids` not verified yet.
+    fn try_quorums(&mut self, ids: &[QuorumId]) {
+        for id in ids {
+            if let Some((list_height, status)) = self.quorums.get_mut(id) {
+                if *status != SimQuorum::Verified {
+                    *status = if self.lists.contains_key(list_height) {
+                        SimQuorum::Verified
+                    } else {
+                        SimQuorum::MissingList
+                    };
+                }
+            }
+        }
+    }
+
+    /// Tries the ChainLock quorums, as applying a message does.
+    fn try_chainlock_quorums(&mut self) {
+        let urgent: Vec<QuorumId> = self
+            .quorums
+            .keys()
+            .filter(|id| id.llmq_type == SIM_CHAINLOCK_TYPE)
+            .copied()
+            .collect();
+        self.try_quorums(&urgent);
     }
 
     fn check(verdict: SimVerdict) -> Result<(), SimEngineError> {
@@ -427,7 +485,7 @@ impl SyncEngine for SimEngine {
         &mut self,
         qrinfo: SimQrInfo,
         chain: &dyn ChainView,
-    ) -> Result<QrInfoSummary, SimEngineError> {
+    ) -> Result<u32, SimEngineError> {
         Self::check(qrinfo.verdict)?;
         let tip_height = Self::block_height(chain, &qrinfo.tip)?;
         for base in &qrinfo.base_block_hashes {
@@ -438,15 +496,16 @@ impl SyncEngine for SimEngine {
         let interval = self.dkg_interval;
         let cycle_start = tip_height.saturating_sub(tip_height % interval);
         self.lists.insert(tip_height, qrinfo.tip);
+        self.see_quorum(SIM_OTHER_TYPE, qrinfo.tip, tip_height);
         self.last_qrinfo_height = Some(tip_height);
         for k in 1..=4u32 {
             if let Some(height) = cycle_start.checked_sub(k.saturating_mul(interval)) {
                 if let Some(hash) = chain.hash_at(height) {
                     self.lists.insert(height, hash);
+                    self.see_quorum(SIM_OTHER_TYPE, hash, height);
                 }
             }
         }
-        let mut needs = Vec::new();
         for k in 0..3u32 {
             let Some(quorum_height) = cycle_start
                 .checked_sub(k.saturating_mul(interval))
@@ -459,24 +518,12 @@ impl SyncEngine for SimEngine {
             else {
                 continue;
             };
-            if quorum_height > tip_height || self.lists.contains_key(&list_height) {
-                continue;
+            if quorum_height <= tip_height {
+                self.see_quorum(SIM_CHAINLOCK_TYPE, quorum_hash, list_height);
             }
-            let need = QuorumNeed {
-                quorum: QuorumId {
-                    llmq_type: 1,
-                    quorum_hash,
-                },
-                list_height,
-            };
-            self.waiting.insert(need);
-            needs.push(need);
         }
-        Ok(QrInfoSummary {
-            list_height: tip_height,
-            quorums_verified: 2,
-            needs,
-        })
+        self.try_chainlock_quorums();
+        Ok(tip_height)
     }
 
     fn mnlistdiff_blocks(&self, diff: &SimMnListDiff) -> DiffBlocks {
@@ -497,24 +544,43 @@ impl SyncEngine for SimEngine {
         }
         let height = Self::block_height(chain, &diff.block)?;
         self.lists.insert(height, diff.block);
+        self.try_chainlock_quorums();
         Ok(height)
     }
 
-    fn verify_quorums(&mut self, _chain: &dyn ChainView) -> Result<QuorumCheck, SimEngineError> {
+    fn pending_quorums(&self) -> Vec<QuorumId> {
+        self.quorums
+            .iter()
+            .filter(|(_, (_, status))| *status != SimQuorum::Verified)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn verify_quorum_set(
+        &mut self,
+        quorums: &[QuorumId],
+        _chain: &dyn ChainView,
+    ) -> Result<(), SimEngineError> {
         if self.lists.is_empty() {
             return Err(SimEngineError::NoList(u32::MAX));
         }
-        let (verified, unverifiable): (Vec<QuorumNeed>, Vec<QuorumNeed>) = self
-            .waiting
-            .iter()
-            .partition(|need| self.lists.contains_key(&need.list_height));
-        for need in &verified {
-            self.waiting.remove(need);
+        self.try_quorums(quorums);
+        Ok(())
+    }
+
+    fn quorum_check(&self) -> QuorumCheck {
+        let mut check = QuorumCheck::default();
+        for (quorum, (list_height, status)) in &self.quorums {
+            match status {
+                SimQuorum::Verified => check.verified = check.verified.saturating_add(1),
+                SimQuorum::MissingList => check.unverifiable.push(QuorumNeed {
+                    quorum: *quorum,
+                    list_height: *list_height,
+                }),
+                SimQuorum::Untried => {}
+            }
         }
-        Ok(QuorumCheck {
-            verified: u32::try_from(verified.len()).unwrap_or(u32::MAX),
-            unverifiable,
-        })
+        check
     }
 
     fn chainlock_target(&self, chainlock: &SimChainLock) -> ChainLockTarget {
@@ -926,11 +992,29 @@ impl SimNetwork {
         self.step_with(false);
     }
 
-    /// Steps and advances time by `tick` until the client is `Synced` with nothing left to
-    /// exchange, at most `max_ticks` times; returns the ticks taken.
+    /// Runs the client's verification slices back to back, as the runtime does (each one at
+    /// its deadline, a moment after the last), until its queue is empty or a message is due.
+    pub fn verify_queued(&mut self) {
+        for _ in 0..10_000 {
+            let verifying = matches!(
+                self.client.masternodes().work(),
+                MasternodeWork::Verifying { .. }
+            );
+            let due = self.client.next_deadline();
+            let Some(due) = due.filter(|_| verifying && self.in_transit.is_empty()) else {
+                return;
+            };
+            self.advance(due.since(self.now));
+        }
+    }
+
+    /// Steps (running verification slices between steps) and advances time by `tick` until
+    /// the client is `Synced` with nothing left to exchange or verify, at most `max_ticks`
+    /// times; returns the ticks taken.
     pub fn run_until_synced(&mut self, tick: Millis, max_ticks: u32) -> Option<u32> {
         for ticks in 0..=max_ticks {
             for _ in 0..100 {
+                self.verify_queued();
                 if self.requests.is_empty() && self.in_transit.is_empty() {
                     break;
                 }
