@@ -360,14 +360,22 @@ pub fn encode_outcomes(statuses: &[QuorumStatus]) -> Vec<u8> {
 /// whose members verified it, or `None`.
 pub fn decode_outcomes(bytes: &[u8]) -> Result<Vec<Option<u32>>, DecodeError> {
     let mut r = Reader::new(bytes);
-    let outcomes = r.read_vec_with("check outcomes", 1, |r| match r.read_u8()? {
-        VERIFIED => Ok(Some(r.read_u32()?)),
-        NOT_VERIFIED => Ok(None),
-        other => Err(DecodeError::InvalidValue {
-            field: "check outcome",
-            value: u64::from(other),
-        }),
-    })?;
+    // At least a byte each, so the count is bounded by the input; not
+    // preallocated (an outcome takes more memory than its byte).
+    let count = r.read_count("check outcomes", 1)?;
+    let mut outcomes = Vec::new();
+    for _ in 0..count {
+        outcomes.push(match r.read_u8()? {
+            VERIFIED => Some(r.read_u32()?),
+            NOT_VERIFIED => None,
+            other => {
+                return Err(DecodeError::InvalidValue {
+                    field: "check outcome",
+                    value: u64::from(other),
+                })
+            }
+        });
+    }
     r.finish()?;
     Ok(outcomes)
 }
