@@ -19,7 +19,7 @@ enum Prepared {
     /// The status is known without a signature check.
     Done(QuorumStatus),
     /// The signature check to run.
-    Job(CheckJob),
+    Job(Box<CheckJob>),
 }
 
 /// A member's key as a check job carries it.
@@ -134,7 +134,7 @@ impl MasternodeEngine {
             let status = match self.find_commitment(&key) {
                 Some(entry) => match self.prepare_quorum(&entry.commitment, headers) {
                     Prepared::Job(job) => {
-                        jobs.push(job);
+                        jobs.push(*job);
                         continue;
                     }
                     Prepared::Done(status) => status,
@@ -322,7 +322,7 @@ impl MasternodeEngine {
         if candidates.is_empty() {
             return not_verifiable(Unverifiable::MissingList { height: required });
         }
-        Prepared::Job(CheckJob {
+        Prepared::Job(Box::new(CheckJob {
             commitment: commitment.clone(),
             base_height: height,
             required_height: required,
@@ -333,6 +333,6 @@ impl MasternodeEngine {
                     members: members.iter().map(|m| member_key(m)).collect(),
                 })
                 .collect(),
-        })
+        }))
     }
 }
