@@ -19,6 +19,14 @@ export function runHeaderBench(options = {}, onLine = () => {}) {
   return runPage('index.html', options, onLine);
 }
 
+/**
+ * Runs the masternode benchmark page with `options` (`workers`, `runs`: see
+ * page/mnlist.mjs) and resolves to its result; `onLine` gets each line it logs.
+ */
+export function runMnlistBench(options = {}, onLine = () => {}) {
+  return runPage('mnlist.html', options, onLine);
+}
+
 /** Runs the benchmark page `name` with `options` as URL parameters (see `runHeaderBench`). */
 async function runPage(name, options, onLine) {
   const query = new URLSearchParams(Object.entries(options).filter(([, value]) => value !== undefined));
@@ -50,6 +58,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     },
   });
   const { mnlist, ...options } = values;
-  const result = await runPage(mnlist ? 'mnlist.html' : 'index.html', options, (line) => console.log(line));
+  const run = mnlist ? runMnlistBench : runHeaderBench;
+  const result = await run(options, (line) => console.log(line));
   console.log(JSON.stringify(result, null, 2));
 }
