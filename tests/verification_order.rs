@@ -63,11 +63,7 @@ impl<H: HeaderLookup> Scenario<H> {
     /// `order`, verified in `parts` consecutive slices of one engine.
     fn in_slices(&self, parts: usize, order: Order) -> Statuses {
         let mut engine = self.engine(VerifyOnApply::None);
-        let mut keys: Vec<QuorumKey> = engine
-            .pending_quorums()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
+        let mut keys = pending(&engine);
         order(&mut keys);
         for slice in split(&keys, parts) {
             engine.verify_quorum_set(slice, &self.headers);
@@ -80,11 +76,7 @@ impl<H: HeaderLookup> Scenario<H> {
     /// taken from the engine that verified it.
     fn over_workers(&self, workers: usize, order: Order) -> Statuses {
         let first = self.engine(VerifyOnApply::None);
-        let mut keys: Vec<QuorumKey> = first
-            .pending_quorums()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
+        let mut keys = pending(&first);
         order(&mut keys);
         let mut merged = statuses(&first);
         for share in split(&keys, workers) {
@@ -105,11 +97,7 @@ impl<H: HeaderLookup> Scenario<H> {
     /// `reversed`.
     fn over_check_workers(&self, workers: usize, reversed: bool) -> Statuses {
         let mut engine = self.engine(VerifyOnApply::None);
-        let mut keys: Vec<QuorumKey> = engine
-            .pending_quorums()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
+        let mut keys = pending(&engine);
         if reversed {
             keys.reverse();
         }
@@ -154,11 +142,7 @@ impl<H: HeaderLookup> Scenario<H> {
                 "{key:?} on apply"
             );
         }
-        let keys: Vec<QuorumKey> = engine
-            .pending_quorums()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
+        let keys = pending(&engine);
         engine.verify_quorum_set(&keys, &self.headers);
         statuses(&engine)
     }
@@ -213,6 +197,15 @@ impl<H: HeaderLookup> Scenario<H> {
             .count();
         (verified, failed, reference.len() - verified - failed)
     }
+}
+
+/// The engine's pending quorums, most urgent first.
+fn pending(engine: &MasternodeEngine) -> Vec<QuorumKey> {
+    engine
+        .pending_quorums()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
 }
 
 fn status_of(engine: &MasternodeEngine, key: &QuorumKey) -> QuorumStatus {
@@ -328,11 +321,7 @@ fn forged_commitments_fail_whatever_the_split() {
     // every third exact job flipped.
     let scenario = testnet();
     let mut engine = scenario.engine(VerifyOnApply::None);
-    let keys: Vec<QuorumKey> = engine
-        .pending_quorums()
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
+    let keys = pending(&engine);
     let mut jobs = engine.prepare_checks(&keys, &scenario.headers);
     let mut forged = 0;
     for job in jobs.iter_mut().filter(|j| j.is_exact()).step_by(3) {
