@@ -1,16 +1,21 @@
 //! Which quorums verify, fail or are not verifiable does not depend on how
 //! the verification is split (into slices of one engine, or over several
-//! engines as over several workers) nor on the order of the quorums: checked
-//! against verifying everything while the messages are applied, on the real
-//! testnet and mainnet captures.
+//! engines, or as check jobs over several workers) nor on the order of the
+//! quorums or of the workers' answers: checked against verifying everything
+//! while the messages are applied, on the real testnet and mainnet captures,
+//! with failures from wrong members and from forged signatures.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 mod support;
 
 use dashlight::block::BlockHeader;
+use dashlight::bls::KeyCache;
 use dashlight::chain::{HeaderLookup, HeaderMap};
 use dashlight::hash::BlockHash;
+use dashlight::mnlist::check::{
+    check_encoded, check_jobs, decode_jobs, decode_outcomes, encode_jobs, split_jobs, CheckJob,
+};
 use dashlight::mnlist::{MasternodeEngine, QuorumKey, QuorumPriority, QuorumStatus, VerifyOnApply};
 use dashlight::network::Network;
 use dashlight::protocol::mnlistdiff::MnListDiff;
@@ -58,11 +63,7 @@ impl<H: HeaderLookup> Scenario<H> {
     /// `order`, verified in `parts` consecutive slices of one engine.
     fn in_slices(&self, parts: usize, order: Order) -> Statuses {
         let mut engine = self.engine(VerifyOnApply::None);
-        let mut keys: Vec<QuorumKey> = engine
-            .pending_quorums()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
+        let mut keys = pending(&engine);
         order(&mut keys);
         for slice in split(&keys, parts) {
             engine.verify_quorum_set(slice, &self.headers);
@@ -75,11 +76,7 @@ impl<H: HeaderLookup> Scenario<H> {
     /// taken from the engine that verified it.
     fn over_workers(&self, workers: usize, order: Order) -> Statuses {
         let first = self.engine(VerifyOnApply::None);
-        let mut keys: Vec<QuorumKey> = first
-            .pending_quorums()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
+        let mut keys = pending(&first);
         order(&mut keys);
         let mut merged = statuses(&first);
         for share in split(&keys, workers) {
@@ -91,6 +88,39 @@ impl<H: HeaderLookup> Scenario<H> {
             }
         }
         merged
+    }
+
+    /// The pending quorums' checks prepared by one engine (in priority
+    /// order, or reversed), split over `workers` shares each checked as a
+    /// worker does (from bytes, with a key cache of its own, outcomes as
+    /// bytes), the outcomes applied share by share, last share first if
+    /// `reversed`.
+    fn over_check_workers(&self, workers: usize, reversed: bool) -> Statuses {
+        let mut engine = self.engine(VerifyOnApply::None);
+        let mut keys = pending(&engine);
+        if reversed {
+            keys.reverse();
+        }
+        let jobs = engine.prepare_checks(&keys, &self.headers);
+        let mut shares: Vec<_> = split_jobs(jobs, workers)
+            .into_iter()
+            .map(|share| {
+                let bytes = encode_jobs(&share);
+                assert_eq!(decode_jobs(&bytes).unwrap(), share);
+                let outcomes = check_encoded(&bytes, &mut KeyCache::new()).unwrap();
+                (share, outcomes)
+            })
+            .collect();
+        assert_eq!(shares.len(), workers);
+        if reversed {
+            shares.reverse();
+        }
+        for (share, outcomes) in &shares {
+            engine
+                .apply_outcomes(share, outcomes, &self.headers)
+                .unwrap();
+        }
+        statuses(&engine)
     }
 
     /// The ChainLock quorums of the newest list on apply (already as in
@@ -112,11 +142,7 @@ impl<H: HeaderLookup> Scenario<H> {
                 "{key:?} on apply"
             );
         }
-        let keys: Vec<QuorumKey> = engine
-            .pending_quorums()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
+        let keys = pending(&engine);
         engine.verify_quorum_set(&keys, &self.headers);
         statuses(&engine)
     }
@@ -150,6 +176,15 @@ impl<H: HeaderLookup> Scenario<H> {
                 );
             }
         }
+        for workers in [1, 2, 3, 7] {
+            for reversed in [false, true] {
+                assert_eq!(
+                    self.over_check_workers(workers, reversed),
+                    reference,
+                    "checks over {workers} workers, reversed: {reversed}"
+                );
+            }
+        }
         assert_eq!(
             self.urgent_first(&reference),
             reference,
@@ -162,6 +197,15 @@ impl<H: HeaderLookup> Scenario<H> {
             .count();
         (verified, failed, reference.len() - verified - failed)
     }
+}
+
+/// The engine's pending quorums, most urgent first.
+fn pending(engine: &MasternodeEngine) -> Vec<QuorumKey> {
+    engine
+        .pending_quorums()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
 }
 
 fn status_of(engine: &MasternodeEngine, key: &QuorumKey) -> QuorumStatus {
@@ -268,6 +312,52 @@ fn failures_do_not_depend_on_split_or_order() {
     };
     let (verified, failed, _) = scenario.check();
     assert_eq!((verified, failed), (40, 2));
+}
+
+#[test]
+fn forged_commitments_fail_whatever_the_split() {
+    // A forged commitment cannot enter a list (the coinbase commits to the
+    // quorums), so the jobs are forged: a bit of the quorum signature of
+    // every third exact job flipped.
+    let scenario = testnet();
+    let mut engine = scenario.engine(VerifyOnApply::None);
+    let keys = pending(&engine);
+    let mut jobs = engine.prepare_checks(&keys, &scenario.headers);
+    let mut forged = 0;
+    for job in jobs.iter_mut().filter(|j| j.is_exact()).step_by(3) {
+        job.commitment.quorum_sig[95] ^= 1;
+        forged += 1;
+    }
+    let (all, _) = check_jobs(&jobs, &mut KeyCache::new(), None);
+    let reference: Statuses = jobs.iter().map(CheckJob::key).zip(all).collect();
+    let count = |f: fn(&QuorumStatus) -> bool| reference.values().filter(|s| f(s)).count();
+    assert_eq!(count(|s| matches!(s, QuorumStatus::Failed(_))), forged);
+    assert_eq!(count(QuorumStatus::is_verified), 52 - forged);
+    for workers in [1, 2, 3, 7] {
+        for reversed in [false, true] {
+            let mut order = jobs.clone();
+            if reversed {
+                order.reverse();
+            }
+            let mut merged = Statuses::new();
+            for share in split_jobs(order, workers) {
+                let (statuses, _) = check_jobs(&share, &mut KeyCache::new(), None);
+                let sent = check_encoded(&encode_jobs(&share), &mut KeyCache::new()).unwrap();
+                let outcomes = decode_outcomes(&sent).unwrap();
+                for ((job, status), outcome) in share.iter().zip(statuses).zip(outcomes) {
+                    let verified_with = match status {
+                        QuorumStatus::Verified {
+                            members_list_height,
+                        } => Some(members_list_height),
+                        _ => None,
+                    };
+                    assert_eq!(outcome, verified_with);
+                    merged.insert(job.key(), status);
+                }
+            }
+            assert_eq!(merged, reference, "{workers} workers, reversed: {reversed}");
+        }
+    }
 }
 
 #[test]

@@ -5,6 +5,8 @@
 // one core before and after, the reference. URL parameters: `headers` (how
 // many, default all), `workers` (hashing workers, default one per core),
 // `sample` (every how many batches the X11 reference hashes, default 4).
+import { Rpc } from './rpc.mjs';
+
 const params = new URLSearchParams(location.search);
 const FIXTURE = '/fixtures/testnet/full_chain/testnet_headers_0_1100000.bin';
 const HEADER_SIZE = 80;
@@ -20,37 +22,6 @@ const NOW = Math.floor(Date.now() / 1000);
 function log(line) {
   console.log(line);
   document.getElementById('log').textContent += `${line}\n`;
-}
-
-/** A worker answering `{ id, result }` or `{ id, error }` to each `{ id, ... }`. */
-class Rpc {
-  constructor(url) {
-    this.worker = new Worker(new URL(url, import.meta.url), { type: 'module' });
-    this.pending = new Map();
-    this.nextId = 0;
-    this.worker.onmessage = ({ data }) => {
-      const { resolve, reject } = this.pending.get(data.id);
-      this.pending.delete(data.id);
-      if ('error' in data) reject(new Error(data.error));
-      else resolve(data.result);
-    };
-    this.worker.onerror = (event) => {
-      for (const { reject } of this.pending.values()) reject(new Error(event.message));
-      this.pending.clear();
-    };
-  }
-
-  call(message, transfer = []) {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...message, id }, transfer);
-    });
-  }
-
-  terminate() {
-    this.worker.terminate();
-  }
 }
 
 /** A copy of `batch` in its own buffer, to transfer. */

@@ -3,8 +3,12 @@
 //! client's header pipeline — validation into a `HeaderChain` and saving each
 //! batch to IndexedDB with `save_chain`, as the browser client does.
 //!
+//! The masternode benchmark's calls are in `mnlist.rs`.
+//!
 //! Built and run by `npm run bench` (`browser-bench/run.mjs`).
 #![cfg(target_arch = "wasm32")]
+
+mod mnlist;
 
 use dashlight::block::{BlockHeader, HEADER_SIZE};
 use dashlight::browser::idb::HeaderDb;

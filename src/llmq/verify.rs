@@ -2,7 +2,6 @@
 //! Core's `CFinalCommitment::Verify` with signatures checked).
 
 use super::hashes::commitment_hash;
-use super::members::Members;
 use super::params::{LlmqParams, LlmqType};
 use crate::bls::{
     secure_aggregate, BlsError, KeyCache, PublicKey, Scheme, Signature, SignatureGroup,
@@ -162,6 +161,18 @@ impl PreparedCommitment {
     }
 }
 
+/// A quorum member's operator key as its list holds it: all a commitment's
+/// check needs of a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberKey {
+    /// The member's identity (named when its key cannot be decoded).
+    pub pro_tx_hash: ProTxHash,
+    /// The operator public key, in `scheme`'s encoding.
+    pub operator_public_key: [u8; 48],
+    /// The encoding of the operator key.
+    pub scheme: Scheme,
+}
+
 /// The points a commitment carries, decoded and subgroup-checked.
 #[derive(Debug, Clone, Copy)]
 pub struct CommitmentPoints {
@@ -211,13 +222,13 @@ pub fn decode_commitment(
 /// Checks everything but the signatures and aggregates the signers' keys.
 ///
 /// `base_height` is the quorum base block's height; `members` are the
-/// quorum's members in order.
+/// quorum's members' keys in order.
 pub fn prepare_commitment(
     commitment: &QuorumCommitment,
     points: &CommitmentPoints,
     params: &LlmqParams,
     base_height: u32,
-    members: &Members,
+    members: &[MemberKey],
     keys: &mut KeyCache,
 ) -> Result<PreparedCommitment, CommitmentFailure> {
     let size = usize::from(params.size);
@@ -262,15 +273,10 @@ pub fn prepare_commitment(
         if !commitment.signers.get(i) {
             continue;
         }
-        let key_scheme = if member.sml.uses_legacy_bls() {
-            Scheme::Legacy
-        } else {
-            Scheme::Basic
-        };
         let key = keys
-            .get(&member.sml.operator_public_key, key_scheme)
+            .get(&member.operator_public_key, member.scheme)
             .map_err(|error| CommitmentFailure::BadMemberKey {
-                pro_tx_hash: member.pro_tx_hash(),
+                pro_tx_hash: member.pro_tx_hash,
                 error,
             })?;
         signer_keys.push(key);

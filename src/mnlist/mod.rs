@@ -7,6 +7,7 @@
 
 mod apply;
 mod chainlock;
+pub mod check;
 mod engine;
 mod errors;
 mod instantlock;

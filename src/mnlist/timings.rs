@@ -48,4 +48,14 @@ impl Timings {
         };
         *slot += seconds;
     }
+
+    /// Adds every figure of `other` (the time of checks run elsewhere).
+    pub fn absorb(&mut self, other: &Timings) {
+        self.list_building += other.list_building;
+        self.member_selection += other.member_selection;
+        self.key_decompression += other.key_decompression;
+        self.aggregation += other.aggregation;
+        self.pairings += other.pairings;
+        self.quorums_checked += other.quorums_checked;
+    }
 }

@@ -2,31 +2,37 @@
 //! signature checks, batched per BLS scheme.
 
 use super::{MasternodeEngine, QuorumPriority, VerifyOnApply, WORK_BLOCK_OFFSET};
-use crate::bls::{verify_batch, verify_legacy_batch, Scheme, SignatureGroup};
+use crate::bls::Scheme;
 use crate::chain::HeaderLookup;
-use crate::llmq::members::Members;
-use crate::llmq::verify::{
-    check_signatures, decode_commitment, expected_version, prepare_commitment, CommitmentFailure,
-    PreparedCommitment,
-};
-use crate::llmq::{LlmqParams, LlmqType};
-use crate::mnlist::list::{QuorumEntry, QuorumKey};
+use crate::encode::DecodeError;
+use crate::llmq::verify::{expected_version, CommitmentFailure, MemberKey};
+use crate::llmq::LlmqType;
+use crate::mnlist::check::{check_jobs, decode_outcomes, CandidateMembers, CheckJob};
+use crate::mnlist::list::{ListEntry, QuorumEntry, QuorumKey};
 use crate::mnlist::status::{QuorumStatus, Unverifiable};
 use crate::mnlist::timings::Phase;
 use crate::protocol::commitment::QuorumCommitment;
 use std::sync::Arc;
 
-/// A member list's prepared checks, or why it cannot be checked, and its list's height.
-type Candidate = (Result<PreparedCommitment, CommitmentFailure>, u32);
-
 /// What preparing a quorum's verification gave.
 enum Prepared {
     /// The status is known without a signature check.
     Done(QuorumStatus),
-    /// Members from the exact list: checks ready (with the list's height).
-    Exact(Box<PreparedCommitment>, u32),
-    /// Members from nearby lists only (with the height of the exact list).
-    Nearby(Vec<Candidate>, u32),
+    /// The signature check to run.
+    Job(Box<CheckJob>),
+}
+
+/// A member's key as a check job carries it.
+fn member_key(entry: &ListEntry) -> MemberKey {
+    MemberKey {
+        pro_tx_hash: entry.pro_tx_hash(),
+        operator_public_key: entry.sml.operator_public_key,
+        scheme: if entry.sml.uses_legacy_bls() {
+            Scheme::Legacy
+        } else {
+            Scheme::Basic
+        },
+    }
 }
 
 impl MasternodeEngine {
@@ -99,69 +105,141 @@ impl MasternodeEngine {
     }
 
     /// Tries the quorums of `keys` that are not verified or failed yet; others
-    /// are left as they are. The signatures of all quorums whose member list
-    /// is exact are checked in one batch per BLS scheme; only if a batch fails
-    /// is each of its quorums checked alone, to name the failures. The statuses do not depend on how
+    /// are left as they are: [`MasternodeEngine::prepare_checks`], then
+    /// [`MasternodeEngine::check_here`]. The statuses do not depend on how
     /// the quorums are split into sets or in which order the sets come.
     pub fn verify_quorum_set(&mut self, keys: &[QuorumKey], headers: &impl HeaderLookup) {
+        let jobs = self.prepare_checks(keys, headers);
+        self.check_here(&jobs, headers);
+    }
+
+    /// Selects the members of the quorums of `keys` not verified or failed
+    /// yet and returns their signature checks, in the order of `keys`, to run
+    /// here ([`MasternodeEngine::check_here`]) or elsewhere
+    /// ([`check::check_encoded`](crate::mnlist::check::check_encoded), then
+    /// [`MasternodeEngine::apply_outcomes`]). A quorum whose status is known
+    /// without a signature check (not verifiable, wrong version) gets it now.
+    pub fn prepare_checks(
+        &mut self,
+        keys: &[QuorumKey],
+        headers: &impl HeaderLookup,
+    ) -> Vec<CheckJob> {
         let pending: Vec<QuorumKey> = keys
             .iter()
             .filter(|k| self.quorums.get(k).is_some_and(|r| !r.status.is_final()))
             .copied()
             .collect();
-        let mut exact: Vec<(QuorumKey, PreparedCommitment, u32)> = Vec::new();
+        let mut jobs = Vec::new();
         for key in pending {
             let status = match self.find_commitment(&key) {
                 Some(entry) => match self.prepare_quorum(&entry.commitment, headers) {
-                    Prepared::Exact(prepared, list_height) => {
-                        exact.push((key, *prepared, list_height));
+                    Prepared::Job(job) => {
+                        jobs.push(*job);
                         continue;
                     }
                     Prepared::Done(status) => status,
-                    Prepared::Nearby(candidates, required) => {
-                        self.check_nearby(key, candidates, required)
-                    }
                 },
                 None => QuorumStatus::NotVerifiable(Unverifiable::UnknownBaseBlock),
             };
             self.set_status(&key, status, headers);
         }
-        let start = self.now();
-        // One batch per scheme (they hash messages to G2 differently).
-        let groups = |scheme: Scheme| -> Vec<SignatureGroup> {
-            exact
-                .iter()
-                .filter(|(_, p, _)| p.scheme == scheme)
-                .map(|(_, p, _)| p.signature_group())
-                .collect()
-        };
-        let basic_valid = verify_batch(&groups(Scheme::Basic));
-        let legacy_valid = verify_legacy_batch(&groups(Scheme::Legacy));
-        self.timings.quorums_checked += exact.len();
-        let statuses: Vec<(QuorumKey, QuorumStatus)> = exact
-            .into_iter()
-            .map(|(key, prepared, list_height)| {
-                let batch_valid = match prepared.scheme {
-                    Scheme::Basic => basic_valid,
-                    Scheme::Legacy => legacy_valid,
-                };
-                let checked = if batch_valid {
-                    Ok(())
-                } else {
-                    check_signatures(&prepared)
-                };
-                let status = match checked {
-                    Ok(()) => QuorumStatus::Verified {
-                        members_list_height: list_height,
-                    },
-                    Err(why) => QuorumStatus::Failed(why),
-                };
-                (key, status)
-            })
-            .collect();
-        self.add_time(Phase::Pairings, start);
-        for (key, status) in statuses {
+        jobs
+    }
+
+    /// Checks `jobs` in this thread, with the engine's key cache, and
+    /// applies their statuses (see [`check_jobs`]).
+    pub fn check_here(&mut self, jobs: &[CheckJob], headers: &impl HeaderLookup) {
+        let (statuses, timings) = check_jobs(jobs, &mut self.keys, self.clock.as_ref());
+        self.timings.absorb(&timings);
+        self.apply_statuses(jobs, statuses, headers);
+    }
+
+    /// Applies the outcomes of `jobs` checked elsewhere (the bytes
+    /// [`check::check_encoded`](crate::mnlist::check::check_encoded) returned
+    /// for exactly these jobs, from a worker running this crate). A job that
+    /// did not verify there is checked again here to name its failure; a job
+    /// whose quorum's commitment changed since it was prepared is dropped (the
+    /// quorum stays pending). Applying shares in any order gives the same
+    /// statuses. Outcomes that do not fit the jobs are rejected, nothing applied.
+    pub fn apply_outcomes(
+        &mut self,
+        jobs: &[CheckJob],
+        outcomes: &[u8],
+        headers: &impl HeaderLookup,
+    ) -> Result<(), DecodeError> {
+        let outcomes = decode_outcomes(outcomes)?;
+        if outcomes.len() != jobs.len() {
+            return Err(DecodeError::InvalidValue {
+                field: "check outcomes for the jobs sent",
+                value: outcomes.len() as u64,
+            });
+        }
+        let mut statuses = Vec::with_capacity(jobs.len());
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            let status = match outcome {
+                Some(height) if job.candidates.iter().any(|c| c.list_height == height) => {
+                    QuorumStatus::Verified {
+                        members_list_height: height,
+                    }
+                }
+                Some(height) => {
+                    return Err(DecodeError::InvalidValue {
+                        field: "list height of a check outcome",
+                        value: u64::from(height),
+                    })
+                }
+                None if job.is_exact() => {
+                    let (mut again, timings) = check_jobs(
+                        core::slice::from_ref(job),
+                        &mut self.keys,
+                        self.clock.as_ref(),
+                    );
+                    self.timings.absorb(&timings);
+                    again.pop().unwrap_or_else(|| job.missing_list())
+                }
+                None => job.missing_list(),
+            };
+            statuses.push(status);
+        }
+        self.apply_statuses(jobs, statuses, headers);
+        Ok(())
+    }
+
+    /// Sets each job's status (and notes the nearby lists it tried), unless
+    /// its quorum's commitment changed since the job was prepared.
+    fn apply_statuses(
+        &mut self,
+        jobs: &[CheckJob],
+        statuses: Vec<QuorumStatus>,
+        headers: &impl HeaderLookup,
+    ) {
+        for (job, status) in jobs.iter().zip(statuses) {
+            let key = job.key();
+            let current = self.find_commitment(&key);
+            if !current.is_some_and(|entry| entry.commitment == job.commitment) {
+                continue;
+            }
+            self.note_tried(job, &status);
             self.set_status(&key, status, headers);
+        }
+    }
+
+    /// Notes the nearby lists a job tried: all of them, or those up to the one that verified.
+    fn note_tried(&mut self, job: &CheckJob, status: &QuorumStatus) {
+        if job.is_exact() {
+            return;
+        }
+        let key = job.key();
+        for candidate in &job.candidates {
+            self.tried_nearby.insert((key, candidate.list_height));
+            if let QuorumStatus::Verified {
+                members_list_height,
+            } = status
+            {
+                if *members_list_height == candidate.list_height {
+                    break;
+                }
+            }
         }
     }
 
@@ -175,45 +253,6 @@ impl MasternodeEngine {
         }
     }
 
-    /// Checks candidates from nearby lists one by one; the first that verifies wins.
-    fn check_nearby(
-        &mut self,
-        key: QuorumKey,
-        candidates: Vec<Candidate>,
-        required: u32,
-    ) -> QuorumStatus {
-        let start = self.now();
-        let mut status =
-            QuorumStatus::NotVerifiable(Unverifiable::MissingList { height: required });
-        for (prepared, list_height) in candidates {
-            self.tried_nearby.insert((key, list_height));
-            let Ok(prepared) = prepared else { continue };
-            self.timings.quorums_checked += 1;
-            if check_signatures(&prepared).is_ok() {
-                status = QuorumStatus::Verified {
-                    members_list_height: list_height,
-                };
-                break;
-            }
-        }
-        self.add_time(Phase::Pairings, start);
-        status
-    }
-
-    /// Checks one prepared commitment from an exact member list on its own.
-    fn check_exact(&mut self, prepared: &PreparedCommitment, list_height: u32) -> QuorumStatus {
-        let start = self.now();
-        let checked = check_signatures(prepared);
-        self.timings.quorums_checked += 1;
-        self.add_time(Phase::Pairings, start);
-        match checked {
-            Ok(()) => QuorumStatus::Verified {
-                members_list_height: list_height,
-            },
-            Err(why) => QuorumStatus::Failed(why),
-        }
-    }
-
     /// Verifies one final commitment against the members the stored lists
     /// select for it (whether or not the commitment is in a stored list).
     pub fn verify_commitment(
@@ -223,15 +262,21 @@ impl MasternodeEngine {
     ) -> QuorumStatus {
         match self.prepare_quorum(commitment, headers) {
             Prepared::Done(status) => status,
-            Prepared::Exact(prepared, list_height) => self.check_exact(&prepared, list_height),
-            Prepared::Nearby(candidates, required) => {
-                let key = (LlmqType(commitment.llmq_type), commitment.quorum_hash);
-                self.check_nearby(key, candidates, required)
+            Prepared::Job(job) => {
+                let (mut statuses, timings) = check_jobs(
+                    core::slice::from_ref(&job),
+                    &mut self.keys,
+                    self.clock.as_ref(),
+                );
+                self.timings.absorb(&timings);
+                let status = statuses.pop().unwrap_or_else(|| job.missing_list());
+                self.note_tried(&job, &status);
+                status
             }
         }
     }
 
-    /// Selects a commitment's members and prepares its signature checks.
+    /// Selects a commitment's members and prepares its signature check.
     fn prepare_quorum(
         &mut self,
         commitment: &QuorumCommitment,
@@ -274,52 +319,20 @@ impl MasternodeEngine {
             Ok(c) => c,
             Err(why) => return not_verifiable(why),
         };
-        let mut prepared: Vec<Candidate> = candidates
-            .into_iter()
-            .map(|(members, list_height)| {
-                let p = self.prepare_members(commitment, params, height, &members);
-                (p, list_height)
-            })
-            .collect();
-        let exact = matches!(prepared.as_slice(), [(_, h)] if *h == required);
-        match prepared.pop() {
-            Some((Ok(p), h)) if exact => Prepared::Exact(Box::new(p), h),
-            Some((Err(why), _)) if exact => Prepared::Done(QuorumStatus::Failed(why)),
-            Some(last) => {
-                prepared.push(last);
-                Prepared::Nearby(prepared, required)
-            }
-            None => not_verifiable(Unverifiable::MissingList { height: required }),
+        if candidates.is_empty() {
+            return not_verifiable(Unverifiable::MissingList { height: required });
         }
-    }
-
-    /// Decodes the commitment's points and the signers' keys and prepares the commitment's checks for one member list.
-    fn prepare_members(
-        &mut self,
-        commitment: &QuorumCommitment,
-        params: &LlmqParams,
-        height: u32,
-        members: &Members,
-    ) -> Result<PreparedCommitment, CommitmentFailure> {
-        let start = self.now();
-        let points = decode_commitment(commitment);
-        for (i, member) in members.iter().enumerate() {
-            if commitment.signers.get(i) {
-                let scheme = if member.sml.uses_legacy_bls() {
-                    Scheme::Legacy
-                } else {
-                    Scheme::Basic
-                };
-                // Warm the cache; a bad key is reported by prepare_commitment.
-                let _ = self.keys.get(&member.sml.operator_public_key, scheme);
-            }
-        }
-        self.add_time(Phase::KeyDecompression, start);
-        let points = points?;
-        let start = self.now();
-        let prepared =
-            prepare_commitment(commitment, &points, params, height, members, &mut self.keys);
-        self.add_time(Phase::Aggregation, start);
-        prepared
+        Prepared::Job(Box::new(CheckJob {
+            commitment: commitment.clone(),
+            base_height: height,
+            required_height: required,
+            candidates: candidates
+                .into_iter()
+                .map(|(members, list_height)| CandidateMembers {
+                    list_height,
+                    members: members.iter().map(|m| member_key(m)).collect(),
+                })
+                .collect(),
+        }))
     }
 }
