@@ -276,11 +276,26 @@ fn derived_chainlock(height: i32) -> ClSig {
         .expect("a derived ChainLock at that height")
 }
 
-fn clsig_inv(clsig: &ClSig) -> NetworkMessage {
-    NetworkMessage::Inv(vec![Inventory {
+fn clsig_item(clsig: &ClSig) -> Inventory {
+    Inventory {
         inv_type: InvType::ClSig,
         hash: clsig_inv_hash(clsig),
-    }])
+    }
+}
+
+fn clsig_inv(clsig: &ClSig) -> NetworkMessage {
+    NetworkMessage::Inv(vec![clsig_item(clsig)])
+}
+
+/// Asks for `clsig` with `getdata` and checks that it, alone, is the answer.
+async fn fetch_clsig(client: &mut Client, clsig: ClSig) {
+    client
+        .send(NetworkMessage::GetData(vec![clsig_item(&clsig)]))
+        .await;
+    assert_eq!(
+        client.sync_point().await,
+        vec![NetworkMessage::ClSig(clsig)]
+    );
 }
 
 #[tokio::test]
@@ -306,41 +321,18 @@ async fn chainlock_at_tip_relays_the_derived_chainlock_of_the_tip_and_of_the_nex
             "{after_verack:?}"
         );
         client.sync_headers_from(at(898_560)).await;
-        client
-            .send(NetworkMessage::GetData(vec![Inventory {
-                inv_type: InvType::ClSig,
-                hash: clsig_inv_hash(&at_start),
-            }]))
-            .await;
-        assert_eq!(
-            client.sync_point().await,
-            vec![NetworkMessage::ClSig(at_start)]
-        );
+        fetch_clsig(&mut client, at_start).await;
 
         // Right after the QRInfo the tip steps to 905302: its headers, then its ChainLock.
         client.send(getqrinfo(at(905_294))).await;
         client
             .recv_until(|m| matches!(m, NetworkMessage::QrInfo(_)).then_some(()))
             .await;
-        let (announced, _) = client
-            .recv_until(|m| match m {
-                NetworkMessage::Headers(headers) => Some(headers.clone()),
-                _ => None,
-            })
-            .await;
+        let announced = client.recv_headers().await;
         assert_eq!(announced.len(), 8);
         assert_eq!(announced[7].block_hash(), at(905_302));
         assert_eq!(client.recv().await, clsig_inv(&after_qrinfo));
-        client
-            .send(NetworkMessage::GetData(vec![Inventory {
-                inv_type: InvType::ClSig,
-                hash: clsig_inv_hash(&after_qrinfo),
-            }]))
-            .await;
-        assert_eq!(
-            client.sync_point().await,
-            vec![NetworkMessage::ClSig(after_qrinfo)]
-        );
+        fetch_clsig(&mut client, after_qrinfo).await;
         assert_eq!(after_qrinfo.block_hash, at(905_302));
 
         let counters = counters(&peer).await;
