@@ -185,6 +185,13 @@ pub struct Options {
     /// (`inv` after the handshake, `isdlock` on `getdata`).
     #[arg(long)]
     pub isdlocks: bool,
+
+    /// Also serve the ChainLocks derived from coinbase transactions (live
+    /// mode always does): the highest one at or below the served tip is
+    /// relayed after the handshake and whenever the tip reaches a new one,
+    /// as dashd relays the ChainLock of its tip.
+    #[arg(long, conflicts_with = "live")]
+    pub chainlock_at_tip: bool,
 }
 
 impl Options {
@@ -202,7 +209,7 @@ impl Options {
             headers: self.headers.clone(),
             headers_start_height: self.headers_start_height,
             stale_fork: self.fork,
-            derived_chainlocks: self.live,
+            derived_chainlocks: self.live || self.chainlock_at_tip,
         }
     }
 
@@ -345,6 +352,11 @@ mod tests {
                 .fixture_source()
                 .derived_chainlocks
         );
+        assert!(
+            Options::parse_from(["x", "--chainlock-at-tip"])
+                .fixture_source()
+                .derived_chainlocks
+        );
         for bad in [
             &["x", "--speed", "10"][..],
             &["x", "--live-start", "905300"],
@@ -355,6 +367,7 @@ mod tests {
             &["x", "--live", "--tip-steps", "905300"],
             &["x", "--live", "--grow-every", "1"],
             &["x", "--live", "--tip-height", "905300"],
+            &["x", "--live", "--chainlock-at-tip"],
         ] {
             assert!(Options::try_parse_from(bad).is_err(), "{bad:?}");
         }

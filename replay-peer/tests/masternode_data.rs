@@ -11,6 +11,7 @@ use dashlight::protocol::inventory::{InvType, Inventory};
 use dashlight::protocol::mnlistdiff::{GetMnListDiff, MnListDiff};
 use dashlight::protocol::qrinfo::{GetQrInfo, QrInfo};
 use dashlight::protocol::NetworkMessage;
+use dashlight_replay_peer::fixtures::read_derived_chainlocks;
 use dashlight_replay_peer::session::clsig_inv_hash;
 
 fn getqrinfo(block: BlockHash) -> NetworkMessage {
@@ -260,6 +261,85 @@ async fn below_the_chainlock_height_nothing_is_announced() {
         );
         assert!(client.sync_point().await.is_empty());
         assert_eq!(counters(&peer).await["clsig_announced"], 0);
+    })
+    .await
+    .expect("test timed out");
+}
+
+/// The ChainLock derived from a coinbase for `height`, as the fixtures give it.
+fn derived_chainlock(height: i32) -> ClSig {
+    let path = fixtures_dir().join("testnet/clsig/clsigs_derived_from_cbtx.csv");
+    read_derived_chainlocks(&path)
+        .expect("derived ChainLocks")
+        .into_iter()
+        .find(|clsig| clsig.height == height)
+        .expect("a derived ChainLock at that height")
+}
+
+fn clsig_item(clsig: &ClSig) -> Inventory {
+    Inventory {
+        inv_type: InvType::ClSig,
+        hash: clsig_inv_hash(clsig),
+    }
+}
+
+fn clsig_inv(clsig: &ClSig) -> NetworkMessage {
+    NetworkMessage::Inv(vec![clsig_item(clsig)])
+}
+
+/// Asks for `clsig` with `getdata` and checks that it, alone, is the answer.
+async fn fetch_clsig(client: &mut Client, clsig: ClSig) {
+    client
+        .send(NetworkMessage::GetData(vec![clsig_item(&clsig)]))
+        .await;
+    assert_eq!(
+        client.sync_point().await,
+        vec![NetworkMessage::ClSig(clsig)]
+    );
+}
+
+#[tokio::test]
+async fn chainlock_at_tip_relays_the_derived_chainlock_of_the_tip_and_of_the_next_one() {
+    tokio::time::timeout(TEST_TIMEOUT, async {
+        let canonical = canonical_headers();
+        let at = |height: u32| canonical_hash(&canonical, height);
+        let at_start = derived_chainlock(905_293);
+        let after_qrinfo = derived_chainlock(905_302);
+        let peer = start_peer(&[
+            "--chainlock-at-tip",
+            "--tip-steps",
+            "905302",
+            "--tip-step-every",
+            "0.05",
+        ])
+        .await;
+        let mut client = Client::connect(peer.p2p_addr).await;
+        // The tip is 905294: the highest derived ChainLock at or below it, 905293's.
+        let after_verack = client.handshake().await;
+        assert!(
+            after_verack.contains(&clsig_inv(&at_start)),
+            "{after_verack:?}"
+        );
+        client.sync_headers_from(at(898_560)).await;
+        fetch_clsig(&mut client, at_start).await;
+
+        // Right after the QRInfo the tip steps to 905302: its headers, then its ChainLock.
+        client.send(getqrinfo(at(905_294))).await;
+        client
+            .recv_until(|m| matches!(m, NetworkMessage::QrInfo(_)).then_some(()))
+            .await;
+        let announced = client.recv_headers().await;
+        assert_eq!(announced.len(), 8);
+        assert_eq!(announced[7].block_hash(), at(905_302));
+        assert_eq!(client.recv().await, clsig_inv(&after_qrinfo));
+        fetch_clsig(&mut client, after_qrinfo).await;
+        assert_eq!(after_qrinfo.block_hash, at(905_302));
+
+        let counters = counters(&peer).await;
+        // 905293's after the handshake and again once the client had the block, then 905302's.
+        assert_eq!(counters["clsig_announced"], 3);
+        assert_eq!(counters["clsig_sent"], 2);
+        assert_eq!(counters["tip_height"], 905_302);
     })
     .await
     .expect("test timed out");

@@ -364,7 +364,16 @@ export async function withStack(name, body) {
 export const MANUAL_TIP = ['--tip-steps', 'none'];
 
 /**
- * Walks a replay peer started with `MANUAL_TIP` through the default
+ * Replay peer flags for a ChainLock right after the QRInfo, as dashd relays its
+ * tip's: the derived ChainLocks are served (`--chainlock-at-tip`) and the tip
+ * steps from 905294 to 905302 as soon as the QRInfo is answered, so 905302's
+ * ChainLock (signing list 905294, the QRInfo's tip: the first one the QRInfo's
+ * lists verify) is relayed then. Later moves are the test's (`driveToChainLock`).
+ */
+export const CHAINLOCK_AFTER_QRINFO = ['--chainlock-at-tip', '--tip-steps', '905302', '--tip-step-every', '0.05'];
+
+/**
+ * Walks a replay peer started with `MANUAL_TIP` (or `CHAINLOCK_AFTER_QRINFO`) through the default
  * scenario's tip steps once the client's masternode list is Synced at 905294:
  * 905770, whose signing list (tip − 8) is the captured 905762 (it carries the
  * quorum that signed the ChainLock), then 905800 (the ChainLock for 905775 is

@@ -209,6 +209,12 @@ impl Client {
             stop_hash: stop,
         }))
         .await;
+        self.recv_headers().await
+    }
+
+    /// Receives until a `headers` message and returns its headers (other
+    /// messages are set aside in `others`).
+    pub async fn recv_headers(&mut self) -> Vec<BlockHeader> {
         let (headers, others) = self
             .recv_until(|m| match m {
                 NetworkMessage::Headers(h) => Some(h.clone()),
@@ -232,14 +238,7 @@ impl Client {
                 .is_some_and(|first| first.prev_blockhash != tip)
             {
                 self.others.push(NetworkMessage::Headers(batch));
-                let (next, others) = self
-                    .recv_until(|m| match m {
-                        NetworkMessage::Headers(h) => Some(h.clone()),
-                        _ => None,
-                    })
-                    .await;
-                self.others.extend(others);
-                batch = next;
+                batch = self.recv_headers().await;
             }
             let Some(last) = batch.last() else {
                 return all;
