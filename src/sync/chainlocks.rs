@@ -72,8 +72,11 @@ impl<L> ChainLockManager<L> {
     }
 
     /// Holds `chainlock` until lists can verify it, unless it is already held. When more than
-    /// [`MAX_HELD`] would be held, the highest (the most speculative) is let go.
-    fn hold(&mut self, target: ChainLockTarget, chainlock: L) {
+    /// [`MAX_HELD`] would be held, one is let go: the highest if it is above the header tip
+    /// `tip_height` (the most speculative: its block is not even known), else the lowest (a
+    /// newer ChainLock supersedes it once verified, and an old one may wait for a list that
+    /// is never fetched).
+    fn hold(&mut self, target: ChainLockTarget, chainlock: L, tip_height: u32) {
         if self.held.iter().any(|(held, _)| *held == target) {
             return;
         }
@@ -82,7 +85,15 @@ impl<L> ChainLockManager<L> {
             .partition_point(|(held, _)| held.height <= target.height);
         self.held.insert(at, (target, chainlock));
         if self.held.len() > MAX_HELD {
-            self.held.pop();
+            let speculative = self
+                .held
+                .last()
+                .is_some_and(|(highest, _)| highest.height > tip_height);
+            if speculative {
+                self.held.pop();
+            } else {
+                self.held.remove(0);
+            }
             self.progress.responses_dropped = self.progress.responses_dropped.saturating_add(1);
         }
     }
@@ -153,7 +164,7 @@ impl<L> ChainLockManager<L> {
             return;
         }
         if self.progress.state != SyncState::Synced {
-            self.hold(target, chainlock);
+            self.hold(target, chainlock, chain.tip().height);
             return;
         }
         if let Some(reason) = self.verify(now, chainlock, chain, engine, out) {
@@ -204,7 +215,7 @@ impl<L> ChainLockManager<L> {
                 match error.verdict() {
                     EngineVerdict::Invalid => Some(reason),
                     EngineVerdict::NotYetAvailable => {
-                        self.hold(target, chainlock);
+                        self.hold(target, chainlock, chain.tip().height);
                         None
                     }
                     EngineVerdict::Inconclusive => None,
@@ -406,19 +417,49 @@ mod tests {
     }
 
     #[test]
-    fn held_chainlocks_are_bounded_keeping_the_lowest() {
+    fn held_chainlocks_are_bounded_keeping_the_newest_known_blocks() {
         let mut rig = Rig::new();
-        for height in (31..=40).rev() {
+        for height in 31..=40 {
             let clsig = rig.clsig(height, SimVerdict::Invalid);
             assert!(rig.receive(clsig).is_empty());
         }
         let held: Vec<u32> = rig.manager.held_all().map(|t| t.height).collect();
-        assert_eq!(held, vec![31, 32, 33, 34]);
+        assert_eq!(held, vec![37, 38, 39, 40]);
         assert_eq!(held.len(), MAX_HELD);
         // A duplicate of a held one is not held twice.
-        let again = rig.clsig(31, SimVerdict::Invalid);
+        let again = rig.clsig(40, SimVerdict::Invalid);
         assert!(rig.receive(again).is_empty());
         assert_eq!(rig.manager.held_all().count(), MAX_HELD);
+        // ChainLocks above the header tip (blocks not known yet) never push out those of
+        // known blocks.
+        let tip = rig.chain.tip().height;
+        for ahead in 1..=MAX_AHEAD_OF_TIP {
+            let speculative = SimChainLock {
+                height: tip + ahead,
+                hash: BlockHash([ahead as u8; 32]),
+                verdict: SimVerdict::Invalid,
+            };
+            assert!(rig.receive(speculative).is_empty());
+        }
+        let held: Vec<u32> = rig.manager.held_all().map(|t| t.height).collect();
+        assert_eq!(held, vec![37, 38, 39, 40]);
+    }
+
+    /// Found by the hostile soak (seed 8, 20 days): four older ChainLocks waiting for lists
+    /// that are never fetched made the newest, verifiable one be dropped.
+    #[test]
+    fn a_newer_chainlock_is_not_dropped_for_older_held_ones() {
+        let mut rig = Rig::new();
+        for height in 31..=34 {
+            let clsig = rig.clsig(height, SimVerdict::Valid);
+            assert!(rig.receive(clsig).is_empty());
+        }
+        let newest = rig.clsig(40, SimVerdict::Valid);
+        assert!(rig.receive(newest).is_empty());
+        assert_eq!(rig.manager.held().map(|t| t.height), Some(40));
+        let out = rig.lists_synced(30);
+        assert!(invalid_messages(&out).is_empty(), "{out:?}");
+        assert_eq!(rig.manager.best().map(|t| t.height), Some(40));
     }
 
     #[test]
