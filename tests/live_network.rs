@@ -83,10 +83,11 @@ fn soak_seeds_that_once_broke_an_invariant() {
 /// seeds that draw their own mix, over days with the standard faults. No honest peer is ever
 /// punished, and the client stays synced through the honest ones. Seed 21 (a peer that never
 /// answers) once stalled the header sync: its announcements drew every retry; seed 3 (two
-/// such peers, the other honest one away) once left only them to ask.
+/// such peers, the other honest one away) once left only them to ask; seed 8 over 20 days
+/// once had its newest ChainLock dropped for four older ones held.
 #[test]
 fn hostile_peers_beside_honest_ones_on_fixed_seeds() {
-    for (seed, days) in [(4, 3), (20, 3), (21, 3), (3, 30)] {
+    for (seed, days) in [(4, 3), (20, 3), (21, 3), (3, 30), (8, 20)] {
         let scenario = Scenario::hostile(seed, days);
         let report = Sim::new(scenario).run();
         eprintln!(
