@@ -16,6 +16,13 @@ export interface ClientOptions {
   /** Multiplies every timeout and retry delay (default 1; tests use e.g. 0.05). */
   timeoutScale?: number;
   /**
+   * Web Workers the client's worker spreads quorum signature checks over (0–8; default
+   * min(navigator.hardwareConcurrency, 2)); 0 checks them in the client's worker. The results
+   * are the same either way; a worker that fails or does not answer is replaced by checking
+   * in the client's worker.
+   */
+  checkWorkers?: number;
+  /**
    * The least chain work the best chain must have before the client reports it as synced or
    * lets the reorganisation limit protect it. Default: the compiled-in floor, the larger of
    * Dash Core's `nMinimumChainWork` (from its newest release) and the work through the newest
@@ -63,6 +70,8 @@ export interface MasternodeProgress extends ManagerProgress {
   quorumsUnverified: number;
   /** Quorums queued for verification: verified a slice at a time, after the ChainLock quorums of the newest list. */
   quorumsPending: number;
+  /** Quorums whose signature check a checking worker answered (see `checkWorkers`). */
+  checkedInWorkers: number;
 }
 
 /** A ChainLock that dashlight verified. */

@@ -44,6 +44,8 @@ export function validateOptions(options) {
   if (minimumChainWork !== undefined && (typeof minimumChainWork !== 'string' || !/^(checkpoint|(0x)?[0-9a-fA-F]{1,64})$/.test(minimumChainWork))) {
     fail('options.minimumChainWork must be "checkpoint" or 1 to 64 hex digits of chain work');
   }
+  const checkWorkers = options.checkWorkers ?? Math.min(globalThis.navigator?.hardwareConcurrency ?? 1, 2);
+  if (!Number.isInteger(checkWorkers) || checkWorkers < 0 || checkWorkers > 8) fail('options.checkWorkers must be an integer from 0 to 8');
   const clock = options.clock;
   if (clock !== undefined) {
     if (typeof clock !== 'object' || clock === null) fail('options.clock must be an object { startUnix, rate }');
@@ -51,7 +53,7 @@ export function validateOptions(options) {
     if (typeof clock.rate !== 'number' || !(clock.rate > 0 && clock.rate <= 10000)) fail('options.clock.rate must be a number in (0, 10000]');
   }
   return {
-    network: options.network, bridges: [...options.bridges], storageName, maxPeers, baseHeight, timeoutScale,
+    network: options.network, bridges: [...options.bridges], storageName, maxPeers, baseHeight, timeoutScale, checkWorkers,
     ...(minimumChainWork !== undefined ? { minimumChainWork } : {}),
     ...(clock ? { clock: { startUnix: clock.startUnix, rate: clock.rate } } : {}),
   };

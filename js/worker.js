@@ -26,7 +26,77 @@ function announceBlocks(height) {
   });
 }
 
+// Checking workers: the quorum signature checks the client hands out
+// (`checkquorums` events), one share per worker, each worker running the
+// client's own wasm module (check-worker.js). Started at the first batch; a
+// worker that fails breaks the pool, and a share without an answer is checked
+// in this worker by the client (as is one past its deadline).
+class CheckPool {
+  #size;
+  #workers = [];
+  #nextId = 1;
+  #broken = false;
+
+  constructor(size) { this.#size = size; }
+
+  #start() {
+    if (this.#workers.length > 0 || this.#broken) return;
+    try {
+      for (let i = 0; i < this.#size; i++) {
+        const worker = new Worker(new URL('./check-worker.js', import.meta.url), { type: 'module', name: `dashlight-check-${i}` });
+        const pending = new Map();
+        worker.addEventListener('message', ({ data }) => {
+          const done = pending.get(data.id);
+          pending.delete(data.id);
+          done?.(data.answer ? new Uint8Array(data.answer) : null);
+        });
+        worker.addEventListener('error', () => {
+          this.#broken = true;
+          for (const done of pending.values()) done(null);
+          pending.clear();
+        });
+        this.#workers.push({ worker, pending });
+      }
+    } catch {
+      this.#broken = true;
+    }
+  }
+
+  /** The answers to `shares`, in order (null where a worker failed; none if the pool is broken). */
+  check(shares) {
+    this.#start();
+    if (this.#broken || this.#workers.length === 0) return Promise.resolve([]);
+    return Promise.all(shares.map((share, i) => new Promise((resolve) => {
+      const { worker, pending } = this.#workers[i % this.#workers.length];
+      const id = this.#nextId++;
+      pending.set(id, resolve);
+      try {
+        const copy = Uint8Array.from(share);
+        worker.postMessage({ id, share: copy.buffer }, [copy.buffer]);
+      } catch {
+        pending.delete(id);
+        resolve(null);
+      }
+    })));
+  }
+}
+
+let pool = null;
+let checkWorkers = 0;
+
+function checkQuorums({ batch, shares }) {
+  pool ??= new CheckPool(checkWorkers);
+  pool.check(shares).then(
+    (answers) => client?.quorumChecksDone(batch, answers),
+    () => client?.quorumChecksDone(batch, []),
+  );
+}
+
 function emit(event, detail) {
+  if (event === 'checkquorums') {
+    checkQuorums(detail);
+    return;
+  }
   post({ event, detail });
   if (event === 'progress' && detail?.headers && client) announceBlocks(detail.headers.currentHeight);
 }
@@ -39,6 +109,7 @@ function toError(error) {
 const methods = {
   async init(options) {
     await ready;
+    checkWorkers = options.checkWorkers ?? 0;
     client = new WasmClient(options, emit);
   },
   start: () => client.start(),

@@ -1,6 +1,7 @@
 //! The JavaScript-facing API, compiled only for `wasm32`. `js/worker.js`
 //! hosts a [`WasmClient`] in a Web Worker and `js/index.js` wraps it.
 
+use crate::bls::KeyCache;
 use crate::browser::client::{self, ClientOptions, Running};
 use crate::browser::clock::TestClock;
 use crate::browser::error::ClientError;
@@ -17,6 +18,7 @@ use crate::chain::checkpoints::{minimum_chain_work, parse_minimum_chain_work};
 use crate::chain::HeaderChain;
 use crate::encode::{deserialize, serialize};
 use crate::hash::{BlockHash, MerkleNode, Txid};
+use crate::mnlist::check::check_encoded;
 use crate::network::Network;
 use crate::node::engine::ClientEngine;
 use crate::proof::TransactionProof;
@@ -133,6 +135,7 @@ struct RawOptions {
     timeout_scale: Option<f64>,
     minimum_chain_work: Option<String>,
     clock: Option<RawClock>,
+    check_workers: Option<usize>,
 }
 
 /// The test clock as JavaScript passes it.
@@ -301,8 +304,10 @@ pub struct WasmClient {
 
 #[wasm_bindgen]
 impl WasmClient {
-    /// A stopped client. `options`: `{ network, bridges, storageName, maxPeers, baseHeight?, timeoutScale?, minimumChainWork?, clock? }`;
-    /// `emit(name, detail)` receives events.
+    /// A stopped client. `options`: `{ network, bridges, storageName, maxPeers, baseHeight?, timeoutScale?, minimumChainWork?, clock?, checkWorkers? }`;
+    /// `emit(name, detail)` receives events, `checkquorums` among them when `checkWorkers`
+    /// is above 0: its shares go to the checking workers ([`check_jobs`]), their answers to
+    /// [`WasmClient::quorum_checks_done`].
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, emit: js_sys::Function) -> Result<WasmClient, JsValue> {
         let raw: RawOptions =
@@ -347,6 +352,7 @@ impl WasmClient {
             timeout_scale,
             minimum_chain_work,
             clock,
+            check_workers: raw.check_workers.unwrap_or(0).min(MAX_CHECK_WORKERS),
         };
         Ok(WasmClient {
             inner: Rc::new(Inner {
@@ -708,6 +714,30 @@ impl WasmClient {
         })
     }
 
+    /// The checking workers' answers to the `checkquorums` event of `batch`: one
+    /// `Uint8Array` per share, in order; fewer or none if workers failed (those shares are
+    /// checked in this thread, as are answers that do not fit).
+    #[wasm_bindgen(js_name = quorumChecksDone)]
+    pub fn quorum_checks_done(&self, batch: f64, answers: js_sys::Array) {
+        let Ok(handle) = self.inner.handle() else {
+            return;
+        };
+        if !(batch.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&batch)) {
+            return;
+        }
+        let answers = answers
+            .iter()
+            .map(|answer| match answer.dyn_into::<js_sys::Uint8Array>() {
+                Ok(bytes) => bytes.to_vec(),
+                Err(_) => Vec::new(),
+            })
+            .collect();
+        handle.send(Command::QuorumChecksDone {
+            batch: batch as u64,
+            answers,
+        });
+    }
+
     /// Closes every connection now; the client reconnects by itself.
     #[wasm_bindgen(js_name = dropConnections)]
     pub fn drop_connections(&self) {
@@ -764,4 +794,38 @@ impl WasmClient {
             Ok(JsValue::UNDEFINED)
         })
     }
+}
+
+/// The most checking workers a client runs.
+const MAX_CHECK_WORKERS: usize = 8;
+
+/// The largest integer a JavaScript number holds exactly.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// Decoded operator keys a checking worker keeps; past this it starts over (a list holds a
+/// few thousand operators).
+const MAX_CHECK_KEYS: usize = 8_192;
+
+thread_local! {
+    /// A checking worker's decoded operator keys.
+    static CHECK_KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::new());
+}
+
+/// A checking worker's task: the outcomes of a share of encoded quorum checks (the
+/// `checkquorums` event's), checked with this worker's key cache (bounded: emptied past
+/// [`MAX_CHECK_KEYS`] keys).
+#[wasm_bindgen(js_name = checkJobs)]
+pub fn check_jobs(jobs: &[u8]) -> Result<Vec<u8>, JsValue> {
+    CHECK_KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if keys.len() > MAX_CHECK_KEYS {
+            *keys = KeyCache::new();
+        }
+        check_encoded(jobs, &mut keys).map_err(|error| {
+            js_error(ClientError {
+                code: "invalid_checks",
+                message: error.to_string(),
+            })
+        })
+    })
 }

@@ -143,6 +143,7 @@ async function ensureClient() {
     storageName: params.get('storage') ?? undefined,
     baseHeight: params.get('base') ? Number(params.get('base')) : undefined,
     timeoutScale: params.get('timeoutScale') ? Number(params.get('timeoutScale')) : undefined,
+    checkWorkers: params.get('checkWorkers') ? Number(params.get('checkWorkers')) : undefined,
     // Against the replay peer (`npm start`, the e2e tests) the URL lowers the floor with
     // `minimumChainWork=0`: the captured testnet headers end far below Dash Core's
     // nMinimumChainWork, so under the default floor they would never be reported as synced.

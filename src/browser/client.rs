@@ -45,6 +45,9 @@ pub struct ClientOptions {
     pub minimum_chain_work: Work,
     /// A wall clock for tests (a start time and a rate), instead of the browser's.
     pub clock: Option<TestClock>,
+    /// Checking workers the client's worker runs for quorum checks (0: checks run in the
+    /// client's worker).
+    pub check_workers: usize,
 }
 
 /// The running client: its handle and what it holds on to.
@@ -140,7 +143,10 @@ pub async fn launch<S: EventSink + 'static>(
         options.network,
         &options.bridges,
         peer_config,
-        SyncConfig::for_network(options.network).scaled(scale),
+        SyncConfig {
+            check_workers: options.check_workers,
+            ..SyncConfig::for_network(options.network).scaled(scale)
+        },
         chain,
         ClientEngine::new(engine),
         seed,

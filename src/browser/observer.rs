@@ -325,6 +325,11 @@ impl<S: EventSink> Observer<HeaderChain, ClientEngine> for JsObserver<S> {
         self.storage_event();
     }
 
+    fn check_quorums(&mut self, batch: u64, shares: &[Vec<u8>]) {
+        let request = CheckRequest { batch, shares };
+        self.sink.emit("checkquorums", &request);
+    }
+
     fn timer_woke(&mut self, wakeups: u64) {
         self.shared.borrow_mut().timer_wakeups = wakeups;
     }
@@ -351,5 +356,28 @@ fn spoken_duration(duration: Millis) -> String {
         0..=59 => format!("{secs} s"),
         60..=7_199 => format!("{} min", secs / 60),
         _ => format!("{} h", secs / 3_600),
+    }
+}
+
+/// The `checkquorums` event, for the client's worker to hand to its checking workers (it is
+/// not forwarded to the page): `{ batch, shares }`, each share a `Uint8Array` of encoded
+/// quorum checks.
+struct CheckRequest<'a> {
+    batch: u64,
+    shares: &'a [Vec<u8>],
+}
+
+impl erased::Detail for CheckRequest<'_> {
+    fn to_js(&self) -> wasm_bindgen::JsValue {
+        let shares: js_sys::Array = self
+            .shares
+            .iter()
+            .map(|share| js_sys::Uint8Array::from(share.as_slice()))
+            .collect();
+        let request = js_sys::Object::new();
+        // Setting a property of a new plain object does not fail.
+        let _ = js_sys::Reflect::set(&request, &"batch".into(), &(self.batch as f64).into());
+        let _ = js_sys::Reflect::set(&request, &"shares".into(), &shares);
+        request.into()
     }
 }

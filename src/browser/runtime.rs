@@ -49,6 +49,14 @@ pub enum Command<C: ExtendableChain, E: SyncEngine> {
     Inspect(Inspector<C, E>),
     /// Run a function that may send messages (a proof request).
     Request(Request<C, E>),
+    /// The checking workers answered a batch of quorum checks
+    /// ([`Observer::check_quorums`]): one answer per share, in order; none if they failed.
+    QuorumChecksDone {
+        /// The batch answered.
+        batch: u64,
+        /// The answers.
+        answers: Vec<Vec<u8>>,
+    },
     /// End the loop.
     Shutdown,
 }
@@ -68,6 +76,9 @@ pub trait Observer<C: ExtendableChain, E: SyncEngine> {
     /// Called at most every [`PUBLISH_INTERVAL_MS`] after anything happened: a good moment
     /// to publish progress.
     fn after_activity(&mut self, node: &Node<C, E>);
+    /// The node asks for quorum checks in the checking workers: `shares`, one per worker,
+    /// whose answers come back as [`Command::QuorumChecksDone`] with `batch`.
+    fn check_quorums(&mut self, batch: u64, shares: &[Vec<u8>]);
     /// The loop woke up for a timer; `wakeups` counts such wake-ups so far (it sleeps until
     /// the node's next deadline, or an event, otherwise).
     fn timer_woke(&mut self, wakeups: u64);
@@ -235,6 +246,9 @@ async fn run<C, E, O, P>(
                     node.set_online(online, now())
                 }
                 Some(Command::Request(request)) => request(&mut node),
+                Some(Command::QuorumChecksDone { batch, answers }) => {
+                    node.quorum_checks_done(batch, &answers, now())
+                }
                 Some(Command::Inspect(inspect)) => {
                     inspect(&node);
                     Vec::new()
@@ -302,6 +316,9 @@ async fn run<C, E, O, P>(
                 }
                 NodeOutput::Socket(SocketCommand::Close { peer }) => {
                     sockets.remove(&peer);
+                }
+                NodeOutput::CheckQuorums { batch, shares } => {
+                    observer.check_quorums(batch, &shares)
                 }
                 NodeOutput::Notify(notification) => {
                     persist |= matches!(notification, Notification::Sync(_));

@@ -82,6 +82,8 @@ pub struct MasternodeStatus {
     /// Quorums queued for verification: the sync verifies them a slice at a time, after the
     /// ChainLock quorums of the newest list.
     quorums_pending: u32,
+    /// Quorums whose signature check a checking worker answered.
+    checked_in_workers: u32,
 }
 
 /// A ChainLock that verified.
@@ -241,6 +243,7 @@ impl Status {
                 quorums_verified: verified,
                 quorums_unverified: unverified.saturating_sub(progress.masternodes.pending_quorums),
                 quorums_pending: progress.masternodes.pending_quorums,
+                checked_in_workers: progress.masternodes.quorums_checked_in_workers,
             },
             chainlocks: ChainLockStatus {
                 manager: ManagerStatus::new(&progress.chainlocks, 0),

@@ -1,7 +1,9 @@
 //! The masternode list engine as the sync managers drive it.
 
+use crate::encode::DecodeError;
 use crate::hash::BlockHash;
 use crate::llmq::LlmqType;
+use crate::mnlist::check::{decode_jobs, encode_jobs, split_jobs};
 use crate::mnlist::{
     ChainLockFailure, DiffError, EngineError, EngineErrorKind, MasternodeEngine, QuorumKey,
     QuorumStatus, Unverifiable, VerifyOnApply,
@@ -35,6 +37,8 @@ pub enum ClientEngineError {
         /// The quorum's state.
         status: String,
     },
+    /// Quorum checks this engine prepared did not decode when they came back.
+    Checks(DecodeError),
 }
 
 impl fmt::Display for ClientEngineError {
@@ -48,6 +52,7 @@ impl fmt::Display for ClientEngineError {
                     "ChainLock at {height}: signing quorum failed verification ({status})"
                 )
             }
+            Self::Checks(e) => write!(f, "quorum checks do not decode: {e}"),
         }
     }
 }
@@ -83,7 +88,8 @@ impl ClassifiedError for ClientEngineError {
                 failure: ChainLockFailure::BadQuorumKey(_),
                 ..
             }
-            | Self::FailedQuorum { .. } => EngineVerdict::Inconclusive,
+            | Self::FailedQuorum { .. }
+            | Self::Checks(_) => EngineVerdict::Inconclusive,
             Self::ChainLock { .. } => EngineVerdict::Invalid,
         }
     }
@@ -183,12 +189,50 @@ impl SyncEngine for ClientEngine {
         quorums: &[QuorumId],
         chain: &dyn ChainView,
     ) -> Result<(), ClientEngineError> {
-        let keys: Vec<QuorumKey> = quorums
-            .iter()
-            .map(|id| (LlmqType(id.llmq_type), id.quorum_hash))
-            .collect();
-        self.engine.verify_quorum_set(&keys, &chain);
+        self.engine.verify_quorum_set(&quorum_keys(quorums), &chain);
         Ok(())
+    }
+
+    /// The checks of the pending quorums split by weight ([`split_jobs`]), each share
+    /// encoded ([`encode_jobs`]) for `check_encoded` in a worker.
+    fn prepare_quorum_checks(
+        &mut self,
+        quorums: &[QuorumId],
+        parts: usize,
+        chain: &dyn ChainView,
+    ) -> Result<Vec<Vec<u8>>, ClientEngineError> {
+        let jobs = self.engine.prepare_checks(&quorum_keys(quorums), &chain);
+        Ok(split_jobs(jobs, parts)
+            .into_iter()
+            .filter(|share| !share.is_empty())
+            .map(|share| encode_jobs(&share))
+            .collect())
+    }
+
+    /// Each share's answer through [`MasternodeEngine::apply_outcomes`], which rejects an
+    /// answer that does not fit before applying any of it: such a share, or one without an
+    /// answer, is checked here ([`MasternodeEngine::check_here`]).
+    fn apply_quorum_checks(
+        &mut self,
+        shares: &[Vec<u8>],
+        answers: &[Vec<u8>],
+        chain: &dyn ChainView,
+    ) -> Result<u32, ClientEngineError> {
+        let mut from_answers = 0u32;
+        for (index, share) in shares.iter().enumerate() {
+            let jobs = decode_jobs(share).map_err(ClientEngineError::Checks)?;
+            let applied = answers
+                .get(index)
+                .map(|answer| self.engine.apply_outcomes(&jobs, answer, &chain));
+            match applied {
+                Some(Ok(())) => {
+                    let count = u32::try_from(jobs.len()).unwrap_or(u32::MAX);
+                    from_answers = from_answers.saturating_add(count);
+                }
+                Some(Err(_)) | None => self.engine.check_here(&jobs, &chain),
+            }
+        }
+        Ok(from_answers)
     }
 
     /// Counts of verified quorums, and the quorums of the newest list still
@@ -274,6 +318,14 @@ impl SyncEngine for ClientEngine {
     fn last_qrinfo_height(&self) -> Option<u32> {
         self.engine.last_qrinfo_height()
     }
+}
+
+/// The engine's keys of `quorums`.
+fn quorum_keys(quorums: &[QuorumId]) -> Vec<QuorumKey> {
+    quorums
+        .iter()
+        .map(|id| (LlmqType(id.llmq_type), id.quorum_hash))
+        .collect()
 }
 
 #[cfg(test)]

@@ -41,6 +41,16 @@ pub enum NodeOutput {
     Socket(SocketCommand),
     /// Something to tell the application.
     Notify(Notification),
+    /// Check these quorums in the checking workers, one share (encoded checks, for
+    /// `check_encoded`) per worker, and hand the answers, in the shares' order, to
+    /// [`Node::quorum_checks_done`] with the same `batch` (answers missing or not fitting
+    /// are checked in the node's thread; without an answer the node does so at a deadline).
+    CheckQuorums {
+        /// Which batch the answers are for.
+        batch: u64,
+        /// The encoded checks, one share per worker.
+        shares: Vec<Vec<u8>>,
+    },
 }
 
 /// What happened, for the application (events, logs, persistence hooks).
@@ -318,6 +328,22 @@ where
         let (at, mut out) = self.enter(now);
         let outputs = self.peers.socket_closed(peer, at.monotonic);
         out.extend(self.route_peers(outputs, at));
+        out
+    }
+
+    /// The checking workers answered quorum check batch `batch` ([`NodeOutput::CheckQuorums`]):
+    /// `answers`, one per share in order (fewer, or none, if workers failed). A batch the
+    /// node no longer awaits (answered late, or sent before a reset) is ignored.
+    pub fn quorum_checks_done(
+        &mut self,
+        batch: u64,
+        answers: &[Vec<u8>],
+        now: Now,
+    ) -> Vec<NodeOutput> {
+        let (at, mut out) = self.enter(now);
+        let outputs = self.sync.handle_quorum_checks(at.monotonic, batch, answers);
+        let departures = self.route_sync(outputs, at, &mut out);
+        out.extend(self.route_peers(departures, at));
         out
     }
 
@@ -650,6 +676,10 @@ where
         for output in outputs {
             let request = match output {
                 Output::Send(request) => request,
+                Output::CheckQuorums { batch, shares } => {
+                    out.push(NodeOutput::CheckQuorums { batch, shares });
+                    continue;
+                }
                 other => {
                     header_sync_completed |=
                         matches!(other, Output::Event(SyncEvent::HeaderSyncComplete { .. }));

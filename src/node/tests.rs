@@ -4,9 +4,11 @@
 
 use super::*;
 use crate::block::BlockHeader;
+use crate::bls::KeyCache;
 use crate::chain::header_chain::HeaderChain;
 use crate::chain::sync_base::SyncBase;
 use crate::encode::{Decodable, Reader};
+use crate::mnlist::check::check_encoded;
 use crate::mnlist::MasternodeEngine;
 use crate::node::engine::ClientEngine;
 use crate::protocol::framing::{Command, RawMessage, StreamDecoder};
@@ -16,7 +18,7 @@ use crate::sync::events::SyncEvent;
 use crate::sync::requests::Output;
 use crate::sync::state::SyncState;
 use crate::sync::time::{Millis, Now};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 const FIRST_HEIGHT: u32 = 898_560;
@@ -241,6 +243,30 @@ impl ReplayPeer {
     }
 }
 
+/// How the simulated checking workers of a [`Net`] answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Workers {
+    /// No workers: the node checks quorums in its own thread.
+    None,
+    /// This many workers, each running `check_encoded` with its own key cache.
+    Checking(usize),
+    /// Two workers answering bytes that fit no check (and one answer too many).
+    Garbage,
+    /// Two workers that never answer: the node waits for its deadline.
+    Silent,
+}
+
+impl Workers {
+    /// How many workers the node is told it has.
+    fn count(self) -> usize {
+        match self {
+            Workers::None => 0,
+            Workers::Checking(count) => count,
+            Workers::Garbage | Workers::Silent => 2,
+        }
+    }
+}
+
 /// A node and its replay peers (bridge `i` is `peers[i]`), in simulated time.
 struct Net {
     node: Node<HeaderChain, ClientEngine>,
@@ -254,12 +280,23 @@ struct Net {
     /// The ChainLocks the sync reported verified, with their signers.
     chainlocks: Vec<(ChainLockTarget, ChainLockSigner)>,
     paused: Option<usize>,
+    /// How the simulated checking workers answer.
+    workers: Workers,
+    /// Check batches sent out, not answered yet.
+    batches: VecDeque<(u64, Vec<Vec<u8>>)>,
+    /// The key cache of each simulated checking worker.
+    worker_keys: Vec<KeyCache>,
     now: Timestamp,
     unix: u64,
 }
 
 impl Net {
     fn new(peers: Vec<ReplayPeer>) -> Net {
+        Net::with_workers(peers, Workers::None)
+    }
+
+    /// A net whose node sends its quorum checks to simulated workers answering as `workers`.
+    fn with_workers(peers: Vec<ReplayPeer>, workers: Workers) -> Net {
         let unix = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .expect("after 1970")
@@ -277,7 +314,10 @@ impl Net {
             Network::Testnet,
             &urls,
             peer_config,
-            SyncConfig::for_network(Network::Testnet),
+            SyncConfig {
+                check_workers: workers.count(),
+                ..SyncConfig::for_network(Network::Testnet)
+            },
             chain,
             engine,
             7,
@@ -293,6 +333,9 @@ impl Net {
             gone: Vec::new(),
             chainlocks: Vec::new(),
             paused: None,
+            worker_keys: (0..workers.count()).map(|_| KeyCache::new()).collect(),
+            workers,
+            batches: VecDeque::new(),
             now: Timestamp(0),
             unix,
         };
@@ -332,8 +375,32 @@ impl Net {
                     SyncEvent::ChainLockVerified { target, signer },
                 ))) => self.chainlocks.push((target, signer)),
                 NodeOutput::Notify(_) => {}
+                NodeOutput::CheckQuorums { batch, shares } => {
+                    assert_ne!(
+                        self.workers,
+                        Workers::None,
+                        "no checking workers configured"
+                    );
+                    assert!(shares.len() <= self.workers.count() && !shares.is_empty());
+                    self.batches.push_back((batch, shares));
+                }
             }
         }
+    }
+
+    /// The simulated workers' answers to the oldest batch sent out, if they answer.
+    fn answer_checks(&mut self) -> Option<Vec<NodeOutput>> {
+        let (batch, shares) = self.batches.pop_front()?;
+        let answers: Vec<Vec<u8>> = match self.workers {
+            Workers::None | Workers::Silent => return Some(Vec::new()),
+            Workers::Checking(_) => shares
+                .iter()
+                .zip(self.worker_keys.iter_mut())
+                .map(|(share, keys)| check_encoded(share, keys).expect("the node's own checks"))
+                .collect(),
+            Workers::Garbage => vec![vec![0xff, 1, 2]; shares.len() + 1],
+        };
+        Some(self.node.quorum_checks_done(batch, &answers, self.clock()))
     }
 
     /// Opens the pending socket to bridge `index`.
@@ -366,6 +433,7 @@ impl Net {
                     let bytes = core::mem::take(&mut self.peers[index].outbox);
                     self.node.socket_data(peer, &bytes, self.clock())
                 }
+                None if !self.batches.is_empty() => self.answer_checks().unwrap_or_default(),
                 None => {
                     self.now = self.now + Millis(100);
                     self.node.tick(self.clock())
@@ -722,11 +790,12 @@ fn quorum_statuses(engine: &MasternodeEngine) -> Vec<(u8, BlockHash, String)> {
         .collect()
 }
 
-/// Whether the masternode manager has quorums queued for verification.
+/// Whether the masternode manager has quorums queued for verification or out with workers.
 fn verifying(net: &Net) -> bool {
     matches!(
         net.node.sync().masternodes().work(),
         crate::sync::masternodes::MasternodeWork::Verifying { .. }
+            | crate::sync::masternodes::MasternodeWork::AwaitingChecks { .. }
     )
 }
 
@@ -820,4 +889,43 @@ fn a_chainlock_held_before_the_qrinfo_is_verified_before_the_lists_its_quorums_n
         "the lists and the other quorums are still to come"
     );
     assert!(net.run_until(|net| net.node.progress().state == SyncState::Synced));
+}
+
+/// Syncs from a replay peer to the ChainLock at 905775 with the node's checking workers
+/// answering as `workers`; returns the final quorum statuses and how many quorum checks the
+/// workers answered.
+fn sync_with_workers(workers: Workers) -> (Vec<(u8, BlockHash, String)>, u32) {
+    let chain = Headers::load();
+    let mut net = Net::with_workers(vec![ReplayPeer::honest(&chain, QRINFO_TIP)], workers);
+    net.open(0);
+    assert!(net.run_until(|net| net.synced_with_chainlock() && !verifying(net)));
+    assert_eq!(net.node.progress().masternodes.pending_quorums, 0);
+    let statuses = quorum_statuses(net.node.sync().engine().inner());
+    let in_workers = net.node.progress().masternodes.quorums_checked_in_workers;
+    (statuses, in_workers)
+}
+
+#[test]
+fn quorum_checks_in_workers_end_as_in_the_node_thread_whatever_the_workers_answer() {
+    let (here, none_in_workers) = sync_with_workers(Workers::None);
+    assert_eq!(none_in_workers, 0);
+    let verified = here
+        .iter()
+        .filter(|(.., s)| s.starts_with("verified"))
+        .count();
+    assert!(verified >= 37, "{verified} verified");
+
+    let (two, in_two) = sync_with_workers(Workers::Checking(2));
+    assert_eq!(two, here);
+    assert!(in_two > 0);
+    let (one, in_one) = sync_with_workers(Workers::Checking(1));
+    assert_eq!(one, here);
+    assert_eq!(in_one, in_two, "every check went to a worker either way");
+
+    // Answers that fit no check, and no answer until the deadline: checked in the node.
+    for workers in [Workers::Garbage, Workers::Silent] {
+        let (statuses, in_workers) = sync_with_workers(workers);
+        assert_eq!(statuses, here, "{workers:?}");
+        assert_eq!(in_workers, 0, "{workers:?}");
+    }
 }

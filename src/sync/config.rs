@@ -72,6 +72,13 @@ pub struct SyncConfig {
     /// Quorums verified per slice once the ChainLock quorums are (one slice per tick, so
     /// that messages are handled between slices; about 25 ms per quorum in wasm).
     pub quorums_per_slice: usize,
+    /// Checking workers the runtime spreads each slice's quorum checks over (a slice then
+    /// holds `quorums_per_slice` quorums per worker); 0: the checks run in the sync's own
+    /// thread.
+    pub check_workers: usize,
+    /// How long the workers may take to answer a slice's checks before they are run in the
+    /// sync's own thread (a local deadline: not scaled with the network timeouts).
+    pub check_timeout: Millis,
 }
 
 impl SyncConfig {
@@ -97,6 +104,8 @@ impl SyncConfig {
                 anchor_cycles_behind: 4,
                 max_headers_per_message: 2000,
                 quorums_per_slice: 8,
+                check_workers: 0,
+                check_timeout: Millis::from_secs(10),
             },
         }
     }

@@ -150,6 +150,26 @@ impl<C: ExtendableChain, E: SyncEngine> Coordinator<C, E> {
         self.finish(now, out)
     }
 
+    /// Handles the checking workers' answers to quorum check batch `batch`
+    /// ([`Output::CheckQuorums`]), one per share in order; a stale batch is ignored.
+    pub fn handle_quorum_checks(
+        &mut self,
+        now: Timestamp,
+        batch: u64,
+        answers: &[Vec<u8>],
+    ) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.masternodes.handle_quorum_checks(
+            now,
+            batch,
+            answers,
+            &self.chain,
+            &mut self.engine,
+            &mut out,
+        );
+        self.finish(now, out)
+    }
+
     /// Fires due deadlines in every manager.
     pub fn tick(&mut self, now: Timestamp) -> Vec<Output> {
         let mut out = Vec::new();

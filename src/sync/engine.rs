@@ -138,6 +138,29 @@ pub trait SyncEngine {
         chain: &dyn ChainView,
     ) -> Result<(), Self::Error>;
 
+    /// Prepares the signature checks of `quorums` (like [`SyncEngine::verify_quorum_set`]
+    /// without checking) for workers elsewhere: at most `parts` non-empty shares of encoded
+    /// checks, the same shares for the same quorums and lists. A quorum whose status is known
+    /// without a signature check gets it now; no share means nothing is left to check.
+    fn prepare_quorum_checks(
+        &mut self,
+        quorums: &[QuorumId],
+        parts: usize,
+        chain: &dyn ChainView,
+    ) -> Result<Vec<Vec<u8>>, Self::Error>;
+
+    /// Applies the workers' `answers` to the `shares` [`SyncEngine::prepare_quorum_checks`]
+    /// made (`answers[i]` for `shares[i]`); a share whose answer is missing or does not fit
+    /// its checks is checked here instead, so the statuses are those of
+    /// [`SyncEngine::verify_quorum_set`] whatever the answers. Returns how many quorums took
+    /// their outcome from an answer.
+    fn apply_quorum_checks(
+        &mut self,
+        shares: &[Vec<u8>],
+        answers: &[Vec<u8>],
+        chain: &dyn ChainView,
+    ) -> Result<u32, Self::Error>;
+
     /// How many quorums are verified, and which quorums of the newest list were tried and
     /// still wait for a list.
     fn quorum_check(&self) -> QuorumCheck;

@@ -16,6 +16,12 @@
 //! [`SyncEvent::MasternodeListsSynced`]) waits until the quorums of the fetched lists are
 //! tried too: it means lists and quorums are synced, not only the ChainLock quorums.
 //!
+//! A slice's signature checks run in the sync's own thread, or, with
+//! [`SyncConfig::check_workers`], leave as [`Output::CheckQuorums`] for the runtime's checking
+//! workers and come back through [`MasternodeManager::handle_quorum_checks`]
+//! ([`MasternodeWork::AwaitingChecks`]); answers that are late, stale or do not fit are
+//! checked here, so the statuses are the same either way.
+//!
 //! Everything in flight lives in one [`MasternodeWork`] value, so
 //! [`MasternodeManager::clear_in_flight_state`] resets it all by construction: no request,
 //! attempt count, wait start or retry deadline (the ChainLock-signature retry included) can
@@ -83,6 +89,17 @@ pub enum AfterVerifying {
     Publish,
 }
 
+/// A slice's quorum checks out with the runtime's checking workers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckBatch {
+    /// Which batch: answers naming another one are stale.
+    pub id: u64,
+    /// The encoded checks sent, one share per worker.
+    pub shares: Vec<Vec<u8>>,
+    /// When the manager stops waiting and checks the shares itself.
+    pub deadline: Timestamp,
+}
+
 /// Everything the masternode manager has in flight.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MasternodeWork {
@@ -96,6 +113,15 @@ pub enum MasternodeWork {
         queue: VecDeque<QuorumId>,
         /// When the next slice is due.
         due: Timestamp,
+        /// What comes once the queue is empty.
+        then: AfterVerifying,
+    },
+    /// Waiting for the checking workers' answers to a slice, then verifying the rest.
+    AwaitingChecks {
+        /// The slice's checks.
+        batch: CheckBatch,
+        /// Quorums not tried yet, most urgent first.
+        queue: VecDeque<QuorumId>,
         /// What comes once the queue is empty.
         then: AfterVerifying,
     },
@@ -130,6 +156,8 @@ pub struct MasternodeManager {
     /// Quorums the last sync left unverified (see [`MasternodeManager::unverifiable_quorums`]).
     unverifiable: Vec<QuorumNeed>,
     last_qrinfo_cycle: Option<u32>,
+    /// Check batches sent so far, never reset: the id of the last one.
+    batches_sent: u64,
 }
 
 impl MasternodeManager {
@@ -145,6 +173,7 @@ impl MasternodeManager {
             work: MasternodeWork::Idle,
             unverifiable: Vec::new(),
             last_qrinfo_cycle: None,
+            batches_sent: 0,
         };
         manager.last_qrinfo_cycle = engine
             .last_qrinfo_height()
@@ -165,7 +194,8 @@ impl MasternodeManager {
             current_height: self.list_height,
             unverified_quorums: u32::try_from(self.unverifiable.len()).unwrap_or(u32::MAX),
             pending_quorums: match &self.work {
-                MasternodeWork::Verifying { queue, .. } => {
+                MasternodeWork::Verifying { queue, .. }
+                | MasternodeWork::AwaitingChecks { queue, .. } => {
                     u32::try_from(queue.len()).unwrap_or(u32::MAX)
                 }
                 _ => 0,
@@ -200,6 +230,7 @@ impl MasternodeManager {
             MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, .. }) => Some(attempt.deadline),
             MasternodeWork::QrInfo(QrInfoState::RetryAt { at, .. }) => Some(*at),
             MasternodeWork::Verifying { due, .. } => Some(*due),
+            MasternodeWork::AwaitingChecks { batch, .. } => Some(batch.deadline),
             MasternodeWork::QuorumLists { pipeline, .. }
             | MasternodeWork::TipUpdate { pipeline } => pipeline.next_deadline(),
         }
@@ -401,7 +432,8 @@ impl MasternodeManager {
             }
             MasternodeWork::Idle
             | MasternodeWork::QrInfo(QrInfoState::RetryAt { .. })
-            | MasternodeWork::Verifying { .. } => {}
+            | MasternodeWork::Verifying { .. }
+            | MasternodeWork::AwaitingChecks { .. } => {}
         }
     }
 
@@ -530,9 +562,10 @@ impl MasternodeManager {
                 unfetched,
             } => (pipeline, Some((needs, unfetched))),
             MasternodeWork::TipUpdate { pipeline } => (pipeline, None),
-            MasternodeWork::Idle | MasternodeWork::QrInfo(_) | MasternodeWork::Verifying { .. } => {
-                return self.count_dropped()
-            }
+            MasternodeWork::Idle
+            | MasternodeWork::QrInfo(_)
+            | MasternodeWork::Verifying { .. }
+            | MasternodeWork::AwaitingChecks { .. } => return self.count_dropped(),
         };
         let Some(answered) = pipeline.take_answered(&blocks) else {
             return self.count_dropped();
@@ -581,21 +614,10 @@ impl MasternodeManager {
     ) {
         match &mut self.work {
             MasternodeWork::Idle => {}
-            MasternodeWork::Verifying { queue, due, .. } => {
-                if *due > now {
-                    return;
-                }
-                let take = self.config.quorums_per_slice.max(1).min(queue.len());
-                let slice: Vec<QuorumId> = queue.drain(..take).collect();
-                *due = now + SLICE_GAP;
-                match engine.verify_quorum_set(&slice, chain) {
-                    Ok(()) => self.complete_if_drained(now, chain, engine, out),
-                    Err(error) => {
-                        let failure = SyncFailure::QuorumVerificationFailed {
-                            reason: error.to_string(),
-                        };
-                        self.fail(now, failure, 0, out);
-                    }
+            MasternodeWork::Verifying { .. } => self.verify_slice(now, chain, engine, out),
+            MasternodeWork::AwaitingChecks { batch, .. } => {
+                if batch.deadline <= now {
+                    self.finish_checks(now, &[], chain, engine, out);
                 }
             }
             MasternodeWork::QrInfo(QrInfoState::Awaiting { attempt, round, .. }) => {
@@ -645,6 +667,116 @@ impl MasternodeManager {
                 self.complete_if_drained(now, chain, engine, out);
             }
         }
+    }
+
+    /// Verifies the next slice of the queue once it is due: here, or, with checking workers,
+    /// by sending its checks out ([`MasternodeWork::AwaitingChecks`]).
+    fn verify_slice<C: ChainView, E: SyncEngine>(
+        &mut self,
+        now: Timestamp,
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
+        let MasternodeWork::Verifying { queue, due, then } = &mut self.work else {
+            return;
+        };
+        if *due > now {
+            return;
+        }
+        let workers = self.config.check_workers;
+        let per_slice = self.config.quorums_per_slice.max(1);
+        let take = per_slice.saturating_mul(workers.max(1)).min(queue.len());
+        let slice: Vec<QuorumId> = queue.drain(..take).collect();
+        *due = now + SLICE_GAP;
+        if workers == 0 {
+            return match engine.verify_quorum_set(&slice, chain) {
+                Ok(()) => self.complete_if_drained(now, chain, engine, out),
+                Err(error) => self.verification_failed(now, &error, out),
+            };
+        }
+        let shares = match engine.prepare_quorum_checks(&slice, workers, chain) {
+            Ok(shares) if shares.is_empty() => {
+                return self.complete_if_drained(now, chain, engine, out)
+            }
+            Ok(shares) => shares,
+            Err(error) => return self.verification_failed(now, &error, out),
+        };
+        let queue = core::mem::take(queue);
+        let then = core::mem::replace(then, AfterVerifying::Publish);
+        self.batches_sent = self.batches_sent.wrapping_add(1);
+        let batch = CheckBatch {
+            id: self.batches_sent,
+            shares: shares.clone(),
+            deadline: now + self.config.check_timeout,
+        };
+        out.push(Output::CheckQuorums {
+            batch: batch.id,
+            shares,
+        });
+        self.work = MasternodeWork::AwaitingChecks { batch, queue, then };
+    }
+
+    /// Handles the checking workers' answers to batch `batch` (one per share, in order):
+    /// those of the batch awaited are applied (a share whose answer is missing or does not
+    /// fit is checked here) and the next slice follows; stale ones are ignored.
+    pub fn handle_quorum_checks<C: ChainView, E: SyncEngine>(
+        &mut self,
+        now: Timestamp,
+        batch: u64,
+        answers: &[Vec<u8>],
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
+        if matches!(&self.work, MasternodeWork::AwaitingChecks { batch: awaited, .. } if awaited.id == batch)
+        {
+            self.finish_checks(now, answers, chain, engine, out);
+        }
+    }
+
+    /// Applies `answers` to the batch awaited (none: its deadline passed) and goes back to
+    /// verifying the queue.
+    fn finish_checks<C: ChainView, E: SyncEngine>(
+        &mut self,
+        now: Timestamp,
+        answers: &[Vec<u8>],
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
+        let work = core::mem::replace(&mut self.work, MasternodeWork::Idle);
+        let MasternodeWork::AwaitingChecks { batch, queue, then } = work else {
+            self.work = work;
+            return;
+        };
+        match engine.apply_quorum_checks(&batch.shares, answers, chain) {
+            Ok(from_workers) => {
+                let stats = &mut self.stats;
+                stats.quorums_checked_in_workers = stats
+                    .quorums_checked_in_workers
+                    .saturating_add(from_workers);
+                self.work = MasternodeWork::Verifying {
+                    queue,
+                    due: now + SLICE_GAP,
+                    then,
+                };
+                self.complete_if_drained(now, chain, engine, out);
+            }
+            Err(error) => self.verification_failed(now, &error, out),
+        }
+    }
+
+    fn verification_failed(
+        &mut self,
+        now: Timestamp,
+        error: &impl ClassifiedError,
+        out: &mut Vec<Output>,
+    ) {
+        let failure = SyncFailure::QuorumVerificationFailed {
+            reason: error.to_string(),
+        };
+        self.fail(now, failure, 0, out);
     }
 
     /// Goes on once the work in hand is done: the lists fetched (or given up), the tip
@@ -809,8 +941,8 @@ mod tests {
     use crate::sync::chain_view::ExtendableChain;
     use crate::sync::events::HeldRequests;
     use crate::sync::sim::{
-        invalid_messages, sim_config, SimBlocks, SimChain, SimEngine, SimMnListDiff, SimQrInfo,
-        SimVerdict,
+        invalid_messages, sim_check, sim_config, SimBlocks, SimChain, SimEngine, SimMnListDiff,
+        SimQrInfo, SimVerdict,
     };
     use crate::sync::time::Millis;
 
@@ -1577,6 +1709,132 @@ mod tests {
             }]
         );
         assert_eq!(*rig.manager.state(), SyncState::Synced);
+    }
+
+    /// The check batches in `out`.
+    fn check_batches(out: &[Output]) -> Vec<(u64, Vec<Vec<u8>>)> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::CheckQuorums { batch, shares } => Some((*batch, shares.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    impl Rig {
+        /// A rig whose manager sends its quorum checks to two workers.
+        fn with_workers() -> Rig {
+            let mut rig = Rig::new();
+            let config = SyncConfig {
+                check_workers: 2,
+                ..sim_config()
+            };
+            rig.manager = MasternodeManager::new(config, &rig.engine);
+            rig
+        }
+
+        fn checks_done(&mut self, batch: u64, answers: &[Vec<u8>]) -> Vec<Output> {
+            let mut out = Vec::new();
+            self.manager.handle_quorum_checks(
+                self.now,
+                batch,
+                answers,
+                &self.chain,
+                &mut self.engine,
+                &mut out,
+            );
+            self.settle(out)
+        }
+
+        /// The batch awaited, if any.
+        fn awaited(&self) -> Option<u64> {
+            match self.manager.work() {
+                MasternodeWork::AwaitingChecks { batch, .. } => Some(batch.id),
+                _ => None,
+            }
+        }
+    }
+
+    #[test]
+    fn stale_check_answers_are_ignored_and_a_reset_forgets_the_batch() {
+        let (mut rig, _) = {
+            let mut rig = Rig::with_workers();
+            rig.peers(1);
+            let out = rig.headers_synced();
+            (rig, out)
+        };
+        let tip = rig.tip_hash();
+        let out = rig.qrinfo(tip, SimVerdict::Valid);
+        let [(first, shares)] = &check_batches(&out)[..] else {
+            panic!("one batch sent: {out:?}");
+        };
+        assert!(!shares.is_empty() && shares.len() <= 2);
+        assert_eq!(rig.awaited(), Some(*first));
+        let answers: Vec<Vec<u8>> = shares.iter().map(|s| sim_check(s)).collect();
+        // An answer naming another batch changes nothing.
+        assert!(rig.checks_done(first + 1, &answers).is_empty());
+        assert_eq!(rig.awaited(), Some(*first));
+
+        // Every peer lost: the batch is forgotten, and its answer arriving late is ignored.
+        rig.peers(0);
+        assert_eq!(*rig.manager.work(), MasternodeWork::Idle);
+        assert_eq!(rig.manager.next_deadline(), None);
+        assert!(rig.checks_done(*first, &answers).is_empty());
+        assert_eq!(*rig.manager.work(), MasternodeWork::Idle);
+        assert_eq!(rig.manager.progress().quorums_checked_in_workers, 0);
+
+        // Back: the lists held are synced again from their pending quorums, in a new batch
+        // with a new id, answered this time.
+        rig.peers(1);
+        let out = rig.headers_synced();
+        let [(second, shares)] = &check_batches(&out)[..] else {
+            panic!("one batch sent: {out:?}");
+        };
+        assert_ne!(second, first);
+        let answers: Vec<Vec<u8>> = shares.iter().map(|s| sim_check(s)).collect();
+        rig.checks_done(*second, &answers);
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        assert_eq!(rig.awaited(), None);
+        let sent: usize = answers.iter().map(Vec::len).sum();
+        assert!(sent > 0);
+        assert_eq!(
+            rig.manager.progress().quorums_checked_in_workers as usize,
+            sent
+        );
+        // The same answer again is stale.
+        assert!(rig.checks_done(*second, &answers).is_empty());
+    }
+
+    #[test]
+    fn unanswered_or_unfitting_checks_are_run_here_and_the_sync_completes() {
+        let mut rig = Rig::with_workers();
+        rig.peers(1);
+        rig.headers_synced();
+        let tip = rig.tip_hash();
+        let out = rig.qrinfo(tip, SimVerdict::Valid);
+        let [(batch, _)] = &check_batches(&out)[..] else {
+            panic!("one batch sent: {out:?}");
+        };
+        // No answer: nothing happens before the deadline, then the checks run here.
+        let sent = rig.now;
+        let deadline = sent + sim_config().check_timeout;
+        assert_eq!(rig.manager.next_deadline(), Some(deadline));
+        assert!(rig.at(deadline - Millis(1)).is_empty());
+        assert_eq!(rig.awaited(), Some(*batch));
+        let requested = diffs(&rig.at(deadline));
+        assert_eq!(requested.len(), 3);
+        assert_eq!(rig.manager.progress().quorums_checked_in_workers, 0);
+        // Each list's quorums go out as a batch; garbage answers are checked here.
+        for (base, block) in requested {
+            let out = rig.diff(base, block, SimVerdict::Valid);
+            for (batch, shares) in check_batches(&out) {
+                let garbage = vec![vec![7u8; 5]; shares.len()];
+                rig.checks_done(batch, &garbage);
+            }
+        }
+        assert_eq!(*rig.manager.state(), SyncState::Synced);
+        assert_eq!(rig.manager.progress().quorums_checked_in_workers, 0);
+        assert_eq!(rig.manager.progress().unverified_quorums, 0);
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct Progress {
     pub unverified_quorums: u32,
     /// Quorums queued for verification, not tried yet (masternode manager only).
     pub pending_quorums: u32,
+    /// Quorums whose signature check a worker answered (masternode manager only).
+    pub quorums_checked_in_workers: u32,
     /// When the manager last sent a request or accepted a response.
     pub last_activity: Option<Timestamp>,
     /// When the first QRInfo the manager asked for arrived (masternode manager only).

@@ -109,6 +109,16 @@ pub enum Output {
         /// Its new state.
         to: SyncState,
     },
+    /// Check these quorums in workers: each share (encoded checks) goes to one worker,
+    /// whose answer comes back, in the shares' order, through
+    /// [`Coordinator::handle_quorum_checks`](super::coordinator::Coordinator::handle_quorum_checks)
+    /// with the same `batch`.
+    CheckQuorums {
+        /// Which batch the answers are for.
+        batch: u64,
+        /// The encoded checks, one share per worker.
+        shares: Vec<Vec<u8>>,
+    },
     /// The aggregate state of the whole sync changed.
     SyncStateChanged {
         /// The previous aggregate state.

@@ -337,6 +337,8 @@ pub enum SimEngineError {
     UnknownBase(BlockHash),
     /// No list covers the height.
     NoList(u32),
+    /// Quorum checks this engine prepared did not decode when they came back.
+    BadChecks,
 }
 
 impl fmt::Display for SimEngineError {
@@ -349,6 +351,7 @@ impl fmt::Display for SimEngineError {
             SimEngineError::UnknownBlock(hash) => write!(f, "block {hash} not on our chain"),
             SimEngineError::UnknownBase(hash) => write!(f, "no stored list at base {hash}"),
             SimEngineError::NoList(height) => write!(f, "no masternode list at or below {height}"),
+            SimEngineError::BadChecks => f.write_str("quorum checks do not decode"),
         }
     }
 }
@@ -360,11 +363,37 @@ impl ClassifiedError for SimEngineError {
                 EngineVerdict::NotYetAvailable
             }
             SimEngineError::BadSignature => EngineVerdict::Invalid,
-            SimEngineError::UnknownBlock(_) | SimEngineError::UnknownBase(_) => {
-                EngineVerdict::Inconclusive
-            }
+            SimEngineError::UnknownBlock(_)
+            | SimEngineError::UnknownBase(_)
+            | SimEngineError::BadChecks => EngineVerdict::Inconclusive,
         }
     }
+}
+
+/// Bytes of a quorum id in a [`SimEngine`] share: its type, then its hash.
+const SIM_ID_SIZE: usize = 33;
+
+/// A simulated checking worker's answer to a [`SimEngine`] share: a byte per quorum.
+pub fn sim_check(share: &[u8]) -> Vec<u8> {
+    vec![1; share.len() / SIM_ID_SIZE]
+}
+
+/// The quorum ids of a [`SimEngine`] share.
+fn decode_sim_share(share: &[u8]) -> Result<Vec<QuorumId>, SimEngineError> {
+    if share.len() % SIM_ID_SIZE != 0 {
+        return Err(SimEngineError::BadChecks);
+    }
+    share
+        .chunks_exact(SIM_ID_SIZE)
+        .map(|id| {
+            let (llmq_type, hash) = id.split_first().ok_or(SimEngineError::BadChecks)?;
+            let hash: [u8; 32] = hash.try_into().map_err(|_| SimEngineError::BadChecks)?;
+            Ok(QuorumId {
+                llmq_type: *llmq_type,
+                quorum_hash: BlockHash(hash),
+            })
+        })
+        .collect()
 }
 
 /// The LLMQ type of the simulated quorums that sign ChainLocks.
@@ -566,6 +595,52 @@ impl SyncEngine for SimEngine {
         }
         self.try_quorums(quorums);
         Ok(())
+    }
+
+    /// The ids of the quorums still to try, dealt round-robin over `parts` shares, each
+    /// share the ids' bytes ([`sim_check`] answers them).
+    fn prepare_quorum_checks(
+        &mut self,
+        quorums: &[QuorumId],
+        parts: usize,
+        _chain: &dyn ChainView,
+    ) -> Result<Vec<Vec<u8>>, SimEngineError> {
+        if self.lists.is_empty() {
+            return Err(SimEngineError::NoList(u32::MAX));
+        }
+        let parts = parts.max(1);
+        let mut shares = vec![Vec::new(); parts];
+        let pending = quorums.iter().filter(|id| {
+            self.quorums
+                .get(id)
+                .is_some_and(|(_, status)| *status != SimQuorum::Verified)
+        });
+        for (index, id) in pending.enumerate() {
+            shares[index % parts].push(id.llmq_type);
+            shares[index % parts].extend_from_slice(&id.quorum_hash.0);
+        }
+        shares.retain(|share| !share.is_empty());
+        Ok(shares)
+    }
+
+    /// Tries each share's quorums; those of a share whose answer is what [`sim_check`]
+    /// gives count as checked in a worker.
+    fn apply_quorum_checks(
+        &mut self,
+        shares: &[Vec<u8>],
+        answers: &[Vec<u8>],
+        _chain: &dyn ChainView,
+    ) -> Result<u32, SimEngineError> {
+        let mut from_answers = 0u32;
+        for (index, share) in shares.iter().enumerate() {
+            let ids = decode_sim_share(share)?;
+            self.try_quorums(&ids);
+            if answers.get(index) == Some(&sim_check(share)) {
+                let count = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+                from_answers = from_answers.saturating_add(count);
+            }
+        }
+        Ok(from_answers)
     }
 
     fn quorum_check(&self) -> QuorumCheck {

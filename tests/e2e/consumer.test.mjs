@@ -153,7 +153,9 @@ test('consumer: npm pack → Vite project → build → syncs in Chromium', { ti
       });
       assert.ok(status.headers.currentHeight > BASE_HEIGHT);
       assert.equal(await page.getAttribute('#state', 'data-state'), 'Synced');
-      console.log(`consumer app Synced at ${status.headers.currentHeight} (${status.masternodes.quorumsVerified} quorums verified), ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
+      console.log(`consumer app Synced at ${status.headers.currentHeight} (${status.masternodes.quorumsVerified} quorums verified, ${status.masternodes.checkedInWorkers} checked in workers), ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
+      // The bundled checking workers (js/check-worker.js, nested in the client's worker) ran.
+      assert.ok(status.masternodes.checkedInWorkers > 0, `no quorum check answered by a checking worker: ${JSON.stringify(status.masternodes)}`);
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CHAINLOCK_AFTER_QRINFO, CHAINLOCK_HEIGHT, FINAL_TIP, containsInOrder, driveToChainLock, eventually, resultPath, withStack } from './harness.mjs';
 
+/** Checking workers of the client (`DASHLIGHT_CHECK_WORKERS`, default 2; 0 checks quorums in the client's worker). */
+const CHECK_WORKERS = Number(process.env.DASHLIGHT_CHECK_WORKERS ?? 2);
+
 /** Testnet block 898600 (display order), from the fixture headers. */
 const HASH_898600 = '0000003aeb6b9eefc55d762e2d967ed8adf2401d671c6daa6d0ed9f98be47e1f';
 
@@ -16,7 +19,7 @@ test('fresh sync: empty storage → Synced with a verified ChainLock at 905775',
   const bridge = await s.bridge([peer.p2p]);
   const server = await s.page();
   const browser = await s.browser();
-  const dev = await s.devPage(browser, server.url, { bridges: bridge.url(), storage: `e2e-fresh-${Date.now()}`, timeoutScale: 0.02, autostart: 1 });
+  const dev = await s.devPage(browser, server.url, { bridges: bridge.url(), storage: `e2e-fresh-${Date.now()}`, timeoutScale: 0.02, checkWorkers: CHECK_WORKERS, autostart: 1 });
 
   // Mid-sync: the first moment something is visibly in progress.
   const mid = await eventually(async () => {
@@ -63,6 +66,15 @@ test('fresh sync: empty storage → Synced with a verified ChainLock at 905775',
     assert.ok(containsInOrder(states, ['Syncing', 'Synced']), `${manager} states ${states.join(' → ')}`);
   }
   assert.ok(!timeline.some((c) => c.to === 'Error'), `an Error in the timeline: ${JSON.stringify(timeline.filter((c) => c.to === 'Error'))}`);
+
+  // Quorum checks spread over the checking workers (the statuses are the same without them).
+  const mnSyncing = timeline.find((c) => c.manager === 'masternodes' && c.to === 'Syncing');
+  const mnSynced = timeline.find((c) => c.manager === 'masternodes' && c.to === 'Synced');
+  const mn = status.masternodes;
+  console.log(`quorum checks with ${CHECK_WORKERS} checking workers: ${mn.checkedInWorkers} of ${mn.quorumsVerified + mn.quorumsUnverified} quorums checked in workers; `
+    + `masternodes Syncing → Synced in ${mnSynced && mnSyncing ? `${mnSynced.at - mnSyncing.at} ms` : '?'}`);
+  if (CHECK_WORKERS > 0) assert.ok(mn.checkedInWorkers > 0, `no quorum check answered by a worker: ${JSON.stringify(mn)}`);
+  else assert.equal(mn.checkedInWorkers, 0);
 
   // Each ChainLock is verified once, by the engine through the sync; the page's report
   // reads the signer from the sync's event instead of verifying a second time.

@@ -1245,6 +1245,7 @@ impl Sim {
                     dashlight::sync::events::SyncEvent::ChainLockVerified { .. },
                 ))) => self.report.chainlocks_verified += 1,
                 NodeOutput::Notify(_) => {}
+                NodeOutput::CheckQuorums { .. } => panic!("no checking workers configured"),
             }
         }
         if qrinfos_sent > 1 {
