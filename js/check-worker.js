@@ -1,14 +1,18 @@
 // A checking worker of the dashlight worker: it loads the client's own wasm
-// module and answers each share of encoded quorum checks it is sent with
-// their outcomes (`checkJobs`, with this worker's bounded key cache).
-import init, { checkJobs } from '../pkg/dashlight.js';
+// module and answers each share it is sent: encoded quorum checks with their
+// outcomes (`checkJobs`, with this worker's bounded key cache), or 80-byte
+// headers with their X11 hashes (`hashHeaders`).
+import init, { checkJobs, hashHeaders } from '../pkg/dashlight.js';
 
 const ready = init();
+const TASKS = { check: checkJobs, hash: hashHeaders };
 
-self.addEventListener('message', async ({ data: { id, share } }) => {
+self.addEventListener('message', async ({ data: { id, task, share } }) => {
   try {
     await ready;
-    const answer = checkJobs(new Uint8Array(share));
+    const run = TASKS[task];
+    if (!run) throw new Error(`unknown task ${task}`);
+    const answer = run(new Uint8Array(share));
     self.postMessage({ id, answer: answer.buffer }, [answer.buffer]);
   } catch (error) {
     self.postMessage({ id, error: String(error?.message ?? error) });

@@ -16,10 +16,11 @@ export interface ClientOptions {
   /** Multiplies every timeout and retry delay (default 1; tests use e.g. 0.05). */
   timeoutScale?: number;
   /**
-   * Web Workers the client's worker spreads quorum signature checks over (0–8; default
-   * min(navigator.hardwareConcurrency, 2)); 0 checks them in the client's worker. The results
-   * are the same either way; a worker that fails or does not answer is replaced by checking
-   * in the client's worker.
+   * Web Workers the client's worker spreads quorum signature checks over, and the X11 hashing
+   * of long header batches (a sync from an old checkpoint or genesis) (0–8; default
+   * min(navigator.hardwareConcurrency, 2)); 0 does both in the client's worker. The results
+   * are the same either way; a worker that fails or does not answer is replaced by the
+   * client's worker.
    */
   checkWorkers?: number;
   /**
@@ -97,7 +98,10 @@ export interface Status {
   /** Connected peers (handshake done). */
   peers: number;
   /** Header sync. */
-  headers: ManagerProgress;
+  headers: ManagerProgress & {
+    /** Headers whose X11 hash a checking worker computed (full batches of a long sync). */
+    hashedInWorkers: number;
+  };
   /** Masternode list and quorum sync. */
   masternodes: MasternodeProgress;
   /** ChainLock sync. */

@@ -27,10 +27,11 @@ function announceBlocks(height) {
 }
 
 // Checking workers: the quorum signature checks the client hands out
-// (`checkquorums` events), one share per worker, each worker running the
-// client's own wasm module (check-worker.js). Started at the first batch; a
-// worker that fails breaks the pool, and a share without an answer is checked
-// in this worker by the client (as is one past its deadline).
+// (`checkquorums` events) and the headers of long batches to hash
+// (`hashheaders`), one share per worker, each worker running the client's own
+// wasm module (check-worker.js). Started at the first batch; a worker that
+// fails breaks the pool, and a share without an answer is done in this worker
+// by the client (as is one past its deadline).
 class CheckPool {
   #size;
   #workers = [];
@@ -62,8 +63,8 @@ class CheckPool {
     }
   }
 
-  /** The answers to `shares`, in order (null where a worker failed; none if the pool is broken). */
-  check(shares) {
+  /** The answers to `shares` of task `task` (`check` or `hash`), in order (null where a worker failed; none if the pool is broken). */
+  run(task, shares) {
     this.#start();
     if (this.#broken || this.#workers.length === 0) return Promise.resolve([]);
     return Promise.all(shares.map((share, i) => new Promise((resolve) => {
@@ -72,7 +73,7 @@ class CheckPool {
       pending.set(id, resolve);
       try {
         const copy = Uint8Array.from(share);
-        worker.postMessage({ id, share: copy.buffer }, [copy.buffer]);
+        worker.postMessage({ id, task, share: copy.buffer }, [copy.buffer]);
       } catch {
         pending.delete(id);
         resolve(null);
@@ -84,17 +85,24 @@ class CheckPool {
 let pool = null;
 let checkWorkers = 0;
 
-function checkQuorums({ batch, shares }) {
+// What the client's worker events ask of the pool: the task and where the answers go.
+const POOL_TASKS = {
+  checkquorums: { task: 'check', done: (batch, answers) => client?.quorumChecksDone(batch, answers) },
+  hashheaders: { task: 'hash', done: (batch, answers) => client?.headersHashed(batch, answers) },
+};
+
+function runInPool({ task, done }, { batch, shares }) {
   pool ??= new CheckPool(checkWorkers);
-  pool.check(shares).then(
-    (answers) => client?.quorumChecksDone(batch, answers),
-    () => client?.quorumChecksDone(batch, []),
+  pool.run(task, shares).then(
+    (answers) => done(batch, answers),
+    () => done(batch, []),
   );
 }
 
 function emit(event, detail) {
-  if (event === 'checkquorums') {
-    checkQuorums(detail);
+  const pooled = POOL_TASKS[event];
+  if (pooled) {
+    runInPool(pooled, detail);
     return;
   }
   post({ event, detail });

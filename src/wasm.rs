@@ -21,6 +21,7 @@ use crate::hash::{BlockHash, MerkleNode, Txid};
 use crate::mnlist::check::check_encoded;
 use crate::network::Network;
 use crate::node::engine::ClientEngine;
+use crate::node::hashing::hash_share;
 use crate::proof::TransactionProof;
 use crate::protocol::bloom::BloomFilter;
 use crate::protocol::chainlock::ClSig;
@@ -305,9 +306,10 @@ pub struct WasmClient {
 #[wasm_bindgen]
 impl WasmClient {
     /// A stopped client. `options`: `{ network, bridges, storageName, maxPeers, baseHeight?, timeoutScale?, minimumChainWork?, clock?, checkWorkers? }`;
-    /// `emit(name, detail)` receives events, `checkquorums` among them when `checkWorkers`
-    /// is above 0: its shares go to the checking workers ([`check_jobs`]), their answers to
-    /// [`WasmClient::quorum_checks_done`].
+    /// `emit(name, detail)` receives events, `checkquorums` and `hashheaders` among them when
+    /// `checkWorkers` is above 0: their shares go to the checking workers ([`check_jobs`],
+    /// [`hash_headers`]), their answers to [`WasmClient::quorum_checks_done`] and
+    /// [`WasmClient::headers_hashed`].
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, emit: js_sys::Function) -> Result<WasmClient, JsValue> {
         let raw: RawOptions =
@@ -722,20 +724,22 @@ impl WasmClient {
         let Ok(handle) = self.inner.handle() else {
             return;
         };
-        if !(batch.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&batch)) {
-            return;
+        if let Some((batch, answers)) = worker_answers(batch, answers) {
+            handle.send(Command::QuorumChecksDone { batch, answers });
         }
-        let answers = answers
-            .iter()
-            .map(|answer| match answer.dyn_into::<js_sys::Uint8Array>() {
-                Ok(bytes) => bytes.to_vec(),
-                Err(_) => Vec::new(),
-            })
-            .collect();
-        handle.send(Command::QuorumChecksDone {
-            batch: batch as u64,
-            answers,
-        });
+    }
+
+    /// The checking workers' answers to the `hashheaders` event of `batch`: one
+    /// `Uint8Array` per share, in order; fewer or none if workers failed (those headers are
+    /// hashed in this thread, as are answers that do not fit).
+    #[wasm_bindgen(js_name = headersHashed)]
+    pub fn headers_hashed(&self, batch: f64, answers: js_sys::Array) {
+        let Ok(handle) = self.inner.handle() else {
+            return;
+        };
+        if let Some((job, answers)) = worker_answers(batch, answers) {
+            handle.send(Command::HeadersHashed { job, answers });
+        }
     }
 
     /// Closes every connection now; the client reconnects by itself.
@@ -796,6 +800,23 @@ impl WasmClient {
     }
 }
 
+/// The batch number and the answers of a checking workers' answer from JavaScript (an
+/// answer that is not a `Uint8Array` becomes an empty one, which fits no share); `None` for a
+/// batch that is not a safe integer.
+fn worker_answers(batch: f64, answers: js_sys::Array) -> Option<(u64, Vec<Vec<u8>>)> {
+    if !(batch.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&batch)) {
+        return None;
+    }
+    let answers = answers
+        .iter()
+        .map(|answer| match answer.dyn_into::<js_sys::Uint8Array>() {
+            Ok(bytes) => bytes.to_vec(),
+            Err(_) => Vec::new(),
+        })
+        .collect();
+    Some((batch as u64, answers))
+}
+
 /// The most checking workers a client runs.
 const MAX_CHECK_WORKERS: usize = 8;
 
@@ -828,4 +849,11 @@ pub fn check_jobs(jobs: &[u8]) -> Result<Vec<u8>, JsValue> {
             })
         })
     })
+}
+
+/// A checking worker's other task: X11 of each 80-byte header of a share of the
+/// `hashheaders` event, concatenated.
+#[wasm_bindgen(js_name = hashHeaders)]
+pub fn hash_headers(share: &[u8]) -> Vec<u8> {
+    hash_share(share)
 }

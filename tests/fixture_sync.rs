@@ -232,7 +232,9 @@ fn syncs_real_testnet_data_to_a_verified_chainlock() {
                     panic!("the fixture peer was dropped")
                 }
                 NodeOutput::Notify(n) => states.push(format!("{n:?}")),
-                NodeOutput::CheckQuorums { .. } => panic!("no checking workers configured"),
+                NodeOutput::CheckQuorums { .. } | NodeOutput::HashHeaders(_) => {
+                    panic!("no workers configured")
+                }
             }
         }
         if let Some(id) = socket {
@@ -320,7 +322,9 @@ fn a_peer_serving_headers_that_contradict_a_checkpoint_is_dropped_and_banned() {
                     reason, penalty, ..
                 }) => gone.push((reason, penalty)),
                 NodeOutput::Notify(_) => {}
-                NodeOutput::CheckQuorums { .. } => panic!("no checking workers configured"),
+                NodeOutput::CheckQuorums { .. } | NodeOutput::HashHeaders(_) => {
+                    panic!("no workers configured")
+                }
             }
         }
         match socket {

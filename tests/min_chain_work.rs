@@ -30,20 +30,16 @@ use dashlight::block::BlockHeader;
 use dashlight::chain::checkpoints::{minimum_chain_work, newest_checkpoint_work};
 use dashlight::chain::difficulty::{next_work_required, Ancestry};
 use dashlight::chain::{
-    BlockId, ChainConfig, ConsensusParams, HashedHeader, HeaderChain, HeaderLookup, Outcome,
-    Rejection, SyncBase,
+    BlockId, ChainConfig, ConsensusParams, HashedHeader, HeaderChain, Outcome, SyncBase,
 };
 use dashlight::hash::{BlockHash, MerkleNode};
 use dashlight::network::Network;
-use dashlight::node::chain::connect_hashed;
-use dashlight::sync::chain_view::{ChainView, ExtendableChain, HeadersConnected};
 use dashlight::sync::config::SyncConfig;
 use dashlight::sync::events::{NetworkEvent, SyncEvent};
 use dashlight::sync::headers::HeaderManager;
 use dashlight::sync::requests::Output;
 use dashlight::sync::state::{SyncFailure, SyncState};
 use dashlight::sync::time::Timestamp;
-use std::collections::HashMap;
 
 /// Real testnet headers from the 898,560 checkpoint on.
 static HEADERS: &[u8] = include_bytes!(concat!(
@@ -217,56 +213,6 @@ fn the_fork_offered_after_the_honest_chain_never_becomes_best() {
     assert_honest_tip(&chain, &s);
 }
 
-/// The header chain as the sync managers see it, with the stand-in hashes.
-struct FabricatedChain {
-    chain: HeaderChain,
-    hashes: HashMap<BlockHeader, BlockHash>,
-}
-
-impl HeaderLookup for FabricatedChain {
-    fn hash_at(&self, height: u32) -> Option<BlockHash> {
-        self.chain.hash_at(height)
-    }
-
-    fn height_of(&self, hash: &BlockHash) -> Option<u32> {
-        self.chain.height_of(hash)
-    }
-
-    fn header_at(&self, height: u32) -> Option<BlockHeader> {
-        self.chain.header_at(height).copied()
-    }
-}
-
-impl ChainView for FabricatedChain {
-    fn tip(&self) -> BlockId {
-        self.chain.tip().into()
-    }
-
-    fn locator(&self) -> Vec<BlockHash> {
-        self.chain.locator()
-    }
-
-    fn has_minimum_work(&self) -> bool {
-        self.chain.has_minimum_work()
-    }
-}
-
-impl ExtendableChain for FabricatedChain {
-    type Error = Rejection;
-
-    fn connect_headers(
-        &mut self,
-        headers: &[BlockHeader],
-        unix_secs: u64,
-    ) -> Result<HeadersConnected, Rejection> {
-        let hashed: Vec<HashedHeader> = headers
-            .iter()
-            .map(|h| HashedHeader::with_hash(*h, self.hashes[h]))
-            .collect();
-        connect_hashed(&mut self.chain, &hashed, unix_secs)
-    }
-}
-
 fn blamed(out: &[Output]) -> bool {
     out.iter().any(|o| matches!(o, Output::InvalidMessage(_)))
 }
@@ -281,7 +227,7 @@ fn completed(out: &[Output]) -> Option<BlockId> {
 /// What the header sync did: the fork answered first (and said it had no
 /// more), then, at the retry, the honest chain.
 struct HeaderRun {
-    chain: FabricatedChain,
+    chain: HeaderChain,
     after_fork: SyncState,
     fork_out: Vec<Output>,
     /// Whether the retry after the fork asked again.
@@ -291,16 +237,7 @@ struct HeaderRun {
 }
 
 fn sync_fork_then_honest(s: &Scenario) -> HeaderRun {
-    let raw = |hs: &[HashedHeader]| hs.iter().map(|h| h.header).collect::<Vec<_>>();
-    let mut chain = FabricatedChain {
-        chain: HeaderChain::with_config(s.base, s.config),
-        hashes: s
-            .honest
-            .iter()
-            .chain(&s.fork)
-            .map(|h| (h.header, h.hash))
-            .collect(),
-    };
+    let mut chain = HeaderChain::with_config(s.base, s.config);
     let config = SyncConfig::for_network(Network::Testnet);
     let mut headers = HeaderManager::new(config, s.base.height());
     let mut now = Timestamp::from_millis(1_000);
@@ -318,7 +255,7 @@ fn sync_fork_then_honest(s: &Scenario) -> HeaderRun {
 
     // The hostile peer answers first: its fork is connected, and it says it has no more.
     let mut fork_out = Vec::new();
-    headers.handle_headers(now, s.now, &raw(&s.fork), &mut chain, &mut fork_out);
+    headers.handle_headers(now, s.now, &s.fork, &mut chain, &mut fork_out);
     headers.handle_headers(now, s.now, &[], &mut chain, &mut fork_out);
     let after_fork = headers.state().clone();
 
@@ -327,7 +264,7 @@ fn sync_fork_then_honest(s: &Scenario) -> HeaderRun {
     now = now + config.error_backoff(0);
     headers.tick(now, &chain, &mut honest_out);
     let retried = headers.state() == &SyncState::Syncing;
-    headers.handle_headers(now, s.now, &raw(&s.honest), &mut chain, &mut honest_out);
+    headers.handle_headers(now, s.now, &s.honest, &mut chain, &mut honest_out);
     headers.handle_headers(now, s.now, &[], &mut chain, &mut honest_out);
     HeaderRun {
         chain,
@@ -372,7 +309,7 @@ fn header_sync_does_not_complete_on_the_fork_and_blames_no_one_for_the_honest_ch
         })
     );
     assert_eq!(run.after_honest, SyncState::Synced);
-    assert_honest_tip(&run.chain.chain, &s);
+    assert_honest_tip(&run.chain, &s);
 }
 
 /// The scenario under the compiled-in floor (Dash Core's).
@@ -442,10 +379,10 @@ fn under_the_compiled_floor_header_sync_never_completes_on_the_fork_and_blames_n
         SyncState::Error(SyncFailure::BelowMinimumWork { tip_height })
             if tip_height == s.base.height() + HONEST_BLOCKS as u32
     ));
-    let tip = run.chain.chain.tip();
+    let tip = run.chain.tip();
     assert_eq!(tip.hash, s.honest[s.honest.len() - 1].hash);
     for h in &s.fork {
-        assert_eq!(run.chain.chain.height_of(&h.hash), None);
+        assert_eq!(run.chain.height_of(&h.hash), None);
     }
 }
 

@@ -326,8 +326,13 @@ impl<S: EventSink> Observer<HeaderChain, ClientEngine> for JsObserver<S> {
     }
 
     fn check_quorums(&mut self, batch: u64, shares: &[Vec<u8>]) {
-        let request = CheckRequest { batch, shares };
-        self.sink.emit("checkquorums", &request);
+        self.sink
+            .emit("checkquorums", &WorkerBatch { batch, shares });
+    }
+
+    fn hash_headers(&mut self, job: u64, shares: &[Vec<u8>]) {
+        self.sink
+            .emit("hashheaders", &WorkerBatch { batch: job, shares });
     }
 
     fn timer_woke(&mut self, wakeups: u64) {
@@ -359,15 +364,15 @@ fn spoken_duration(duration: Millis) -> String {
     }
 }
 
-/// The `checkquorums` event, for the client's worker to hand to its checking workers (it is
-/// not forwarded to the page): `{ batch, shares }`, each share a `Uint8Array` of encoded
-/// quorum checks.
-struct CheckRequest<'a> {
+/// The `checkquorums` and `hashheaders` events, for the client's worker to hand to its
+/// checking workers (they are not forwarded to the page): `{ batch, shares }`, each share a
+/// `Uint8Array` of encoded quorum checks or of 80-byte headers.
+struct WorkerBatch<'a> {
     batch: u64,
     shares: &'a [Vec<u8>],
 }
 
-impl erased::Detail for CheckRequest<'_> {
+impl erased::Detail for WorkerBatch<'_> {
     fn to_js(&self) -> wasm_bindgen::JsValue {
         let shares: js_sys::Array = self
             .shares

@@ -57,6 +57,14 @@ pub enum Command<C: ExtendableChain, E: SyncEngine> {
         /// The answers.
         answers: Vec<Vec<u8>>,
     },
+    /// The workers answered a batch of headers to hash ([`Observer::hash_headers`]): one
+    /// answer per share, in order; none if they failed.
+    HeadersHashed {
+        /// The batch answered.
+        job: u64,
+        /// The answers.
+        answers: Vec<Vec<u8>>,
+    },
     /// End the loop.
     Shutdown,
 }
@@ -79,6 +87,9 @@ pub trait Observer<C: ExtendableChain, E: SyncEngine> {
     /// The node asks for quorum checks in the checking workers: `shares`, one per worker,
     /// whose answers come back as [`Command::QuorumChecksDone`] with `batch`.
     fn check_quorums(&mut self, batch: u64, shares: &[Vec<u8>]);
+    /// The node asks for headers to be hashed in the same workers: `shares`, one per worker,
+    /// whose answers come back as [`Command::HeadersHashed`] with `job`.
+    fn hash_headers(&mut self, job: u64, shares: &[Vec<u8>]);
     /// The loop woke up for a timer; `wakeups` counts such wake-ups so far (it sleeps until
     /// the node's next deadline, or an event, otherwise).
     fn timer_woke(&mut self, wakeups: u64);
@@ -249,6 +260,9 @@ async fn run<C, E, O, P>(
                 Some(Command::QuorumChecksDone { batch, answers }) => {
                     node.quorum_checks_done(batch, &answers, now())
                 }
+                Some(Command::HeadersHashed { job, answers }) => {
+                    node.headers_hashed(job, &answers, now())
+                }
                 Some(Command::Inspect(inspect)) => {
                     inspect(&node);
                     Vec::new()
@@ -319,6 +333,9 @@ async fn run<C, E, O, P>(
                 }
                 NodeOutput::CheckQuorums { batch, shares } => {
                     observer.check_quorums(batch, &shares)
+                }
+                NodeOutput::HashHeaders(request) => {
+                    observer.hash_headers(request.job, &request.shares)
                 }
                 NodeOutput::Notify(notification) => {
                     persist |= matches!(notification, Notification::Sync(_));

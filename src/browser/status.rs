@@ -68,6 +68,16 @@ impl ManagerStatus {
     }
 }
 
+/// Header sync progress.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderStatus {
+    #[serde(flatten)]
+    manager: ManagerStatus,
+    /// Headers whose X11 hash a checking worker computed (long batches only).
+    hashed_in_workers: u64,
+}
+
 /// Masternode sync progress.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -201,7 +211,7 @@ pub struct Status {
     network: &'static str,
     state: &'static str,
     peers: usize,
-    headers: ManagerStatus,
+    headers: HeaderStatus,
     masternodes: MasternodeStatus,
     chainlocks: ChainLockStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -232,7 +242,10 @@ impl Status {
             network: network.name(),
             state: state_name(&progress.state),
             peers: node.peers().ready_count(),
-            headers: ManagerStatus::new(&progress.headers, base),
+            headers: HeaderStatus {
+                manager: ManagerStatus::new(&progress.headers, base),
+                hashed_in_workers: node.headers_hashed_in_workers(),
+            },
             masternodes: MasternodeStatus {
                 manager: ManagerStatus::new(
                     &progress.masternodes,

@@ -2,7 +2,6 @@
 //! ([`ChainView`]), connecting batches ([`ExtendableChain`]) and what a rejected batch
 //! says about its sender ([`HeaderError`]).
 
-use crate::block::BlockHeader;
 use crate::chain::header_chain::{BlockId, HeaderChain, Outcome, Rejection};
 use crate::chain::validation::{HashedHeader, ValidationError};
 use crate::hash::BlockHash;
@@ -49,40 +48,30 @@ impl ChainView for HeaderChain {
 impl ExtendableChain for HeaderChain {
     type Error = Rejection;
 
+    /// Accepts the headers and reports how many joined the best chain, or the rejection if
+    /// none did.
     fn connect_headers(
         &mut self,
-        headers: &[BlockHeader],
+        headers: &[HashedHeader],
         unix_secs: u64,
     ) -> Result<HeadersConnected, Rejection> {
-        let hashed: Vec<HashedHeader> = headers.iter().map(|h| HashedHeader::new(*h)).collect();
-        connect_hashed(self, &hashed, unix_secs)
-    }
-}
-
-/// What [`ExtendableChain::connect_headers`] does once the headers are hashed: accepts them
-/// and reports how many joined the best chain, or the rejection if none did. For callers
-/// whose hashes were computed elsewhere (a hashing worker, a test's stand-ins).
-pub fn connect_hashed(
-    chain: &mut HeaderChain,
-    headers: &[HashedHeader],
-    unix_secs: u64,
-) -> Result<HeadersConnected, Rejection> {
-    let report = chain.accept(headers, unix_secs);
-    let new_headers = match report.outcome {
-        Outcome::Extended { first_height, tip } => {
-            tip.height.saturating_sub(first_height) as usize + 1
+        let report = self.accept(headers, unix_secs);
+        let new_headers = match report.outcome {
+            Outcome::Extended { first_height, tip } => {
+                tip.height.saturating_sub(first_height) as usize + 1
+            }
+            Outcome::Reorganized {
+                to, fork_height, ..
+            } => to.height.saturating_sub(fork_height) as usize,
+            Outcome::Unchanged | Outcome::SideBranch { .. } => 0,
+        };
+        match report.rejected {
+            Some(rejection) if new_headers == 0 => Err(rejection),
+            _ => Ok(HeadersConnected {
+                new_headers,
+                tip: ChainView::tip(self),
+            }),
         }
-        Outcome::Reorganized {
-            to, fork_height, ..
-        } => to.height.saturating_sub(fork_height) as usize,
-        Outcome::Unchanged | Outcome::SideBranch { .. } => 0,
-    };
-    match report.rejected {
-        Some(rejection) if new_headers == 0 => Err(rejection),
-        _ => Ok(HeadersConnected {
-            new_headers,
-            tip: ChainView::tip(chain),
-        }),
     }
 }
 

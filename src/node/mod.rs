@@ -5,10 +5,11 @@
 pub mod chain;
 mod clock;
 pub mod engine;
+pub mod hashing;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
-use crate::block::BlockHeader;
+use crate::chain::HashedHeader;
 use crate::hash::{BlockHash, Sha256dHash};
 use crate::network::Network;
 use crate::peer::ban::Penalty;
@@ -32,6 +33,7 @@ use crate::sync::progress::SyncProgress;
 use crate::sync::requests::{Output, Request};
 use crate::sync::time::{Millis, Now, Timestamp};
 use clock::AwakeClock;
+use hashing::{HashRequest, HeaderHashing, Offer};
 use std::collections::HashMap;
 
 /// What the runtime must do, or may show.
@@ -51,6 +53,11 @@ pub enum NodeOutput {
         /// The encoded checks, one share per worker.
         shares: Vec<Vec<u8>>,
     },
+    /// Hash these headers in the same workers, one share per worker ([`hashing::hash_share`]
+    /// of each), and hand the answers, in the shares' order, to [`Node::headers_hashed`] with
+    /// the same job (what is missing or does not fit is hashed in the node's thread, as is
+    /// the whole batch at a deadline).
+    HashHeaders(HashRequest),
 }
 
 /// What happened, for the application (events, logs, persistence hooks).
@@ -112,6 +119,8 @@ pub struct Node<C: ExtendableChain, E: SyncEngine> {
     /// Answers dropped because another peer than the one asked sent them.
     unsolicited: u64,
     inventory: InventoryFilter<PeerId>,
+    /// Long `headers` batches out with the hashing workers.
+    hashing: HeaderHashing,
 }
 
 /// The peers holding the requests in flight.
@@ -182,7 +191,13 @@ where
             unanswered_after: sync_config.headers.timeout(1),
             unsolicited: 0,
             inventory: InventoryFilter::new(),
+            hashing: HeaderHashing::new(sync_config.check_workers, sync_config.check_timeout),
         }
+    }
+
+    /// How many headers had their hashes computed by the hashing workers.
+    pub fn headers_hashed_in_workers(&self) -> u64 {
+        self.hashing.hashed_in_workers()
     }
 
     /// How many answers were dropped because another peer than the one asked sent them.
@@ -251,6 +266,7 @@ where
     pub fn stop(&mut self, now: Now) -> Vec<NodeOutput> {
         let (at, mut out) = self.enter(now);
         self.running = false;
+        self.hashing.clear();
         let outputs = self.peers.drop_all("client stopped", at.monotonic);
         out.extend(self.route_peers(outputs, at));
         out
@@ -261,6 +277,9 @@ where
         let (at, mut out) = self.enter(now);
         if !self.running {
             return out;
+        }
+        if let Some(batch) = self.hashing.expired(at.monotonic) {
+            self.deliver_headers(batch.peer, batch.headers, at, &mut out);
         }
         let outputs = self.peers.tick(at.monotonic);
         out.extend(self.route_peers(outputs, at));
@@ -297,10 +316,14 @@ where
         if !self.running {
             return None;
         }
-        [self.peers.next_deadline(), self.sync.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.peers.next_deadline(),
+            self.sync.next_deadline(),
+            self.hashing.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The socket of `peer` opened.
@@ -344,6 +367,17 @@ where
         let outputs = self.sync.handle_quorum_checks(at.monotonic, batch, answers);
         let departures = self.route_sync(outputs, at, &mut out);
         out.extend(self.route_peers(departures, at));
+        out
+    }
+
+    /// The hashing workers answered header batch `job` ([`NodeOutput::HashHeaders`]):
+    /// `answers`, one per share in order (fewer, or none, if workers failed). A job the node
+    /// no longer awaits (answered after its deadline, or sent before a stop) is ignored.
+    pub fn headers_hashed(&mut self, job: u64, answers: &[Vec<u8>], now: Now) -> Vec<NodeOutput> {
+        let (at, mut out) = self.enter(now);
+        if let Some(batch) = self.hashing.answered(job, answers) {
+            self.deliver_headers(batch.peer, batch.headers, at, &mut out);
+        }
         out
     }
 
@@ -485,8 +519,6 @@ where
         if !self.peers.ready_peers().any(|(ready, ..)| ready == peer) {
             return;
         }
-        // The last block of a `headers` message, hashed once.
-        let mut announced = None;
         let outputs = match message {
             // An empty `headers` can only be an answer ("nothing after your locator"): from
             // another peer than the one asked it would end a sync that peer is serving.
@@ -497,26 +529,25 @@ where
                 return;
             }
             NetworkMessage::Headers(headers) => {
-                // Only an empty batch or one that builds on our chain answers a `getheaders`:
-                // headers that do not connect must not keep a silent holder looking useful.
-                let chain = self.sync.chain();
-                let answers = match headers.first() {
-                    None => true,
-                    Some(first) => chain.height_of(&first.prev_blockhash).is_some(),
-                };
-                if answers {
-                    self.requests.answered_headers(peer);
+                let connects = headers.first().map(|first| first.prev_blockhash);
+                match self.hashing.offer(peer, headers, now) {
+                    Offer::Sent(request) => {
+                        // The holder answered: neither it nor the request is held to account
+                        // for the time the batch spends with the workers (a batch from
+                        // another peer, or one that does not connect, answers nothing).
+                        let chain = self.sync.chain();
+                        let holder = self.requests.headers.map(Holder::peer) == Some(peer);
+                        if holder && connects.is_some_and(|prev| chain.height_of(&prev).is_some()) {
+                            self.requests.answered_headers(peer);
+                            if let Some(until) = self.hashing.deadline() {
+                                self.sync.headers_in_hand(until);
+                            }
+                        }
+                        out.push(NodeOutput::HashHeaders(request));
+                    }
+                    Offer::Hashed(headers) => self.deliver_headers(peer, headers, at, out),
                 }
-                if headers.is_empty() {
-                    // Nothing after our tip: whatever the peer claimed or announced, it cannot
-                    // serve more than we hold.
-                    let tip = self.sync.chain().tip().height;
-                    self.peers.settle_height(peer, tip);
-                    self.announced.retain(|&(by, _)| by != peer);
-                }
-                announced = headers.last().map(BlockHeader::block_hash);
-                self.note_announcement(peer, announced);
-                self.sync.handle_headers(at, &headers)
+                return;
             }
             NetworkMessage::QrInfo(_) if self.requests.qrinfo.map(Holder::peer) != Some(peer) => {
                 self.unsolicited += 1;
@@ -577,9 +608,50 @@ where
             }
             _ => return,
         };
+        self.conclude(peer, outputs, at, out);
+    }
+
+    /// Connects a `headers` batch `peer` sent, hashed (by the node or the hashing workers),
+    /// if the peer is still ready.
+    fn deliver_headers(
+        &mut self,
+        peer: PeerId,
+        headers: Vec<HashedHeader>,
+        at: Now,
+        out: &mut Vec<NodeOutput>,
+    ) {
+        if !self.peers.ready_peers().any(|(ready, ..)| ready == peer) {
+            return;
+        }
+        // Only an empty batch or one that builds on our chain answers a `getheaders`:
+        // headers that do not connect must not keep a silent holder looking useful.
+        let chain = self.sync.chain();
+        let answers = match headers.first() {
+            None => true,
+            Some(first) => chain.height_of(&first.header.prev_blockhash).is_some(),
+        };
+        if answers {
+            self.requests.answered_headers(peer);
+        }
+        if headers.is_empty() {
+            // Nothing after our tip: whatever the peer claimed or announced, it cannot
+            // serve more than we hold.
+            let tip = self.sync.chain().tip().height;
+            self.peers.settle_height(peer, tip);
+            self.announced.retain(|&(by, _)| by != peer);
+        }
+        let announced = headers.last().map(|last| last.hash);
+        self.note_announcement(peer, announced);
+        let outputs = self.sync.handle_headers(at, &headers);
         if let Some(height) = announced.and_then(|hash| self.sync.chain().height_of(&hash)) {
             self.peers.note_height(peer, height);
         }
+        self.conclude(peer, outputs, at, out);
+    }
+
+    /// Routes the sync outputs of a message `peer` delivered.
+    fn conclude(&mut self, peer: PeerId, outputs: Vec<Output>, at: Now, out: &mut Vec<NodeOutput>) {
+        let now = at.monotonic;
         // A verdict on this message can only blame the peer that delivered it. It is closed
         // before the managers' requests are routed, so their retries go to other peers; its
         // departure reaches the managers after the outputs of the message that caused it.

@@ -7,10 +7,12 @@ use crate::block::BlockHeader;
 use crate::bls::KeyCache;
 use crate::chain::header_chain::HeaderChain;
 use crate::chain::sync_base::SyncBase;
+use crate::chain::BlockId;
 use crate::encode::{Decodable, Reader};
 use crate::mnlist::check::check_encoded;
 use crate::mnlist::MasternodeEngine;
 use crate::node::engine::ClientEngine;
+use crate::node::hashing::hash_share;
 use crate::protocol::framing::{Command, RawMessage, StreamDecoder};
 use crate::protocol::handshake::{NetAddress, VersionMessage};
 use crate::sync::engine::{ChainLockSigner, ChainLockTarget};
@@ -284,6 +286,8 @@ struct Net {
     workers: Workers,
     /// Check batches sent out, not answered yet.
     batches: VecDeque<(u64, Vec<Vec<u8>>)>,
+    /// Header batches sent out to hash, not answered yet.
+    hash_jobs: VecDeque<HashRequest>,
     /// The key cache of each simulated checking worker.
     worker_keys: Vec<KeyCache>,
     now: Timestamp,
@@ -297,6 +301,11 @@ impl Net {
 
     /// A net whose node sends its quorum checks to simulated workers answering as `workers`.
     fn with_workers(peers: Vec<ReplayPeer>, workers: Workers) -> Net {
+        Net::with_config(peers, workers, SyncConfig::for_network(Network::Testnet))
+    }
+
+    /// A net whose node has `config`, and `workers`.
+    fn with_config(peers: Vec<ReplayPeer>, workers: Workers, config: SyncConfig) -> Net {
         let unix = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .expect("after 1970")
@@ -316,7 +325,7 @@ impl Net {
             peer_config,
             SyncConfig {
                 check_workers: workers.count(),
-                ..SyncConfig::for_network(Network::Testnet)
+                ..config
             },
             chain,
             engine,
@@ -336,6 +345,7 @@ impl Net {
             worker_keys: (0..workers.count()).map(|_| KeyCache::new()).collect(),
             workers,
             batches: VecDeque::new(),
+            hash_jobs: VecDeque::new(),
             now: Timestamp(0),
             unix,
         };
@@ -384,6 +394,11 @@ impl Net {
                     assert!(shares.len() <= self.workers.count() && !shares.is_empty());
                     self.batches.push_back((batch, shares));
                 }
+                NodeOutput::HashHeaders(request) => {
+                    assert_ne!(self.workers, Workers::None, "no workers configured");
+                    assert!(request.shares.len() <= self.workers.count());
+                    self.hash_jobs.push_back(request);
+                }
             }
         }
     }
@@ -401,6 +416,21 @@ impl Net {
             Workers::Garbage => vec![vec![0xff, 1, 2]; shares.len() + 1],
         };
         Some(self.node.quorum_checks_done(batch, &answers, self.clock()))
+    }
+
+    /// The simulated workers' answers to the oldest header batch sent out to hash, if they
+    /// answer.
+    fn answer_hashes(&mut self) -> Option<Vec<NodeOutput>> {
+        let request = self.hash_jobs.pop_front()?;
+        let answers: Vec<Vec<u8>> = match self.workers {
+            Workers::None | Workers::Silent => return Some(Vec::new()),
+            Workers::Checking(_) => request.shares.iter().map(|s| hash_share(s)).collect(),
+            Workers::Garbage => vec![vec![0xff; 64]; request.shares.len()],
+        };
+        Some(
+            self.node
+                .headers_hashed(request.job, &answers, self.clock()),
+        )
     }
 
     /// Opens the pending socket to bridge `index`.
@@ -434,6 +464,7 @@ impl Net {
                     self.node.socket_data(peer, &bytes, self.clock())
                 }
                 None if !self.batches.is_empty() => self.answer_checks().unwrap_or_default(),
+                None if !self.hash_jobs.is_empty() => self.answer_hashes().unwrap_or_default(),
                 None => {
                     self.now = self.now + Millis(100);
                     self.node.tick(self.clock())
@@ -891,41 +922,93 @@ fn a_chainlock_held_before_the_qrinfo_is_verified_before_the_lists_its_quorums_n
     assert!(net.run_until(|net| net.node.progress().state == SyncState::Synced));
 }
 
-/// Syncs from a replay peer to the ChainLock at 905775 with the node's checking workers
-/// answering as `workers`; returns the final quorum statuses and how many quorum checks the
-/// workers answered.
-fn sync_with_workers(workers: Workers) -> (Vec<(u8, BlockHash, String)>, u32) {
+/// What a sync with workers ended with.
+#[derive(Debug, PartialEq, Eq)]
+struct WorkersRun {
+    /// The final quorum statuses.
+    statuses: Vec<(u8, BlockHash, String)>,
+    /// How many quorum checks the workers answered.
+    checked_in_workers: u32,
+    /// The chain tip.
+    tip: BlockId,
+    /// How many headers the workers hashed.
+    hashed_in_workers: u64,
+}
+
+/// Syncs from a replay peer to the ChainLock at 905775 with the node's workers answering as
+/// `workers`.
+fn sync_with_workers(workers: Workers) -> WorkersRun {
     let chain = Headers::load();
     let mut net = Net::with_workers(vec![ReplayPeer::honest(&chain, QRINFO_TIP)], workers);
     net.open(0);
     assert!(net.run_until(|net| net.synced_with_chainlock() && !verifying(net)));
     assert_eq!(net.node.progress().masternodes.pending_quorums, 0);
-    let statuses = quorum_statuses(net.node.sync().engine().inner());
-    let in_workers = net.node.progress().masternodes.quorums_checked_in_workers;
-    (statuses, in_workers)
+    WorkersRun {
+        statuses: quorum_statuses(net.node.sync().engine().inner()),
+        checked_in_workers: net.node.progress().masternodes.quorums_checked_in_workers,
+        tip: net.node.sync().chain().tip().into(),
+        hashed_in_workers: net.node.headers_hashed_in_workers(),
+    }
 }
 
 #[test]
-fn quorum_checks_in_workers_end_as_in_the_node_thread_whatever_the_workers_answer() {
-    let (here, none_in_workers) = sync_with_workers(Workers::None);
-    assert_eq!(none_in_workers, 0);
+fn quorum_checks_and_header_hashes_in_workers_end_as_in_the_node_thread_whatever_the_workers_answer(
+) {
+    let here = sync_with_workers(Workers::None);
+    assert_eq!(here.checked_in_workers, 0);
+    assert_eq!(here.hashed_in_workers, 0);
     let verified = here
+        .statuses
         .iter()
         .filter(|(.., s)| s.starts_with("verified"))
         .count();
     assert!(verified >= 37, "{verified} verified");
 
-    let (two, in_two) = sync_with_workers(Workers::Checking(2));
-    assert_eq!(two, here);
-    assert!(in_two > 0);
-    let (one, in_one) = sync_with_workers(Workers::Checking(1));
-    assert_eq!(one, here);
-    assert_eq!(in_one, in_two, "every check went to a worker either way");
+    let two = sync_with_workers(Workers::Checking(2));
+    assert_eq!((&two.statuses, two.tip), (&here.statuses, here.tip));
+    assert!(two.checked_in_workers > 0);
+    // Every header but the last of each batch long enough for the workers has its hash from
+    // them: the sync to the QRInfo's tip (four batches), then the 476 headers the tip grows
+    // by; not the last 30, which come as a short batch hashed in the node.
+    let long_batches = u64::from(QRINFO_TIP - FIRST_HEIGHT) - 4;
+    let after_qrinfo = u64::from(TIP_AFTER_QRINFO - QRINFO_TIP) - 1;
+    assert_eq!(two.tip.height, TIP_AFTER_DIFF);
+    assert_eq!(two.hashed_in_workers, long_batches + after_qrinfo);
+    let one = sync_with_workers(Workers::Checking(1));
+    assert_eq!((&one.statuses, one.tip), (&here.statuses, here.tip));
+    assert_eq!(one.checked_in_workers, two.checked_in_workers);
+    assert_eq!(one.hashed_in_workers, two.hashed_in_workers);
 
-    // Answers that fit no check, and no answer until the deadline: checked in the node.
+    // Answers that fit no check or hash, and no answer until the deadline: done in the node.
     for workers in [Workers::Garbage, Workers::Silent] {
-        let (statuses, in_workers) = sync_with_workers(workers);
-        assert_eq!(statuses, here, "{workers:?}");
-        assert_eq!(in_workers, 0, "{workers:?}");
+        let run = sync_with_workers(workers);
+        assert_eq!(
+            (&run.statuses, run.tip),
+            (&here.statuses, here.tip),
+            "{workers:?}"
+        );
+        assert_eq!(run.checked_in_workers, 0, "{workers:?}");
+        assert_eq!(run.hashed_in_workers, 0, "{workers:?}");
     }
+}
+
+#[test]
+fn a_batch_waiting_for_silent_workers_is_not_asked_for_again() {
+    // Requests time out after 1 s, the workers are awaited for 10 s: the batch is the peer's
+    // answer, so while it waits nothing is asked again and no one is blamed.
+    let config = SyncConfig::for_network(Network::Testnet).scaled(0.1);
+    assert!(config.headers.timeout(1) < config.check_timeout);
+    let chain = Headers::load();
+    let mut net = Net::with_config(
+        vec![ReplayPeer::honest(&chain, QRINFO_TIP)],
+        Workers::Silent,
+        config,
+    );
+    net.open(0);
+    assert!(net.run_until(|net| net.node.sync().chain().tip().height == QRINFO_TIP));
+    // Four batches, the last short (it ends the sync): one `getheaders` each.
+    assert_eq!(net.peers[0].getheaders_requests, 4);
+    assert_eq!(net.node.progress().headers.responses_dropped, 0);
+    assert!(net.gone.is_empty(), "{:?}", net.gone);
+    assert_eq!(net.node.headers_hashed_in_workers(), 0);
 }

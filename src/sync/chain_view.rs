@@ -5,7 +5,7 @@
 //! `&dyn ChainView` to resolve block heights and hashes.
 
 use super::time::Millis;
-use crate::block::BlockHeader;
+use crate::chain::validation::HashedHeader;
 use crate::chain::{BlockId, HeaderLookup};
 use crate::hash::BlockHash;
 use core::fmt;
@@ -63,11 +63,12 @@ pub trait ExtendableChain: ChainView {
     /// Why a batch of headers was rejected (bad proof of work, does not connect, …).
     type Error: HeaderError;
 
-    /// Validates `headers` (consecutive, in order) and connects them to the chain; header
-    /// times are judged against `unix_secs`, the wall clock when the batch arrived.
+    /// Validates `headers` (consecutive, in order, each with its hash, which the caller
+    /// computed) and connects them to the chain; header times are judged against
+    /// `unix_secs`, the wall clock when the batch arrived.
     fn connect_headers(
         &mut self,
-        headers: &[BlockHeader],
+        headers: &[HashedHeader],
         unix_secs: u64,
     ) -> Result<HeadersConnected, Self::Error>;
 }

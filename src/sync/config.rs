@@ -76,8 +76,9 @@ pub struct SyncConfig {
     /// holds `quorums_per_slice` quorums per worker); 0: the checks run in the sync's own
     /// thread.
     pub check_workers: usize,
-    /// How long the workers may take to answer a slice's checks before they are run in the
-    /// sync's own thread (a local deadline: not scaled with the network timeouts).
+    /// How long the workers may take to answer a slice's checks, or a batch's header hashes,
+    /// before the work is done in the sync's own thread (a local deadline: not scaled with the
+    /// network timeouts).
     pub check_timeout: Millis,
 }
 

@@ -12,7 +12,7 @@ use super::progress::SyncProgress;
 use super::requests::Output;
 use super::state::SyncState;
 use super::time::{Now, Timestamp};
-use crate::block::BlockHeader;
+use crate::chain::validation::HashedHeader;
 use crate::hash::BlockHash;
 
 /// Drives header, masternode and ChainLock sync from one set of inputs.
@@ -110,12 +110,18 @@ impl<C: ExtendableChain, E: SyncEngine> Coordinator<C, E> {
 
     /// Handles a `headers` message delivered at `at` (header times are judged against its
     /// wall clock).
-    pub fn handle_headers(&mut self, at: Now, headers: &[BlockHeader]) -> Vec<Output> {
+    pub fn handle_headers(&mut self, at: Now, headers: &[HashedHeader]) -> Vec<Output> {
         let now = at.monotonic;
         let mut out = Vec::new();
         self.headers
             .handle_headers(now, at.unix_secs, headers, &mut self.chain, &mut out);
         self.finish(now, out)
+    }
+
+    /// A `headers` batch arrived and is being hashed elsewhere until `until` at the latest
+    /// (see [`HeaderManager::answer_in_hand`]).
+    pub fn headers_in_hand(&mut self, until: Timestamp) {
+        self.headers.answer_in_hand(until);
     }
 
     /// Handles blocks a peer announced by hash (an `inv`), in the order announced.

@@ -11,7 +11,7 @@ use super::progress::Progress;
 use super::requests::{Attempt, InvalidMessage, ManagerKind, MessageKind, Output, Request};
 use super::state::{SyncFailure, SyncState};
 use super::time::{Millis, Timestamp};
-use crate::block::BlockHeader;
+use crate::chain::validation::HashedHeader;
 use crate::hash::BlockHash;
 
 /// The longest the manager waits before asking again for headers that were too far ahead of
@@ -198,7 +198,7 @@ impl HeaderManager {
         &mut self,
         now: Timestamp,
         unix_secs: u64,
-        headers: &[BlockHeader],
+        headers: &[HashedHeader],
         chain: &mut C,
         out: &mut Vec<Output>,
     ) {
@@ -290,6 +290,15 @@ impl HeaderManager {
                     }
                 }
             }
+        }
+    }
+
+    /// A batch answering the request in flight arrived and is being hashed elsewhere until
+    /// `until` at the latest (by the runtime's workers): the peer has answered, so the
+    /// request does not time out before the batch is handed in.
+    pub fn answer_in_hand(&mut self, until: Timestamp) {
+        if let HeaderRequest::Awaiting { attempt, .. } = &mut self.request {
+            attempt.deadline = attempt.deadline.max(until);
         }
     }
 
@@ -428,7 +437,7 @@ impl HeaderManager {
     }
 
     /// Records, on the request in flight, an announcement that did not connect.
-    fn note_missed_announcement(&mut self, announced: &[BlockHeader]) {
+    fn note_missed_announcement(&mut self, announced: &[HashedHeader]) {
         if let (
             HeaderRequest::Awaiting {
                 missed_announcement,
@@ -437,7 +446,7 @@ impl HeaderManager {
             Some(last),
         ) = (&mut self.request, announced.last())
         {
-            missed_announcement.note(last.block_hash());
+            missed_announcement.note(last.hash);
         }
     }
 
@@ -498,15 +507,16 @@ impl HeaderManager {
 }
 
 /// Whether the first header's parent is on our chain.
-fn connects_to<C: ChainView>(chain: &C, headers: &[BlockHeader]) -> bool {
+fn connects_to<C: ChainView>(chain: &C, headers: &[HashedHeader]) -> bool {
     headers
         .first()
-        .is_some_and(|first| chain.height_of(&first.prev_blockhash).is_some())
+        .is_some_and(|first| chain.height_of(&first.header.prev_blockhash).is_some())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::block::BlockHeader;
     use crate::sync::sim::{invalid_messages, sim_config, SimBlocks, SimChain};
 
     struct Rig {
@@ -552,8 +562,10 @@ mod tests {
 
         fn headers(&mut self, headers: &[BlockHeader]) -> Vec<Output> {
             let mut out = Vec::new();
+            let hashed: Vec<HashedHeader> =
+                headers.iter().copied().map(HashedHeader::new).collect();
             self.manager
-                .handle_headers(self.now, 0, headers, &mut self.chain, &mut out);
+                .handle_headers(self.now, 0, &hashed, &mut self.chain, &mut out);
             out
         }
 

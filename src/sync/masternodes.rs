@@ -937,7 +937,7 @@ fn give_up_list(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::HeaderLookup;
+    use crate::chain::{HashedHeader, HeaderLookup};
     use crate::sync::chain_view::ExtendableChain;
     use crate::sync::events::HeldRequests;
     use crate::sync::sim::{
@@ -1597,7 +1597,8 @@ mod tests {
 
     fn extend_chain(rig: &mut Rig, count: u32) -> Vec<Output> {
         let headers = rig.blocks.grow(count);
-        let connected = rig.chain.connect_headers(&headers, 0).expect("connects");
+        let hashed: Vec<HashedHeader> = headers.into_iter().map(HashedHeader::new).collect();
+        let connected = rig.chain.connect_headers(&hashed, 0).expect("connects");
         let mut out = Vec::new();
         let event = SyncEvent::HeadersStored { tip: connected.tip };
         rig.manager

@@ -20,7 +20,7 @@ use super::requests::{InvalidMessage, Output, Request};
 use super::state::SyncState;
 use super::time::{Millis, Now, Timestamp};
 use crate::block::BlockHeader;
-use crate::chain::{BlockId, HeaderLookup};
+use crate::chain::{BlockId, HashedHeader, HeaderLookup};
 use crate::hash::{sha256d, BlockHash, MerkleNode};
 use crate::network::Network;
 use core::fmt;
@@ -253,12 +253,11 @@ impl ExtendableChain for SimChain {
     /// The simulation's headers carry no meaningful times: the wall clock is not consulted.
     fn connect_headers(
         &mut self,
-        headers: &[BlockHeader],
+        headers: &[HashedHeader],
         _unix_secs: u64,
     ) -> Result<HeadersConnected, SimChainError> {
         let mut new_headers = 0;
-        for header in headers {
-            let hash = header.block_hash();
+        for &HashedHeader { header, hash } in headers {
             if self.heights.contains_key(&hash) {
                 continue;
             }
@@ -744,7 +743,11 @@ impl SimMessage {
     /// Hands the message to the coordinator's handler for its kind, at `at`.
     pub fn deliver_to(self, client: &mut Coordinator<SimChain, SimEngine>, at: Now) -> Vec<Output> {
         match self {
-            SimMessage::Headers(headers) => client.handle_headers(at, &headers),
+            SimMessage::Headers(headers) => {
+                let hashed: Vec<HashedHeader> =
+                    headers.into_iter().map(HashedHeader::new).collect();
+                client.handle_headers(at, &hashed)
+            }
             SimMessage::QrInfo(qrinfo) => client.handle_qrinfo(at.monotonic, qrinfo),
             SimMessage::MnListDiff(diff) => client.handle_mnlistdiff(at.monotonic, diff),
             SimMessage::ChainLock(chainlock) => client.handle_chainlock(at.monotonic, chainlock),

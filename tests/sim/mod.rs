@@ -1245,7 +1245,9 @@ impl Sim {
                     dashlight::sync::events::SyncEvent::ChainLockVerified { .. },
                 ))) => self.report.chainlocks_verified += 1,
                 NodeOutput::Notify(_) => {}
-                NodeOutput::CheckQuorums { .. } => panic!("no checking workers configured"),
+                NodeOutput::CheckQuorums { .. } | NodeOutput::HashHeaders(_) => {
+                    panic!("no workers configured")
+                }
             }
         }
         if qrinfos_sent > 1 {
