@@ -30,8 +30,12 @@ function announceBlocks(height) {
 // (`checkquorums` events) and the headers of long batches to hash
 // (`hashheaders`), one share per worker, each worker running the client's own
 // wasm module (check-worker.js). Started at the first batch; a worker that
-// fails breaks the pool, and a share without an answer is done in this worker
-// by the client (as is one past its deadline).
+// fails, or leaves a share unanswered for SHARE_TIMEOUT_MS (it hangs), breaks
+// the pool: every worker is terminated and from then on the client does the
+// work in this worker (a share without an answer is done here too, as is one
+// past the client's own deadline).
+const SHARE_TIMEOUT_MS = 8_000;
+
 class CheckPool {
   #size;
   #workers = [];
@@ -51,15 +55,21 @@ class CheckPool {
           pending.delete(data.id);
           done?.(data.answer ? new Uint8Array(data.answer) : null);
         });
-        worker.addEventListener('error', () => {
-          this.#broken = true;
-          for (const done of pending.values()) done(null);
-          pending.clear();
-        });
+        worker.addEventListener('error', () => this.#breakDown());
         this.#workers.push({ worker, pending });
       }
     } catch {
-      this.#broken = true;
+      this.#breakDown();
+    }
+  }
+
+  /** Terminates every worker; what they were asked is answered with null. */
+  #breakDown() {
+    this.#broken = true;
+    for (const { worker, pending } of this.#workers) {
+      worker.terminate();
+      for (const done of pending.values()) done(null);
+      pending.clear();
     }
   }
 
@@ -70,13 +80,14 @@ class CheckPool {
     return Promise.all(shares.map((share, i) => new Promise((resolve) => {
       const { worker, pending } = this.#workers[i % this.#workers.length];
       const id = this.#nextId++;
-      pending.set(id, resolve);
+      const timer = setTimeout(() => { if (pending.has(id)) this.#breakDown(); }, SHARE_TIMEOUT_MS);
+      pending.set(id, (answer) => { clearTimeout(timer); resolve(answer); });
       try {
         const copy = Uint8Array.from(share);
         worker.postMessage({ id, task, share: copy.buffer }, [copy.buffer]);
       } catch {
+        pending.get(id)?.(null);
         pending.delete(id);
-        resolve(null);
       }
     })));
   }

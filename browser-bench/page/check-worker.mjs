@@ -1,7 +1,7 @@
 // A checking worker of the masternode benchmark: the outcomes of each share
-// of quorum check jobs it is sent (see `checkJobs`), timed here so that the
+// of quorum check jobs it is sent (see `mnlistCheckJobs`), timed here so that the
 // figure excludes messaging.
-import init, { checkJobs } from './pkg/dashlight_browser_bench.js';
+import init, { mnlistCheckJobs } from './pkg/dashlight_browser_bench.js';
 
 const ready = init();
 
@@ -9,7 +9,7 @@ self.onmessage = async ({ data: { id, jobs, fresh } }) => {
   try {
     await ready;
     const started = performance.now();
-    const outcomes = checkJobs(new Uint8Array(jobs), fresh);
+    const outcomes = mnlistCheckJobs(new Uint8Array(jobs), fresh);
     const ms = performance.now() - started;
     self.postMessage({ id, result: { outcomes: outcomes.buffer, ms } }, [outcomes.buffer]);
   } catch (error) {

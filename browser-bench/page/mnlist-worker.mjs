@@ -3,7 +3,7 @@
 // every pending quorum, in this thread or with its check jobs spread over a
 // pool of checking workers (1, then `workers`); the verdicts are applied in
 // share order, whichever worker answers first. Answers `{ op: 'run' }`.
-import init, { checkJobs, mnlistApply, mnlistOpen, mnlistPrepare, mnlistVerifyHere } from './pkg/dashlight_browser_bench.js';
+import init, { mnlistCheckJobs, mnlistApply, mnlistOpen, mnlistPrepare, mnlistVerifyHere } from './pkg/dashlight_browser_bench.js';
 import { Rpc } from './rpc.mjs';
 
 const SCENARIOS = [
@@ -49,7 +49,7 @@ async function startPool(count) {
 async function checkShares(pool, shares) {
   if (pool.length === 0) {
     const started = performance.now();
-    const outcomes = shares.map((share) => checkJobs(share, true));
+    const outcomes = shares.map((share) => mnlistCheckJobs(share, true));
     return { outcomes, slowest: performance.now() - started };
   }
   const answers = await Promise.all(shares.map((share, i) => {

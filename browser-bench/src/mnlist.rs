@@ -165,7 +165,7 @@ pub fn mnlist_apply(outcomes: Vec<js_sys::Uint8Array>) -> Result<Vec<u32>, JsErr
 
 /// A checking worker's task: the outcomes of the encoded `jobs`, checked
 /// with this worker's key cache (emptied first if `fresh`).
-#[wasm_bindgen(js_name = checkJobs)]
+#[wasm_bindgen(js_name = mnlistCheckJobs)]
 pub fn check_jobs(jobs: &[u8], fresh: bool) -> Result<Vec<u8>, JsError> {
     KEYS.with(|keys| {
         let mut keys = keys.borrow_mut();

@@ -142,9 +142,12 @@ export async function startBridge(targetPorts, flags = []) {
   return { ...proc, port, url: (target = 'peer0') => `ws://127.0.0.1:${port}/${target}` };
 }
 
-/** Starts the dev page server (www/, /js/, /pkg/). */
-export function startPage() {
-  return startServer(0);
+/**
+ * Starts the dev page server (www/, /js/, /pkg/); `mounts` maps more URL prefixes to folders
+ * or, for a prefix that is a whole path, to a file served in its place.
+ */
+export function startPage(mounts = {}) {
+  return startServer(0, mounts);
 }
 
 /** Launches Debian's Chromium (or `CHROMIUM`). */
@@ -183,7 +186,7 @@ export class Stack {
 
   async replayPeer(flags, ports) { return this.add(await startReplayPeer(flags, ports)); }
   async bridge(targetPorts, flags) { return this.add(await startBridge(targetPorts, flags)); }
-  async page() { return this.add(await startPage()); }
+  async page(mounts) { return this.add(await startPage(mounts)); }
   async browser() { return this.add(await launchBrowser()); }
 
   /**

@@ -4,11 +4,15 @@
 // full batches and once with none. Both end at block 100,000 with its real
 // hash; with workers nearly every header's X11 came from them
 // (`headers.hashedInWorkers`), without them none did. Prints both rates
-// (a figure, not an assertion: this machine's cores are shared).
+// (a figure, not an assertion: this machine's cores are shared). A third run
+// has checking workers that never answer (their script replaced by one that
+// ignores every message): the pool gives them up once and the sync goes on in
+// the client's worker, instead of waiting out the client's deadline for every
+// batch.
 import assert from 'node:assert/strict';
-import { openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { fixtures, withStack } from './harness.mjs';
+import { fixtures, resultPath, withStack } from './harness.mjs';
 
 const FULL_CHAIN = 'testnet/full_chain/testnet_headers_0_1100000.bin';
 const TIP = 100_000;
@@ -27,10 +31,11 @@ function hashAt(height) {
   }
 }
 
-async function syncFromGenesis(s, checkWorkers) {
+/** Syncs from genesis to `TIP` with `checkWorkers`; `mounts` for the page server. */
+async function syncFromGenesis(s, checkWorkers, mounts = {}) {
   const peer = await s.replayPeer(['--headers', FULL_CHAIN, '--tip-height', String(TIP), '--tip-steps', 'none']);
   const bridge = await s.bridge([peer.p2p]);
-  const server = await s.page();
+  const server = await s.page(mounts);
   const browser = await s.browser();
   const dev = await s.devPage(browser, server.url, {
     bridges: bridge.url('peer0'), storage: `e2e-long-sync-${checkWorkers}-${Date.now()}`,
@@ -60,3 +65,14 @@ test('without checking workers the same sync hashes every header in the client w
   const status = await syncFromGenesis(s, 0);
   assert.equal(status.headers.hashedInWorkers, 0);
 }));
+
+test('checking workers that hang are given up once and the sync goes on without them', { timeout: 180_000 }, () => withStack('long-sync-hung-workers', async (s) => {
+  const silent = resultPath('silent-check-worker.js');
+  writeFileSync(silent, 'self.onmessage = () => {};\n');
+  // Waiting out the client's 10 s deadline for each of the 50 batches would take minutes.
+  const t0 = Date.now();
+  const status = await syncFromGenesis(s, 2, { '/js/check-worker.js': silent });
+  assert.equal(status.headers.hashedInWorkers, 0);
+  console.log(`with hung checking workers: block ${TIP} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}));
+
