@@ -181,9 +181,10 @@ fn assemble(
 ) -> (Vec<HashedHeader>, u64) {
     let count = headers.len();
     let mut from_workers = 0;
-    let hashed = (0..count)
-        .map(|i| {
-            let header = headers[i];
+    let hashed = headers
+        .iter()
+        .enumerate()
+        .map(|(i, &header)| {
             let offered = i
                 .checked_div(share_len)
                 .and_then(|share| worker_hash(answers, share, i % share_len, share_len, count));
