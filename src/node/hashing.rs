@@ -134,34 +134,41 @@ impl HeaderHashing {
     /// workers failed). The batch, hashed with what fits and here for the rest; `None` for a
     /// job not awaited (answered after its deadline, or after [`HeaderHashing::clear`]).
     pub fn answered(&mut self, job: u64, answers: &[Vec<u8>]) -> Option<HashedBatch> {
-        if !matches!(self.state, HashingState::Awaiting { job: awaited, .. } if awaited == job) {
-            return None;
+        match std::mem::replace(&mut self.state, HashingState::Idle) {
+            HashingState::Awaiting {
+                job: awaited,
+                peer,
+                headers,
+                share_len,
+                ..
+            } if awaited == job => {
+                let (headers, from_workers) = assemble(headers, share_len, answers);
+                self.hashed_in_workers += from_workers;
+                Some(HashedBatch { peer, headers })
+            }
+            other => {
+                self.state = other;
+                None
+            }
         }
-        let HashingState::Awaiting {
-            peer,
-            headers,
-            share_len,
-            ..
-        } = std::mem::replace(&mut self.state, HashingState::Idle)
-        else {
-            return None;
-        };
-        let (headers, from_workers) = assemble(headers, share_len, answers);
-        self.hashed_in_workers += from_workers;
-        Some(HashedBatch { peer, headers })
     }
 
     /// The batch out with the workers, hashed here, if its deadline has passed at `now`.
     pub fn expired(&mut self, now: Timestamp) -> Option<HashedBatch> {
-        if !matches!(self.state, HashingState::Awaiting { deadline, .. } if deadline <= now) {
-            return None;
-        }
         match std::mem::replace(&mut self.state, HashingState::Idle) {
-            HashingState::Awaiting { peer, headers, .. } => Some(HashedBatch {
+            HashingState::Awaiting {
+                peer,
+                headers,
+                deadline,
+                ..
+            } if deadline <= now => Some(HashedBatch {
                 peer,
                 headers: headers.into_iter().map(HashedHeader::new).collect(),
             }),
-            HashingState::Idle => None,
+            other => {
+                self.state = other;
+                None
+            }
         }
     }
 
