@@ -6,7 +6,7 @@
 //! integer modulo the group order, and the products are summed. The members'
 //! signature of a quorum commitment verifies against that sum.
 
-use super::{min_pk, BlsError, PublicKey, Scheme};
+use super::{min_pk, BlsError, OperatorKey, PublicKey, Scheme};
 use bitcoin_hashes::{sha256, HashEngine};
 use blst::MultiPoint;
 
@@ -58,10 +58,10 @@ fn less_than(a: &[u64; 4], b: &[u64; 4]) -> bool {
 
 /// The keys in sorted order with their coefficients (little-endian, reduced).
 pub fn secure_aggregation_coefficients<'k>(
-    keys: &[&'k PublicKey],
+    keys: &[&'k OperatorKey],
     scheme: Scheme,
-) -> Vec<(&'k PublicKey, [u8; 32])> {
-    let mut sorted: Vec<([u8; 48], &PublicKey)> =
+) -> Vec<(&'k OperatorKey, [u8; 32])> {
+    let mut sorted: Vec<([u8; 48], &OperatorKey)> =
         keys.iter().map(|k| (k.to_bytes(scheme), *k)).collect();
     sorted.sort_unstable_by_key(|a| a.0);
     let mut engine = sha256::HashEngine::default();
@@ -83,7 +83,7 @@ pub fn secure_aggregation_coefficients<'k>(
 }
 
 /// The secure aggregate of `keys` under `scheme`, by one multi-scalar multiplication.
-pub fn secure_aggregate(keys: &[&PublicKey], scheme: Scheme) -> Result<PublicKey, BlsError> {
+pub fn secure_aggregate(keys: &[&OperatorKey], scheme: Scheme) -> Result<PublicKey, BlsError> {
     if keys.is_empty() {
         return Err(BlsError::NoKeys);
     }
@@ -96,7 +96,8 @@ pub fn secure_aggregate(keys: &[&PublicKey], scheme: Scheme) -> Result<PublicKey
     }
     let sum = points.as_slice().mult(&scalars, SCALAR_BITS);
     let point = sum.to_public_key();
-    // A sum of subgroup points stays in the subgroup; only infinity is left to rule out.
+    // A sum of subgroup points stays in the subgroup (the operator keys' membership is
+    // consensus's, see `OperatorKey`); only infinity is left to rule out.
     if point == min_pk::PublicKey::default() {
         return Err(BlsError::Infinity);
     }
@@ -136,11 +137,13 @@ mod tests {
         let sks: Vec<min_pk::SecretKey> = (1u8..=5)
             .map(|i| min_pk::SecretKey::key_gen(&[i; 32], &[]).unwrap())
             .collect();
-        let keys: Vec<PublicKey> = sks
+        let keys: Vec<OperatorKey> = sks
             .iter()
-            .map(|sk| PublicKey::from_point(sk.sk_to_pk()))
+            .map(|sk| {
+                OperatorKey::from_list_bytes(&sk.sk_to_pk().compress(), Scheme::Basic).unwrap()
+            })
             .collect();
-        let refs: Vec<&PublicKey> = keys.iter().collect();
+        let refs: Vec<&OperatorKey> = keys.iter().collect();
         let msg = [9u8; 32];
         // Each signer signs; the secure aggregate signature is the same
         // weighted sum over G2, which must verify against the aggregate key.
@@ -158,7 +161,7 @@ mod tests {
         let agg_key = secure_aggregate(&refs, Scheme::Basic).unwrap();
         assert_eq!(agg_key.verify(&msg, &agg_sig, Scheme::Basic), Ok(true));
         // Order of the input does not matter.
-        let reversed: Vec<&PublicKey> = keys.iter().rev().collect();
+        let reversed: Vec<&OperatorKey> = keys.iter().rev().collect();
         assert_eq!(secure_aggregate(&reversed, Scheme::Basic).unwrap(), agg_key);
     }
 }

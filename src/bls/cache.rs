@@ -1,17 +1,17 @@
 //! A cache of decoded masternode operator keys.
 //!
-//! Decompressing and subgroup-checking a G1 point is the most expensive step of
-//! reading a key; the same operators sign quorum after quorum, so each distinct
-//! encoding is decoded once.
+//! Decompressing a G1 point is the most expensive step of reading a key; the
+//! same operators sign quorum after quorum, so each distinct encoding is
+//! decoded once.
 
 use super::encoding::G1_SIZE;
-use super::{BlsError, PublicKey, Scheme};
+use super::{BlsError, OperatorKey, Scheme};
 use std::collections::HashMap;
 
-/// Decoded public keys by their encoding (and the scheme of that encoding).
+/// Decoded operator keys by their encoding (and the scheme of that encoding).
 #[derive(Debug, Default, Clone)]
 pub struct KeyCache {
-    keys: HashMap<([u8; G1_SIZE], Scheme), Result<PublicKey, BlsError>>,
+    keys: HashMap<([u8; G1_SIZE], Scheme), Result<OperatorKey, BlsError>>,
 }
 
 impl KeyCache {
@@ -21,11 +21,11 @@ impl KeyCache {
     }
 
     /// The key encoded as `bytes` in `scheme`, decoding it on first use.
-    pub fn get(&mut self, bytes: &[u8; G1_SIZE], scheme: Scheme) -> Result<PublicKey, BlsError> {
+    pub fn get(&mut self, bytes: &[u8; G1_SIZE], scheme: Scheme) -> Result<OperatorKey, BlsError> {
         *self
             .keys
             .entry((*bytes, scheme))
-            .or_insert_with(|| PublicKey::from_bytes(bytes, scheme))
+            .or_insert_with(|| OperatorKey::from_list_bytes(bytes, scheme))
     }
 
     /// Whether `bytes` in `scheme` has been decoded already.

@@ -4,7 +4,7 @@
 use super::hashes::commitment_hash;
 use super::params::{LlmqParams, LlmqType};
 use crate::bls::{
-    secure_aggregate, BlsError, KeyCache, PublicKey, Scheme, Signature, SignatureGroup,
+    secure_aggregate, BlsError, KeyCache, OperatorKey, PublicKey, Scheme, Signature, SignatureGroup,
 };
 use crate::hash::{ProTxHash, Sha256dHash};
 use crate::protocol::commitment::QuorumCommitment;
@@ -281,7 +281,7 @@ pub fn prepare_commitment(
             })?;
         signer_keys.push(key);
     }
-    let refs: Vec<&PublicKey> = signer_keys.iter().collect();
+    let refs: Vec<&OperatorKey> = signer_keys.iter().collect();
     let members_key =
         secure_aggregate(&refs, scheme).map_err(|error| CommitmentFailure::BadSignature {
             field: "membersSig",
