@@ -13,15 +13,19 @@ use dashlight::block::BlockHeader;
 use dashlight::bls::KeyCache;
 use dashlight::chain::{HeaderLookup, HeaderMap};
 use dashlight::hash::BlockHash;
+use dashlight::llmq::LlmqType;
 use dashlight::mnlist::check::{
     check_encoded, check_jobs, decode_jobs, decode_outcomes, encode_jobs, split_jobs, CheckJob,
 };
 use dashlight::mnlist::{MasternodeEngine, QuorumKey, QuorumPriority, QuorumStatus, VerifyOnApply};
 use dashlight::network::Network;
+use dashlight::node::engine::ClientEngine;
 use dashlight::protocol::mnlistdiff::MnListDiff;
 use dashlight::protocol::qrinfo::QrInfo;
+use dashlight::sync::chain_view::ChainView;
+use dashlight::sync::engine::SyncEngine;
 use std::collections::BTreeMap;
-use support::{mainnet_heights, testnet_headers};
+use support::{mainnet_heights, testnet_cbtx_clsig, testnet_headers};
 
 fn payload(list: &[(&str, &'static [u8])], name: &str) -> &'static [u8] {
     list.iter()
@@ -358,6 +362,96 @@ fn forged_commitments_fail_whatever_the_split() {
             assert_eq!(merged, reference, "{workers} workers, reversed: {reversed}");
         }
     }
+}
+
+#[test]
+fn a_chainlock_verifies_its_own_signing_quorum_and_no_other() {
+    let scenario = testnet();
+    let reference = scenario.all_at_once();
+    let clsig = testnet_cbtx_clsig(905_768).unwrap();
+    let mut forged = clsig;
+    forged.signature[95] ^= 1;
+
+    let mut engine = scenario.engine(VerifyOnApply::None);
+    assert_eq!(engine.timings().quorums_checked, 0);
+    let before = statuses(&engine);
+    // A signature that does not verify costs no quorum check.
+    let check = engine.verify_chainlock_and_signer(&forged, &scenario.headers);
+    assert!(check.result.is_err());
+    assert_eq!(engine.timings().quorums_checked, 0);
+    assert_eq!(statuses(&engine), before);
+
+    let check = engine.verify_chainlock_and_signer(&clsig, &scenario.headers);
+    assert_eq!(check.result, Ok(()));
+    let signer = check.quorum.unwrap();
+    assert_eq!(check.quorum_status.as_ref(), Some(&reference[&signer]));
+    assert!(reference[&signer].is_verified());
+    assert_eq!(engine.timings().quorums_checked, 1);
+    let after = statuses(&engine);
+    for (key, status) in &after {
+        let expected = if *key == signer {
+            &reference[key]
+        } else {
+            &before[key]
+        };
+        assert_eq!(status, expected, "{key:?}");
+    }
+    // Once verified, the signer is not checked again; the rest follow as usual.
+    engine.verify_chainlock_and_signer(&clsig, &scenario.headers);
+    assert_eq!(engine.timings().quorums_checked, 1);
+    let keys = pending(&engine);
+    engine.verify_quorum_set(&keys, &scenario.headers);
+    assert_eq!(statuses(&engine), reference);
+}
+
+/// The fixture headers as the client's chain (the managers' view).
+struct FixtureChain(HeaderMap);
+
+impl HeaderLookup for FixtureChain {
+    fn height_of(&self, hash: &BlockHash) -> Option<u32> {
+        self.0.height_of(hash)
+    }
+    fn header_at(&self, height: u32) -> Option<BlockHeader> {
+        self.0.header_at(height)
+    }
+    fn hash_at(&self, height: u32) -> Option<BlockHash> {
+        self.0.hash_at(height)
+    }
+}
+
+impl ChainView for FixtureChain {
+    fn tip(&self) -> dashlight::chain::BlockId {
+        let height = 905_800;
+        dashlight::chain::BlockId {
+            height,
+            hash: self.0.hash_at(height).unwrap(),
+        }
+    }
+    fn locator(&self) -> Vec<BlockHash> {
+        vec![self.tip().hash]
+    }
+}
+
+#[test]
+fn the_client_checks_no_quorum_on_apply_and_a_chainlock_its_signer_first() {
+    let scenario = testnet();
+    let reference = scenario.all_at_once();
+    let chain = FixtureChain(testnet_headers());
+    let mut client = ClientEngine::new(MasternodeEngine::new(Network::Testnet));
+    client
+        .apply_qrinfo(scenario.qrinfo.clone(), &chain)
+        .unwrap();
+    client
+        .apply_mnlistdiff(scenario.diff.clone(), &chain)
+        .unwrap();
+    assert_eq!(client.inner().timings().quorums_checked, 0);
+    let signer = client
+        .verify_chainlock(&testnet_cbtx_clsig(905_768).unwrap(), &chain)
+        .unwrap();
+    assert!(signer.quorum_verified);
+    assert_eq!(client.inner().timings().quorums_checked, 1);
+    let key = (LlmqType(signer.quorum.llmq_type), signer.quorum.quorum_hash);
+    assert_eq!(status_of(client.inner(), &key), reference[&key]);
 }
 
 #[test]

@@ -295,4 +295,27 @@ impl MasternodeEngine {
         }
         check
     }
+
+    /// Verifies a ChainLock ([`MasternodeEngine::verify_chainlock`]) and then, if its
+    /// signature holds and its signing quorum is neither verified nor failed yet, that
+    /// quorum's commitment, reporting the new status: for a caller that defers the other
+    /// quorums ([`VerifyOnApply`](super::VerifyOnApply)), so that a ChainLock waits for its
+    /// own quorum only. A ChainLock whose signature fails costs one signature check, never
+    /// a quorum's.
+    pub fn verify_chainlock_and_signer(
+        &mut self,
+        clsig: &ClSig,
+        headers: &impl HeaderLookup,
+    ) -> ChainLockCheck {
+        let mut check = self.verify_chainlock(clsig, headers);
+        let pending = check
+            .quorum_status
+            .as_ref()
+            .is_some_and(|status| !status.is_final());
+        if let (Ok(()), Some(key), true) = (&check.result, check.quorum, pending) {
+            self.verify_quorum_set(&[key], headers);
+            check.quorum_status = self.quorum_record(key.0, &key.1).map(|r| r.status.clone());
+        }
+        check
+    }
 }

@@ -103,12 +103,13 @@ pub struct ClientEngine {
 
 impl ClientEngine {
     /// Wraps `engine`, which stops checking the coinbase ChainLock of each diff (the sync
-    /// managers do not use that check) and verifies only the ChainLock quorums of the newest
-    /// list while it applies a message: the masternode manager verifies the rest after, in
-    /// slices ([`SyncEngine::verify_quorum_set`]).
+    /// managers do not use that check) and verifies no quorum while it applies a message: a
+    /// ChainLock verifies its own signing quorum first ([`SyncEngine::verify_chainlock`]), and
+    /// the masternode manager verifies the rest after, most urgent first, in slices
+    /// ([`SyncEngine::verify_quorum_set`], or the checking workers).
     pub fn new(mut engine: MasternodeEngine) -> ClientEngine {
         engine.set_check_coinbase_chainlocks(false);
-        engine.set_verify_on_apply(VerifyOnApply::Urgent);
+        engine.set_verify_on_apply(VerifyOnApply::None);
         ClientEngine { engine }
     }
 
@@ -274,16 +275,17 @@ impl SyncEngine for ClientEngine {
     /// Accepts a ChainLock whose signature verifies against the signing quorum
     /// the protocol selects from the stored lists. Those lists are proven
     /// against coinbases of blocks on the verified header chain, so the quorum
-    /// is one the chain committed to; a quorum whose own commitment failed
-    /// verification is refused, and one that could not be verified yet (a
-    /// list its members need is missing) is accepted and reported as such by
-    /// [`MasternodeEngine::verify_chainlock`] (`quorum_status`).
+    /// is one the chain committed to. A signing quorum still pending is verified
+    /// then ([`MasternodeEngine::verify_chainlock_and_signer`]); one whose own
+    /// commitment failed verification is refused, and one that could not be
+    /// verified yet (a list its members need is missing) is accepted and
+    /// reported as such (`quorum_status`).
     fn verify_chainlock(
-        &self,
+        &mut self,
         chainlock: &ClSig,
         chain: &dyn ChainView,
     ) -> Result<ChainLockSigner, ClientEngineError> {
-        let check = self.engine.verify_chainlock(chainlock, &chain);
+        let check = self.engine.verify_chainlock_and_signer(chainlock, &chain);
         let height = chainlock.height;
         check
             .result

@@ -124,7 +124,7 @@ impl<L> ChainLockManager<L> {
         now: Timestamp,
         event: &SyncEvent,
         chain: &C,
-        engine: &E,
+        engine: &mut E,
         out: &mut Vec<Output>,
     ) {
         if let SyncEvent::ListsApplied { .. } | SyncEvent::MasternodeListsSynced { .. } = event {
@@ -151,7 +151,7 @@ impl<L> ChainLockManager<L> {
         now: Timestamp,
         chainlock: L,
         chain: &C,
-        engine: &E,
+        engine: &mut E,
         out: &mut Vec<Output>,
     ) {
         let target = engine.chainlock_target(&chainlock);
@@ -181,7 +181,7 @@ impl<L> ChainLockManager<L> {
         now: Timestamp,
         chainlock: L,
         chain: &C,
-        engine: &E,
+        engine: &mut E,
         out: &mut Vec<Output>,
     ) -> Option<String> {
         let target = engine.chainlock_target(&chainlock);
@@ -279,7 +279,7 @@ mod tests {
                 Timestamp(0),
                 chainlock,
                 &self.chain,
-                &self.engine,
+                &mut self.engine,
                 &mut out,
             );
             out
@@ -294,7 +294,7 @@ mod tests {
                 Timestamp(0),
                 &event,
                 &self.chain,
-                &self.engine,
+                &mut self.engine,
                 &mut out,
             );
             out

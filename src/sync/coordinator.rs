@@ -152,7 +152,7 @@ impl<C: ExtendableChain, E: SyncEngine> Coordinator<C, E> {
     pub fn handle_chainlock(&mut self, now: Timestamp, chainlock: E::ChainLock) -> Vec<Output> {
         let mut out = Vec::new();
         self.chainlocks
-            .handle_chainlock(now, chainlock, &self.chain, &self.engine, &mut out);
+            .handle_chainlock(now, chainlock, &self.chain, &mut self.engine, &mut out);
         self.finish(now, out)
     }
 
@@ -202,7 +202,7 @@ impl<C: ExtendableChain, E: SyncEngine> Coordinator<C, E> {
                     .handle_sync_event(now, &event, &self.chain, &mut self.engine, &mut routed),
                 SyncEvent::ListsApplied { .. } | SyncEvent::MasternodeListsSynced { .. } => self
                     .chainlocks
-                    .handle_sync_event(now, &event, &self.chain, &self.engine, &mut routed),
+                    .handle_sync_event(now, &event, &self.chain, &mut self.engine, &mut routed),
                 SyncEvent::ChainLockVerified { .. } => {}
             }
             out.extend(routed);

@@ -169,9 +169,11 @@ pub trait SyncEngine {
     fn chainlock_target(&self, chainlock: &Self::ChainLock) -> ChainLockTarget;
 
     /// Verifies a ChainLock's signature against the quorum that must have signed it and
-    /// names that quorum.
+    /// names that quorum. If the signature holds and the signing quorum's commitment is still
+    /// pending, it is verified then: a ChainLock waits for its own quorum only, not for the
+    /// others.
     fn verify_chainlock(
-        &self,
+        &mut self,
         chainlock: &Self::ChainLock,
         chain: &dyn ChainView,
     ) -> Result<ChainLockSigner, Self::Error>;

@@ -665,7 +665,7 @@ impl SyncEngine for SimEngine {
     }
 
     fn verify_chainlock(
-        &self,
+        &mut self,
         chainlock: &SimChainLock,
         _chain: &dyn ChainView,
     ) -> Result<ChainLockSigner, SimEngineError> {

@@ -32,7 +32,7 @@ use dashlight::chain::sync_base::SyncBase;
 use dashlight::chain::ChainConfig;
 use dashlight::encode::{Decodable, Reader};
 use dashlight::hash::{sha256d, BlockHash, Sha256dHash};
-use dashlight::mnlist::MasternodeEngine;
+use dashlight::mnlist::{MasternodeEngine, QuorumStatus};
 use dashlight::network::Network;
 use dashlight::node::engine::ClientEngine;
 use dashlight::node::{Node, NodeOutput, Notification};
@@ -49,7 +49,6 @@ use dashlight::protocol::version::PROTOCOL_VERSION;
 use dashlight::storage::{restore_chain, restore_masternodes, save_chain, save_masternodes};
 use dashlight::storage::{HeaderStore, MemoryStore};
 use dashlight::sync::config::SyncConfig;
-use dashlight::sync::engine::SyncEngine;
 use dashlight::sync::masternodes::{MasternodeWork, QrInfoState};
 use dashlight::sync::requests::Output;
 use dashlight::sync::state::SyncState;
@@ -1362,7 +1361,11 @@ impl Sim {
             }
             let best = self.node.progress().best_chainlock.map_or(0, |c| c.height);
             let sync = self.node.sync();
-            let verifiable = sync.engine().verify_chainlock(&clsig, sync.chain()).is_ok();
+            // Read-only: the signature holds and the signing quorum did not fail (the client
+            // verifies a pending signing quorum when the ChainLock comes).
+            let check = sync.engine().inner().verify_chainlock(&clsig, sync.chain());
+            let verifiable = check.result.is_ok()
+                && !matches!(check.quorum_status, Some(QuorumStatus::Failed(_)));
             if verifiable && best < clsig.height as u32 {
                 self.violation(format!(
                     "the ChainLock for {} verifies but the best is {best}",
