@@ -106,7 +106,7 @@ fn genesis_based_diffs_rebuild_lists_matching_their_coinbase() {
     for (path, _) in common::MNLISTDIFFS {
         if heights(path).is_some_and(|(base, _)| base == 0) {
             let d = diff(path);
-            let list = apply_diff(&empty(), &d, d.coinbase_height()).unwrap();
+            let list = apply_diff(&empty(), &d, d.coinbase_height(), |_| None).unwrap();
             assert_roots_match(&list, &d, path);
         }
     }
@@ -118,7 +118,7 @@ fn genesis_based_diffs_rebuild_lists_matching_their_coinbase() {
         let q = qrinfo(name);
         for (part, d) in q.named_diffs() {
             if d.base_block_hash.is_zero() || d.base_block_hash == Network::Testnet.genesis_hash() {
-                let list = apply_diff(&empty(), d, d.coinbase_height()).unwrap();
+                let list = apply_diff(&empty(), d, d.coinbase_height(), |_| None).unwrap();
                 assert_roots_match(&list, d, &format!("{name} {part}"));
             }
         }
@@ -127,9 +127,30 @@ fn genesis_based_diffs_rebuild_lists_matching_their_coinbase() {
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
+fn the_lists_of_a_qrinfo_share_their_identical_entries() {
+    let engine = engine_with_905294(&testnet_headers());
+    let heights: Vec<u32> = engine.list_heights().collect();
+    let mut shared = 0;
+    for pair in heights.windows(2) {
+        let (older, newer) = (
+            engine.list_at(pair[0]).unwrap(),
+            engine.list_at(pair[1]).unwrap(),
+        );
+        for entry in newer.entries() {
+            if let Some(old) = older.entry(&entry.pro_tx_hash()) {
+                assert_eq!(std::sync::Arc::ptr_eq(old, entry), old.sml == entry.sml);
+                shared += usize::from(old.sml == entry.sml);
+            }
+        }
+    }
+    assert!(shared > 1000, "{shared} entries shared");
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn mainnet_list_of_mostly_legacy_keys_matches_its_coinbase() {
     let d = diff("mnlistdiff_0_2028691.bin");
-    let list = apply_diff(&empty(), &d, d.coinbase_height()).unwrap();
+    let list = apply_diff(&empty(), &d, d.coinbase_height(), |_| None).unwrap();
     assert_roots_match(&list, &d, "mainnet 2028691");
     let legacy = list.entries().filter(|e| e.sml.uses_legacy_bls()).count();
     assert!(legacy * 2 > list.len(), "{legacy} of {}", list.len());
@@ -140,7 +161,10 @@ fn mainnet_list_of_mostly_legacy_keys_matches_its_coinbase() {
 fn chained_diffs_applied_on_their_base_match() {
     let mut lists: BTreeMap<u32, MasternodeList> = BTreeMap::new();
     let genesis = diff("mnlistdiff_0_530000_LAYOUT70228.bin");
-    lists.insert(530_000, apply_diff(&empty(), &genesis, 530_000).unwrap());
+    lists.insert(
+        530_000,
+        apply_diff(&empty(), &genesis, 530_000, |_| None).unwrap(),
+    );
     let mut chained: Vec<(u32, u32, &str)> = common::MNLISTDIFFS
         .iter()
         .filter_map(|(path, _)| heights(path).map(|(a, b)| (b, a, *path)))
@@ -153,7 +177,7 @@ fn chained_diffs_applied_on_their_base_match() {
         let base_list = lists
             .get(&base)
             .unwrap_or_else(|| panic!("{path}: no base"));
-        let list = apply_diff(base_list, &d, target).unwrap();
+        let list = apply_diff(base_list, &d, target, |_| None).unwrap();
         assert_roots_match(&list, &d, path);
         lists.insert(target, list);
         applied += 1;
@@ -497,10 +521,13 @@ fn a_diff_without_its_base_list_names_the_list_to_fetch() {
         "{err}"
     );
     // Applied on its base, the same diff is accepted; on the wrong base it does not fit.
-    let mut base = apply_diff(&empty(), &diff("mnlistdiff_0_905762.bin"), 905_762).unwrap();
+    let mut base = apply_diff(&empty(), &diff("mnlistdiff_0_905762.bin"), 905_762, |_| {
+        None
+    })
+    .unwrap();
     base.block_hash = BlockHash::ZERO;
     let d = diff("mnlistdiff_905496_905522.bin");
-    let wrong = apply_diff(&base, &d, 905_522);
+    let wrong = apply_diff(&base, &d, 905_522, |_| None);
     assert!(
         wrong.map_or(true, |l| l.merkle_root_mn_list()
             != d.coinbase_payload().merkle_root_mn_list),

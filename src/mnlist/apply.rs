@@ -4,6 +4,7 @@ use super::list::{ListEntry, MasternodeList, QuorumEntry};
 use crate::hash::{BlockHash, ProTxHash};
 use crate::llmq::LlmqType;
 use crate::protocol::mnlistdiff::MnListDiff;
+use crate::protocol::sml_entry::SmlEntry;
 use core::fmt;
 use std::sync::Arc;
 
@@ -46,11 +47,15 @@ impl fmt::Display for ApplyError {
 
 impl std::error::Error for ApplyError {}
 
-/// The list `diff` produces from `base`, at `height`. `base` is left untouched.
+/// The list `diff` produces from `base`, at `height`. `base` is left untouched. A new or
+/// changed entry that `known` already holds, identical, is shared rather than hashed again
+/// (the lists of a QRInfo repeat most entries, each list in full when its diff is based on
+/// genesis).
 pub fn apply_diff(
     base: &MasternodeList,
     diff: &MnListDiff,
     height: u32,
+    known: impl Fn(&SmlEntry) -> Option<Arc<ListEntry>>,
 ) -> Result<MasternodeList, ApplyError> {
     let mut list = MasternodeList {
         block_hash: diff.block_hash,
@@ -68,10 +73,8 @@ pub fn apply_diff(
         if !seen.insert(entry.pro_reg_tx_hash) {
             return Err(ApplyError::DuplicateMasternode(entry.pro_reg_tx_hash));
         }
-        list.entries.insert(
-            entry.pro_reg_tx_hash,
-            Arc::new(ListEntry::new(entry.clone())),
-        );
+        let shared = known(entry).unwrap_or_else(|| Arc::new(ListEntry::new(entry.clone())));
+        list.entries.insert(entry.pro_reg_tx_hash, shared);
     }
     for deleted in &diff.deleted_quorums {
         let key = (LlmqType(deleted.llmq_type), deleted.quorum_hash);

@@ -34,11 +34,9 @@ pub enum VerifyOnApply {
     /// Every quorum not verified or failed yet (the default).
     #[default]
     All,
-    /// Only the ChainLock quorums of the newest list (see
-    /// [`QuorumPriority::ChainLock`]); the caller verifies the rest from
-    /// [`MasternodeEngine::pending_quorums`] when it has time.
-    Urgent,
-    /// None: the caller verifies from [`MasternodeEngine::pending_quorums`].
+    /// None: the caller verifies from [`MasternodeEngine::pending_quorums`] (most urgent
+    /// first) when it has time, and a ChainLock's own signing quorum with it
+    /// ([`MasternodeEngine::verify_chainlock_and_signer`]).
     None,
 }
 

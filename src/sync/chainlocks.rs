@@ -2,8 +2,9 @@
 //!
 //! A ChainLock that arrives before the lists (or before the list its quorum needs) is held
 //! and verified when the masternode manager reports new lists: as soon as a QRInfo or a diff
-//! is applied ([`SyncEvent::ListsApplied`], the ChainLock quorums of the newest list verified
-//! with it), not only once every quorum is ([`SyncEvent::MasternodeListsSynced`]). Holding is bounded: a
+//! is applied ([`SyncEvent::ListsApplied`]; the engine verifies the ChainLock's own signing
+//! quorum if it is still pending), not only once every quorum is
+//! ([`SyncEvent::MasternodeListsSynced`]). Holding is bounded: a
 //! ChainLock more than [`MAX_AHEAD_OF_TIP`] blocks above the header tip is not held (it
 //! cannot be checked against our chain, and a forged far-future height must not shadow the
 //! real ones that follow), at most [`MAX_HELD`] are held, and a held ChainLock never makes a

@@ -57,9 +57,9 @@ pub enum SyncEvent {
         /// The best block.
         tip: BlockId,
     },
-    /// A QRInfo or an MnListDiff was applied and the quorums of the newest list that sign
-    /// ChainLocks were verified with it; the other quorums are verified after, in slices
-    /// (see [`SyncEvent::MasternodeListsSynced`]). Held ChainLocks may be verifiable now.
+    /// A QRInfo or an MnListDiff was applied; its quorums are verified after, in slices
+    /// (see [`SyncEvent::MasternodeListsSynced`]). Held ChainLocks may be verifiable now
+    /// (a ChainLock's signing quorum is verified with it if still pending).
     ListsApplied {
         /// Height of the newest masternode list.
         list_height: u32,

@@ -7,10 +7,10 @@
 //! like a manager that has been synced all along (see [`MasternodeManager::new`]). The same
 //! holds after every peer was lost and one came back.
 //!
-//! Quorums are verified what the wallet needs first: applying a QRInfo or a diff verifies
-//! only the quorums of the newest list that sign ChainLocks, and reports it
-//! ([`SyncEvent::ListsApplied`]) so that the ChainLock manager verifies held ChainLocks at
-//! once; the other quorums are verified after, a bounded slice per tick
+//! Quorums are verified what the wallet needs first: applying a QRInfo or a diff is reported
+//! at once ([`SyncEvent::ListsApplied`]) so that the ChainLock manager verifies held
+//! ChainLocks (the client's engine verifies a ChainLock's own signing quorum then, and no
+//! other); the quorums are verified after, most urgent first, a bounded slice per tick
 //! ([`MasternodeWork::Verifying`]), so that messages are handled between slices. The lists a
 //! QRInfo's quorums still need are fetched once every quorum was tried, and `Synced` (with
 //! [`SyncEvent::MasternodeListsSynced`]) waits until the quorums of the fetched lists are
@@ -914,7 +914,7 @@ const SIGNING_LIST_OFFSET: u32 = 8;
 /// first, and a deadline after the tick keeps it from spinning.
 const SLICE_GAP: Millis = Millis(1);
 
-/// Tells the ChainLock manager that lists were applied (their ChainLock quorums with them).
+/// Tells the ChainLock manager that lists were applied (held ChainLocks may verify now).
 fn report_applied<E: SyncEngine>(engine: &E, out: &mut Vec<Output>) {
     if let Some(list_height) = engine.list_height_at_or_below(u32::MAX) {
         out.push(Output::Event(SyncEvent::ListsApplied { list_height }));

@@ -14,6 +14,7 @@ use crate::mnlist::timings::Phase;
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::mnlistdiff::MnListDiff;
 use crate::protocol::qrinfo::QrInfo;
+use crate::protocol::sml_entry::SmlEntry;
 use crate::protocol::snapshot::QuorumSnapshot;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
@@ -220,7 +221,16 @@ impl MasternodeEngine {
                         })
                     })?
             };
-        let list = apply_diff(base, diff, height).map_err(|e| fail(DiffError::Apply(e)))?;
+        let known = |entry: &SmlEntry| {
+            staged
+                .values()
+                .rev()
+                .chain(self.lists.values().rev())
+                .find_map(|list| list.entry(&entry.pro_reg_tx_hash))
+                .filter(|known| known.sml == *entry)
+                .cloned()
+        };
+        let list = apply_diff(base, diff, height, known).map_err(|e| fail(DiffError::Apply(e)))?;
         let mn_root = list.merkle_root_mn_list();
         if mn_root != coinbase.merkle_root_mn_list {
             return Err(fail(DiffError::MnListRoot {

@@ -49,15 +49,6 @@ impl MasternodeEngine {
     pub(super) fn verify_on_apply(&mut self, headers: &impl HeaderLookup) {
         match self.verify_on_apply {
             VerifyOnApply::All => self.verify_quorums(headers),
-            VerifyOnApply::Urgent => {
-                let urgent: Vec<QuorumKey> = self
-                    .pending_quorums()
-                    .into_iter()
-                    .filter(|(_, p)| *p == QuorumPriority::ChainLock)
-                    .map(|(k, _)| k)
-                    .collect();
-                self.verify_quorum_set(&urgent, headers);
-            }
             VerifyOnApply::None => {}
         }
     }
