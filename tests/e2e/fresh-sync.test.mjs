@@ -123,9 +123,9 @@ test('fresh sync: empty storage → Synced with a verified ChainLock at 905775',
   console.log(`main-thread long tasks (> 50 ms) from page load to Synced: ${longTasks.length}, longest ${longest.toFixed(0)} ms`
     + `${longTasks.length ? ` (${longTasks.map((t) => `${t.durationMs.toFixed(0)} ms at ${(t.startMs / 1000).toFixed(2)} s`).join(', ')})` : ''}`);
   // Issue 14's figure: the first ChainLock, 905302's, reaches the client right after its QRInfo
-  // (no wait for the test), so the figure is the client's: QRInfo applied, its ChainLock
-  // quorums verified, the ChainLock checked. Its signing quorum (mined at 904848) is not
-  // verified then (that needs a list the QRInfo does not give). The first one with a verified
+  // (no wait for the test), so the figure is the client's: QRInfo applied (no quorum
+  // verified then), the ChainLock checked, then its own signing quorum. That quorum (mined at
+  // 904848) cannot be verified (it needs a list the QRInfo does not give). The first one with a verified
   // quorum is 905768's (quorum mined at 905304), relayed once the test moves the tip to
   // 905770: that figure still includes the test's waits.
   const cl = (await dev.status()).chainlocks;
