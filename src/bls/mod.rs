@@ -97,23 +97,17 @@ pub struct PublicKey {
 }
 
 impl PublicKey {
-    /// Decodes and validates a key written in `scheme`'s encoding.
+    /// Decodes and validates a key written in `scheme`'s encoding: an operator key's
+    /// decoding ([`OperatorKey::from_list_bytes`]) plus the subgroup check.
     pub fn from_bytes(bytes: &[u8; G1_SIZE], scheme: Scheme) -> Result<PublicKey, BlsError> {
-        let basic = match scheme {
-            Scheme::Basic => *bytes,
-            Scheme::Legacy => encoding::g1_legacy_to_basic(bytes)?,
-        };
-        let point = min_pk::PublicKey::uncompress(&basic).map_err(from_blst)?;
+        let OperatorKey { point, basic } = OperatorKey::from_list_bytes(bytes, scheme)?;
         point.validate().map_err(from_blst)?;
         Ok(PublicKey { point, basic })
     }
 
     /// The key in `scheme`'s encoding.
     pub fn to_bytes(&self, scheme: Scheme) -> [u8; G1_SIZE] {
-        match scheme {
-            Scheme::Basic => self.basic,
-            Scheme::Legacy => encoding::g1_basic_to_legacy(&self.basic),
-        }
+        g1_in_scheme(&self.basic, scheme)
     }
 
     fn from_point(point: min_pk::PublicKey) -> PublicKey {
@@ -194,10 +188,15 @@ impl OperatorKey {
 
     /// The key in `scheme`'s encoding.
     pub fn to_bytes(&self, scheme: Scheme) -> [u8; G1_SIZE] {
-        match scheme {
-            Scheme::Basic => self.basic,
-            Scheme::Legacy => encoding::g1_basic_to_legacy(&self.basic),
-        }
+        g1_in_scheme(&self.basic, scheme)
+    }
+}
+
+/// A G1 point's basic (IETF) compressed encoding rewritten in `scheme`'s encoding.
+fn g1_in_scheme(basic: &[u8; G1_SIZE], scheme: Scheme) -> [u8; G1_SIZE] {
+    match scheme {
+        Scheme::Basic => *basic,
+        Scheme::Legacy => encoding::g1_basic_to_legacy(basic),
     }
 }
 
