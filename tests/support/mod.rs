@@ -72,33 +72,37 @@ pub fn testnet_headers_with_old(heights: &[u32]) -> HeaderMap {
 include!("mainnet_heights.rs");
 
 /// The ChainLock a benchmark waits for first: `clsig` (a ChainLock of the scenario's chain)
-/// checked with its signing quorum ([`MasternodeEngine::verify_chainlock_and_signer`]);
-/// without one (no mainnet ChainLock with a known block hash is in the fixtures), a
-/// stand-in at the newest list's height plus the signing offset, carrying a valid G2
-/// point from testnet: its signature fails, so its selected signing quorum is verified
-/// after the check, which is the work a real ChainLock there costs. Returns whether that
-/// quorum verified.
+/// checked with its signing quorum ([`MasternodeEngine::verify_chainlock_and_signer`]),
+/// returning whether both verified. Without one (no mainnet ChainLock with a known block
+/// hash is in the fixtures), a stand-in at the newest list's height plus the signing offset,
+/// carrying a valid G2 point from testnet: its signature fails, so its selected signing
+/// quorum is verified after the check, which is the work a real ChainLock there costs;
+/// returns whether that quorum verified.
 pub fn first_chainlock(
     engine: &mut dashlight::mnlist::MasternodeEngine,
     clsig: Option<&dashlight::protocol::chainlock::ClSig>,
     headers: &impl HeaderLookup,
 ) -> bool {
-    let stand_in = || {
-        let height =
-            engine.latest_list().expect("a list").height + dashlight::mnlist::WORK_BLOCK_OFFSET;
-        dashlight::protocol::chainlock::ClSig {
-            height: height as i32,
-            block_hash: headers.hash_at(height).unwrap_or_default(),
-            signature: testnet_cbtx_clsig(905_768).expect("in the csv").signature,
-        }
-    };
-    let clsig = clsig.copied().unwrap_or_else(stand_in);
-    let check = engine.verify_chainlock_and_signer(&clsig, headers);
-    if let (Err(_), Some(key)) = (&check.result, check.quorum) {
-        engine.verify_quorum_set(&[key], headers);
+    if let Some(clsig) = clsig {
         return engine
-            .quorum_record(key.0, &key.1)
-            .is_some_and(|r| r.status.is_verified());
+            .verify_chainlock_and_signer(clsig, headers)
+            .fully_verified();
     }
-    check.fully_verified()
+    let height =
+        engine.latest_list().expect("a list").height + dashlight::mnlist::WORK_BLOCK_OFFSET;
+    let stand_in = dashlight::protocol::chainlock::ClSig {
+        height: height as i32,
+        block_hash: headers.hash_at(height).unwrap_or_default(),
+        signature: testnet_cbtx_clsig(905_768).expect("in the csv").signature,
+    };
+    let Some(key) = engine
+        .verify_chainlock_and_signer(&stand_in, headers)
+        .quorum
+    else {
+        return false;
+    };
+    engine.verify_quorum_set(&[key], headers);
+    engine
+        .quorum_record(key.0, &key.1)
+        .is_some_and(|r| r.status.is_verified())
 }
