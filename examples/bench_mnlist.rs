@@ -106,6 +106,7 @@ mod bench {
         first_chainlock: f64,
         chainlock: f64,
         timings: Timings,
+        at_first_chainlock: Timings,
         verified: usize,
         failed: usize,
     }
@@ -132,6 +133,7 @@ mod bench {
             &s.chain
         ));
         let first_chainlock = cpu_seconds() - start;
+        let at_first_chainlock = *engine.timings();
         let rest: Vec<_> = engine
             .pending_quorums()
             .into_iter()
@@ -156,6 +158,7 @@ mod bench {
             first_chainlock,
             chainlock,
             timings: *engine.timings(),
+            at_first_chainlock,
             verified: count(&|s| s.is_verified()),
             failed: count(&|s| s.is_final() && !s.is_verified()),
         }
@@ -210,6 +213,19 @@ mod bench {
         row("pairings", &|r| r.timings.pairings);
         row("chainlock check", &|r| r.chainlock);
         row("received -> first ChainLock", &|r| r.first_chainlock);
+        row("  of which list building", &|r| {
+            r.at_first_chainlock.list_building
+        });
+        row("  of which member selection", &|r| {
+            r.at_first_chainlock.member_selection
+        });
+        row("  of which key decompression", &|r| {
+            r.at_first_chainlock.key_decompression
+        });
+        row("  of which aggregation", &|r| {
+            r.at_first_chainlock.aggregation
+        });
+        row("  of which pairings", &|r| r.at_first_chainlock.pairings);
         let counts: Vec<String> = results
             .iter()
             .map(|r| {
