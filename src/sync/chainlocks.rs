@@ -4,11 +4,13 @@
 //! and verified when the masternode manager reports new lists: as soon as a QRInfo or a diff
 //! is applied ([`SyncEvent::ListsApplied`]; the engine verifies the ChainLock's own signing
 //! quorum if it is still pending), not only once every quorum is
-//! ([`SyncEvent::MasternodeListsSynced`]). Holding is bounded: a
-//! ChainLock more than [`MAX_AHEAD_OF_TIP`] blocks above the header tip is not held (it
-//! cannot be checked against our chain, and a forged far-future height must not shadow the
-//! real ones that follow), at most [`MAX_HELD`] are held, and a held ChainLock never makes a
-//! newer one be dropped: only a verified ChainLock does.
+//! ([`SyncEvent::MasternodeListsSynced`]). A ChainLock above the header tip is held too: a
+//! wallet waking after hours gets the tip's ChainLock with the tip, hundreds of blocks above
+//! its headers, and verifies it once headers and the list its quorum needs have caught up.
+//! Holding is bounded: a ChainLock more than [`MAX_AHEAD_OF_TIP`] blocks above the header
+//! tip is not held, at most [`MAX_HELD`] are held, one above the tip (the most speculative)
+//! is let go first, so forged far-future heights never push out ChainLocks of known blocks,
+//! and a held ChainLock never makes a newer one be dropped: only a verified ChainLock does.
 
 use super::chain_view::ChainView;
 use super::engine::{ChainLockTarget, ClassifiedError, EngineVerdict, SyncEngine};
@@ -18,9 +20,11 @@ use super::requests::{InvalidMessage, ManagerKind, MessageKind, Output};
 use super::state::{SyncFailure, SyncState};
 use super::time::Timestamp;
 
-/// How far above the header tip a ChainLock may be and still be held: a block's ChainLock
-/// can arrive a moment before its header does.
-pub const MAX_AHEAD_OF_TIP: u32 = 6;
+/// How far above the header tip a ChainLock may be and still be held: about a week of
+/// blocks (2.5 minutes each), so that a wallet waking from a week's sleep keeps the ChainLock
+/// relayed with the tip while its headers catch up. Beyond that a height is not plausible
+/// enough to keep; the next block's ChainLock follows anyway.
+pub const MAX_AHEAD_OF_TIP: u32 = 7 * 576;
 
 /// The most ChainLocks held at once, waiting to be verifiable.
 pub const MAX_HELD: usize = 4;
@@ -157,8 +161,7 @@ impl<L> ChainLockManager<L> {
     ) {
         let target = engine.chainlock_target(&chainlock);
         let superseded = self.best.is_some_and(|best| best.height >= target.height);
-        // Too far above our headers to be checked against them: not held, not blamed (the
-        // gap may be ours), so that a forged far-future height cannot shadow real ones.
+        // Implausibly far above our headers: not held, not blamed (the gap may be ours).
         let too_far = target.height > chain.tip().height.saturating_add(MAX_AHEAD_OF_TIP);
         if superseded || too_far {
             self.progress.responses_dropped = self.progress.responses_dropped.saturating_add(1);
@@ -434,7 +437,7 @@ mod tests {
         // ChainLocks above the header tip (blocks not known yet) never push out those of
         // known blocks.
         let tip = rig.chain.tip().height;
-        for ahead in 1..=MAX_AHEAD_OF_TIP {
+        for ahead in (1..=6).chain([500, 4_000, MAX_AHEAD_OF_TIP]) {
             let speculative = SimChainLock {
                 height: tip + ahead,
                 hash: BlockHash([ahead as u8; 32]),
@@ -468,20 +471,52 @@ mod tests {
         let mut rig = Rig::new();
         let tip = rig.chain.tip().height;
         let ahead = SimChainLock {
-            height: tip + MAX_AHEAD_OF_TIP,
+            height: tip + 1,
             hash: BlockHash([7; 32]),
             verdict: SimVerdict::Valid,
         };
-        assert!(rig.receive(ahead.clone()).is_empty());
-        assert_eq!(
-            rig.manager.held().map(|t| t.height),
-            Some(tip + MAX_AHEAD_OF_TIP)
-        );
+        assert!(rig.receive(ahead).is_empty());
+        assert_eq!(rig.manager.held().map(|t| t.height), Some(tip + 1));
+    }
+
+    /// A wallet waking after hours: the tip's ChainLock comes with the tip, hundreds of
+    /// blocks above the headers, and is the last one relayed for a while. It is held until
+    /// the lists its quorum needs are applied, then verified (it used to be dropped).
+    #[test]
+    fn a_chainlock_far_above_the_header_tip_is_held_until_its_lists_come() {
+        let mut rig = Rig::new();
+        let tip = rig.chain.tip().height;
+        let far = SimChainLock {
+            height: tip + 468,
+            hash: BlockHash([9; 32]),
+            verdict: SimVerdict::Valid,
+        };
+        assert!(rig.receive(far).is_empty());
+        assert_eq!(rig.manager.held().map(|t| t.height), Some(tip + 468));
+        assert_eq!(rig.manager.best(), None);
+        let mut out = Vec::new();
+        rig.engine.store_list(tip + 460, BlockHash([8; 32]));
+        let event = SyncEvent::ListsApplied {
+            list_height: tip + 460,
+        };
+        rig.manager
+            .handle_sync_event(Timestamp(0), &event, &rig.chain, &mut rig.engine, &mut out);
+        assert!(invalid_messages(&out).is_empty(), "{out:?}");
+        assert_eq!(rig.manager.best().map(|t| t.height), Some(tip + 468));
+        assert_eq!(rig.manager.held(), None);
+    }
+
+    #[test]
+    fn an_implausibly_far_chainlock_is_not_held() {
+        let mut rig = Rig::new();
+        let tip = rig.chain.tip().height;
         let beyond = SimChainLock {
             height: tip + MAX_AHEAD_OF_TIP + 1,
-            ..ahead
+            hash: BlockHash([7; 32]),
+            verdict: SimVerdict::Valid,
         };
         assert!(rig.receive(beyond).is_empty());
-        assert_eq!(rig.manager.held_all().count(), 1);
+        assert_eq!(rig.manager.held_all().count(), 0);
+        assert_eq!(rig.manager.progress().responses_dropped, 1);
     }
 }
