@@ -6,6 +6,7 @@
 //! integer modulo the group order, and the products are summed. The members'
 //! signature of a quorum commitment verifies against that sum.
 
+use super::endomorphism::{endomorphism, split_scalar, HALF_SCALAR_BITS};
 use super::{min_pk, BlsError, OperatorKey, PublicKey, Scheme};
 use bitcoin_hashes::{sha256, HashEngine};
 use blst::MultiPoint;
@@ -17,9 +18,6 @@ const GROUP_ORDER: [u64; 4] = [
     0x3339_d808_09a1_d805,
     0x73ed_a753_299d_7d48,
 ];
-
-/// Bits of a scalar reduced modulo the group order.
-const SCALAR_BITS: usize = 255;
 
 /// `value mod r` for a 256-bit big-endian value, as 32 little-endian bytes.
 fn reduce_mod_order(big_endian: &[u8; 32]) -> [u8; 32] {
@@ -82,19 +80,24 @@ pub fn secure_aggregation_coefficients<'k>(
         .collect()
 }
 
-/// The secure aggregate of `keys` under `scheme`, by one multi-scalar multiplication.
+/// The secure aggregate of `keys` under `scheme`, by one multi-scalar multiplication, each
+/// coefficient split in two halves of 128 bits by the GLV endomorphism (see
+/// [`endomorphism`](super::endomorphism)).
 pub fn secure_aggregate(keys: &[&OperatorKey], scheme: Scheme) -> Result<PublicKey, BlsError> {
     if keys.is_empty() {
         return Err(BlsError::NoKeys);
     }
     let weighted = secure_aggregation_coefficients(keys, scheme);
-    let mut points: Vec<min_pk::PublicKey> = Vec::with_capacity(weighted.len());
+    let mut points: Vec<min_pk::PublicKey> = Vec::with_capacity(2 * weighted.len());
     let mut scalars: Vec<u8> = Vec::with_capacity(weighted.len() * 32);
     for (key, scalar) in &weighted {
+        let (low, high) = split_scalar(scalar);
         points.push(key.point);
-        scalars.extend_from_slice(scalar);
+        scalars.extend_from_slice(&low);
+        points.push(endomorphism(&key.point));
+        scalars.extend_from_slice(&high);
     }
-    let sum = points.as_slice().mult(&scalars, SCALAR_BITS);
+    let sum = points.as_slice().mult(&scalars, HALF_SCALAR_BITS);
     let point = sum.to_public_key();
     // A sum of subgroup points stays in the subgroup (the operator keys' membership is
     // consensus's, see `OperatorKey`); only infinity is left to rule out.
@@ -107,6 +110,9 @@ pub fn secure_aggregate(keys: &[&OperatorKey], scheme: Scheme) -> Result<PublicK
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bits of a scalar reduced modulo the group order.
+    const SCALAR_BITS: usize = 255;
 
     #[test]
     fn reduction_subtracts_the_order() {
@@ -160,6 +166,13 @@ mod tests {
             super::super::Signature::from_bytes(&agg_sig.compress(), Scheme::Basic).unwrap();
         let agg_key = secure_aggregate(&refs, Scheme::Basic).unwrap();
         assert_eq!(agg_key.verify(&msg, &agg_sig, Scheme::Basic), Ok(true));
+        // The split coefficients give the sum of the full ones.
+        let points: Vec<min_pk::PublicKey> = weighted.iter().map(|(k, _)| k.point).collect();
+        let plain = points
+            .as_slice()
+            .mult(&scalars, SCALAR_BITS)
+            .to_public_key();
+        assert_eq!(agg_key, PublicKey::from_point(plain));
         // Order of the input does not matter.
         let reversed: Vec<&OperatorKey> = keys.iter().rev().collect();
         assert_eq!(secure_aggregate(&reversed, Scheme::Basic).unwrap(), agg_key);
