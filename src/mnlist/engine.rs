@@ -6,6 +6,7 @@
 use super::chainlock::ChainLockCheck;
 use super::errors::EngineError;
 use super::list::{MasternodeList, QuorumEntry, QuorumKey};
+use super::merkle::ParentMemo;
 use super::status::{QuorumStatus, Unverifiable};
 use super::timings::{Clock, Phase, Timings};
 use crate::bls::KeyCache;
@@ -128,6 +129,8 @@ pub struct MasternodeEngine {
     keys: KeyCache,
     /// (quorum, list height) pairs whose nearby-list members did not verify.
     tried_nearby: HashSet<(QuorumKey, u32)>,
+    /// Merkle parents of the lists built so far, shared by the next lists' roots.
+    parent_memo: ParentMemo,
     max_lists: usize,
     require_block_proofs: bool,
     verify_on_apply: VerifyOnApply,
@@ -168,6 +171,7 @@ impl MasternodeEngine {
             cycle_members: HashMap::new(),
             keys: KeyCache::new(),
             tried_nearby: HashSet::new(),
+            parent_memo: ParentMemo::default(),
             max_lists: 64,
             require_block_proofs: true,
             verify_on_apply: VerifyOnApply::All,

