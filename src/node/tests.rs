@@ -122,6 +122,8 @@ struct ReplayPeer {
     signing_list_requests: u32,
     /// Counts `getqrinfo`s but never answers them.
     ignores_qrinfo: bool,
+    /// Relays its ChainLock once it has served the signing list (dashd relays each once).
+    relays_clsig_after_diff: bool,
     getheaders_requests: u32,
     getdata_requests: u32,
 }
@@ -139,6 +141,7 @@ impl ReplayPeer {
             qrinfo_requests: 0,
             signing_list_requests: 0,
             ignores_qrinfo: false,
+            relays_clsig_after_diff: true,
             getheaders_requests: 0,
             getdata_requests: 0,
         }
@@ -237,7 +240,9 @@ impl ReplayPeer {
                     let diff = self.mnlistdiff.clone();
                     self.send_raw("mnlistdiff", diff);
                     self.grow(TIP_AFTER_DIFF);
-                    self.relay_clsig();
+                    if self.relays_clsig_after_diff {
+                        self.relay_clsig();
+                    }
                 }
                 _ => {}
             }
@@ -920,6 +925,34 @@ fn a_chainlock_held_before_the_qrinfo_is_verified_before_the_lists_its_quorums_n
         "the lists and the other quorums are still to come"
     );
     assert!(net.run_until(|net| net.node.progress().state == SyncState::Synced));
+}
+
+/// A wallet waking after hours: the tip's ChainLock is relayed with the tip, hundreds of
+/// blocks above the headers, and not again. It is held until the headers and the list its
+/// quorum needs are in, then verified (it used to be dropped: more than 6 blocks ahead).
+#[test]
+fn a_chainlock_relayed_far_above_the_headers_is_verified_once_they_and_its_list_come() {
+    let chain = Headers::load();
+    let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
+    peer.relays_clsig_after_diff = false;
+    let mut net = Net::new(vec![peer]);
+    net.open(0);
+    assert!(net.run_until(|net| net.peers[0].qrinfo_requests == 1));
+    assert_eq!(net.node.sync().chain().tip().height, QRINFO_TIP);
+    // The ChainLock for 905775 first, 481 blocks above the header tip, then the QRInfo's
+    // answer and the headers to 905770.
+    let peer = &mut net.peers[0];
+    peer.outbox.clear();
+    peer.relay_clsig();
+    let qrinfo = peer.qrinfo.clone();
+    peer.send_raw("qrinfo", qrinfo);
+    peer.send(&NetworkMessage::Headers(
+        chain.range(QRINFO_TIP + 1, TIP_AFTER_QRINFO),
+    ));
+    assert!(net.run_until(Net::synced_with_chainlock));
+    let heights: Vec<u32> = net.chainlocks.iter().map(|(t, _)| t.height).collect();
+    assert_eq!(heights, vec![CHAINLOCK_HEIGHT]);
+    assert!(net.gone.is_empty());
 }
 
 /// What a sync with workers ended with.
