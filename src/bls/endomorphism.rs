@@ -7,31 +7,20 @@
 //! twice the points, half the bits, one field multiplication per point. Only points of the
 //! subgroup may be mapped (operator keys are, by consensus: see [`OperatorKey`](super::OperatorKey)).
 
+use super::field::Fp;
 use blst::{blst_p1_affine, min_pk};
 
-/// The base field's modulus p, as little-endian 64-bit limbs.
-const MODULUS: [u64; 6] = [
-    0xb9fe_ffff_ffff_aaab,
-    0x1eab_fffe_b153_ffff,
-    0x6730_d2a0_f6b0_f624,
-    0x6477_4b84_f385_12bf,
-    0x4b1b_a7b6_434b_acd7,
-    0x1a01_11ea_397f_e69a,
-];
-
-/// `−p⁻¹ mod 2^64`, for Montgomery reduction.
-const MODULUS_INV: u64 = 0x89f3_fffc_fffc_fffd;
-
-/// `β·2^384 mod p`, β in the Montgomery form `blst` keeps coordinates in, where
-/// `β = 0x5f19…fffe` is the cube root of unity for which `φ(P) = λ·P`.
-const BETA_MONTGOMERY: [u64; 6] = [
+/// `β·2^384 mod p`: β in the Montgomery form `blst` keeps coordinates in, where
+/// `β = (−√−3 − 1) / 2` (the square of the legacy hash's `(√−3 − 1) / 2`) is the cube root
+/// of unity for which `φ(P) = λ·P`; the other one gives `λ²·P`.
+const BETA: Fp = Fp([
     0xcd03_c9e4_8671_f071,
     0x5dab_2246_1fcd_a5d2,
     0x5870_42af_d385_1b95,
     0x8eb6_0ebe_01ba_cb9e,
     0x03f9_7d6e_83d0_50d2,
     0x18f0_2065_5463_8741,
-];
+]);
 
 /// λ, the eigenvalue of φ on the subgroup.
 const LAMBDA: u128 = 0xac45_a401_0001_a402_0000_0000_ffff_ffff;
@@ -39,58 +28,10 @@ const LAMBDA: u128 = 0xac45_a401_0001_a402_0000_0000_ffff_ffff;
 /// Bits of each half of a split scalar.
 pub const HALF_SCALAR_BITS: usize = 128;
 
-/// `a·b·2^-384 mod p` for `a < 2^384`, `b < p` (Montgomery multiplication), fully reduced.
-fn montgomery_mul(a: &[u64; 6], b: &[u64; 6]) -> [u64; 6] {
-    let mut t = [0u64; 8];
-    for &word in b {
-        let mut carry = 0u128;
-        for (limb, &ai) in t.iter_mut().zip(a) {
-            let v = u128::from(*limb) + u128::from(ai) * u128::from(word) + carry;
-            *limb = v as u64;
-            carry = v >> 64;
-        }
-        let v = u128::from(t[6]) + carry;
-        t[6] = v as u64;
-        t[7] = (v >> 64) as u64;
-        let m = t[0].wrapping_mul(MODULUS_INV);
-        let mut carry = (u128::from(t[0]) + u128::from(m) * u128::from(MODULUS[0])) >> 64;
-        for j in 1..6 {
-            let v = u128::from(t[j]) + u128::from(m) * u128::from(MODULUS[j]) + carry;
-            t[j - 1] = v as u64;
-            carry = v >> 64;
-        }
-        let v = u128::from(t[6]) + carry;
-        t[5] = v as u64;
-        t[6] = t[7] + (v >> 64) as u64;
-    }
-    // The result is below 2p < 2^384: one subtraction at most.
-    let mut out = [0u64; 6];
-    out.copy_from_slice(&t[..6]);
-    if !less_than(&out, &MODULUS) {
-        let mut borrow = false;
-        for (limb, p) in out.iter_mut().zip(MODULUS) {
-            let (d, b1) = limb.overflowing_sub(p);
-            let (d, b2) = d.overflowing_sub(u64::from(borrow));
-            *limb = d;
-            borrow = b1 || b2;
-        }
-    }
-    out
-}
-
-fn less_than(a: &[u64; 6], b: &[u64; 6]) -> bool {
-    for i in (0..6).rev() {
-        if a[i] != b[i] {
-            return a[i] < b[i];
-        }
-    }
-    false
-}
-
 /// `φ(point) = (β·x, y)`, which is `λ·point` for a point of the prime-order subgroup.
 pub fn endomorphism(point: &min_pk::PublicKey) -> min_pk::PublicKey {
     let mut affine = blst_p1_affine::from(*point);
-    affine.x.l = montgomery_mul(&affine.x.l, &BETA_MONTGOMERY);
+    affine.x.l = Fp(affine.x.l).mul(&BETA).0;
     min_pk::PublicKey::from(affine)
 }
 
@@ -123,6 +64,13 @@ mod tests {
         min_pk::SecretKey::key_gen(&[seed; 32], &[])
             .unwrap()
             .sk_to_pk()
+    }
+
+    #[test]
+    fn beta_is_a_cube_root_of_unity_the_square_of_the_legacy_hashs() {
+        let legacy = Fp::from_hex(super::super::legacy_hash::SQRT_MINUS_3_MINUS_1_HALF);
+        assert_eq!(BETA, legacy.mul(&legacy));
+        assert_eq!(BETA.mul(&BETA).mul(&BETA), Fp::one());
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod batch;
 mod cache;
 pub mod encoding;
 mod endomorphism;
+mod field;
 mod legacy_hash;
 
 pub use aggregate::{secure_aggregate, secure_aggregation_coefficients};
