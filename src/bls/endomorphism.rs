@@ -140,7 +140,8 @@ mod tests {
         let scalars: Vec<[u8; 32]> = (0u8..5)
             .map(|i| {
                 core::array::from_fn(|j| {
-                    (i * 29 + j as u8 * 13) & if j == 31 { 0x3f } else { 0xff }
+                    (i.wrapping_mul(29).wrapping_add((j as u8).wrapping_mul(13)))
+                        & if j == 31 { 0x3f } else { 0xff }
                 })
             })
             .collect();
