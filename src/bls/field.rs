@@ -3,7 +3,7 @@
 //! endomorphism). It favours clarity over speed: the heavy arithmetic stays in `blst`.
 
 /// The base field prime p of BLS12-381, little-endian limbs.
-pub(super) const P: [u64; 6] = [
+const P: [u64; 6] = [
     0xb9fe_ffff_ffff_aaab,
     0x1eab_fffe_b153_ffff,
     0x6730_d2a0_f6b0_f624,
@@ -117,7 +117,7 @@ impl Fp {
     }
 
     /// `2^768 mod p`, to enter Montgomery form.
-    pub(super) fn r2() -> Fp {
+    fn r2() -> Fp {
         let mut v = [0u64; 6];
         v[0] = 1;
         for _ in 0..768 {

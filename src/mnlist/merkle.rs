@@ -67,16 +67,6 @@ impl ParentMemo {
             node
         })
     }
-
-    /// How many parents it holds.
-    pub fn len(&self) -> usize {
-        self.parents.len()
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.parents.is_empty()
-    }
 }
 
 /// Why a partial merkle tree is malformed.
@@ -241,7 +231,11 @@ mod tests {
         }
         // The first tree's 999 parents, then only what differs: a path for the changed leaf,
         // the nodes right of the insertion, the shorter tree's new right edge.
-        assert!(memo.len() < 1_400, "{} parents remembered", memo.len());
+        assert!(
+            memo.parents.len() < 1_400,
+            "{} parents remembered",
+            memo.parents.len()
+        );
         assert_eq!(memo.merkle_root(Vec::new()), [0; 32]);
     }
 
@@ -252,8 +246,8 @@ mod tests {
             .collect();
         let mut memo = ParentMemo::default();
         assert_eq!(memo.merkle_root(leaves.clone()), merkle_root(leaves));
-        assert!(memo.len() <= PARENT_MEMO_CAPACITY);
-        assert!(!memo.is_empty());
+        assert!(memo.parents.len() <= PARENT_MEMO_CAPACITY);
+        assert!(!memo.parents.is_empty());
     }
 
     #[test]
