@@ -335,6 +335,92 @@ fn forged_commitments_fail_whatever_the_split() {
     }
 }
 
+/// Each job's status checked alone, and over `workers` shares in both orders,
+/// must be `expected`.
+fn assert_split_statuses(jobs: &[CheckJob], expected: &Statuses) {
+    for job in jobs {
+        let (alone, _) = check_jobs(std::slice::from_ref(job), &mut KeyCache::new(), None);
+        assert_eq!(&alone[0], &expected[&job.key()], "{:?} alone", job.key());
+    }
+    for workers in [1, 2, 3, 7] {
+        for reversed in [false, true] {
+            let mut order = jobs.to_vec();
+            if reversed {
+                order.reverse();
+            }
+            let mut merged = Statuses::new();
+            for share in split_jobs(order, workers) {
+                let (statuses, _) = check_jobs(&share, &mut KeyCache::new(), None);
+                merged.extend(share.iter().map(CheckJob::key).zip(statuses));
+            }
+            assert_eq!(&merged, expected, "{workers} workers, reversed: {reversed}");
+        }
+    }
+}
+
+#[test]
+fn a_nearby_candidate_that_does_not_verify_gives_way_to_the_next() {
+    // The jobs whose exact list is missing are checked in one batch of their
+    // first candidates; a first candidate that does not verify fails the
+    // batch, and each job goes on to its next candidates alone. Forged
+    // here: a candidate list in which a signer has another signer's key
+    // (the signers' aggregate is wrong), at a height no list has.
+    let scenario = testnet();
+    let mut engine = scenario.engine(VerifyOnApply::None);
+    let keys = pending(&engine);
+    let jobs = engine.prepare_checks(&keys, &scenario.headers);
+    let (reference, _) = check_jobs(&jobs, &mut KeyCache::new(), None);
+    let reference: Statuses = jobs.iter().map(CheckJob::key).zip(reference).collect();
+    let mut nearby: Vec<CheckJob> = jobs
+        .into_iter()
+        .filter(|j| !j.is_exact() && reference[&j.key()].is_verified())
+        .collect();
+    assert!(
+        nearby.len() >= 6,
+        "only {} nearby jobs verify",
+        nearby.len()
+    );
+    let mut expected = Statuses::new();
+    for (n, job) in nearby.iter_mut().enumerate() {
+        let mut wrong = job.candidates[0].clone();
+        let signers: Vec<usize> = (0..wrong.members.len())
+            .filter(|&i| job.commitment.signers.get(i))
+            .take(2)
+            .collect();
+        wrong.members[signers[0]].operator_public_key =
+            wrong.members[signers[1]].operator_public_key;
+        wrong.list_height = 1;
+        expected.insert(job.key(), reference[&job.key()].clone());
+        match n % 3 {
+            // The wrong list first: the job verifies with its right one.
+            0 => job.candidates.insert(0, wrong),
+            // Only wrong lists: not verifiable until the required one comes.
+            1 => {
+                job.candidates = vec![wrong.clone(), wrong];
+                expected.insert(
+                    job.key(),
+                    QuorumStatus::NotVerifiable(dashlight::mnlist::Unverifiable::MissingList {
+                        height: job.required_height,
+                    }),
+                );
+            }
+            // Untouched: verifies with its first candidate.
+            _ => {}
+        }
+    }
+    let verified_with = |job: &CheckJob| match &expected[&job.key()] {
+        QuorumStatus::Verified {
+            members_list_height,
+        } => Some(*members_list_height),
+        _ => None,
+    };
+    assert!(nearby
+        .iter()
+        .step_by(3)
+        .all(|job| verified_with(job) == Some(job.candidates[1].list_height)));
+    assert_split_statuses(&nearby, &expected);
+}
+
 #[test]
 fn a_chainlock_verifies_its_own_signing_quorum_and_no_other() {
     let scenario = testnet();

@@ -126,27 +126,79 @@ fn prepare(
     prepared
 }
 
-/// Checks the candidates of a job whose exact list is missing one by one;
-/// the first that verifies wins.
-fn check_nearby(
+/// The first candidate of a job, from `from` on, whose commitment prepares
+/// (decodes and aggregates), with its index.
+fn first_prepared(
     job: &CheckJob,
     params: &LlmqParams,
+    from: usize,
+    keys: &mut KeyCache,
+    timer: &mut Timer<'_>,
+) -> Option<(usize, PreparedCommitment)> {
+    job.candidates
+        .iter()
+        .enumerate()
+        .skip(from)
+        .find_map(|(k, candidate)| Some((k, prepare(job, params, candidate, keys, timer).ok()?)))
+}
+
+/// Whether both signatures of `prepared` verify, as a batch of one group: one
+/// hash to G2 and one final exponentiation instead of two each. Unlike
+/// [`check_signatures`] it does not name what failed.
+fn signatures_verify(prepared: &PreparedCommitment) -> bool {
+    batch_verifies(&[prepared], prepared.scheme)
+}
+
+/// Whether every commitment of `scheme` among `prepared` verifies, in one batch.
+fn batch_verifies(prepared: &[&PreparedCommitment], scheme: Scheme) -> bool {
+    let groups: Vec<SignatureGroup> = prepared
+        .iter()
+        .filter(|p| p.scheme == scheme)
+        .map(|p| p.signature_group())
+        .collect();
+    match scheme {
+        Scheme::Basic => verify_batch(&groups),
+        Scheme::Legacy => verify_legacy_batch(&groups),
+    }
+}
+
+/// Whether each of `prepared` verifies: one batch per scheme, and only the
+/// commitments of a failed batch one by one (a result never depends on the
+/// others in the batch, bar the batch's 2^-64 chance of a false pass).
+fn each_verifies(prepared: &[&PreparedCommitment]) -> Vec<bool> {
+    let basic = batch_verifies(prepared, Scheme::Basic);
+    let legacy = batch_verifies(prepared, Scheme::Legacy);
+    prepared
+        .iter()
+        .map(|p| match p.scheme {
+            Scheme::Basic => basic,
+            Scheme::Legacy => legacy,
+        })
+        .collect()
+}
+
+/// The status of a job whose exact list is missing, once its candidate
+/// `tried` did not verify: the later candidates are checked one by one and
+/// the first that verifies wins.
+fn check_later_candidates(
+    job: &CheckJob,
+    params: &LlmqParams,
+    tried: usize,
     keys: &mut KeyCache,
     timer: &mut Timer<'_>,
 ) -> QuorumStatus {
-    for candidate in &job.candidates {
-        let Ok(prepared) = prepare(job, params, candidate, keys, timer) else {
-            continue;
-        };
+    let mut from = tried + 1;
+    while let Some((k, prepared)) = first_prepared(job, params, from, keys, timer) {
         let start = timer.now();
         timer.timings.quorums_checked += 1;
-        let checked = check_signatures(&prepared);
+        let verified = signatures_verify(&prepared);
         timer.add(Phase::Pairings, start);
-        if checked.is_ok() {
+        if verified {
             return QuorumStatus::Verified {
-                members_list_height: candidate.list_height,
+                members_list_height: job.candidates[k].list_height,
             };
         }
+        from = k + 1;
     }
     job.missing_list()
 }
@@ -154,8 +206,10 @@ fn check_nearby(
 /// The status of each job, in order, and the time spent per phase (zero
 /// without a clock). Keys are decoded through `keys`, which only saves work:
 /// the statuses are the same with any cache. The signatures of all exact
-/// jobs are checked in one batch per BLS scheme; only a failed batch is
-/// checked job by job, to name the failures.
+/// jobs are checked in one batch per BLS scheme, and the first candidates of
+/// the jobs whose exact list is missing in another; only the commitments of
+/// a failed batch are checked one by one, to name the failures of exact jobs
+/// and to go on to the next candidates of the others.
 pub fn check_jobs(
     jobs: &[CheckJob],
     keys: &mut KeyCache,
@@ -167,6 +221,7 @@ pub fn check_jobs(
     };
     let mut statuses: Vec<Option<QuorumStatus>> = vec![None; jobs.len()];
     let mut exact: Vec<(usize, PreparedCommitment, u32)> = Vec::new();
+    let mut nearby: Vec<(usize, &LlmqParams, usize, PreparedCommitment)> = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let llmq_type = LlmqType(job.commitment.llmq_type);
         // The engine makes no job for an unknown type; a decoded job may have one.
@@ -183,39 +238,48 @@ pub fn check_jobs(
                     Err(why) => statuses[i] = Some(QuorumStatus::Failed(why)),
                 }
             }
-            _ => statuses[i] = Some(check_nearby(job, params, keys, &mut timer)),
+            _ => match first_prepared(job, params, 0, keys, &mut timer) {
+                Some((k, prepared)) => nearby.push((i, params, k, prepared)),
+                None => statuses[i] = Some(job.missing_list()),
+            },
         }
     }
     let start = timer.now();
-    // One batch per scheme (they hash messages to G2 differently).
-    let groups = |scheme: Scheme| -> Vec<SignatureGroup> {
-        exact
-            .iter()
-            .filter(|(_, p, _)| p.scheme == scheme)
-            .map(|(_, p, _)| p.signature_group())
-            .collect()
-    };
-    let basic_valid = verify_batch(&groups(Scheme::Basic));
-    let legacy_valid = verify_legacy_batch(&groups(Scheme::Legacy));
+    let exact_refs: Vec<&PreparedCommitment> = exact.iter().map(|(_, p, _)| p).collect();
+    let exact_valid = each_verifies(&exact_refs);
     timer.timings.quorums_checked += exact.len();
-    for (i, prepared, list_height) in exact {
-        let batch_valid = match prepared.scheme {
-            Scheme::Basic => basic_valid,
-            Scheme::Legacy => legacy_valid,
-        };
+    for ((i, prepared, list_height), batch_valid) in exact.iter().zip(exact_valid) {
         let checked = if batch_valid {
             Ok(())
         } else {
-            check_signatures(&prepared)
+            check_signatures(prepared)
         };
-        statuses[i] = Some(match checked {
+        statuses[*i] = Some(match checked {
             Ok(()) => QuorumStatus::Verified {
-                members_list_height: list_height,
+                members_list_height: *list_height,
             },
             Err(why) => QuorumStatus::Failed(why),
         });
     }
+    let nearby_refs: Vec<&PreparedCommitment> = nearby.iter().map(|(.., p)| p).collect();
+    let nearby_valid = each_verifies(&nearby_refs);
+    timer.timings.quorums_checked += nearby.len();
+    let mut later: Vec<(usize, &LlmqParams, usize)> = Vec::new();
+    for ((i, params, k, prepared), batch_valid) in nearby.iter().zip(nearby_valid) {
+        if batch_valid || signatures_verify(prepared) {
+            statuses[*i] = Some(QuorumStatus::Verified {
+                members_list_height: jobs[*i].candidates[*k].list_height,
+            });
+        } else {
+            later.push((*i, params, *k));
+        }
+    }
     timer.add(Phase::Pairings, start);
+    for (i, params, k) in later {
+        statuses[i] = Some(check_later_candidates(
+            &jobs[i], params, k, keys, &mut timer,
+        ));
+    }
     let statuses = statuses
         .into_iter()
         .zip(jobs)
