@@ -5,11 +5,24 @@
 //! order) is multiplied by `t_i = SHA-256(be32(i) || H)` read as a big-endian
 //! integer modulo the group order, and the products are summed. The members'
 //! signature of a quorum commitment verifies against that sum.
+//!
+//! The sum is two multi-scalar multiplications added: the signers whose key
+//! has a table of multiples ([`KeyCache::build_tables`](super::KeyCache::build_tables))
+//! by the tables, the others by one Pippenger multiplication.
 
 use super::endomorphism::{endomorphism, split_scalar, HALF_SCALAR_BITS};
 use super::{min_pk, BlsError, OperatorKey, PublicKey, Scheme};
 use bitcoin_hashes::{sha256, HashEngine};
 use blst::MultiPoint;
+use dashlight_g1_tables::PointTable;
+
+/// A signer of a secure aggregation: its operator key and, if the key cache
+/// built one, the key's table of multiples ([`KeyCache::signer`](super::KeyCache::signer)).
+#[derive(Debug, Clone, Copy)]
+pub struct Signer<'t> {
+    pub(super) key: OperatorKey,
+    pub(super) table: Option<&'t PointTable>,
+}
 
 /// The order r of the BLS12-381 groups, as little-endian 64-bit limbs.
 const GROUP_ORDER: [u64; 4] = [
@@ -54,13 +67,15 @@ fn less_than(a: &[u64; 4], b: &[u64; 4]) -> bool {
     false
 }
 
-/// The keys in sorted order with their coefficients (little-endian, reduced).
-pub fn secure_aggregation_coefficients<'k>(
-    keys: &[&'k OperatorKey],
+/// The signers in their keys' sorted order with their coefficients (little-endian, reduced).
+pub fn secure_aggregation_coefficients<'t>(
+    signers: &[Signer<'t>],
     scheme: Scheme,
-) -> Vec<(&'k OperatorKey, [u8; 32])> {
-    let mut sorted: Vec<([u8; 48], &OperatorKey)> =
-        keys.iter().map(|k| (k.to_bytes(scheme), *k)).collect();
+) -> Vec<(Signer<'t>, [u8; 32])> {
+    let mut sorted: Vec<([u8; 48], Signer<'t>)> = signers
+        .iter()
+        .map(|s| (s.key.to_bytes(scheme), *s))
+        .collect();
     sorted.sort_unstable_by_key(|a| a.0);
     let mut engine = sha256::HashEngine::default();
     for (bytes, _) in &sorted {
@@ -70,35 +85,59 @@ pub fn secure_aggregation_coefficients<'k>(
     sorted
         .into_iter()
         .enumerate()
-        .map(|(i, (_, key))| {
+        .map(|(i, (_, signer))| {
             let mut engine = sha256::HashEngine::default();
             engine.input(&(i as u32).to_be_bytes());
             engine.input(&keys_hash);
             let t = sha256::Hash::from_engine(engine).to_byte_array();
-            (key, reduce_mod_order(&t))
+            (signer, reduce_mod_order(&t))
         })
         .collect()
 }
 
-/// The secure aggregate of `keys` under `scheme`, by one multi-scalar multiplication, each
-/// coefficient split in two halves of 128 bits by the GLV endomorphism (see
-/// [`endomorphism`](super::endomorphism)).
-pub fn secure_aggregate(keys: &[&OperatorKey], scheme: Scheme) -> Result<PublicKey, BlsError> {
-    if keys.is_empty() {
+/// The secure aggregate of the signers' keys under `scheme`: the keys with a
+/// table by their tables, the others by one multi-scalar multiplication with
+/// each coefficient split in two halves of 128 bits by the GLV endomorphism
+/// (see [`endomorphism`](super::endomorphism)). The sum is the same whichever
+/// keys have tables.
+pub fn secure_aggregate(signers: &[Signer<'_>], scheme: Scheme) -> Result<PublicKey, BlsError> {
+    if signers.is_empty() {
         return Err(BlsError::NoKeys);
     }
-    let weighted = secure_aggregation_coefficients(keys, scheme);
+    let weighted = secure_aggregation_coefficients(signers, scheme);
+    let mut tabled: Vec<(&PointTable, [u8; 32])> = Vec::new();
     let mut points: Vec<min_pk::PublicKey> = Vec::with_capacity(2 * weighted.len());
     let mut scalars: Vec<u8> = Vec::with_capacity(weighted.len() * 32);
-    for (key, scalar) in &weighted {
-        let (low, high) = split_scalar(scalar);
-        points.push(key.point);
-        scalars.extend_from_slice(&low);
-        points.push(endomorphism(&key.point));
-        scalars.extend_from_slice(&high);
+    for (signer, scalar) in &weighted {
+        match signer.table {
+            Some(table) => tabled.push((table, *scalar)),
+            None => {
+                let (low, high) = split_scalar(scalar);
+                points.push(signer.key.point);
+                scalars.extend_from_slice(&low);
+                points.push(endomorphism(&signer.key.point));
+                scalars.extend_from_slice(&high);
+            }
+        }
     }
-    let sum = points.as_slice().mult(&scalars, HALF_SCALAR_BITS);
-    let point = sum.to_public_key();
+    let mut parts: Vec<min_pk::PublicKey> = Vec::with_capacity(2);
+    if !points.is_empty() {
+        parts.push(
+            points
+                .as_slice()
+                .mult(&scalars, HALF_SCALAR_BITS)
+                .to_public_key(),
+        );
+    }
+    if !tabled.is_empty() {
+        parts.push(min_pk::PublicKey::from(dashlight_g1_tables::multiply(
+            &tabled,
+        )));
+    }
+    let parts: Vec<&min_pk::PublicKey> = parts.iter().collect();
+    let point = min_pk::AggregatePublicKey::aggregate(&parts, false)
+        .map_err(super::from_blst)?
+        .to_public_key();
     // A sum of subgroup points stays in the subgroup (the operator keys' membership is
     // consensus's, see `OperatorKey`); only infinity is left to rule out.
     if point == min_pk::PublicKey::default() {
@@ -109,6 +148,7 @@ pub fn secure_aggregate(keys: &[&OperatorKey], scheme: Scheme) -> Result<PublicK
 
 #[cfg(test)]
 mod tests {
+    use super::super::KeyCache;
     use super::*;
 
     /// Bits of a scalar reduced modulo the group order.
@@ -149,15 +189,18 @@ mod tests {
                 OperatorKey::from_list_bytes(&sk.sk_to_pk().compress(), Scheme::Basic).unwrap()
             })
             .collect();
-        let refs: Vec<&OperatorKey> = keys.iter().collect();
+        let refs: Vec<Signer<'_>> = keys
+            .iter()
+            .map(|&key| Signer { key, table: None })
+            .collect();
         let msg = [9u8; 32];
         // Each signer signs; the secure aggregate signature is the same
         // weighted sum over G2, which must verify against the aggregate key.
         let weighted = secure_aggregation_coefficients(&refs, Scheme::Basic);
         let mut sigs = Vec::new();
         let mut scalars = Vec::new();
-        for (key, scalar) in &weighted {
-            let index = keys.iter().position(|k| k == *key).unwrap();
+        for (signer, scalar) in &weighted {
+            let index = keys.iter().position(|k| *k == signer.key).unwrap();
             sigs.push(sks[index].sign(&msg, super::super::BASIC_SCHEME_DST, &[]));
             scalars.extend_from_slice(scalar);
         }
@@ -167,14 +210,43 @@ mod tests {
         let agg_key = secure_aggregate(&refs, Scheme::Basic).unwrap();
         assert_eq!(agg_key.verify(&msg, &agg_sig, Scheme::Basic), Ok(true));
         // The split coefficients give the sum of the full ones.
-        let points: Vec<min_pk::PublicKey> = weighted.iter().map(|(k, _)| k.point).collect();
+        let points: Vec<min_pk::PublicKey> = weighted.iter().map(|(s, _)| s.key.point).collect();
         let plain = points
             .as_slice()
             .mult(&scalars, SCALAR_BITS)
             .to_public_key();
         assert_eq!(agg_key, PublicKey::from_point(plain));
         // Order of the input does not matter.
-        let reversed: Vec<&OperatorKey> = keys.iter().rev().collect();
+        let reversed: Vec<Signer<'_>> = refs.iter().rev().copied().collect();
         assert_eq!(secure_aggregate(&reversed, Scheme::Basic).unwrap(), agg_key);
+    }
+
+    #[test]
+    fn the_aggregate_is_the_same_whichever_keys_have_tables() {
+        let encodings: Vec<[u8; 48]> = (1u8..=9)
+            .map(|i| {
+                let sk = min_pk::SecretKey::key_gen(&[i; 32], &[]).unwrap();
+                sk.sk_to_pk().compress()
+            })
+            .collect();
+        let aggregate = |cache: &KeyCache| {
+            let signers: Vec<Signer<'_>> = encodings
+                .iter()
+                .map(|bytes| cache.signer(bytes, Scheme::Basic).unwrap())
+                .collect();
+            secure_aggregate(&signers, Scheme::Basic).unwrap()
+        };
+        let mut cache = KeyCache::new();
+        let none = aggregate(&cache);
+        for take in [1, 4, 9] {
+            let some: Vec<([u8; 48], Scheme)> = encodings
+                .iter()
+                .take(take)
+                .map(|b| (*b, Scheme::Basic))
+                .collect();
+            cache.build_tables(&some);
+            assert_eq!(cache.table_count(), take);
+            assert_eq!(aggregate(&cache), none, "{take} keys with tables");
+        }
     }
 }

@@ -19,9 +19,9 @@ mod endomorphism;
 mod field;
 mod legacy_hash;
 
-pub use aggregate::{secure_aggregate, secure_aggregation_coefficients};
+pub use aggregate::{secure_aggregate, secure_aggregation_coefficients, Signer};
 pub use batch::{verify_batch, verify_legacy_batch, SignatureGroup};
-pub use cache::KeyCache;
+pub use cache::{KeyCache, MAX_TABLES};
 
 use blst::min_pk;
 use blst::{blst_fp12, blst_p1_affine, blst_p2_affine, BLST_ERROR};
@@ -193,6 +193,11 @@ impl OperatorKey {
     /// The key in `scheme`'s encoding.
     pub fn to_bytes(&self, scheme: Scheme) -> [u8; G1_SIZE] {
         g1_in_scheme(&self.basic, scheme)
+    }
+
+    /// The point in blst's affine form.
+    fn affine(&self) -> blst_p1_affine {
+        blst_p1_affine::from(self.point)
     }
 }
 

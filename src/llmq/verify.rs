@@ -4,7 +4,7 @@
 use super::hashes::commitment_hash;
 use super::params::{LlmqParams, LlmqType};
 use crate::bls::{
-    secure_aggregate, BlsError, KeyCache, OperatorKey, PublicKey, Scheme, Signature, SignatureGroup,
+    secure_aggregate, BlsError, KeyCache, PublicKey, Scheme, Signature, SignatureGroup,
 };
 use crate::hash::{ProTxHash, Sha256dHash};
 use crate::protocol::commitment::QuorumCommitment;
@@ -268,22 +268,29 @@ pub fn prepare_commitment(
         }
     }
     let scheme = commitment_scheme(commitment);
-    let mut signer_keys = Vec::with_capacity(members.len());
-    for (i, member) in members.iter().enumerate() {
-        if !commitment.signers.get(i) {
-            continue;
-        }
-        let key = keys
-            .get(&member.operator_public_key, member.scheme)
-            .map_err(|error| CommitmentFailure::BadMemberKey {
-                pro_tx_hash: member.pro_tx_hash,
-                error,
-            })?;
-        signer_keys.push(key);
+    let signing: Vec<&MemberKey> = members
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| commitment.signers.get(*i))
+        .map(|(_, member)| member)
+        .collect();
+    let bad_key = |member: &MemberKey, error| CommitmentFailure::BadMemberKey {
+        pro_tx_hash: member.pro_tx_hash,
+        error,
+    };
+    for member in &signing {
+        keys.get(&member.operator_public_key, member.scheme)
+            .map_err(|error| bad_key(member, error))?;
     }
-    let refs: Vec<&OperatorKey> = signer_keys.iter().collect();
+    let signers = signing
+        .iter()
+        .map(|member| {
+            keys.signer(&member.operator_public_key, member.scheme)
+                .map_err(|error| bad_key(member, error))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let members_key =
-        secure_aggregate(&refs, scheme).map_err(|error| CommitmentFailure::BadSignature {
+        secure_aggregate(&signers, scheme).map_err(|error| CommitmentFailure::BadSignature {
             field: "membersSig",
             error,
         })?;
@@ -301,7 +308,7 @@ pub fn prepare_commitment(
         members_sig: points.members_sig,
         quorum_key: points.quorum_key,
         quorum_sig: points.quorum_sig,
-        signers: signer_keys.len(),
+        signers: signers.len(),
         scheme,
     })
 }
