@@ -11,7 +11,7 @@ use super::aggregate::Signer;
 use super::encoding::G1_SIZE;
 use super::{BlsError, OperatorKey, Scheme};
 use dashlight_g1_tables::PointTable;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Fixed-base tables one cache keeps at most: 1,024 tables of 6 KiB
 /// ([`dashlight_g1_tables::TABLE_BYTES`]), 6 MiB. Past it, keys get no new
@@ -63,13 +63,14 @@ impl KeyCache {
     pub fn build_tables(&mut self, encodings: &[([u8; G1_SIZE], Scheme)]) {
         let room = MAX_TABLES.saturating_sub(self.tables.len());
         let mut chosen: Vec<Encoding> = Vec::new();
+        let mut seen: HashSet<Encoding> = HashSet::new();
         let mut points = Vec::new();
         for &(bytes, scheme) in encodings {
             if chosen.len() == room {
                 break;
             }
             let encoding = (bytes, scheme);
-            if self.tables.contains_key(&encoding) || chosen.contains(&encoding) {
+            if self.tables.contains_key(&encoding) || !seen.insert(encoding) {
                 continue;
             }
             if let Ok(key) = self.get(&bytes, scheme) {

@@ -159,7 +159,6 @@ fn table_frequent_signers(jobs: &[CheckJob], keys: &mut KeyCache, timer: &mut Ti
         .map(|(encoding, _)| encoding)
         .collect();
     frequent.sort_unstable();
-
     let start = timer.now();
     for (bytes, scheme) in &frequent {
         // A bad key is reported by the commitment that needs it.
