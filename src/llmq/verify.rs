@@ -222,14 +222,15 @@ pub fn decode_commitment(
 /// Checks everything but the signatures and aggregates the signers' keys.
 ///
 /// `base_height` is the quorum base block's height; `members` are the
-/// quorum's members' keys in order.
+/// quorum's members' keys in order; the signers' keys are read from `keys`
+/// (and decoded, without being kept, if it lacks them).
 pub fn prepare_commitment(
     commitment: &QuorumCommitment,
     points: &CommitmentPoints,
     params: &LlmqParams,
     base_height: u32,
     members: &[MemberKey],
-    keys: &mut KeyCache,
+    keys: &KeyCache,
 ) -> Result<PreparedCommitment, CommitmentFailure> {
     let size = usize::from(params.size);
     // Non-rotated commitments carry index 0, so their base block must start a DKG interval.
@@ -268,25 +269,16 @@ pub fn prepare_commitment(
         }
     }
     let scheme = commitment_scheme(commitment);
-    let signing: Vec<&MemberKey> = members
+    let signers = members
         .iter()
         .enumerate()
         .filter(|(i, _)| commitment.signers.get(*i))
-        .map(|(_, member)| member)
-        .collect();
-    let bad_key = |member: &MemberKey, error| CommitmentFailure::BadMemberKey {
-        pro_tx_hash: member.pro_tx_hash,
-        error,
-    };
-    for member in &signing {
-        keys.get(&member.operator_public_key, member.scheme)
-            .map_err(|error| bad_key(member, error))?;
-    }
-    let signers = signing
-        .iter()
-        .map(|member| {
+        .map(|(_, member)| {
             keys.signer(&member.operator_public_key, member.scheme)
-                .map_err(|error| bad_key(member, error))
+                .map_err(|error| CommitmentFailure::BadMemberKey {
+                    pro_tx_hash: member.pro_tx_hash,
+                    error,
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let members_key =

@@ -161,7 +161,8 @@ fn table_frequent_signers(jobs: &[CheckJob], keys: &mut KeyCache, timer: &mut Ti
     frequent.sort_unstable();
     let start = timer.now();
     for (bytes, scheme) in &frequent {
-        // A bad key is reported by the commitment that needs it.
+        // Decoded here so that the time counts as decompression, not in
+        // `build_tables`; a bad key is reported by the commitment that needs it.
         let _ = keys.get(bytes, *scheme);
     }
     timer.add(Phase::KeyDecompression, start);
@@ -206,9 +207,10 @@ fn batch_verifies(prepared: &[&PreparedCommitment], scheme: Scheme) -> bool {
     }
 }
 
-/// Whether each of `prepared` verifies: one batch per scheme, and only the
-/// commitments of a failed batch one by one (a result never depends on the
-/// others in the batch, bar the batch's 2^-64 chance of a false pass).
+/// For each of `prepared`, whether the batch of its scheme verified (one
+/// batch per scheme): `true` means it verifies (bar the batch's 2^-64 chance
+/// of a false pass), `false` only that it or another of its batch does not,
+/// so the caller checks it alone.
 fn each_verifies(prepared: &[&PreparedCommitment]) -> Vec<bool> {
     let basic = batch_verifies(prepared, Scheme::Basic);
     let legacy = batch_verifies(prepared, Scheme::Legacy);
