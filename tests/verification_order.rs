@@ -17,6 +17,9 @@ use dashlight::llmq::LlmqType;
 use dashlight::mnlist::check::{
     check_encoded, check_jobs, decode_jobs, decode_outcomes, encode_jobs, split_jobs, CheckJob,
 };
+use dashlight::mnlist::split::{
+    decode_part, encode_part, split_aggregation, sum_encoded_part, verified_from_encoded_sums,
+};
 use dashlight::mnlist::{MasternodeEngine, QuorumKey, QuorumStatus, VerifyOnApply};
 use dashlight::network::Network;
 use dashlight::node::engine::ClientEngine;
@@ -46,6 +49,9 @@ type Statuses = BTreeMap<QuorumKey, QuorumStatus>;
 
 /// Reorders the quorums to verify.
 type Order = fn(&mut Vec<QuorumKey>);
+
+/// Changes the workers' answers to a split aggregation.
+type Tamper = fn(&mut Vec<Vec<u8>>);
 
 impl<H: HeaderLookup> Scenario<H> {
     /// A fresh engine that has applied both messages.
@@ -125,6 +131,77 @@ impl<H: HeaderLookup> Scenario<H> {
                 .unwrap();
         }
         statuses(&engine)
+    }
+
+    /// The pending quorums' checks prepared by one engine, each job's secure
+    /// aggregation split in `parts` parts summed as workers do (from bytes,
+    /// each with a key cache of its own), the answers passed through `tamper`
+    /// and applied job by job; a job that cannot be split is checked here.
+    /// Returns the statuses and, per job split, whether it verified from the
+    /// sums and whether its first list was the one the rules require.
+    fn with_split_aggregation(
+        &self,
+        parts: usize,
+        tamper: Tamper,
+    ) -> (Statuses, BTreeMap<QuorumKey, (bool, bool)>) {
+        let mut engine = self.engine(VerifyOnApply::None);
+        let keys = pending(&engine);
+        let jobs = engine.prepare_checks(&keys, &self.headers);
+        let mut split = BTreeMap::new();
+        for job in &jobs {
+            let Some(cut) = split_aggregation(job, parts) else {
+                engine.check_here(std::slice::from_ref(job), &self.headers);
+                continue;
+            };
+            assert!(cut.len() <= parts && !cut.is_empty());
+            let mut answers: Vec<Vec<u8>> = cut
+                .iter()
+                .map(|part| {
+                    let bytes = encode_part(part);
+                    assert_eq!(&decode_part(&bytes).unwrap(), part);
+                    sum_encoded_part(&bytes, &mut KeyCache::new()).unwrap()
+                })
+                .collect();
+            tamper(&mut answers);
+            let verified = verified_from_encoded_sums(job, &answers).is_some();
+            split.insert(job.key(), (verified, job.is_exact()));
+            engine.apply_split_sums(job, &answers, &self.headers);
+        }
+        (statuses(&engine), split)
+    }
+
+    /// Checks the split aggregation over 1, 2, 3 and 7 parts, with honest and
+    /// tampered answers, against verifying all at once: honest sums verify
+    /// the quorums that verify with their first list (every one whose list is
+    /// the required one), tampered ones none (those are checked again), and
+    /// the statuses are the same either way.
+    fn check_split_aggregation(&self) {
+        let reference = self.all_at_once();
+        let tampers: [(&str, Tamper); 5] = [
+            ("honest", |_| {}),
+            ("a sum missing", |a| {
+                a.pop();
+            }),
+            ("a sum counted twice", |a| {
+                let first = a[0].clone();
+                a.push(first);
+            }),
+            ("a sum not a point", |a| a[0] = vec![0xff; 96]),
+            ("a key that did not decode", |a| a[0].clear()),
+        ];
+        for (name, tamper) in tampers {
+            for parts in [1, 2, 3, 7] {
+                let (got, split) = self.with_split_aggregation(parts, tamper);
+                assert!(!split.is_empty(), "{name}, {parts} parts: no job split");
+                for (key, (verified, exact)) in split {
+                    let expected = name == "honest" && reference[&key].is_verified();
+                    if exact || !expected {
+                        assert_eq!(verified, expected, "{name}, {parts} parts, {key:?}");
+                    }
+                }
+                assert_eq!(got, reference, "{name}, {parts} parts");
+            }
+        }
     }
 
     /// Checks every split and order against verifying all at once; returns
@@ -256,6 +333,7 @@ impl<H: HeaderLookup> HeaderLookup for Swapped<H> {
 #[test]
 fn testnet_results_do_not_depend_on_split_or_order() {
     assert_eq!(testnet().check(), (52, 0, 406));
+    testnet().check_split_aggregation();
 }
 
 #[test]
@@ -287,6 +365,7 @@ fn failures_do_not_depend_on_split_or_order() {
     };
     let (verified, failed, _) = scenario.check();
     assert_eq!((verified, failed), (40, 2));
+    scenario.check_split_aggregation();
 }
 
 #[test]
@@ -308,6 +387,29 @@ fn forged_commitments_fail_whatever_the_split() {
     let count = |f: fn(&QuorumStatus) -> bool| reference.values().filter(|s| f(s)).count();
     assert_eq!(count(|s| matches!(s, QuorumStatus::Failed(_))), forged);
     assert_eq!(count(QuorumStatus::is_verified), 52 - forged);
+    for job in &jobs {
+        let verified = reference[&job.key()].is_verified();
+        for parts in [1, 2, 3] {
+            let Some(cut) = split_aggregation(job, parts) else {
+                assert!(!job.is_exact(), "{:?} not split", job.key());
+                continue;
+            };
+            let answers: Vec<Vec<u8>> = cut
+                .iter()
+                .map(|part| sum_encoded_part(&encode_part(part), &mut KeyCache::new()).unwrap())
+                .collect();
+            let from_sums = verified_from_encoded_sums(job, &answers);
+            assert!(from_sums.is_none() || verified, "{:?} forged", job.key());
+            if job.is_exact() {
+                assert_eq!(
+                    from_sums.is_some(),
+                    verified,
+                    "{:?}, {parts} parts",
+                    job.key()
+                );
+            }
+        }
+    }
     for workers in [1, 2, 3, 7] {
         for reversed in [false, true] {
             let mut order = jobs.clone();

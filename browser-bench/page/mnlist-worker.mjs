@@ -2,8 +2,14 @@
 // per scenario, a fresh engine applies a QRInfo and a full list and verifies
 // every pending quorum, in this thread or with its check jobs spread over a
 // pool of checking workers (1, then `workers`); the verdicts are applied in
-// share order, whichever worker answers first. Answers `{ op: 'run' }`.
-import init, { mnlistCheckJobs, mnlistApply, mnlistOpen, mnlistPrepare, mnlistVerifyHere } from './pkg/dashlight_browser_bench.js';
+// share order, whichever worker answers first. Then, what a ChainLock waits
+// for: a fresh engine applies the messages, checks a ChainLock and verifies its
+// signing quorum, in this thread or with that quorum's aggregation split over
+// the `workers` pool. Answers `{ op: 'run' }`.
+import init, {
+  mnlistApply, mnlistChainLockFinish, mnlistChainLockHere, mnlistChainLockSplit, mnlistCheckJobs,
+  mnlistOpen, mnlistPrepare, mnlistVerifyHere,
+} from './pkg/dashlight_browser_bench.js';
 import { Rpc } from './rpc.mjs';
 
 const SCENARIOS = [
@@ -62,6 +68,21 @@ async function checkShares(pool, shares) {
   };
 }
 
+/**
+ * Each part's sum from its worker (all fresh: a first ChainLock finds empty
+ * caches): the sums in part order and the longest time a worker spent summing.
+ */
+async function sumParts(pool, parts) {
+  const answers = await Promise.all(parts.map((part, i) => {
+    const bytes = part.slice().buffer;
+    return pool[i].call({ part: bytes, fresh: true }, [bytes]);
+  }));
+  return {
+    sums: answers.map(({ outcomes }) => new Uint8Array(outcomes)),
+    slowest: Math.max(...answers.map(({ ms }) => ms)),
+  };
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -75,7 +96,8 @@ async function runScenario(scenario, pools, runs) {
     scenario.baseCsv ? fixture(scenario.baseCsv, 'text') : '',
   ]);
   mnlistOpen(scenario.network, qrinfo, diff, run, scenario.start ?? 0, baseCsv);
-  const times = { here: [] };
+  const times = { here: [], 'chainlock here': [] };
+  for (const phase of ['', ' prepare', ' sums', ' slowest worker', ' finish']) times[`chainlock split${phase}`] = [];
   for (const pool of pools) {
     for (const phase of ['', ' prepare', ' check', ' slowest worker', ' apply']) times[`${pool.length}${phase}`] = [];
   }
@@ -102,6 +124,24 @@ async function runScenario(scenario, pools, runs) {
       times[`${n} check`].push(checked - prepared);
       times[`${n} slowest worker`].push(slowest);
       times[`${n} apply`].push(applied - checked);
+    }
+    started = performance.now();
+    if (!mnlistChainLockHere()) throw new Error('the ChainLock quorum did not verify in thread');
+    times['chainlock here'].push(performance.now() - started);
+    const pool = pools[pools.length - 1];
+    if (pool.length > 0) {
+      started = performance.now();
+      const parts = mnlistChainLockSplit(pool.length);
+      const prepared = performance.now();
+      const { sums, slowest } = await sumParts(pool, parts);
+      const summed = performance.now();
+      if (!mnlistChainLockFinish(sums)) throw new Error('the ChainLock quorum did not verify from the sums');
+      const finished = performance.now();
+      times['chainlock split'].push(finished - started);
+      times['chainlock split prepare'].push(prepared - started);
+      times['chainlock split sums'].push(summed - prepared);
+      times['chainlock split slowest worker'].push(slowest);
+      times['chainlock split finish'].push(finished - summed);
     }
   }
   const result = { name: scenario.name, counts, runs };

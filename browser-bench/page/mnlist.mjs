@@ -2,7 +2,10 @@
 // applies a QRInfo and a full list and verifies every pending quorum, in
 // its own thread, with the check jobs in 1 checking worker, and spread over
 // `workers` (default: the cores, at most 4); testnet and mainnet, median of
-// `runs` (default 5). Each figure includes applying the messages.
+// `runs` (default 5). Each figure includes applying the messages. Then a
+// ChainLock's wait: the messages applied, a ChainLock checked and its signing
+// quorum verified, in the engine's worker or with that quorum's aggregation
+// split over the `workers` checking workers.
 import { Rpc } from './rpc.mjs';
 
 const params = new URLSearchParams(location.search);
@@ -28,6 +31,13 @@ async function run() {
         + `check ${r[`${n} check`].toFixed(0)} of which the slowest worker ${r[`${n} slowest worker`].toFixed(0)}, `
         + `apply verdicts ${r[`${n} apply`].toFixed(0)})`);
     }
+    const split = Number.isFinite(r['chainlock split'])
+      ? `${r['chainlock split'].toFixed(0)} (apply messages + check the ChainLock + split ${r['chainlock split prepare'].toFixed(0)}, `
+        + `sums ${r['chainlock split sums'].toFixed(0)} of which the slowest worker ${r['chainlock split slowest worker'].toFixed(0)}, `
+        + `add and check ${r['chainlock split finish'].toFixed(0)})`
+      : 'no workers';
+    log(`  received -> first ChainLock with its quorum verified: in thread ${r['chainlock here'].toFixed(0)}; `
+      + `aggregation split over ${pools[pools.length - 1]} workers ${split}`);
   }
   return { cores, workers: WORKERS, pools, results };
 }

@@ -1,13 +1,19 @@
 //! The masternode benchmark (`page/mnlist.mjs`): a fresh engine takes a
 //! QRInfo and a full list, then verifies every pending quorum either in its
 //! own thread or by check jobs spread over worker threads, which call
-//! [`check_jobs`] here.
+//! [`check_jobs`] here; and, as a ChainLock waits for its signing quorum, that
+//! one quorum in its own thread or with its aggregation split over the workers
+//! ([`sum_part`] here).
 
 use dashlight::bls::KeyCache;
 use dashlight::chain::{HeaderLookup, HeaderMap};
 use dashlight::mnlist::check::{check_encoded, encode_jobs, split_jobs, CheckJob};
-use dashlight::mnlist::{MasternodeEngine, QuorumKey, QuorumStatus, VerifyOnApply};
+use dashlight::mnlist::split::{encode_part, split_aggregation, sum_encoded_part};
+use dashlight::mnlist::{
+    MasternodeEngine, QuorumKey, QuorumStatus, VerifyOnApply, WORK_BLOCK_OFFSET,
+};
 use dashlight::network::Network;
+use dashlight::protocol::chainlock::ClSig;
 use dashlight::protocol::mnlistdiff::MnListDiff;
 use dashlight::protocol::qrinfo::QrInfo;
 use std::cell::RefCell;
@@ -29,7 +35,15 @@ struct Waiting {
     shares: Vec<Vec<CheckJob>>,
 }
 
+/// An engine waiting for the sums of its ChainLock quorum's aggregation parts.
+struct WaitingSums {
+    engine: MasternodeEngine,
+    job: CheckJob,
+}
+
 thread_local! {
+    /// The engine between `mnlistChainLockSplit` and `mnlistChainLockFinish`.
+    static WAITING_SUMS: RefCell<Option<WaitingSums>> = const { RefCell::new(None) };
     /// The scenario of this (engine) worker.
     static SCENARIO: RefCell<Option<Scenario>> = const { RefCell::new(None) };
     /// The engine between `mnlistPrepare` and `mnlistApply`.
@@ -173,5 +187,110 @@ pub fn check_jobs(jobs: &[u8], fresh: bool) -> Result<Vec<u8>, JsError> {
             *keys = KeyCache::new();
         }
         Ok(check_encoded(jobs, &mut keys)?)
+    })
+}
+
+/// The testnet ChainLock whose signing quorum the testnet messages let verify
+/// (the native benchmark checks its real signature).
+const TESTNET_CHAINLOCK_HEIGHT: u32 = 905_768;
+
+/// A fresh engine that applied the scenario's messages and checked a
+/// ChainLock, and the key of the quorum that must have signed it: on testnet
+/// at [`TESTNET_CHAINLOCK_HEIGHT`], on mainnet at the newest list (no mainnet
+/// ChainLock of the fixtures has a known block). A stand-in signature signs
+/// it (one of the newest list, which does not verify: the check costs what a
+/// valid one does).
+fn chainlock_quorum(scenario: &Scenario) -> Result<(MasternodeEngine, QuorumKey), JsError> {
+    let (engine, _) = applied(scenario)?;
+    let newest = engine
+        .latest_list()
+        .ok_or_else(|| JsError::new("no list"))?;
+    let height = match scenario.network {
+        Network::Testnet => TESTNET_CHAINLOCK_HEIGHT,
+        _ => newest.height + WORK_BLOCK_OFFSET,
+    };
+    let signature = newest
+        .quorums()
+        .next()
+        .ok_or_else(|| JsError::new("no quorum"))?
+        .commitment
+        .members_sig;
+    let stand_in = ClSig {
+        height: height as i32,
+        block_hash: scenario.headers.hash_at(height).unwrap_or_default(),
+        signature,
+    };
+    let key = engine
+        .verify_chainlock(&stand_in, &scenario.headers)
+        .quorum
+        .ok_or_else(|| JsError::new("no signing quorum"))?;
+    Ok((engine, key))
+}
+
+/// Applies the messages, checks a ChainLock and verifies its signing quorum
+/// in this thread; returns whether that quorum verified.
+#[wasm_bindgen(js_name = mnlistChainLockHere)]
+pub fn mnlist_chainlock_here() -> Result<bool, JsError> {
+    with_scenario(|scenario| {
+        let (mut engine, key) = chainlock_quorum(scenario)?;
+        engine.verify_quorum_set(&[key], &scenario.headers);
+        Ok(verified(&engine, &key))
+    })
+}
+
+/// Applies the messages, checks a ChainLock and splits the aggregation of its
+/// signing quorum in `parts` encoded parts, for `mnlistSumPart` in workers.
+#[wasm_bindgen(js_name = mnlistChainLockSplit)]
+pub fn mnlist_chainlock_split(parts: usize) -> Result<Vec<js_sys::Uint8Array>, JsError> {
+    with_scenario(|scenario| {
+        let (mut engine, key) = chainlock_quorum(scenario)?;
+        let job = engine
+            .prepare_checks(&[key], &scenario.headers)
+            .pop()
+            .ok_or_else(|| JsError::new("the signing quorum needs no check"))?;
+        let cut = split_aggregation(&job, parts)
+            .ok_or_else(|| JsError::new("the signing quorum's check cannot be split"))?;
+        let encoded = cut
+            .iter()
+            .map(|part| js_sys::Uint8Array::from(encode_part(part).as_slice()))
+            .collect();
+        WAITING_SUMS.with(|cell| *cell.borrow_mut() = Some(WaitingSums { engine, job }));
+        Ok(encoded)
+    })
+}
+
+/// Adds the workers' sums (one per part, in order), checks the signing
+/// quorum's signatures; returns whether that quorum verified.
+#[wasm_bindgen(js_name = mnlistChainLockFinish)]
+pub fn mnlist_chainlock_finish(sums: Vec<js_sys::Uint8Array>) -> Result<bool, JsError> {
+    let Some(mut waiting) = WAITING_SUMS.with(|cell| cell.borrow_mut().take()) else {
+        return Err(JsError::new("mnlistChainLockSplit first"));
+    };
+    let answers: Vec<Vec<u8>> = sums.iter().map(|s| s.to_vec()).collect();
+    with_scenario(|scenario| {
+        waiting
+            .engine
+            .apply_split_sums(&waiting.job, &answers, &scenario.headers);
+        Ok(verified(&waiting.engine, &waiting.job.key()))
+    })
+}
+
+/// Whether `engine` verified the quorum `key`.
+fn verified(engine: &MasternodeEngine, key: &QuorumKey) -> bool {
+    engine
+        .quorum_record(key.0, &key.1)
+        .is_some_and(|r| r.status.is_verified())
+}
+
+/// A checking worker's task for a split aggregation: the sum of the encoded
+/// `part`, with this worker's key cache (emptied first if `fresh`).
+#[wasm_bindgen(js_name = mnlistSumPart)]
+pub fn sum_part(part: &[u8], fresh: bool) -> Result<Vec<u8>, JsError> {
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if fresh {
+            *keys = KeyCache::new();
+        }
+        Ok(sum_encoded_part(part, &mut keys)?)
     })
 }

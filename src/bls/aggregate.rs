@@ -67,48 +67,62 @@ fn less_than(a: &[u64; 4], b: &[u64; 4]) -> bool {
     false
 }
 
-/// The signers in their keys' sorted order with their coefficients (little-endian, reduced).
-pub fn secure_aggregation_coefficients<'t>(
-    signers: &[Signer<'t>],
-    scheme: Scheme,
-) -> Vec<(Signer<'t>, [u8; 32])> {
-    let mut sorted: Vec<([u8; 48], Signer<'t>)> = signers
-        .iter()
-        .map(|s| (s.key.to_bytes(scheme), *s))
-        .collect();
-    sorted.sort_unstable_by_key(|a| a.0);
+/// The coefficient of each key of a secure aggregation, in the order of
+/// `encodings` (the keys' encodings in the aggregation's scheme): the key at
+/// place `i` of the sorted encodings gets `t_i`. It needs the encodings only,
+/// not the points, so that the sum can be split over threads
+/// ([`weighted_key_sum`] of each part, then [`aggregate_key`]).
+pub fn secure_coefficients(encodings: &[[u8; 48]]) -> Vec<[u8; 32]> {
+    let mut order: Vec<usize> = (0..encodings.len()).collect();
+    order.sort_unstable_by_key(|&i| encodings[i]);
     let mut engine = sha256::HashEngine::default();
-    for (bytes, _) in &sorted {
-        engine.input(bytes);
+    for &i in &order {
+        engine.input(&encodings[i]);
     }
     let keys_hash = sha256::Hash::from_engine(engine).to_byte_array();
-    sorted
-        .into_iter()
-        .enumerate()
-        .map(|(i, (_, signer))| {
-            let mut engine = sha256::HashEngine::default();
-            engine.input(&(i as u32).to_be_bytes());
-            engine.input(&keys_hash);
-            let t = sha256::Hash::from_engine(engine).to_byte_array();
-            (signer, reduce_mod_order(&t))
-        })
-        .collect()
+    let mut coefficients = vec![[0u8; 32]; encodings.len()];
+    for (place, &i) in order.iter().enumerate() {
+        let mut engine = sha256::HashEngine::default();
+        engine.input(&(place as u32).to_be_bytes());
+        engine.input(&keys_hash);
+        let t = sha256::Hash::from_engine(engine).to_byte_array();
+        coefficients[i] = reduce_mod_order(&t);
+    }
+    coefficients
 }
 
-/// The secure aggregate of the signers' keys under `scheme`: the keys with a
-/// table by their tables, the others by one multi-scalar multiplication with
-/// each coefficient split in two halves of 128 bits by the GLV endomorphism
-/// (see [`endomorphism`](super::endomorphism)). The sum is the same whichever
-/// keys have tables.
-pub fn secure_aggregate(signers: &[Signer<'_>], scheme: Scheme) -> Result<PublicKey, BlsError> {
-    if signers.is_empty() {
-        return Err(BlsError::NoKeys);
+/// A sum of multiples of operator keys: a secure aggregate, or one part of
+/// it computed in another thread. It may be infinity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySum(min_pk::PublicKey);
+
+impl KeySum {
+    /// The sum's uncompressed encoding (96 bytes, the IETF serialization).
+    pub fn to_bytes(&self) -> [u8; 96] {
+        self.0.serialize()
     }
-    let weighted = secure_aggregation_coefficients(signers, scheme);
+
+    /// Decodes a sum another thread computed: a point on the curve, in the
+    /// prime-order subgroup (checked, since the bytes crossed a thread).
+    pub fn from_bytes(bytes: &[u8; 96]) -> Result<KeySum, BlsError> {
+        let point = min_pk::PublicKey::deserialize(bytes).map_err(super::from_blst)?;
+        if point != min_pk::PublicKey::default() {
+            point.validate().map_err(super::from_blst)?;
+        }
+        Ok(KeySum(point))
+    }
+}
+
+/// `Σ coefficient · key` over `terms` (coefficients little-endian, reduced):
+/// the keys with a table by their tables, the others by one multi-scalar
+/// multiplication with each coefficient split in two halves of 128 bits by the
+/// GLV endomorphism (see [`endomorphism`](super::endomorphism)). The sum is the
+/// same whichever keys have tables.
+pub fn weighted_key_sum(terms: &[(Signer<'_>, [u8; 32])]) -> KeySum {
     let mut tabled: Vec<(&PointTable, [u8; 32])> = Vec::new();
-    let mut points: Vec<min_pk::PublicKey> = Vec::with_capacity(2 * weighted.len());
-    let mut scalars: Vec<u8> = Vec::with_capacity(weighted.len() * 32);
-    for (signer, scalar) in &weighted {
+    let mut points: Vec<min_pk::PublicKey> = Vec::with_capacity(2 * terms.len());
+    let mut scalars: Vec<u8> = Vec::with_capacity(terms.len() * 32);
+    for (signer, scalar) in terms {
         match signer.table {
             Some(table) => tabled.push((table, *scalar)),
             None => {
@@ -120,30 +134,61 @@ pub fn secure_aggregate(signers: &[Signer<'_>], scheme: Scheme) -> Result<Public
             }
         }
     }
-    let mut parts: Vec<min_pk::PublicKey> = Vec::with_capacity(2);
+    let mut parts: Vec<KeySum> = Vec::with_capacity(2);
     if !points.is_empty() {
-        parts.push(
-            points
-                .as_slice()
-                .mult(&scalars, HALF_SCALAR_BITS)
-                .to_public_key(),
-        );
+        let sum = points.as_slice().mult(&scalars, HALF_SCALAR_BITS);
+        parts.push(KeySum(sum.to_public_key()));
     }
     if !tabled.is_empty() {
-        parts.push(min_pk::PublicKey::from(dashlight_g1_tables::multiply(
-            &tabled,
+        parts.push(KeySum(min_pk::PublicKey::from(
+            dashlight_g1_tables::multiply(&tabled),
         )));
     }
-    let parts: Vec<&min_pk::PublicKey> = parts.iter().collect();
-    let point = min_pk::AggregatePublicKey::aggregate(&parts, false)
-        .map_err(super::from_blst)?
-        .to_public_key();
-    // A sum of subgroup points stays in the subgroup (the operator keys' membership is
-    // consensus's, see `OperatorKey`); only infinity is left to rule out.
+    add(&parts)
+}
+
+/// The sum of `sums` (infinity for none).
+fn add(sums: &[KeySum]) -> KeySum {
+    match sums {
+        [] => KeySum(min_pk::PublicKey::default()),
+        [one] => *one,
+        more => {
+            let refs: Vec<&min_pk::PublicKey> = more.iter().map(|s| &s.0).collect();
+            // Only an empty input fails, and `more` has two sums or more.
+            KeySum(
+                min_pk::AggregatePublicKey::aggregate(&refs, false)
+                    .map(|a| a.to_public_key())
+                    .unwrap_or_default(),
+            )
+        }
+    }
+}
+
+/// The secure aggregate whose parts are `sums`: their sum, which must not be
+/// infinity. A sum of subgroup points stays in the subgroup (the operator keys'
+/// membership is consensus's, see `OperatorKey`; sums from other threads are
+/// checked by [`KeySum::from_bytes`]).
+pub fn aggregate_key(sums: &[KeySum]) -> Result<PublicKey, BlsError> {
+    let KeySum(point) = add(sums);
     if point == min_pk::PublicKey::default() {
         return Err(BlsError::Infinity);
     }
     Ok(PublicKey::from_point(point))
+}
+
+/// The secure aggregate of the signers' keys under `scheme`
+/// ([`secure_coefficients`], [`weighted_key_sum`], [`aggregate_key`]).
+pub fn secure_aggregate(signers: &[Signer<'_>], scheme: Scheme) -> Result<PublicKey, BlsError> {
+    if signers.is_empty() {
+        return Err(BlsError::NoKeys);
+    }
+    let encodings: Vec<[u8; 48]> = signers.iter().map(|s| s.key.to_bytes(scheme)).collect();
+    let terms: Vec<(Signer<'_>, [u8; 32])> = signers
+        .iter()
+        .copied()
+        .zip(secure_coefficients(&encodings))
+        .collect();
+    aggregate_key(&[weighted_key_sum(&terms)])
 }
 
 #[cfg(test)]
@@ -196,7 +241,12 @@ mod tests {
         let msg = [9u8; 32];
         // Each signer signs; the secure aggregate signature is the same
         // weighted sum over G2, which must verify against the aggregate key.
-        let weighted = secure_aggregation_coefficients(&refs, Scheme::Basic);
+        let encodings: Vec<[u8; 48]> = keys.iter().map(|k| k.to_bytes(Scheme::Basic)).collect();
+        let weighted: Vec<(Signer<'_>, [u8; 32])> = refs
+            .iter()
+            .copied()
+            .zip(secure_coefficients(&encodings))
+            .collect();
         let mut sigs = Vec::new();
         let mut scalars = Vec::new();
         for (signer, scalar) in &weighted {

@@ -19,7 +19,9 @@ mod endomorphism;
 mod field;
 mod legacy_hash;
 
-pub use aggregate::{secure_aggregate, secure_aggregation_coefficients, Signer};
+pub use aggregate::{
+    aggregate_key, secure_aggregate, secure_coefficients, weighted_key_sum, KeySum, Signer,
+};
 pub use batch::{verify_batch, verify_legacy_batch, SignatureGroup};
 pub use cache::{KeyCache, MAX_TABLES};
 

@@ -219,19 +219,15 @@ pub fn decode_commitment(
     })
 }
 
-/// Checks everything but the signatures and aggregates the signers' keys.
-///
-/// `base_height` is the quorum base block's height; `members` are the
-/// quorum's members' keys in order; the signers' keys are read from `keys`
-/// (and decoded, without being kept, if it lacks them).
-pub fn prepare_commitment(
+/// Checks everything of a commitment but its signatures: the quorum index its
+/// base block (at `base_height`) requires, and bit sets of the type's size, with
+/// enough bits set and none past the `members` selected.
+pub fn check_structure(
     commitment: &QuorumCommitment,
-    points: &CommitmentPoints,
     params: &LlmqParams,
     base_height: u32,
-    members: &[MemberKey],
-    keys: &KeyCache,
-) -> Result<PreparedCommitment, CommitmentFailure> {
+    members: usize,
+) -> Result<(), CommitmentFailure> {
     let size = usize::from(params.size);
     // Non-rotated commitments carry index 0, so their base block must start a DKG interval.
     let expected_index = base_height % params.dkg_interval;
@@ -260,32 +256,38 @@ pub fn prepare_commitment(
                 min: usize::from(params.min_size),
             });
         }
-        if let Some(index) = (members.len()..size).find(|&i| bits.get(i)) {
+        if let Some(index) = (members..size).find(|&i| bits.get(i)) {
             return Err(CommitmentFailure::BitBeyondMembers {
                 field,
                 index,
-                members: members.len(),
+                members,
             });
         }
     }
-    let scheme = commitment_scheme(commitment);
-    let signers = members
+    Ok(())
+}
+
+/// The members whose bit is set in the commitment's `signers`, in order.
+pub fn signers<'m>(
+    commitment: &'m QuorumCommitment,
+    members: &'m [MemberKey],
+) -> impl Iterator<Item = &'m MemberKey> {
+    let bits = &commitment.signers;
+    members
         .iter()
         .enumerate()
-        .filter(|(i, _)| commitment.signers.get(*i))
-        .map(|(_, member)| {
-            keys.signer(&member.operator_public_key, member.scheme)
-                .map_err(|error| CommitmentFailure::BadMemberKey {
-                    pro_tx_hash: member.pro_tx_hash,
-                    error,
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let members_key =
-        secure_aggregate(&signers, scheme).map_err(|error| CommitmentFailure::BadSignature {
-            field: "membersSig",
-            error,
-        })?;
+        .filter(move |(i, _)| bits.get(*i))
+        .map(|(_, member)| member)
+}
+
+/// A commitment ready for its signature checks, with the signers' secure
+/// aggregate key computed already (`signers` of them).
+pub fn prepared_with_key(
+    commitment: &QuorumCommitment,
+    points: &CommitmentPoints,
+    members_key: PublicKey,
+    signers: usize,
+) -> PreparedCommitment {
     let commitment_hash = commitment_hash(
         LlmqType(commitment.llmq_type),
         &commitment.quorum_hash,
@@ -294,15 +296,54 @@ pub fn prepare_commitment(
         &commitment.quorum_public_key,
         commitment.quorum_vvec_hash.as_bytes(),
     );
-    Ok(PreparedCommitment {
+    PreparedCommitment {
         commitment_hash,
         members_key,
         members_sig: points.members_sig,
         quorum_key: points.quorum_key,
         quorum_sig: points.quorum_sig,
-        signers: signers.len(),
-        scheme,
-    })
+        signers,
+        scheme: commitment_scheme(commitment),
+    }
+}
+
+/// Checks everything but the signatures ([`check_structure`]) and aggregates
+/// the signers' keys.
+///
+/// `base_height` is the quorum base block's height; `members` are the
+/// quorum's members' keys in order; the signers' keys are read from `keys`
+/// (and decoded, without being kept, if it lacks them).
+pub fn prepare_commitment(
+    commitment: &QuorumCommitment,
+    points: &CommitmentPoints,
+    params: &LlmqParams,
+    base_height: u32,
+    members: &[MemberKey],
+    keys: &KeyCache,
+) -> Result<PreparedCommitment, CommitmentFailure> {
+    check_structure(commitment, params, base_height, members.len())?;
+    let signers = signers(commitment, members)
+        .map(|member| {
+            keys.signer(&member.operator_public_key, member.scheme)
+                .map_err(|error| CommitmentFailure::BadMemberKey {
+                    pro_tx_hash: member.pro_tx_hash,
+                    error,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let members_key =
+        secure_aggregate(&signers, commitment_scheme(commitment)).map_err(|error| {
+            CommitmentFailure::BadSignature {
+                field: "membersSig",
+                error,
+            }
+        })?;
+    Ok(prepared_with_key(
+        commitment,
+        points,
+        members_key,
+        signers.len(),
+    ))
 }
 
 /// Checks both signatures of a prepared commitment.

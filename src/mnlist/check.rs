@@ -190,7 +190,7 @@ fn first_prepared(
 /// Whether both signatures of `prepared` verify, as a batch of one group: one
 /// hash to G2 and one final exponentiation instead of two each. Unlike
 /// [`check_signatures`] it does not name what failed.
-fn signatures_verify(prepared: &PreparedCommitment) -> bool {
+pub(super) fn signatures_verify(prepared: &PreparedCommitment) -> bool {
     batch_verifies(&[prepared], prepared.scheme)
 }
 

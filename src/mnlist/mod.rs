@@ -14,6 +14,7 @@ mod instantlock;
 mod keys;
 mod list;
 pub mod merkle;
+pub mod split;
 mod status;
 mod timings;
 

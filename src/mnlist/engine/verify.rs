@@ -9,6 +9,7 @@ use crate::llmq::verify::{expected_version, CommitmentFailure, MemberKey};
 use crate::llmq::LlmqType;
 use crate::mnlist::check::{check_jobs, decode_outcomes, CandidateMembers, CheckJob};
 use crate::mnlist::list::{ListEntry, QuorumEntry, QuorumKey};
+use crate::mnlist::split::verified_from_encoded_sums;
 use crate::mnlist::status::{QuorumStatus, Unverifiable};
 use crate::mnlist::timings::Phase;
 use crate::protocol::commitment::QuorumCommitment;
@@ -194,6 +195,29 @@ impl MasternodeEngine {
         }
         self.apply_statuses(jobs, statuses, headers);
         Ok(())
+    }
+
+    /// Applies the workers' sums of the parts [`split_aggregation`](crate::mnlist::split::split_aggregation) made of
+    /// `job` (one answer per part, in order, from
+    /// [`sum_encoded_part`](crate::mnlist::split::sum_encoded_part)): the job
+    /// is verified if its signatures verify against their total, and checked
+    /// here otherwise ([`MasternodeEngine::check_here`]), so that its status is
+    /// the one checking it whole gives.
+    pub fn apply_split_sums(
+        &mut self,
+        job: &CheckJob,
+        answers: &[Vec<u8>],
+        headers: &impl HeaderLookup,
+    ) {
+        let start = self.clock.as_ref().map(|c| c());
+        let verified = verified_from_encoded_sums(job, answers);
+        if let (Some(start), Some(clock)) = (start, self.clock.as_ref()) {
+            self.timings.add(Phase::Pairings, clock() - start);
+        }
+        match verified {
+            Some(status) => self.apply_statuses(core::slice::from_ref(job), vec![status], headers),
+            None => self.check_here(core::slice::from_ref(job), headers),
+        }
     }
 
     /// Sets each job's status (and notes the nearby lists it tried), unless
