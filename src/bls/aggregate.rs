@@ -116,7 +116,7 @@ impl KeySum {
 /// `Σ coefficient · key` over `terms` (coefficients little-endian, reduced):
 /// the keys with a table by their tables, the others by one multi-scalar
 /// multiplication with each coefficient split in two halves of 128 bits by the
-/// GLV endomorphism (see [`endomorphism`](super::endomorphism)). The sum is the
+/// GLV endomorphism (module `bls::endomorphism`). The sum is the
 /// same whichever keys have tables.
 pub fn weighted_key_sum(terms: &[(Signer<'_>, [u8; 32])]) -> KeySum {
     let mut tabled: Vec<(&PointTable, [u8; 32])> = Vec::new();

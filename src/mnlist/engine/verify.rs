@@ -197,12 +197,14 @@ impl MasternodeEngine {
         Ok(())
     }
 
-    /// Applies the workers' sums of the parts [`split_aggregation`](crate::mnlist::split::split_aggregation) made of
-    /// `job` (one answer per part, in order, from
-    /// [`sum_encoded_part`](crate::mnlist::split::sum_encoded_part)): the job
-    /// is verified if its signatures verify against their total, and checked
-    /// here otherwise ([`MasternodeEngine::check_here`]), so that its status is
-    /// the one checking it whole gives.
+    /// Applies the workers' sums of the parts
+    /// [`split_aggregation`](crate::mnlist::split::split_aggregation) made of `job` (one
+    /// answer per part, in order, from
+    /// [`sum_encoded_part`](crate::mnlist::split::sum_encoded_part)): the job is verified
+    /// if its signatures verify against their total, and checked here otherwise
+    /// ([`MasternodeEngine::check_here`]), so that its status is the one checking it
+    /// whole gives. Like a worker's outcome, a sum is trusted to be what the worker
+    /// computed; one that is not makes the job fail to verify and be checked here.
     pub fn apply_split_sums(
         &mut self,
         job: &CheckJob,
