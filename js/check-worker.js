@@ -1,7 +1,8 @@
 // A checking worker of the dashlight worker: it loads the client's own wasm
 // module and answers each share it is sent: encoded quorum checks with their
-// outcomes (`checkJobs`, with this worker's bounded key cache), or 80-byte
-// headers with their X11 hashes (`hashHeaders`).
+// outcomes, or a part of one quorum's key aggregation with its sum (`checkJobs`,
+// with this worker's bounded key cache), or 80-byte headers with their X11
+// hashes (`hashHeaders`).
 import init, { checkJobs, hashHeaders } from '../pkg/dashlight.js';
 
 const ready = init();

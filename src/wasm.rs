@@ -18,7 +18,7 @@ use crate::chain::checkpoints::{minimum_chain_work, parse_minimum_chain_work};
 use crate::chain::HeaderChain;
 use crate::encode::{deserialize, serialize};
 use crate::hash::{BlockHash, MerkleNode, Txid};
-use crate::mnlist::check::check_encoded;
+use crate::mnlist::check::check_share;
 use crate::network::Network;
 use crate::node::engine::ClientEngine;
 use crate::node::hashing::hash_share;
@@ -832,8 +832,9 @@ thread_local! {
     static CHECK_KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::new());
 }
 
-/// A checking worker's task: the outcomes of a share of encoded quorum checks (the
-/// `checkquorums` event's), checked with this worker's key cache (bounded: emptied past
+/// A checking worker's task: the answer to a share of the `checkquorums` event (the
+/// outcomes of quorum checks, or the sum of a part of one check's key aggregation:
+/// [`check_share`]), with this worker's key cache (bounded: emptied past
 /// [`MAX_CHECK_KEYS`] keys).
 #[wasm_bindgen(js_name = checkJobs)]
 pub fn check_jobs(jobs: &[u8]) -> Result<Vec<u8>, JsValue> {
@@ -842,7 +843,7 @@ pub fn check_jobs(jobs: &[u8]) -> Result<Vec<u8>, JsValue> {
         if keys.len() > MAX_CHECK_KEYS {
             *keys = KeyCache::new();
         }
-        check_encoded(jobs, &mut keys).map_err(|error| {
+        check_share(jobs, &mut keys).map_err(|error| {
             js_error(ClientError {
                 code: "invalid_checks",
                 message: error.to_string(),

@@ -2,7 +2,7 @@
 //! ChainLock type's quorums active 8 blocks below the locked height.
 
 use super::engine::{MasternodeEngine, WORK_BLOCK_OFFSET};
-use super::list::{MasternodeList, QuorumEntry};
+use super::list::{MasternodeList, QuorumEntry, QuorumKey};
 use super::status::QuorumStatus;
 use crate::bls::{BlsError, PublicKey, Scheme, Signature};
 use crate::chain::HeaderLookup;
@@ -294,6 +294,28 @@ impl MasternodeEngine {
             }
         }
         check
+    }
+
+    /// The quorum that must have signed `clsig`, selected from the stored lists without
+    /// checking the signature: `None` when the lists leave two active sets possible (the
+    /// signature then decides, see [`MasternodeEngine::verify_chainlock`]) or select none.
+    pub fn chainlock_signer(&self, clsig: &ClSig) -> Option<QuorumKey> {
+        let height = u32::try_from(clsig.height).ok()?;
+        let rules = self.rules();
+        let params = rules.chainlock_type.params()?;
+        let start_height = height.saturating_sub(WORK_BLOCK_OFFSET);
+        let (sets, ambiguous) = self.active_quorum_sets(params, start_height).ok()?;
+        let [list] = sets.as_slice() else {
+            return None;
+        };
+        if ambiguous {
+            return None;
+        }
+        let quorums: Vec<&Arc<QuorumEntry>> = list.quorums_of_type(params.llmq_type).collect();
+        let rotation = rules.rotation_enabled(params, start_height);
+        let request_id = chainlock_request_id(clsig.height);
+        select_quorum(params, rotation, &quorums, &request_id)
+            .map(|quorum| (quorum.llmq_type(), quorum.quorum_hash()))
     }
 
     /// Verifies a ChainLock ([`MasternodeEngine::verify_chainlock`]) and then, if its

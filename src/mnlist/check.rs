@@ -11,6 +11,7 @@
 //! the outcomes back with `MasternodeEngine::apply_outcomes`.
 
 use super::list::QuorumKey;
+use super::split::{decode_part, encode_part, sum_encoded_part, AggregationPart};
 use super::status::{QuorumStatus, Unverifiable};
 use super::timings::{Clock, Phase, Timings};
 use crate::bls::{verify_batch, verify_legacy_batch, KeyCache, Scheme, SignatureGroup};
@@ -355,7 +356,8 @@ pub fn split_jobs(jobs: Vec<CheckJob>, parts: usize) -> Vec<Vec<CheckJob>> {
     shares
 }
 
-fn scheme_byte(scheme: Scheme) -> u8 {
+/// A BLS scheme as one byte (0 legacy, 1 basic), in the shares sent to workers.
+pub(super) fn scheme_byte(scheme: Scheme) -> u8 {
     match scheme {
         Scheme::Legacy => 0,
         Scheme::Basic => 1,
@@ -370,21 +372,24 @@ impl Encodable for MemberKey {
     }
 }
 
+/// The scheme [`scheme_byte`] wrote, `field` naming it in an error.
+pub(super) fn read_scheme(r: &mut Reader<'_>, field: &'static str) -> Result<Scheme, DecodeError> {
+    match r.read_u8()? {
+        0 => Ok(Scheme::Legacy),
+        1 => Ok(Scheme::Basic),
+        other => Err(DecodeError::InvalidValue {
+            field,
+            value: u64::from(other),
+        }),
+    }
+}
+
 impl Decodable for MemberKey {
     const MIN_ENCODED_SIZE: usize = 32 + 48 + 1;
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let pro_tx_hash = ProTxHash::decode(r)?;
         let operator_public_key = r.read_array()?;
-        let scheme = match r.read_u8()? {
-            0 => Scheme::Legacy,
-            1 => Scheme::Basic,
-            other => {
-                return Err(DecodeError::InvalidValue {
-                    field: "member key scheme",
-                    value: u64::from(other),
-                })
-            }
-        };
+        let scheme = read_scheme(r, "member key scheme")?;
         Ok(MemberKey {
             pro_tx_hash,
             operator_public_key,
@@ -497,4 +502,62 @@ pub fn check_encoded(jobs: &[u8], keys: &mut KeyCache) -> Result<Vec<u8>, Decode
     let jobs = decode_jobs(jobs)?;
     let (statuses, _) = check_jobs(&jobs, keys, None);
     Ok(encode_outcomes(&statuses))
+}
+
+/// What a checking worker of the client is sent: check jobs, or one part of a
+/// job's secure aggregation (`mnlist::split`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckShare {
+    /// Jobs to check; the worker answers their outcomes ([`encode_outcomes`]).
+    Jobs(Vec<CheckJob>),
+    /// A part to sum; the worker answers the sum's 96 bytes, or none if a key
+    /// does not decode.
+    Part(AggregationPart),
+}
+
+/// Share tag: check jobs follow ([`encode_jobs`]).
+const SHARE_JOBS: u8 = 0;
+/// Share tag: an aggregation part follows ([`encode_part`]).
+const SHARE_PART: u8 = 1;
+
+/// A share as bytes, its kind first.
+pub fn encode_share(share: &CheckShare) -> Vec<u8> {
+    let (tag, body) = match share {
+        CheckShare::Jobs(jobs) => (SHARE_JOBS, encode_jobs(jobs)),
+        CheckShare::Part(part) => (SHARE_PART, encode_part(part)),
+    };
+    let mut out = Vec::with_capacity(1 + body.len());
+    out.push(tag);
+    out.extend_from_slice(&body);
+    out
+}
+
+/// The share [`encode_share`] wrote.
+pub fn decode_share(bytes: &[u8]) -> Result<CheckShare, DecodeError> {
+    match share_kind(bytes)? {
+        (SHARE_JOBS, body) => decode_jobs(body).map(CheckShare::Jobs),
+        (_, body) => decode_part(body).map(CheckShare::Part),
+    }
+}
+
+/// A share's tag, known, and its body.
+fn share_kind(bytes: &[u8]) -> Result<(u8, &[u8]), DecodeError> {
+    let mut r = Reader::new(bytes);
+    let tag = r.read_u8()?;
+    if tag != SHARE_JOBS && tag != SHARE_PART {
+        return Err(DecodeError::InvalidValue {
+            field: "check share kind",
+            value: u64::from(tag),
+        });
+    }
+    Ok((tag, &bytes[1..]))
+}
+
+/// A client's checking worker's whole task: the answer to an encoded share,
+/// with the worker's key cache ([`check_encoded`] or [`sum_encoded_part`]).
+pub fn check_share(share: &[u8], keys: &mut KeyCache) -> Result<Vec<u8>, DecodeError> {
+    match share_kind(share)? {
+        (SHARE_JOBS, body) => check_encoded(body, keys),
+        (_, body) => sum_encoded_part(body, keys),
+    }
 }

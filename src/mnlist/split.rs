@@ -13,7 +13,7 @@
 //! commitment, members from another list) is checked again there as one job,
 //! so the status is the same whether the aggregation was split or not.
 
-use super::check::{signatures_verify, CheckJob};
+use super::check::{read_scheme, scheme_byte, signatures_verify, CheckJob};
 use super::status::QuorumStatus;
 use crate::bls::encoding::{g1_basic_to_legacy, g1_legacy_to_basic};
 use crate::bls::{aggregate_key, secure_coefficients, weighted_key_sum, KeyCache, KeySum, Scheme};
@@ -133,13 +133,6 @@ pub fn verified_from_encoded_sums(job: &CheckJob, answers: &[Vec<u8>]) -> Option
     verified_from_sums(job, &sums)
 }
 
-fn scheme_byte(scheme: Scheme) -> u8 {
-    match scheme {
-        Scheme::Legacy => 0,
-        Scheme::Basic => 1,
-    }
-}
-
 /// A part as bytes, for a worker.
 pub fn encode_part(part: &AggregationPart) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + part.terms.len() * 81);
@@ -157,16 +150,7 @@ pub fn decode_part(bytes: &[u8]) -> Result<AggregationPart, DecodeError> {
     let mut r = Reader::new(bytes);
     let terms = r.read_vec_with("aggregation terms", 48 + 1 + 32, |r| {
         let operator_public_key = r.read_array()?;
-        let scheme = match r.read_u8()? {
-            0 => Scheme::Legacy,
-            1 => Scheme::Basic,
-            other => {
-                return Err(DecodeError::InvalidValue {
-                    field: "aggregation term scheme",
-                    value: u64::from(other),
-                })
-            }
-        };
+        let scheme = read_scheme(r, "aggregation term scheme")?;
         Ok(PartTerm {
             operator_public_key,
             scheme,

@@ -3,7 +3,8 @@
 use crate::encode::DecodeError;
 use crate::hash::BlockHash;
 use crate::llmq::LlmqType;
-use crate::mnlist::check::{decode_jobs, encode_jobs, split_jobs};
+use crate::mnlist::check::{decode_share, encode_share, split_jobs, CheckJob, CheckShare};
+use crate::mnlist::split::split_aggregation;
 use crate::mnlist::{
     ChainLockFailure, DiffError, EngineError, EngineErrorKind, MasternodeEngine, QuorumKey,
     QuorumStatus, Unverifiable, VerifyOnApply,
@@ -95,27 +96,91 @@ impl ClassifiedError for ClientEngineError {
     }
 }
 
+/// The most ChainLocks whose signature [`SyncEngine::pending_signer`] verified that a
+/// [`ClientEngine`] remembers (as many as the ChainLock manager holds).
+const MAX_SIGNATURES_CHECKED: usize = crate::sync::chainlocks::MAX_HELD;
+
 /// The engine with the bookkeeping the sync managers ask for.
 #[derive(Debug)]
 pub struct ClientEngine {
     engine: MasternodeEngine,
+    /// ChainLocks whose signature verified against the quorum named, while that quorum was
+    /// pending: checked once, not again when the ChainLock is verified after its quorum.
+    signatures_checked: Vec<CheckedSignature>,
+}
+
+/// A ChainLock whose signature verified while its signing quorum was pending.
+#[derive(Debug)]
+struct CheckedSignature {
+    chainlock: ClSig,
+    /// The signing quorum.
+    quorum: QuorumKey,
+    /// Whether that quorum was tried since: if it is still not verifiable, trying it again
+    /// for the ChainLock would change nothing.
+    tried: bool,
 }
 
 impl ClientEngine {
     /// Wraps `engine`, which stops checking the coinbase ChainLock of each diff (the sync
     /// managers do not use that check) and verifies no quorum while it applies a message: a
-    /// ChainLock verifies its own signing quorum first ([`SyncEngine::verify_chainlock`]), and
-    /// the masternode manager verifies the rest after, most urgent first, in slices
-    /// ([`SyncEngine::verify_quorum_set`], or the checking workers).
+    /// ChainLock verifies its own signing quorum first ([`SyncEngine::verify_chainlock`], or,
+    /// with checking workers, the masternode manager checks it first, split over them:
+    /// [`SyncEngine::pending_signer`]), and the masternode manager verifies the rest after,
+    /// most urgent first, in slices ([`SyncEngine::verify_quorum_set`], or the workers).
     pub fn new(mut engine: MasternodeEngine) -> ClientEngine {
         engine.set_check_coinbase_chainlocks(false);
         engine.set_verify_on_apply(VerifyOnApply::None);
-        ClientEngine { engine }
+        ClientEngine {
+            engine,
+            signatures_checked: Vec::new(),
+        }
     }
 
     /// The engine (lists, quorums, ChainLock checks).
     pub fn inner(&self) -> &MasternodeEngine {
         &self.engine
+    }
+}
+
+impl ClientEngine {
+    /// The signer of a ChainLock whose signature [`SyncEngine::pending_signer`] verified, if
+    /// the lists still select that quorum and its status is final now (an error if it
+    /// failed); forgets the ChainLock. `None`: verify it in full.
+    fn signature_checked_before(
+        &mut self,
+        chainlock: &ClSig,
+    ) -> Option<Result<ChainLockSigner, QuorumStatus>> {
+        let at = self
+            .signatures_checked
+            .iter()
+            .position(|checked| checked.chainlock == *chainlock)?;
+        let CheckedSignature {
+            quorum: key, tried, ..
+        } = self.signatures_checked.remove(at);
+        if self.engine.chainlock_signer(chainlock) != Some(key) {
+            return None;
+        }
+        let status = self.engine.quorum_record(key.0, &key.1)?.status.clone();
+        let signer = ChainLockSigner {
+            quorum: QuorumId {
+                llmq_type: key.0 .0,
+                quorum_hash: key.1,
+            },
+            quorum_verified: status.is_verified(),
+        };
+        match status {
+            QuorumStatus::Failed(_) => Some(Err(status)),
+            QuorumStatus::Verified { .. } => Some(Ok(signer)),
+            QuorumStatus::NotVerifiable(_) if tried => Some(Ok(signer)),
+            QuorumStatus::NotVerifiable(_) => None,
+        }
+    }
+
+    /// Notes that `quorums` were tried, for the ChainLocks waiting on them.
+    fn note_tried(&mut self, quorums: &[QuorumKey]) {
+        for checked in &mut self.signatures_checked {
+            checked.tried |= quorums.contains(&checked.quorum);
+        }
     }
 }
 
@@ -190,12 +255,14 @@ impl SyncEngine for ClientEngine {
         quorums: &[QuorumId],
         chain: &dyn ChainView,
     ) -> Result<(), ClientEngineError> {
-        self.engine.verify_quorum_set(&quorum_keys(quorums), &chain);
+        let keys = quorum_keys(quorums);
+        self.engine.verify_quorum_set(&keys, &chain);
+        self.note_tried(&keys);
         Ok(())
     }
 
-    /// The checks of the pending quorums split by weight ([`split_jobs`]), each share
-    /// encoded ([`encode_jobs`]) for `check_encoded` in a worker.
+    /// The checks of the pending quorums split by weight ([`split_jobs`]), each share an
+    /// encoded [`CheckShare::Jobs`] for `check_share` in a worker.
     fn prepare_quorum_checks(
         &mut self,
         quorums: &[QuorumId],
@@ -206,7 +273,7 @@ impl SyncEngine for ClientEngine {
         Ok(split_jobs(jobs, parts)
             .into_iter()
             .filter(|share| !share.is_empty())
-            .map(|share| encode_jobs(&share))
+            .map(|share| encode_share(&CheckShare::Jobs(share)))
             .collect())
     }
 
@@ -221,7 +288,15 @@ impl SyncEngine for ClientEngine {
     ) -> Result<u32, ClientEngineError> {
         let mut from_answers = 0u32;
         for (index, share) in shares.iter().enumerate() {
-            let jobs = decode_jobs(share).map_err(ClientEngineError::Checks)?;
+            let jobs = match decode_share(share).map_err(ClientEngineError::Checks)? {
+                CheckShare::Jobs(jobs) => jobs,
+                CheckShare::Part(_) => {
+                    return Err(ClientEngineError::Checks(DecodeError::InvalidValue {
+                        field: "check share kind of a batch of jobs",
+                        value: 1,
+                    }))
+                }
+            };
             let applied = answers
                 .get(index)
                 .map(|answer| self.engine.apply_outcomes(&jobs, answer, &chain));
@@ -232,8 +307,48 @@ impl SyncEngine for ClientEngine {
                 }
                 Some(Err(_)) | None => self.engine.check_here(&jobs, &chain),
             }
+            let keys: Vec<QuorumKey> = jobs.iter().map(CheckJob::key).collect();
+            self.note_tried(&keys);
         }
         Ok(from_answers)
+    }
+
+    /// The check of `quorum` ([`MasternodeEngine::prepare_checks`]) with its aggregation cut
+    /// by [`split_aggregation`], each part an encoded [`CheckShare::Part`].
+    fn prepare_split_check(
+        &mut self,
+        quorum: &QuorumId,
+        parts: usize,
+        chain: &dyn ChainView,
+    ) -> Result<Option<Vec<Vec<u8>>>, ClientEngineError> {
+        let Some(job) = self
+            .engine
+            .prepare_checks(&quorum_keys(&[*quorum]), &chain)
+            .pop()
+        else {
+            return Ok(None);
+        };
+        Ok(split_aggregation(&job, parts).map(|cut| {
+            cut.into_iter()
+                .map(|part| encode_share(&CheckShare::Part(part)))
+                .collect()
+        }))
+    }
+
+    /// The workers' sums through [`MasternodeEngine::apply_split_sums`], for the check of
+    /// `quorum` prepared again (it is deterministic); nothing if it needs none any more.
+    fn apply_split_check(
+        &mut self,
+        quorum: &QuorumId,
+        answers: &[Vec<u8>],
+        chain: &dyn ChainView,
+    ) -> Result<bool, ClientEngineError> {
+        let keys = quorum_keys(&[*quorum]);
+        self.note_tried(&keys);
+        let Some(job) = self.engine.prepare_checks(&keys, &chain).pop() else {
+            return Ok(false);
+        };
+        Ok(self.engine.apply_split_sums(&job, answers, &chain))
     }
 
     /// Counts of verified quorums, and the quorums of the newest list still
@@ -279,14 +394,22 @@ impl SyncEngine for ClientEngine {
     /// then ([`MasternodeEngine::verify_chainlock_and_signer`]); one whose own
     /// commitment failed verification is refused, and one that could not be
     /// verified yet (a list its members need is missing) is accepted and
-    /// reported as such (`quorum_status`).
+    /// reported as such (`quorum_status`). A ChainLock whose signature
+    /// [`SyncEngine::pending_signer`] verified while its quorum was pending is not checked
+    /// again once that quorum is verified or failed.
     fn verify_chainlock(
         &mut self,
         chainlock: &ClSig,
         chain: &dyn ChainView,
     ) -> Result<ChainLockSigner, ClientEngineError> {
-        let check = self.engine.verify_chainlock_and_signer(chainlock, &chain);
         let height = chainlock.height;
+        if let Some(signer) = self.signature_checked_before(chainlock) {
+            return signer.map_err(|status| ClientEngineError::FailedQuorum {
+                height,
+                status: status.to_string(),
+            });
+        }
+        let check = self.engine.verify_chainlock_and_signer(chainlock, &chain);
         check
             .result
             .clone()
@@ -310,6 +433,33 @@ impl SyncEngine for ClientEngine {
                 .quorum_status
                 .as_ref()
                 .is_some_and(QuorumStatus::is_verified),
+        })
+    }
+
+    /// [`MasternodeEngine::chainlock_signer`], if its status is not final and the signature
+    /// verifies against it ([`MasternodeEngine::verify_chainlock_with_quorum`]), which is
+    /// remembered for [`SyncEngine::verify_chainlock`].
+    fn pending_signer(&mut self, chainlock: &ClSig, chain: &dyn ChainView) -> Option<QuorumId> {
+        let key = self.engine.chainlock_signer(chainlock)?;
+        let record = self.engine.quorum_record(key.0, &key.1)?;
+        if record.status.is_final() {
+            return None;
+        }
+        let check = self
+            .engine
+            .verify_chainlock_with_quorum(chainlock, key.0, &key.1, &chain);
+        check.signature_valid().then_some(())?;
+        if self.signatures_checked.len() >= MAX_SIGNATURES_CHECKED {
+            self.signatures_checked.remove(0);
+        }
+        self.signatures_checked.push(CheckedSignature {
+            chainlock: *chainlock,
+            quorum: key,
+            tried: false,
+        });
+        Some(QuorumId {
+            llmq_type: key.0 .0,
+            quorum_hash: key.1,
         })
     }
 

@@ -9,7 +9,7 @@ use crate::chain::header_chain::HeaderChain;
 use crate::chain::sync_base::SyncBase;
 use crate::chain::BlockId;
 use crate::encode::{Decodable, Reader};
-use crate::mnlist::check::check_encoded;
+use crate::mnlist::check::{check_share, decode_share, CheckShare};
 use crate::mnlist::MasternodeEngine;
 use crate::node::engine::ClientEngine;
 use crate::node::hashing::hash_share;
@@ -255,7 +255,7 @@ impl ReplayPeer {
 enum Workers {
     /// No workers: the node checks quorums in its own thread.
     None,
-    /// This many workers, each running `check_encoded` with its own key cache.
+    /// This many workers, each running `check_share` with its own key cache.
     Checking(usize),
     /// Two workers answering bytes that fit no check (and one answer too many).
     Garbage,
@@ -291,6 +291,8 @@ struct Net {
     workers: Workers,
     /// Check batches sent out, not answered yet.
     batches: VecDeque<(u64, Vec<Vec<u8>>)>,
+    /// How many check batches were parts of one quorum's key aggregation.
+    split_batches: usize,
     /// Header batches sent out to hash, not answered yet.
     hash_jobs: VecDeque<HashRequest>,
     /// The key cache of each simulated checking worker.
@@ -350,6 +352,7 @@ impl Net {
             worker_keys: (0..workers.count()).map(|_| KeyCache::new()).collect(),
             workers,
             batches: VecDeque::new(),
+            split_batches: 0,
             hash_jobs: VecDeque::new(),
             now: Timestamp(0),
             unix,
@@ -397,6 +400,9 @@ impl Net {
                         "no checking workers configured"
                     );
                     assert!(shares.len() <= self.workers.count() && !shares.is_empty());
+                    if let Ok(CheckShare::Part(_)) = decode_share(&shares[0]) {
+                        self.split_batches += 1;
+                    }
                     self.batches.push_back((batch, shares));
                 }
                 NodeOutput::HashHeaders(request) => {
@@ -416,7 +422,7 @@ impl Net {
             Workers::Checking(_) => shares
                 .iter()
                 .zip(self.worker_keys.iter_mut())
-                .map(|(share, keys)| check_encoded(share, keys).expect("the node's own checks"))
+                .map(|(share, keys)| check_share(share, keys).expect("the node's own checks"))
                 .collect(),
             Workers::Garbage => vec![vec![0xff, 1, 2]; shares.len() + 1],
         };
@@ -873,19 +879,69 @@ fn the_chainlock_is_verified_while_quorums_are_pending_and_all_end_as_verified_a
     );
 }
 
-/// The ChainLock for 905302, read from the coinbase of 905304: signed by a quorum of the
-/// list at 905294, the QRInfo's.
-fn clsig_905302(chain: &Headers) -> ClSig {
-    const SIGNATURE: &str = "a255d21f94008502cd000a59837d25a7c90bc1fbc735acd78feee6beea8b90655d0c466108b4b97a636d4cb17c142ae50b085d0311849afa0a0d73503f4dc6adf4959f537b0ddd04a72b4216dbf5c2e76e5c10af37e2e5b2b8bdfca2628b041f";
+/// The ChainLock of our block at `height` with the signature `hex` (read from a coinbase).
+fn coinbase_clsig(chain: &Headers, height: u32, hex: &str) -> ClSig {
     let mut signature = [0u8; 96];
-    for (byte, pair) in signature.iter_mut().zip(SIGNATURE.as_bytes().chunks(2)) {
+    for (byte, pair) in signature.iter_mut().zip(hex.as_bytes().chunks(2)) {
         let pair = core::str::from_utf8(pair).expect("ascii");
         *byte = u8::from_str_radix(pair, 16).expect("hex");
     }
     ClSig {
-        height: 905_302,
-        block_hash: chain.headers[(905_302 - FIRST_HEIGHT) as usize].block_hash(),
+        height: height as i32,
+        block_hash: chain.headers[(height - FIRST_HEIGHT) as usize].block_hash(),
         signature,
+    }
+}
+
+/// The ChainLock for 905302, read from the coinbase of 905304: signed by a quorum of the
+/// list at 905294, the QRInfo's.
+fn clsig_905302(chain: &Headers) -> ClSig {
+    coinbase_clsig(chain, 905_302, "a255d21f94008502cd000a59837d25a7c90bc1fbc735acd78feee6beea8b90655d0c466108b4b97a636d4cb17c142ae50b085d0311849afa0a0d73503f4dc6adf4959f537b0ddd04a72b4216dbf5c2e76e5c10af37e2e5b2b8bdfca2628b041f")
+}
+
+/// The ChainLock for 905768, read from the coinbase of 905770: signed by the quorum mined at
+/// 905304, which the QRInfo and the diff to 905762 let verify (members from a nearby list).
+fn clsig_905768(chain: &Headers) -> ClSig {
+    coinbase_clsig(chain, 905_768, "92828e7a5178ace1f3863d0a697ed436dcb3d6579d23bcb0fd7b5bbee9262192d4dd2346576196282ae62b14d9295d710af6a65020021b94dbf090180e9bbc9fe84a877cd3e7dc3a9fabf3560ec26b1215f323e95609db638e3c6bbe715c1502")
+}
+
+/// A ChainLock that comes while the quorums of a new list are being verified waits for its
+/// signing quorum, which the masternode manager checks first, its key aggregation split
+/// over the checking workers; the ChainLock is then verified with that quorum verified,
+/// whatever the workers answer (parts that fit, bytes that fit nothing, or no answer until
+/// the deadline: then the node checks the quorum itself).
+#[test]
+fn a_chainlock_waits_for_its_signing_quorum_checked_in_parts_by_the_workers() {
+    for workers in [Workers::Checking(2), Workers::Garbage, Workers::Silent] {
+        let chain = Headers::load();
+        let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
+        peer.relays_clsig_after_diff = false;
+        let mut net = Net::with_workers(vec![peer], workers);
+        net.open(0);
+        assert!(net.run_until(|net| net.node.progress().masternodes.diffs_processed == 1));
+        assert!(
+            verifying(&net),
+            "{workers:?}: the diff's quorums are being verified"
+        );
+        net.peers[0].send(&NetworkMessage::ClSig(clsig_905768(&chain)));
+        assert!(
+            net.run_until(|net| !net.chainlocks.is_empty()),
+            "{workers:?}"
+        );
+        let [(target, signer)] = net.chainlocks[..] else {
+            panic!("{workers:?}: one ChainLock verified: {:?}", net.chainlocks);
+        };
+        assert_eq!(target.height, 905_768, "{workers:?}");
+        assert!(signer.quorum_verified, "{workers:?}: {signer:?}");
+        assert_eq!(net.split_batches, 1, "{workers:?}");
+        let engine = net.node.sync().engine().inner();
+        assert_eq!(
+            engine.chainlock_signature_checks(),
+            1,
+            "{workers:?}: checked once"
+        );
+        assert!(net.gone.is_empty(), "{workers:?}: {:?}", net.gone);
+        assert!(net.run_until(|net| net.node.progress().state == SyncState::Synced));
     }
 }
 
@@ -966,6 +1022,8 @@ struct WorkersRun {
     tip: BlockId,
     /// How many headers the workers hashed.
     hashed_in_workers: u64,
+    /// How many ChainLock signatures were checked, and how many ChainLocks verified.
+    signature_checks: (u64, usize),
 }
 
 /// Syncs from a replay peer to the ChainLock at 905775 with the node's workers answering as
@@ -981,6 +1039,14 @@ fn sync_with_workers(workers: Workers) -> WorkersRun {
         checked_in_workers: net.node.progress().masternodes.quorums_checked_in_workers,
         tip: net.node.sync().chain().tip().into(),
         hashed_in_workers: net.node.headers_hashed_in_workers(),
+        signature_checks: (
+            net.node
+                .sync()
+                .engine()
+                .inner()
+                .chainlock_signature_checks(),
+            net.chainlocks.len(),
+        ),
     }
 }
 
@@ -999,6 +1065,11 @@ fn quorum_checks_and_header_hashes_in_workers_end_as_in_the_node_thread_whatever
 
     let two = sync_with_workers(Workers::Checking(2));
     assert_eq!((&two.statuses, two.tip), (&here.statuses, here.tip));
+    // Each ChainLock's signature is checked once, also one that waited for its quorum.
+    for run in [&here, &two] {
+        let (checks, verified) = run.signature_checks;
+        assert_eq!(checks, verified as u64, "{run:?}");
+    }
     assert!(two.checked_in_workers > 0);
     // Every header but the last of each batch long enough for the workers has its hash from
     // them: the sync to the QRInfo's tip (four batches), then the 476 headers the tip grows

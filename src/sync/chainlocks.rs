@@ -11,6 +11,15 @@
 //! tip is not held, at most [`MAX_HELD`] are held, one above the tip (the most speculative)
 //! is let go first, so forged far-future heights never push out ChainLocks of known blocks,
 //! and a held ChainLock never makes a newer one be dropped: only a verified ChainLock does.
+//!
+//! With two checking workers or more ([`ChainLockManager::deferring_signers`]), a ChainLock
+//! whose signature verifies against a signing quorum still pending waits for that quorum
+//! instead of having it checked in this thread: it is held, [`SyncEvent::QuorumWanted`]
+//! asks the masternode manager to check the quorum first (its key aggregation split over
+//! the workers), and [`SyncEvent::QuorumChecked`] brings the ChainLock back, its signature
+//! not checked again. A ChainLock waits so at most once, so a quorum that stays
+//! unverifiable cannot keep it waiting, and a forgery is reported at once (its signature
+//! is checked before it could wait).
 
 use super::chain_view::ChainView;
 use super::engine::{ChainLockTarget, ClassifiedError, EngineVerdict, SyncEngine};
@@ -36,6 +45,13 @@ pub struct ChainLockManager<L> {
     best: Option<ChainLockTarget>,
     /// ChainLocks waiting for lists, lowest height first, at most [`MAX_HELD`].
     held: Vec<(ChainLockTarget, L)>,
+    /// Whether a ChainLock whose signing quorum is pending waits for the masternode manager
+    /// to check that quorum ([`SyncEvent::QuorumWanted`]) instead of having the engine
+    /// check it in this thread (see [`ChainLockManager::deferring_signers`]).
+    defer_signers: bool,
+    /// The held ChainLocks that waited so once: each waits at most once, so that a quorum
+    /// that stays unverifiable cannot keep a ChainLock waiting.
+    deferred: Vec<ChainLockTarget>,
 }
 
 impl<L> ChainLockManager<L> {
@@ -48,7 +64,18 @@ impl<L> ChainLockManager<L> {
             },
             best: None,
             held: Vec::new(),
+            defer_signers: false,
+            deferred: Vec::new(),
         }
+    }
+
+    /// The same manager, letting a ChainLock whose signing quorum is pending wait for the
+    /// masternode manager to check that quorum (split over its checking workers) if `on`:
+    /// the ChainLock is held, [`SyncEvent::QuorumWanted`] goes out, and it is verified
+    /// when [`SyncEvent::QuorumChecked`] comes back, its signature checked once.
+    pub fn deferring_signers(mut self, on: bool) -> Self {
+        self.defer_signers = on;
+        self
     }
 
     /// The current state.
@@ -132,7 +159,10 @@ impl<L> ChainLockManager<L> {
         engine: &mut E,
         out: &mut Vec<Output>,
     ) {
-        if let SyncEvent::ListsApplied { .. } | SyncEvent::MasternodeListsSynced { .. } = event {
+        if let SyncEvent::ListsApplied { .. }
+        | SyncEvent::MasternodeListsSynced { .. }
+        | SyncEvent::QuorumChecked { .. } = event
+        {
             if self.progress.state == SyncState::WaitingForConnections {
                 return;
             }
@@ -147,6 +177,9 @@ impl<L> ChainLockManager<L> {
                 }
                 self.verify(now, chainlock, chain, engine, out);
             }
+            let held = &self.held;
+            self.deferred
+                .retain(|target| held.iter().any(|(h, _)| h == target));
         }
     }
 
@@ -199,6 +232,17 @@ impl<L> ChainLockManager<L> {
             });
             return None;
         }
+        if self.defer_signers && !self.deferred.contains(&target) {
+            if let Some(quorum) = engine.pending_signer(&chainlock, chain) {
+                let held = &self.held;
+                self.deferred
+                    .retain(|deferred| held.iter().any(|(h, _)| h == deferred));
+                self.deferred.push(target);
+                self.hold(target, chainlock, chain.tip().height);
+                out.push(Output::Event(SyncEvent::QuorumWanted { quorum }));
+                return None;
+            }
+        }
         match engine.verify_chainlock(&chainlock, chain) {
             Ok(signer) => {
                 self.best = Some(target);
@@ -239,8 +283,9 @@ impl<L> Default for ChainLockManager<L> {
 mod tests {
     use super::*;
     use crate::hash::BlockHash;
+    use crate::sync::engine::{ChainLockSigner, QuorumId};
     use crate::sync::sim::{
-        invalid_messages, SimBlocks, SimChain, SimChainLock, SimEngine, SimVerdict,
+        invalid_messages, SimBlocks, SimChain, SimChainLock, SimEngine, SimQrInfo, SimVerdict,
     };
 
     struct Rig {
@@ -292,8 +337,35 @@ mod tests {
         fn lists_synced(&mut self, list_height: u32) -> Vec<Output> {
             let hash = self.blocks.hash_at(list_height).expect("on chain");
             self.engine.store_list(list_height, hash);
+            self.event(SyncEvent::MasternodeListsSynced { list_height })
+        }
+    }
+
+    impl Rig {
+        /// A rig whose manager lets ChainLocks wait for a pending signer, over an engine
+        /// that leaves it pending (as with checking workers) and has applied a QRInfo at 40.
+        fn deferring() -> Rig {
+            let mut rig = Rig::new();
+            rig.manager = ChainLockManager::new().deferring_signers(true);
+            let event = NetworkEvent::PeersUpdated {
+                connected_count: 1,
+                best_height: None,
+            };
+            rig.manager.handle_network(&event, &mut Vec::new());
+            rig.engine.set_split_checks(true);
+            let qrinfo = SimQrInfo {
+                tip: rig.blocks.hash_at(40).expect("on chain"),
+                base_block_hashes: Vec::new(),
+                verdict: SimVerdict::Valid,
+            };
+            rig.engine
+                .apply_qrinfo(qrinfo, &rig.chain)
+                .expect("applies");
+            rig
+        }
+
+        fn event(&mut self, event: SyncEvent) -> Vec<Output> {
             let mut out = Vec::new();
-            let event = SyncEvent::MasternodeListsSynced { list_height };
             self.manager.handle_sync_event(
                 Timestamp(0),
                 &event,
@@ -303,6 +375,79 @@ mod tests {
             );
             out
         }
+
+        /// The quorum the only output of `out` asks for.
+        fn wanted(out: &[Output]) -> QuorumId {
+            match out {
+                [Output::Event(SyncEvent::QuorumWanted { quorum })] => *quorum,
+                other => panic!("one quorum wanted: {other:?}"),
+            }
+        }
+
+        fn verified(out: &[Output]) -> Vec<(u32, ChainLockSigner)> {
+            out.iter()
+                .filter_map(|o| match o {
+                    Output::Event(SyncEvent::ChainLockVerified { target, signer }) => {
+                        Some((target.height, *signer))
+                    }
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn a_chainlock_whose_signer_is_pending_waits_for_its_check_then_is_verified() {
+        let mut rig = Rig::deferring();
+        for height in 1..=40 {
+            let hash = rig.blocks.hash_at(height).expect("on chain");
+            rig.engine.store_list(height, hash);
+        }
+        rig.lists_synced(40);
+        let clsig = rig.clsig(40, SimVerdict::Valid);
+        let quorum = Rig::wanted(&rig.receive(clsig));
+        assert_eq!(rig.manager.held().map(|t| t.height), Some(40));
+        assert_eq!(rig.manager.best(), None);
+        // The masternode manager checks the quorum (here: the engine alone) and says so.
+        rig.engine
+            .verify_quorum_set(&[quorum], &rig.chain)
+            .expect("lists");
+        assert!(rig.engine.is_verified(&quorum));
+        let out = rig.event(SyncEvent::QuorumChecked { quorum });
+        let signer = ChainLockSigner {
+            quorum,
+            quorum_verified: true,
+        };
+        assert_eq!(Rig::verified(&out), vec![(40, signer)]);
+        assert_eq!(rig.manager.held(), None);
+        assert_eq!(rig.manager.best().map(|t| t.height), Some(40));
+    }
+
+    #[test]
+    fn a_chainlock_waits_once_and_a_forgery_is_reported_without_waiting() {
+        let mut rig = Rig::deferring();
+        rig.lists_synced(40);
+        // A forgery does not wait: its signature is checked first and its sender reported.
+        let forged = rig.clsig(39, SimVerdict::Invalid);
+        assert_eq!(invalid_messages(&rig.receive(forged)).len(), 1);
+        // The signer's list is missing: checked, the quorum stays unverifiable, and the
+        // ChainLock does not wait again: it is verified with its quorum not verified.
+        let clsig = rig.clsig(40, SimVerdict::Valid);
+        let quorum = Rig::wanted(&rig.receive(clsig));
+        rig.engine
+            .verify_quorum_set(&[quorum], &rig.chain)
+            .expect("lists");
+        assert!(!rig.engine.is_verified(&quorum));
+        let out = rig.event(SyncEvent::QuorumChecked { quorum });
+        let signer = ChainLockSigner {
+            quorum,
+            quorum_verified: false,
+        };
+        assert_eq!(Rig::verified(&out), vec![(40, signer)]);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(rig.manager.held(), None);
+        // Nothing is left waiting: a later check of the quorum changes nothing.
+        assert!(rig.event(SyncEvent::QuorumChecked { quorum }).is_empty());
     }
 
     #[test]

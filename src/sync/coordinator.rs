@@ -32,7 +32,7 @@ impl<C: ExtendableChain, E: SyncEngine> Coordinator<C, E> {
         Coordinator {
             headers: HeaderManager::new(config, tip_height),
             masternodes: MasternodeManager::new(config, &engine),
-            chainlocks: ChainLockManager::new(),
+            chainlocks: ChainLockManager::new().deferring_signers(config.check_workers >= 2),
             state: SyncState::WaitingForConnections,
             chain,
             engine,
@@ -197,12 +197,24 @@ impl<C: ExtendableChain, E: SyncEngine> Coordinator<C, E> {
             let event = *event;
             let mut routed = Vec::new();
             match event {
-                SyncEvent::HeadersStored { .. } | SyncEvent::HeaderSyncComplete { .. } => self
-                    .masternodes
-                    .handle_sync_event(now, &event, &self.chain, &mut self.engine, &mut routed),
-                SyncEvent::ListsApplied { .. } | SyncEvent::MasternodeListsSynced { .. } => self
-                    .chainlocks
-                    .handle_sync_event(now, &event, &self.chain, &mut self.engine, &mut routed),
+                SyncEvent::HeadersStored { .. }
+                | SyncEvent::HeaderSyncComplete { .. }
+                | SyncEvent::QuorumWanted { .. } => self.masternodes.handle_sync_event(
+                    now,
+                    &event,
+                    &self.chain,
+                    &mut self.engine,
+                    &mut routed,
+                ),
+                SyncEvent::ListsApplied { .. }
+                | SyncEvent::MasternodeListsSynced { .. }
+                | SyncEvent::QuorumChecked { .. } => self.chainlocks.handle_sync_event(
+                    now,
+                    &event,
+                    &self.chain,
+                    &mut self.engine,
+                    &mut routed,
+                ),
                 SyncEvent::ChainLockVerified { .. } => {}
             }
             out.extend(routed);

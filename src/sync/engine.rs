@@ -161,6 +161,27 @@ pub trait SyncEngine {
         chain: &dyn ChainView,
     ) -> Result<u32, Self::Error>;
 
+    /// Prepares the signature check of one quorum with its key aggregation split in at most
+    /// `parts` encoded parts, for as many workers; `None` if the quorum needs no check or
+    /// its check cannot be split (check it with [`SyncEngine::verify_quorum_set`]).
+    fn prepare_split_check(
+        &mut self,
+        quorum: &QuorumId,
+        parts: usize,
+        chain: &dyn ChainView,
+    ) -> Result<Option<Vec<Vec<u8>>>, Self::Error>;
+
+    /// Applies the workers' `answers` to the parts [`SyncEngine::prepare_split_check`] made
+    /// of `quorum` (`answers[i]` for part `i`); if they do not verify it, it is checked
+    /// here, so its status is that of [`SyncEngine::verify_quorum_set`] whatever the
+    /// answers. Returns whether the answers verified it.
+    fn apply_split_check(
+        &mut self,
+        quorum: &QuorumId,
+        answers: &[Vec<u8>],
+        chain: &dyn ChainView,
+    ) -> Result<bool, Self::Error>;
+
     /// How many quorums are verified, and which quorums of the newest list were tried and
     /// still wait for a list.
     fn quorum_check(&self) -> QuorumCheck;
@@ -177,6 +198,18 @@ pub trait SyncEngine {
         chainlock: &Self::ChainLock,
         chain: &dyn ChainView,
     ) -> Result<ChainLockSigner, Self::Error>;
+
+    /// The quorum that must have signed `chainlock`, if the signature verifies against its
+    /// public key and its commitment is neither verified nor failed yet: the ChainLock may
+    /// wait for that quorum's check ([`SyncEvent::QuorumWanted`](super::events::SyncEvent)),
+    /// and [`SyncEngine::verify_chainlock`] does not check the signature again then. `None`
+    /// otherwise (also when the signer is not known without trying two quorums): verify
+    /// the ChainLock at once.
+    fn pending_signer(
+        &mut self,
+        chainlock: &Self::ChainLock,
+        chain: &dyn ChainView,
+    ) -> Option<QuorumId>;
 
     /// The height of the highest stored masternode list at or below `height`.
     fn list_height_at_or_below(&self, height: u32) -> Option<u32>;

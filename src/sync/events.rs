@@ -2,7 +2,7 @@
 //!
 //! Time is the other input: every handler takes `now`, and `tick(now)` fires deadlines.
 
-use super::engine::{ChainLockSigner, ChainLockTarget};
+use super::engine::{ChainLockSigner, ChainLockTarget, QuorumId};
 use crate::chain::BlockId;
 
 /// What the runtime reports about its peers.
@@ -70,6 +70,19 @@ pub enum SyncEvent {
     MasternodeListsSynced {
         /// Height of the newest masternode list.
         list_height: u32,
+    },
+    /// A ChainLock waits for its signing quorum's commitment: the masternode manager checks
+    /// that quorum first ([`SyncEvent::QuorumChecked`] follows, at once or when the
+    /// checking workers answered).
+    QuorumWanted {
+        /// The quorum.
+        quorum: QuorumId,
+    },
+    /// The quorum a [`SyncEvent::QuorumWanted`] asked for was checked: held ChainLocks may
+    /// be verifiable now.
+    QuorumChecked {
+        /// The quorum.
+        quorum: QuorumId,
     },
     /// A ChainLock was verified (once: whoever reports it reads the signer from here).
     ChainLockVerified {

@@ -22,6 +22,11 @@
 //! ([`MasternodeWork::AwaitingChecks`]); answers that are late, stale or do not fit are
 //! checked here, so the statuses are the same either way.
 //!
+//! The quorum a ChainLock waits for ([`SyncEvent::QuorumWanted`]) goes before the rest:
+//! while verifying with two checking workers or more, alone in a batch whose shares are
+//! parts of its key aggregation ([`CheckBatch::split`]); otherwise it is checked in the
+//! sync's own thread at once. Either way [`SyncEvent::QuorumChecked`] follows.
+//!
 //! Everything in flight lives in one [`MasternodeWork`] value, so
 //! [`MasternodeManager::clear_in_flight_state`] resets it all by construction: no request,
 //! attempt count, wait start or retry deadline (the ChainLock-signature retry included) can
@@ -96,6 +101,9 @@ pub struct CheckBatch {
     pub id: u64,
     /// The encoded checks sent, one share per worker.
     pub shares: Vec<Vec<u8>>,
+    /// The quorum whose one check the shares split (parts of its key aggregation), if
+    /// they are not whole checks: the one a ChainLock waits for.
+    pub split: Option<QuorumId>,
     /// When the manager stops waiting and checks the shares itself.
     pub deadline: Timestamp,
 }
@@ -324,8 +332,12 @@ impl MasternodeManager {
                     self.follow_tip(now, chain, engine, out);
                 }
             }
+            SyncEvent::QuorumWanted { quorum } => {
+                self.check_wanted(now, quorum, chain, engine, out)
+            }
             SyncEvent::ListsApplied { .. }
             | SyncEvent::MasternodeListsSynced { .. }
+            | SyncEvent::QuorumChecked { .. }
             | SyncEvent::ChainLockVerified { .. } => {}
         }
     }
@@ -704,10 +716,25 @@ impl MasternodeManager {
         };
         let queue = core::mem::take(queue);
         let then = core::mem::replace(then, AfterVerifying::Publish);
+        self.send_checks(now, shares, None, queue, then, out);
+    }
+
+    /// Sends `shares` to the checking workers as a new batch (the parts of `split`'s check,
+    /// if named) and waits for their answers, with `queue` and `then` still to do.
+    fn send_checks(
+        &mut self,
+        now: Timestamp,
+        shares: Vec<Vec<u8>>,
+        split: Option<QuorumId>,
+        queue: VecDeque<QuorumId>,
+        then: AfterVerifying,
+        out: &mut Vec<Output>,
+    ) {
         self.batches_sent = self.batches_sent.wrapping_add(1);
         let batch = CheckBatch {
             id: self.batches_sent,
             shares: shares.clone(),
+            split,
             deadline: now + self.config.check_timeout,
         };
         out.push(Output::CheckQuorums {
@@ -715,6 +742,45 @@ impl MasternodeManager {
             shares,
         });
         self.work = MasternodeWork::AwaitingChecks { batch, queue, then };
+    }
+
+    /// Checks the quorum a ChainLock waits for before the rest, and says so
+    /// ([`SyncEvent::QuorumChecked`]): while verifying with two checking workers or more,
+    /// with its key aggregation split over them (the answer comes with the batch's); in
+    /// this thread otherwise, at once.
+    fn check_wanted<C: ChainView, E: SyncEngine>(
+        &mut self,
+        now: Timestamp,
+        quorum: QuorumId,
+        chain: &C,
+        engine: &mut E,
+        out: &mut Vec<Output>,
+    ) {
+        let workers = self.config.check_workers;
+        if let (true, MasternodeWork::Verifying { queue, then, .. }) =
+            (workers >= 2, &mut self.work)
+        {
+            queue.retain(|queued| *queued != quorum);
+            match engine.prepare_split_check(&quorum, workers, chain) {
+                Ok(Some(shares)) => {
+                    let queue = core::mem::take(queue);
+                    let then = core::mem::replace(then, AfterVerifying::Publish);
+                    return self.send_checks(now, shares, Some(quorum), queue, then, out);
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    out.push(Output::Event(SyncEvent::QuorumChecked { quorum }));
+                    return self.verification_failed(now, &error, out);
+                }
+            }
+        }
+        if let Err(error) = engine.verify_quorum_set(&[quorum], chain) {
+            // Not this manager's sync: the ChainLock's own check reports what it finds.
+            self.stats.last_error = Some(SyncFailure::QuorumVerificationFailed {
+                reason: error.to_string(),
+            });
+        }
+        out.push(Output::Event(SyncEvent::QuorumChecked { quorum }));
     }
 
     /// Handles the checking workers' answers to batch `batch` (one per share, in order):
@@ -750,7 +816,15 @@ impl MasternodeManager {
             self.work = work;
             return;
         };
-        match engine.apply_quorum_checks(&batch.shares, answers, chain) {
+        let applied = match batch.split {
+            Some(quorum) => {
+                let applied = engine.apply_split_check(&quorum, answers, chain);
+                out.push(Output::Event(SyncEvent::QuorumChecked { quorum }));
+                applied.map(u32::from)
+            }
+            None => engine.apply_quorum_checks(&batch.shares, answers, chain),
+        };
+        match applied {
             Ok(from_workers) => {
                 let stats = &mut self.stats;
                 stats.quorums_checked_in_workers = stats
@@ -1836,6 +1910,106 @@ mod tests {
         assert_eq!(*rig.manager.state(), SyncState::Synced);
         assert_eq!(rig.manager.progress().quorums_checked_in_workers, 0);
         assert_eq!(rig.manager.progress().unverified_quorums, 0);
+    }
+
+    impl Rig {
+        fn wanted(&mut self, quorum: QuorumId) -> Vec<Output> {
+            let mut out = Vec::new();
+            let event = SyncEvent::QuorumWanted { quorum };
+            self.manager.handle_sync_event(
+                self.now,
+                &event,
+                &self.chain,
+                &mut self.engine,
+                &mut out,
+            );
+            out
+        }
+
+        /// The quorums still queued for verification.
+        fn queued(&self) -> Vec<QuorumId> {
+            match self.manager.work() {
+                MasternodeWork::Verifying { queue, .. }
+                | MasternodeWork::AwaitingChecks { queue, .. } => queue.iter().copied().collect(),
+                _ => Vec::new(),
+            }
+        }
+    }
+
+    /// Whether `out` says `quorum` was checked.
+    fn checked(out: &[Output], quorum: QuorumId) -> bool {
+        out.contains(&Output::Event(SyncEvent::QuorumChecked { quorum }))
+    }
+
+    #[test]
+    fn a_wanted_quorum_is_checked_first_split_over_the_workers_or_here_at_once() {
+        let mut rig = Rig::with_workers();
+        rig.engine.set_split_checks(true);
+        rig.peers(1);
+        rig.headers_synced();
+        let qrinfo = SimQrInfo {
+            tip: rig.tip_hash(),
+            base_block_hashes: Vec::new(),
+            verdict: SimVerdict::Valid,
+        };
+        let mut out = Vec::new();
+        rig.manager
+            .handle_qrinfo(rig.now, qrinfo, &rig.chain, &mut rig.engine, &mut out);
+        assert!(matches!(
+            rig.manager.work(),
+            MasternodeWork::Verifying { .. }
+        ));
+        // Quorums whose list is stored (split) and ChainLock quorums whose list is not.
+        let (listed, unlisted): (Vec<QuorumId>, Vec<QuorumId>) =
+            rig.queued().into_iter().partition(|q| q.llmq_type == 2);
+        assert!(listed.len() >= 2 && !unlisted.is_empty());
+
+        // Wanted while verifying: split over the two workers before the rest, and checked
+        // once they answer.
+        let out = rig.wanted(listed[0]);
+        let [(batch, shares)] = &check_batches(&out)[..] else {
+            panic!("one batch: {out:?}");
+        };
+        assert_eq!(shares.len(), 2);
+        assert!(!checked(&out, listed[0]));
+        assert!(!rig.queued().contains(&listed[0]));
+        let answers: Vec<Vec<u8>> = shares.iter().map(|s| sim_check(s)).collect();
+        let out = rig.checks_done(*batch, &answers);
+        assert!(checked(&out, listed[0]), "{out:?}");
+        assert!(rig.engine.is_verified(&listed[0]));
+        assert_eq!(rig.manager.progress().quorums_checked_in_workers, 1);
+
+        // One the workers cannot help with (its list is missing): checked here at once.
+        let mut rig2 = Rig::with_workers();
+        rig2.engine.set_split_checks(true);
+        rig2.peers(1);
+        rig2.headers_synced();
+        let mut out = Vec::new();
+        let qrinfo = SimQrInfo {
+            tip: rig2.tip_hash(),
+            base_block_hashes: Vec::new(),
+            verdict: SimVerdict::Valid,
+        };
+        rig2.manager
+            .handle_qrinfo(rig2.now, qrinfo, &rig2.chain, &mut rig2.engine, &mut out);
+        let out = rig2.wanted(unlisted[0]);
+        assert!(checked(&out, unlisted[0]) && check_batches(&out).is_empty());
+
+        // Workers that never answer: at the deadline the quorum is checked here.
+        let out = rig2.wanted(listed[1]);
+        assert_eq!(check_batches(&out).len(), 1);
+        let deadline = rig2.now + sim_config().check_timeout;
+        assert!(!checked(&rig2.at(deadline - Millis(1)), listed[1]));
+        assert!(checked(&rig2.at(deadline), listed[1]));
+        assert!(rig2.engine.is_verified(&listed[1]));
+        assert_eq!(rig2.manager.progress().quorums_checked_in_workers, 0);
+
+        // A manager not verifying (here: no peer yet, no list) answers at once, even when
+        // the quorum cannot be checked: a ChainLock never waits on it.
+        let mut idle = Rig::with_workers();
+        let out = idle.wanted(listed[0]);
+        assert!(checked(&out, listed[0]) && check_batches(&out).is_empty());
+        assert_eq!(*idle.manager.work(), MasternodeWork::Idle);
     }
 
     #[test]

@@ -417,9 +417,14 @@ enum SimQuorum {
 /// cycles, needing the list at their height − 8) and one other quorum per list it stores
 /// (needing that list). A quorum verifies once its list is stored; applying a message tries
 /// only the ChainLock quorums, the others wait for [`SyncEngine::verify_quorum_set`].
+/// With [`SimEngine::set_split_checks`] it behaves as the client's engine with checking
+/// workers: applying tries no quorum, a ChainLock names its pending signer (the first
+/// ChainLock quorum not verified) and checks it, and a quorum's check can be split.
 #[derive(Clone, Debug)]
 pub struct SimEngine {
     dkg_interval: u32,
+    /// Whether checks are split and ChainLock quorums left pending on apply.
+    split_checks: bool,
     lists: BTreeMap<u32, BlockHash>,
     /// Every quorum seen, with the height of the list it needs.
     quorums: BTreeMap<QuorumId, (u32, SimQuorum)>,
@@ -431,10 +436,34 @@ impl SimEngine {
     pub fn new(dkg_interval: u32) -> Self {
         SimEngine {
             dkg_interval: dkg_interval.max(1),
+            split_checks: false,
             lists: BTreeMap::new(),
             quorums: BTreeMap::new(),
             last_qrinfo_height: None,
         }
+    }
+
+    /// Leaves the ChainLock quorums pending on apply, names a ChainLock's pending signer and
+    /// splits its check in parts (the quorum's id, once per part; [`sim_check`] answers
+    /// them), as the client's engine does with checking workers.
+    pub fn set_split_checks(&mut self, on: bool) {
+        self.split_checks = on;
+    }
+
+    /// Whether the quorum `id` is verified.
+    pub fn is_verified(&self, id: &QuorumId) -> bool {
+        self.quorums
+            .get(id)
+            .is_some_and(|(_, status)| *status == SimQuorum::Verified)
+    }
+
+    /// The quorum a ChainLock names while [`SimEngine::set_split_checks`] is on: the last
+    /// ChainLock quorum seen, by id.
+    fn chainlock_quorum(&self) -> Option<QuorumId> {
+        self.quorums
+            .keys()
+            .rfind(|id| id.llmq_type == SIM_CHAINLOCK_TYPE)
+            .copied()
     }
 
     /// Heights of the stored lists.
@@ -479,8 +508,11 @@ impl SimEngine {
         }
     }
 
-    /// Tries the ChainLock quorums, as applying a message does.
+    /// Tries the ChainLock quorums, as applying a message does (unless checks are split).
     fn try_chainlock_quorums(&mut self) {
+        if self.split_checks {
+            return;
+        }
         let urgent: Vec<QuorumId> = self
             .quorums
             .keys()
@@ -642,6 +674,40 @@ impl SyncEngine for SimEngine {
         Ok(from_answers)
     }
 
+    /// With [`SimEngine::set_split_checks`], the quorum's id once per part if it is not
+    /// verified and its list is stored (one that would stay unverifiable is checked whole).
+    fn prepare_split_check(
+        &mut self,
+        quorum: &QuorumId,
+        parts: usize,
+        _chain: &dyn ChainView,
+    ) -> Result<Option<Vec<Vec<u8>>>, SimEngineError> {
+        let splittable = self.split_checks
+            && self
+                .quorums
+                .get(quorum)
+                .is_some_and(|(list_height, status)| {
+                    *status != SimQuorum::Verified && self.lists.contains_key(list_height)
+                });
+        if !splittable {
+            return Ok(None);
+        }
+        let mut id = vec![quorum.llmq_type];
+        id.extend_from_slice(&quorum.quorum_hash.0);
+        Ok(Some(vec![id; parts.max(1)]))
+    }
+
+    /// Tries the quorum; the answers verified it if each is what [`sim_check`] gives.
+    fn apply_split_check(
+        &mut self,
+        quorum: &QuorumId,
+        answers: &[Vec<u8>],
+        _chain: &dyn ChainView,
+    ) -> Result<bool, SimEngineError> {
+        self.try_quorums(&[*quorum]);
+        Ok(!answers.is_empty() && answers.iter().all(|a| *a == sim_check(&[0; SIM_ID_SIZE])))
+    }
+
     fn quorum_check(&self) -> QuorumCheck {
         let mut check = QuorumCheck::default();
         for (quorum, (list_height, status)) in &self.quorums {
@@ -672,6 +738,14 @@ impl SyncEngine for SimEngine {
         if chainlock.verdict == SimVerdict::Invalid {
             return Err(SimEngineError::BadSignature);
         }
+        if let (true, Some(quorum)) = (self.split_checks, self.chainlock_quorum()) {
+            // As the client's engine: a pending signer is checked with the ChainLock.
+            self.try_quorums(&[quorum]);
+            return Ok(ChainLockSigner {
+                quorum,
+                quorum_verified: self.is_verified(&quorum),
+            });
+        }
         // The simulated signer is the quorum named after the newest list's block.
         let (_, &quorum_hash) = self
             .lists
@@ -685,6 +759,20 @@ impl SyncEngine for SimEngine {
             },
             quorum_verified: true,
         })
+    }
+
+    /// With [`SimEngine::set_split_checks`], the ChainLock's quorum if it is not verified
+    /// and the signature is valid; otherwise none (the ChainLock quorums are tried when a
+    /// message is applied).
+    fn pending_signer(
+        &mut self,
+        chainlock: &SimChainLock,
+        _chain: &dyn ChainView,
+    ) -> Option<QuorumId> {
+        if !self.split_checks || chainlock.verdict == SimVerdict::Invalid {
+            return None;
+        }
+        self.chainlock_quorum().filter(|id| !self.is_verified(id))
     }
 
     fn list_height_at_or_below(&self, height: u32) -> Option<u32> {

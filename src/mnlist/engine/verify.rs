@@ -205,20 +205,27 @@ impl MasternodeEngine {
     /// ([`MasternodeEngine::check_here`]), so that its status is the one checking it
     /// whole gives. Like a worker's outcome, a sum is trusted to be what the worker
     /// computed; one that is not makes the job fail to verify and be checked here.
+    /// Returns whether the sums verified it.
     pub fn apply_split_sums(
         &mut self,
         job: &CheckJob,
         answers: &[Vec<u8>],
         headers: &impl HeaderLookup,
-    ) {
+    ) -> bool {
         let start = self.clock.as_ref().map(|c| c());
         let verified = verified_from_encoded_sums(job, answers);
         if let (Some(start), Some(clock)) = (start, self.clock.as_ref()) {
             self.timings.add(Phase::Pairings, clock() - start);
         }
         match verified {
-            Some(status) => self.apply_statuses(core::slice::from_ref(job), vec![status], headers),
-            None => self.check_here(core::slice::from_ref(job), headers),
+            Some(status) => {
+                self.apply_statuses(core::slice::from_ref(job), vec![status], headers);
+                true
+            }
+            None => {
+                self.check_here(core::slice::from_ref(job), headers);
+                false
+            }
         }
     }
 
