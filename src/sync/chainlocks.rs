@@ -234,9 +234,11 @@ impl<L> ChainLockManager<L> {
         }
         if self.defer_signers && !self.deferred.contains(&target) {
             if let Some(quorum) = engine.pending_signer(&chainlock, chain) {
-                let held = &self.held;
-                self.deferred
-                    .retain(|deferred| held.iter().any(|(h, _)| h == deferred));
+                // Pruned to the held ones after each pass over them (not here: the pass
+                // takes them out while it runs); this only bounds a burst.
+                if self.deferred.len() >= 2 * MAX_HELD {
+                    self.deferred.remove(0);
+                }
                 self.deferred.push(target);
                 self.hold(target, chainlock, chain.tip().height);
                 out.push(Output::Event(SyncEvent::QuorumWanted { quorum }));
