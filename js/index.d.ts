@@ -18,7 +18,8 @@ export interface ClientOptions {
   /**
    * Web Workers the client's worker spreads quorum signature checks over, and the X11 hashing
    * of long header batches (a sync from an old checkpoint or genesis) (0–8; default
-   * min(navigator.hardwareConcurrency, 2)); 0 does both in the client's worker. The results
+   * min(navigator.hardwareConcurrency, 2)); 0 does both in the client's worker. With 2 or
+   * more, the quorum a ChainLock waits for is checked first, split over them. The results
    * are the same either way; a worker that fails or does not answer is replaced by the
    * client's worker.
    */
