@@ -453,6 +453,37 @@ mod tests {
     }
 
     #[test]
+    fn a_chainlock_that_waited_does_not_wait_again_when_another_starts_waiting() {
+        let mut rig = Rig::deferring();
+        rig.lists_synced(40);
+        let lower = rig.clsig(39, SimVerdict::Valid);
+        let quorum = Rig::wanted(&rig.receive(lower));
+        // The higher one comes while no peer is left: held, not checked, not waiting.
+        let event = |connected_count| NetworkEvent::PeersUpdated {
+            connected_count,
+            best_height: None,
+        };
+        rig.manager.handle_network(&event(0), &mut Vec::new());
+        let higher = rig.clsig(40, SimVerdict::Valid);
+        assert!(rig.receive(higher).is_empty());
+        rig.manager.handle_network(&event(1), &mut Vec::new());
+        // The quorum was checked (it stays unverifiable): the higher one starts waiting, the
+        // lower one, which waited already, is verified.
+        rig.engine
+            .verify_quorum_set(&[quorum], &rig.chain)
+            .expect("lists");
+        let out = rig.event(SyncEvent::QuorumChecked { quorum });
+        let wanted: Vec<&Output> = out
+            .iter()
+            .filter(|o| matches!(o, Output::Event(SyncEvent::QuorumWanted { .. })))
+            .collect();
+        assert_eq!(wanted.len(), 1, "{out:?}");
+        let verified: Vec<u32> = Rig::verified(&out).iter().map(|(h, _)| *h).collect();
+        assert_eq!(verified, vec![39]);
+        assert_eq!(rig.manager.held().map(|t| t.height), Some(40));
+    }
+
+    #[test]
     fn a_chainlock_before_the_lists_is_held_then_verified() {
         let mut rig = Rig::new();
         assert_eq!(*rig.manager.state(), SyncState::WaitForEvents);
