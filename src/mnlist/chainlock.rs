@@ -259,36 +259,21 @@ impl MasternodeEngine {
             return check;
         };
         check.on_header_chain = headers.hash_at(height).map(|h| h == clsig.block_hash);
-        let rules = self.rules();
-        let Some(params) = rules.chainlock_type.params() else {
-            return check;
-        };
-        let start_height = height.saturating_sub(WORK_BLOCK_OFFSET);
-        let (sets, ambiguous) = match self.active_quorum_sets(params, start_height) {
-            Ok(s) => s,
+        let (candidates, ambiguous) = match self.signing_candidates(height, &request_id) {
+            Ok(found) => found,
             Err(e) => {
                 check.result = Err(e);
                 return check;
             }
         };
         check.quorum_set_ambiguous = ambiguous;
-        let rotation = rules.rotation_enabled(params, start_height);
-        let mut tried: Vec<BlockHash> = Vec::new();
-        for list in &sets {
-            let quorums: Vec<&Arc<QuorumEntry>> = list.quorums_of_type(params.llmq_type).collect();
-            let Some(quorum) = select_quorum(params, rotation, &quorums, &request_id) else {
-                continue;
-            };
-            if tried.contains(&quorum.quorum_hash()) {
-                continue;
-            }
-            tried.push(quorum.quorum_hash());
+        let scheme = self.rules().scheme_at(height);
+        for quorum in &candidates {
             check.quorum = Some((quorum.llmq_type(), quorum.quorum_hash()));
             check.quorum_status = self
                 .quorum_record(quorum.llmq_type(), &quorum.quorum_hash())
                 .map(|r| r.status.clone());
-            check.result =
-                self.check_signature(clsig, quorum, &request_id, rules.scheme_at(height));
+            check.result = self.check_signature(clsig, quorum, &request_id, scheme);
             if check.result.is_ok() {
                 break;
             }
@@ -296,26 +281,51 @@ impl MasternodeEngine {
         check
     }
 
+    /// The quorums that may have signed `request_id` at `height`, distinct, one per active
+    /// set the stored lists allow ([`MasternodeEngine::active_quorum_sets`]), and whether
+    /// there were two sets.
+    fn signing_candidates(
+        &self,
+        height: u32,
+        request_id: &Sha256dHash,
+    ) -> Result<(Vec<Arc<QuorumEntry>>, bool), ChainLockFailure> {
+        let rules = self.rules();
+        let params = rules
+            .chainlock_type
+            .params()
+            .ok_or(ChainLockFailure::NoQuorum)?;
+        let start_height = height.saturating_sub(WORK_BLOCK_OFFSET);
+        let (sets, ambiguous) = self.active_quorum_sets(params, start_height)?;
+        let rotation = rules.rotation_enabled(params, start_height);
+        let mut candidates: Vec<Arc<QuorumEntry>> = Vec::new();
+        for list in &sets {
+            let quorums: Vec<&Arc<QuorumEntry>> = list.quorums_of_type(params.llmq_type).collect();
+            let Some(quorum) = select_quorum(params, rotation, &quorums, request_id) else {
+                continue;
+            };
+            if !candidates
+                .iter()
+                .any(|c| c.quorum_hash() == quorum.quorum_hash())
+            {
+                candidates.push(Arc::clone(quorum));
+            }
+        }
+        Ok((candidates, ambiguous))
+    }
+
     /// The quorum that must have signed `clsig`, selected from the stored lists without
     /// checking the signature: `None` when the lists leave two active sets possible (the
     /// signature then decides, see [`MasternodeEngine::verify_chainlock`]) or select none.
     pub fn chainlock_signer(&self, clsig: &ClSig) -> Option<QuorumKey> {
         let height = u32::try_from(clsig.height).ok()?;
-        let rules = self.rules();
-        let params = rules.chainlock_type.params()?;
-        let start_height = height.saturating_sub(WORK_BLOCK_OFFSET);
-        let (sets, ambiguous) = self.active_quorum_sets(params, start_height).ok()?;
-        let [list] = sets.as_slice() else {
-            return None;
-        };
-        if ambiguous {
-            return None;
-        }
-        let quorums: Vec<&Arc<QuorumEntry>> = list.quorums_of_type(params.llmq_type).collect();
-        let rotation = rules.rotation_enabled(params, start_height);
         let request_id = chainlock_request_id(clsig.height);
-        select_quorum(params, rotation, &quorums, &request_id)
-            .map(|quorum| (quorum.llmq_type(), quorum.quorum_hash()))
+        match self.signing_candidates(height, &request_id).ok()? {
+            (candidates, false) => match candidates.as_slice() {
+                [quorum] => Some((quorum.llmq_type(), quorum.quorum_hash())),
+                _ => None,
+            },
+            (_, true) => None,
+        }
     }
 
     /// Verifies a ChainLock ([`MasternodeEngine::verify_chainlock`]) and then, if its
