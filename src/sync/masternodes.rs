@@ -1093,10 +1093,15 @@ mod tests {
         }
 
         fn headers_synced(&mut self) -> Vec<Output> {
-            let mut out = Vec::new();
-            let event = SyncEvent::HeaderSyncComplete {
+            let out = self.sync_event(SyncEvent::HeaderSyncComplete {
                 tip: self.chain.tip(),
-            };
+            });
+            self.settle(out)
+        }
+
+        /// What the manager does on `event` from another manager.
+        fn sync_event(&mut self, event: SyncEvent) -> Vec<Output> {
+            let mut out = Vec::new();
             self.manager.handle_sync_event(
                 self.now,
                 &event,
@@ -1104,7 +1109,7 @@ mod tests {
                 &mut self.engine,
                 &mut out,
             );
-            self.settle(out)
+            out
         }
 
         /// Ticks at `now`, then runs the verification slices that tick queued.
@@ -1914,16 +1919,7 @@ mod tests {
 
     impl Rig {
         fn wanted(&mut self, quorum: QuorumId) -> Vec<Output> {
-            let mut out = Vec::new();
-            let event = SyncEvent::QuorumWanted { quorum };
-            self.manager.handle_sync_event(
-                self.now,
-                &event,
-                &self.chain,
-                &mut self.engine,
-                &mut out,
-            );
-            out
+            self.sync_event(SyncEvent::QuorumWanted { quorum })
         }
 
         /// The quorums still queued for verification.
