@@ -7,12 +7,13 @@
 //! cargo run --release --example soak -- --seeds 1000 [--first-seed 1] [--days 85] [--hostile]
 //! ```
 //! With `--hostile`, one or two hostile peers join each seed's honest ones (`Scenario::hostile`,
-//! attacks in `tests/sim/hostile.rs`). Exits non-zero if any invariant broke.
+//! attacks in `tests/sim/hostile.rs`). Each seed gives the client none, two or three checking
+//! workers (`Scenario::soak`). Exits non-zero if any invariant broke.
 
 #[path = "../tests/sim/mod.rs"]
 mod sim;
 
-use sim::{Peaks, Scenario, Sim};
+use sim::{Peaks, Scenario, Sim, WorkerFigures};
 use std::time::Instant;
 
 fn arg(args: &[String], name: &str, default: u64) -> u64 {
@@ -37,6 +38,7 @@ fn main() {
     let (mut blocks, mut faults, mut reloads, mut chainlocks) = (0u64, 0u64, 0u64, 0u64);
     let mut hostile_punished = 0u64;
     let mut peaks = Peaks::default();
+    let mut workers = WorkerFigures::default();
     for seed in first..first + seeds {
         let scenario = if hostile {
             Scenario::hostile(seed, days)
@@ -57,9 +59,15 @@ fn main() {
         peaks.sockets = peaks.sockets.max(report.peaks.sockets);
         peaks.in_flight = peaks.in_flight.max(report.peaks.in_flight);
         peaks.stored_bytes = peaks.stored_bytes.max(report.peaks.stored_bytes);
+        workers.check_batches += report.workers.check_batches;
+        workers.split_batches += report.workers.split_batches;
+        workers.hash_batches += report.workers.hash_batches;
+        workers.lost += report.workers.lost;
+        workers.garbage += report.workers.garbage;
+        workers.dropped += report.workers.dropped;
         for violation in &report.violations {
             println!(
-                "VIOLATION seed {} step {} at {} s (start {}, end {}, {} peers, {} hostile): {}",
+                "VIOLATION seed {} step {} at {} s (start {}, end {}, {} peers, {} hostile, {} workers): {}",
                 violation.seed,
                 violation.step,
                 violation.at_secs,
@@ -67,6 +75,7 @@ fn main() {
                 scenario.end_height,
                 scenario.peers,
                 scenario.hostile_peers,
+                scenario.workers,
                 violation.what
             );
         }
@@ -87,6 +96,15 @@ fn main() {
         days_simulated / elapsed
     );
     println!("steps: {steps}; blocks mined: {blocks}; faults: {faults}; reloads: {reloads}; ChainLocks verified: {chainlocks}; hostile peers punished: {hostile_punished}");
+    println!(
+        "checking workers: {} quorum batches ({} split), {} header batches; {} never answered, {} garbage, {} answered after a reload",
+        workers.check_batches,
+        workers.split_batches,
+        workers.hash_batches,
+        workers.lost,
+        workers.garbage,
+        workers.dropped
+    );
     println!("violations: {}", violations.len());
     println!(
         "peaks: chain index {} bytes, {} side branches, {} masternode lists, {} sockets, {} messages in flight, {} bytes stored",

@@ -945,6 +945,54 @@ fn a_chainlock_waits_for_its_signing_quorum_checked_in_parts_by_the_workers() {
     }
 }
 
+/// The browser goes offline while a ChainLock's signing quorum is out in parts with the
+/// workers: the batch ends with the rest of the in-flight state, the workers' answers coming
+/// after are ignored, and once online again the ChainLock is verified with its quorum
+/// verified, its signature still checked once.
+#[test]
+fn going_offline_while_the_chainlocks_quorum_is_out_in_parts_loses_nothing() {
+    let chain = Headers::load();
+    let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
+    peer.relays_clsig_after_diff = false;
+    let mut net = Net::with_workers(vec![peer], Workers::Checking(2));
+    net.open(0);
+    assert!(net.run_until(|net| net.node.progress().masternodes.diffs_processed == 1));
+    assert!(verifying(&net), "the diff's quorums are being verified");
+    net.peers[0].send(&NetworkMessage::ClSig(clsig_905768(&chain)));
+    assert!(net.run_until(|net| net.split_batches == 1));
+    assert!(
+        net.chainlocks.is_empty(),
+        "the ChainLock waits for its quorum"
+    );
+    let outputs = net.node.set_online(false, net.clock());
+    net.handle(outputs);
+    assert!(net.sockets.is_empty(), "offline closes every socket");
+    assert!(!verifying(&net), "the batch ended with the in-flight state");
+    while let Some(outputs) = net.answer_checks() {
+        assert!(outputs.is_empty(), "a late answer is ignored: {outputs:?}");
+    }
+    assert!(net.chainlocks.is_empty());
+    net.peers[0].decoder = StreamDecoder::new(Network::Testnet);
+    let outputs = net.node.set_online(true, net.clock());
+    net.handle(outputs);
+    assert!(net.run_until(|net| net.dials.contains_key(&net.urls[0])));
+    net.open(0);
+    assert!(net.run_until(|net| !net.chainlocks.is_empty()));
+    let [(target, signer)] = net.chainlocks[..] else {
+        panic!("one ChainLock verified: {:?}", net.chainlocks);
+    };
+    assert_eq!(target.height, 905_768);
+    assert!(signer.quorum_verified, "{signer:?}");
+    let engine = net.node.sync().engine().inner();
+    assert_eq!(engine.chainlock_signature_checks(), 1, "checked once");
+    assert!(
+        net.gone.iter().all(|(_, _, penalty)| penalty.is_none()),
+        "no one punished: {:?}",
+        net.gone
+    );
+    assert!(net.run_until(|net| net.node.progress().state == SyncState::Synced));
+}
+
 #[test]
 fn a_chainlock_held_before_the_qrinfo_is_verified_before_the_lists_its_quorums_need() {
     let chain = Headers::load();

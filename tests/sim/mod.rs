@@ -14,6 +14,11 @@
 //! restored from what its store held) and a peer lagging behind the tip. Hostile peers beside
 //! the honest ones attack as [`hostile`] describes.
 //!
+//! A scenario may give the client checking workers ([`Scenario::workers`]): the node then sends
+//! quorum checks (split ones for a ChainLock's quorum among them) and long header batches out,
+//! and simulated workers answer them with the real worker functions after a while, late, with
+//! garbage, or never; they stop while the computer sleeps and die with the page.
+//!
 //! Invariants are checked after every step ([`Violation`] says which one broke, with the seed and
 //! step that reproduce it); the figures of a run are in [`Report`].
 
@@ -27,14 +32,17 @@ mod hostile;
 pub use hostile::Attacks;
 
 use dashlight::block::BlockHeader;
+use dashlight::bls::KeyCache;
 use dashlight::chain::header_chain::HeaderChain;
 use dashlight::chain::sync_base::SyncBase;
 use dashlight::chain::ChainConfig;
 use dashlight::encode::{Decodable, Reader};
 use dashlight::hash::{sha256d, BlockHash, Sha256dHash};
+use dashlight::mnlist::check::{check_share, decode_share, CheckShare};
 use dashlight::mnlist::{MasternodeEngine, QuorumStatus};
 use dashlight::network::Network;
 use dashlight::node::engine::ClientEngine;
+use dashlight::node::hashing::{hash_share, HashRequest};
 use dashlight::node::{Node, NodeOutput, Notification};
 use dashlight::peer::ban::Penalty;
 use dashlight::peer::set::{PeerId, PeerSetConfig, SocketCommand};
@@ -219,6 +227,10 @@ pub struct Faults {
     pub latency_ms: (u64, u64),
     /// Probability of a latency spike (a few seconds) on one message.
     pub spike: f64,
+    /// Probability that the checking workers never answer a batch (a worker died).
+    pub worker_lost: f64,
+    /// Probability that they answer a batch with bytes that do not decode.
+    pub worker_garbage: f64,
 }
 
 impl Faults {
@@ -229,17 +241,22 @@ impl Faults {
             ignore_request: 0.0,
             latency_ms: (50, 50),
             spike: 0.0,
+            worker_lost: 0.0,
+            worker_garbage: 0.0,
         }
     }
 
     /// The standard mix: a fault every few hours on average, 2 % of requests ignored,
-    /// 20–400 ms latency with occasional spikes.
+    /// 20–400 ms latency with occasional spikes; of the workers' batches 2 % are never
+    /// answered and 1 % answered with garbage.
     pub fn standard() -> Faults {
         Faults {
             mean_gap: Some(Millis::from_secs(4 * 3_600)),
             ignore_request: 0.02,
             latency_ms: (20, 400),
             spike: 0.01,
+            worker_lost: 0.02,
+            worker_garbage: 0.01,
         }
     }
 }
@@ -263,6 +280,8 @@ pub struct Scenario {
     pub hostile_peers: usize,
     /// What the hostile peers do.
     pub attacks: Attacks,
+    /// The client's checking workers (`SyncConfig::check_workers`); 0: none.
+    pub workers: usize,
 }
 
 /// Blocks per day on testnet (2.5-minute spacing).
@@ -271,7 +290,7 @@ const BLOCKS_PER_DAY: u32 = 576;
 impl Scenario {
     /// The soak's scenario for `seed`: a span of at most `days` from a start the seed picks
     /// (the fresh-client QRInfo tip every fourth seed), one to three peers, a lagging one for
-    /// two seeds in three.
+    /// two seeds in three, and none, two or three checking workers.
     pub fn soak(seed: u64, days: u64) -> Scenario {
         let mut rng = Rng::new(seed);
         let span = u32::try_from(days)
@@ -286,7 +305,14 @@ impl Scenario {
         let mut scenario = Scenario::new(seed, start, start.saturating_add(span).min(LAST_HEIGHT));
         scenario.lagging_peer = seed % 3 != 0;
         scenario.peers = 1 + (seed % 3) as usize;
+        scenario.workers = [0, 2, 3][Rng::new(seed ^ 0x574F_524B).range(0, 2) as usize];
         scenario
+    }
+
+    /// This scenario without checking workers (as the soak's were before the simulation had
+    /// them: the seeds found then replay as they did).
+    pub fn without_workers(self) -> Scenario {
+        Scenario { workers: 0, ..self }
     }
 
     /// The adversarial soak's scenario for `seed`: the soak's, with one or two hostile peers
@@ -316,6 +342,7 @@ impl Scenario {
             faults: Faults::standard(),
             hostile_peers: 0,
             attacks: Attacks::default(),
+            workers: 0,
         }
     }
 }
@@ -350,6 +377,8 @@ pub struct Report {
     pub reloads: u32,
     /// Punishments of hostile peers (scores and bans).
     pub hostile_punished: u32,
+    /// What the checking workers were given and did.
+    pub workers: WorkerFigures,
     /// Peaks of the bounded quantities.
     pub peaks: Peaks,
     /// Invariants broken.
@@ -358,6 +387,23 @@ pub struct Report {
     pub final_tip: u32,
     /// The client's final best ChainLock height.
     pub final_chainlock: Option<u32>,
+}
+
+/// What the simulated checking workers were given and what became of it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WorkerFigures {
+    /// Quorum check batches sent out.
+    pub check_batches: u32,
+    /// Of them, a ChainLock's quorum split in parts.
+    pub split_batches: u32,
+    /// Header batches sent out to hash.
+    pub hash_batches: u32,
+    /// Batches never answered.
+    pub lost: u32,
+    /// Batches answered with garbage.
+    pub garbage: u32,
+    /// Answers that came back after the page reloaded (its workers died with it).
+    pub dropped: u32,
 }
 
 /// The largest value each bounded quantity reached.
@@ -404,6 +450,17 @@ enum Event {
     Wake,
     /// A peer comes back.
     PeerBack { peer: usize },
+    /// The checking workers of page `page` (the count of reloads before it) answer.
+    WorkersAnswer { page: u32, answer: WorkerAnswer },
+}
+
+/// What the simulated workers hand back to the node.
+#[derive(Debug)]
+enum WorkerAnswer {
+    /// Answers to a quorum check batch.
+    Checks { batch: u64, answers: Vec<Vec<u8>> },
+    /// Answers to a header batch to hash.
+    Hashes { job: u64, answers: Vec<Vec<u8>> },
 }
 
 /// A fault of the schedule.
@@ -490,6 +547,10 @@ pub struct Sim {
     /// The deadline of the `getqrinfo` awaited after the previous input.
     qrinfo_deadline: Option<Timestamp>,
     faults_until: u64,
+    /// Each checking worker's key cache (a worker keeps its own; gone with the page).
+    worker_keys: Vec<KeyCache>,
+    /// Worker answers due while the computer slept: delivered after it wakes.
+    work_on_wake: Vec<Event>,
 }
 
 impl Sim {
@@ -558,6 +619,8 @@ impl Sim {
             qrinfo_socket: None,
             qrinfo_deadline: None,
             faults_until: 0,
+            worker_keys: (0..scenario.workers).map(|_| KeyCache::new()).collect(),
+            work_on_wake: Vec::new(),
         };
         sim.schedule_mining();
         sim.schedule_faults();
@@ -782,6 +845,10 @@ impl Sim {
             }
             Event::Wake => {
                 self.asleep = false;
+                for work in std::mem::take(&mut self.work_on_wake) {
+                    let at = self.t + self.rng.range(20, 2_000);
+                    self.push(at, work);
+                }
                 // Sockets died while asleep: the browser reports some closed; others stay
                 // open but dead, and only the keep-alive can find them out.
                 let dead: Vec<PeerId> = self.dials.keys().copied().collect();
@@ -798,7 +865,101 @@ impl Sim {
                 self.peers[peer].up = true;
                 self.peers[peer].tip = self.network_tip.saturating_sub(self.peers[peer].lag);
             }
+            Event::WorkersAnswer { page, answer } => self.workers_answer(page, answer),
         }
+    }
+
+    /// The checking workers take `work`: they answer with the real worker functions a while
+    /// later (a few seconds for some, past the node's deadline for a few), with garbage, or
+    /// never.
+    fn workers_take(&mut self, shares: usize, work: impl FnOnce(&mut Sim, bool) -> WorkerAnswer) {
+        if shares == 0 || shares > self.scenario.workers {
+            self.violation(format!(
+                "{shares} shares sent to {} workers",
+                self.scenario.workers
+            ));
+            return;
+        }
+        let faults = self.scenario.faults;
+        if self.rng.chance(faults.worker_lost) {
+            self.report.workers.lost += 1;
+            return;
+        }
+        let garbage = self.rng.chance(faults.worker_garbage);
+        if garbage {
+            self.report.workers.garbage += 1;
+        }
+        let answer = work(self, garbage);
+        let busy = if self.rng.chance(faults.spike) {
+            self.rng.range(5_000, 30_000)
+        } else {
+            self.rng.range(20, 2_000)
+        };
+        let page = self.report.reloads;
+        self.push(self.t + busy, Event::WorkersAnswer { page, answer });
+    }
+
+    /// A quorum check batch for the workers: one share each, checked with its own key cache.
+    fn check_in_workers(&mut self, batch: u64, shares: Vec<Vec<u8>>) {
+        self.report.workers.check_batches += 1;
+        if let Some(Ok(CheckShare::Part(_))) = shares.first().map(|s| decode_share(s)) {
+            self.report.workers.split_batches += 1;
+        }
+        self.workers_take(shares.len(), |sim, garbage| {
+            let mut answers = Vec::with_capacity(shares.len());
+            for (share, worker) in shares.iter().zip(0..) {
+                if garbage {
+                    answers.push(vec![0xff, 1, 2]);
+                    continue;
+                }
+                match check_share(share, &mut sim.worker_keys[worker]) {
+                    Ok(answer) => answers.push(answer),
+                    Err(error) => {
+                        sim.violation(format!("a share the node sent does not decode: {error}"));
+                        answers.push(Vec::new());
+                    }
+                }
+            }
+            WorkerAnswer::Checks { batch, answers }
+        });
+    }
+
+    /// A header batch for the workers to hash.
+    fn hash_in_workers(&mut self, request: HashRequest) {
+        self.report.workers.hash_batches += 1;
+        let HashRequest { job, shares } = request;
+        self.workers_take(shares.len(), |_, garbage| {
+            let answers = shares
+                .iter()
+                .map(|share| match garbage {
+                    false => hash_share(share),
+                    true => vec![0xff, 1, 2],
+                })
+                .collect();
+            WorkerAnswer::Hashes { job, answers }
+        });
+    }
+
+    /// The workers' answer reaches the page: dropped if the page reloaded since (its workers
+    /// died with it), held until waking if the computer sleeps.
+    fn workers_answer(&mut self, page: u32, answer: WorkerAnswer) {
+        if page != self.report.reloads {
+            self.report.workers.dropped += 1;
+            return;
+        }
+        if self.asleep {
+            self.work_on_wake
+                .push(Event::WorkersAnswer { page, answer });
+            return;
+        }
+        let now = self.now();
+        let outputs = match answer {
+            WorkerAnswer::Checks { batch, answers } => {
+                self.node.quorum_checks_done(batch, &answers, now)
+            }
+            WorkerAnswer::Hashes { job, answers } => self.node.headers_hashed(job, &answers, now),
+        };
+        self.handle(outputs);
     }
 
     fn socket_alive(&self, socket: PeerId) -> bool {
@@ -907,6 +1068,10 @@ impl Sim {
         self.stored_tip = chain.tip().hash;
         self.stored_revision = engine.revision();
         self.qrinfo_deadline = None;
+        self.worker_keys = (0..self.scenario.workers)
+            .map(|_| KeyCache::new())
+            .collect();
+        self.work_on_wake.clear();
         self.node = new_node(chain, engine, &self.scenario, self.report.reloads as u64);
         let outputs = self.node.start(self.now());
         self.handle(outputs);
@@ -1244,9 +1409,8 @@ impl Sim {
                     dashlight::sync::events::SyncEvent::ChainLockVerified { .. },
                 ))) => self.report.chainlocks_verified += 1,
                 NodeOutput::Notify(_) => {}
-                NodeOutput::CheckQuorums { .. } | NodeOutput::HashHeaders(_) => {
-                    panic!("no workers configured")
-                }
+                NodeOutput::CheckQuorums { batch, shares } => self.check_in_workers(batch, shares),
+                NodeOutput::HashHeaders(request) => self.hash_in_workers(request),
             }
         }
         if qrinfos_sent > 1 {
@@ -1414,7 +1578,10 @@ fn new_node(
         Network::Testnet,
         &urls,
         PeerSetConfig::default(),
-        SyncConfig::for_network(Network::Testnet),
+        SyncConfig {
+            check_workers: scenario.workers,
+            ..SyncConfig::for_network(Network::Testnet)
+        },
         chain,
         ClientEngine::new(engine),
         scenario.seed ^ salt,
