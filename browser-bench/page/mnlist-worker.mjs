@@ -5,10 +5,12 @@
 // share order, whichever worker answers first. Then, what a ChainLock waits
 // for: a fresh engine applies the messages, checks a ChainLock and verifies its
 // signing quorum, in this thread or with that quorum's aggregation split over
-// the `workers` pool. Answers `{ op: 'run' }`.
+// the `workers` pool, and then, in the client's order, every other pending
+// quorum over the same workers (their key caches kept from the split). Answers
+// `{ op: 'run' }`.
 import init, {
   mnlistApply, mnlistChainLockFinish, mnlistChainLockHere, mnlistChainLockSplit, mnlistCheckJobs,
-  mnlistOpen, mnlistPrepare, mnlistVerifyHere,
+  mnlistOpen, mnlistPrepare, mnlistPrepareRest, mnlistVerifyHere,
 } from './pkg/dashlight_browser_bench.js';
 import { Rpc } from './rpc.mjs';
 
@@ -49,18 +51,19 @@ async function startPool(count) {
 }
 
 /**
- * Each share checked by its worker (or here, without workers): the outcomes
- * in share order and the longest time a worker spent checking.
+ * Each share checked by its worker (or here, without workers), with an empty
+ * key cache if `fresh`: the outcomes in share order and the longest time a
+ * worker spent checking.
  */
-async function checkShares(pool, shares) {
+async function checkShares(pool, shares, fresh = true) {
   if (pool.length === 0) {
     const started = performance.now();
-    const outcomes = shares.map((share) => mnlistCheckJobs(share, true));
+    const outcomes = shares.map((share) => mnlistCheckJobs(share, fresh));
     return { outcomes, slowest: performance.now() - started };
   }
   const answers = await Promise.all(shares.map((share, i) => {
     const jobs = share.slice().buffer;
-    return pool[i].call({ jobs, fresh: true }, [jobs]);
+    return pool[i].call({ jobs, fresh }, [jobs]);
   }));
   return {
     outcomes: answers.map(({ outcomes }) => new Uint8Array(outcomes)),
@@ -98,6 +101,7 @@ async function runScenario(scenario, pools, runs) {
   mnlistOpen(scenario.network, qrinfo, diff, run, scenario.start ?? 0, baseCsv);
   const times = { here: [], 'chainlock here': [] };
   for (const phase of ['', ' prepare', ' sums', ' slowest worker', ' finish']) times[`chainlock split${phase}`] = [];
+  for (const phase of ['', ' rest']) times[`client order${phase}`] = [];
   for (const pool of pools) {
     for (const phase of ['', ' prepare', ' check', ' slowest worker', ' apply']) times[`${pool.length}${phase}`] = [];
   }
@@ -142,6 +146,11 @@ async function runScenario(scenario, pools, runs) {
       times['chainlock split sums'].push(summed - prepared);
       times['chainlock split slowest worker'].push(slowest);
       times['chainlock split finish'].push(finished - summed);
+      const { outcomes } = await checkShares(pool, mnlistPrepareRest(pool.length), false);
+      check('client order', mnlistApply(outcomes));
+      const applied = performance.now();
+      times['client order'].push(applied - started);
+      times['client order rest'].push(applied - finished);
     }
   }
   const result = { name: scenario.name, counts, runs };

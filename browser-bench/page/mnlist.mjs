@@ -5,7 +5,8 @@
 // `runs` (default 5). Each figure includes applying the messages. Then a
 // ChainLock's wait: the messages applied, a ChainLock checked and its signing
 // quorum verified, in the engine's worker or with that quorum's aggregation
-// split over the `workers` checking workers.
+// split over the `workers` checking workers; then, in the client's order, the
+// rest over the same workers.
 import { Rpc } from './rpc.mjs';
 
 const params = new URLSearchParams(location.search);
@@ -38,6 +39,11 @@ async function run() {
       : 'no workers';
     log(`  received -> first ChainLock with its quorum verified: in thread ${r['chainlock here'].toFixed(0)}; `
       + `aggregation split over ${pools[pools.length - 1]} workers ${split}`);
+    if (Number.isFinite(r['client order'])) {
+      log(`  received -> the ChainLock and every verifiable quorum verified, in the client's order over `
+        + `${pools[pools.length - 1]} workers: ${r['client order'].toFixed(0)} (the ChainLock's quorum split as above, `
+        + `then the rest ${r['client order rest'].toFixed(0)})`);
+    }
   }
   return { cores, workers: WORKERS, pools, results };
 }

@@ -3,7 +3,8 @@
 //! own thread or by check jobs spread over worker threads, which call
 //! [`check_jobs`] here; and, as a ChainLock waits for its signing quorum, that
 //! one quorum in its own thread or with its aggregation split over the workers
-//! ([`sum_part`] here).
+//! ([`sum_part`] here), then, in the client's order, every other pending quorum
+//! over the same workers ([`mnlist_prepare_rest`]).
 
 use dashlight::bls::KeyCache;
 use dashlight::chain::{HeaderLookup, HeaderMap};
@@ -44,6 +45,8 @@ struct WaitingSums {
 thread_local! {
     /// The engine between `mnlistChainLockSplit` and `mnlistChainLockFinish`.
     static WAITING_SUMS: RefCell<Option<WaitingSums>> = const { RefCell::new(None) };
+    /// The engine after `mnlistChainLockFinish`, its other quorums still pending.
+    static AFTER_CHAINLOCK: RefCell<Option<MasternodeEngine>> = const { RefCell::new(None) };
     /// The scenario of this (engine) worker.
     static SCENARIO: RefCell<Option<Scenario>> = const { RefCell::new(None) };
     /// The engine between `mnlistPrepare` and `mnlistApply`.
@@ -145,16 +148,45 @@ pub fn mnlist_verify_here() -> Result<Vec<u32>, JsError> {
 #[wasm_bindgen(js_name = mnlistPrepare)]
 pub fn mnlist_prepare(parts: usize) -> Result<Vec<js_sys::Uint8Array>, JsError> {
     with_scenario(|scenario| {
-        let (mut engine, pending) = applied(scenario)?;
-        let jobs = engine.prepare_checks(&pending, &scenario.headers);
-        let shares = split_jobs(jobs, parts);
-        let encoded = shares
-            .iter()
-            .map(|share| js_sys::Uint8Array::from(encode_jobs(share).as_slice()))
-            .collect();
-        WAITING.with(|cell| *cell.borrow_mut() = Some(Waiting { engine, shares }));
-        Ok(encoded)
+        let (engine, pending) = applied(scenario)?;
+        Ok(send_out(engine, &pending, scenario, parts))
     })
+}
+
+/// After `mnlistChainLockFinish`, in the client's order: prepares the checks of
+/// every quorum still pending and returns them in `parts` encoded shares, for
+/// `checkJobs` in workers and then `mnlistApply`.
+#[wasm_bindgen(js_name = mnlistPrepareRest)]
+pub fn mnlist_prepare_rest(parts: usize) -> Result<Vec<js_sys::Uint8Array>, JsError> {
+    let Some(engine) = AFTER_CHAINLOCK.with(|cell| cell.borrow_mut().take()) else {
+        return Err(JsError::new("mnlistChainLockFinish first"));
+    };
+    with_scenario(|scenario| {
+        let pending: Vec<QuorumKey> = engine
+            .pending_quorums()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        Ok(send_out(engine, &pending, scenario, parts))
+    })
+}
+
+/// Prepares the checks of `pending`, keeps `engine` waiting for their outcomes
+/// and returns them in `parts` encoded shares.
+fn send_out(
+    mut engine: MasternodeEngine,
+    pending: &[QuorumKey],
+    scenario: &Scenario,
+    parts: usize,
+) -> Vec<js_sys::Uint8Array> {
+    let jobs = engine.prepare_checks(pending, &scenario.headers);
+    let shares = split_jobs(jobs, parts);
+    let encoded = shares
+        .iter()
+        .map(|share| js_sys::Uint8Array::from(encode_jobs(share).as_slice()))
+        .collect();
+    WAITING.with(|cell| *cell.borrow_mut() = Some(Waiting { engine, shares }));
+    encoded
 }
 
 /// Applies the workers' outcomes, one per share in the order `mnlistPrepare`
@@ -260,7 +292,8 @@ pub fn mnlist_chainlock_split(parts: usize) -> Result<Vec<js_sys::Uint8Array>, J
 }
 
 /// Adds the workers' sums (one per part, in order), checks the signing
-/// quorum's signatures; returns whether that quorum verified.
+/// quorum's signatures; returns whether that quorum verified. The engine stays
+/// for `mnlistPrepareRest`.
 #[wasm_bindgen(js_name = mnlistChainLockFinish)]
 pub fn mnlist_chainlock_finish(sums: Vec<js_sys::Uint8Array>) -> Result<bool, JsError> {
     let Some(mut waiting) = WAITING_SUMS.with(|cell| cell.borrow_mut().take()) else {
@@ -271,7 +304,9 @@ pub fn mnlist_chainlock_finish(sums: Vec<js_sys::Uint8Array>) -> Result<bool, Js
         waiting
             .engine
             .apply_split_sums(&waiting.job, &answers, &scenario.headers);
-        Ok(verified(&waiting.engine, &waiting.job.key()))
+        let verified = verified(&waiting.engine, &waiting.job.key());
+        AFTER_CHAINLOCK.with(|cell| *cell.borrow_mut() = Some(waiting.engine));
+        Ok(verified)
     })
 }
 
