@@ -45,6 +45,9 @@ pub struct JsObserver<S: EventSink> {
     sink: S,
     shared: Rc<RefCell<Shared>>,
     started_ms: u64,
+    /// When the first QRInfo arrived, on this thread's `performance.now()` clock (the
+    /// node's own timestamps leave out the time spent storing and verifying).
+    first_qrinfo_ms: Option<u64>,
 }
 
 #[derive(serde::Serialize)]
@@ -101,6 +104,7 @@ impl<S: EventSink> JsObserver<S> {
             sink,
             shared,
             started_ms: monotonic_ms(),
+            first_qrinfo_ms: None,
         }
     }
 
@@ -187,6 +191,14 @@ fn manager_name(manager: ManagerKind) -> &'static str {
 
 impl<S: EventSink> Observer<HeaderChain, ClientEngine> for JsObserver<S> {
     fn notify(&mut self, notification: &Notification, node: &ClientNode) {
+        if self.first_qrinfo_ms.is_none() {
+            // Read while the QRInfo's input is being carried out (applying it notifies).
+            self.first_qrinfo_ms = node
+                .progress()
+                .masternodes
+                .first_qrinfo_received
+                .map(|at| node.caller_time(at).as_millis());
+        }
         match notification {
             Notification::Sync(Output::StateChanged { manager, from, to }) => {
                 let change = StateChange {
@@ -220,8 +232,8 @@ impl<S: EventSink> Observer<HeaderChain, ClientEngine> for JsObserver<S> {
                 let verified = VerifiedChainLock::from_sync(*target, *signer);
                 self.sink.emit("chainlock", &verified);
                 let mut shared = self.shared.borrow_mut();
-                if let Some(received) = node.progress().masternodes.first_qrinfo_received {
-                    let after = monotonic_ms().saturating_sub(received.as_millis());
+                if let Some(received) = self.first_qrinfo_ms {
+                    let after = monotonic_ms().saturating_sub(received);
                     shared.first_chainlock_after_qrinfo_ms.get_or_insert(after);
                     if verified.quorum_verified() {
                         shared

@@ -303,6 +303,13 @@ where
         self.timer_deadline().map(|at| self.clock.to_caller(at))
     }
 
+    /// A time the node reported (its progress' timestamps run on the node's clock, which
+    /// takes out sleep and the time the caller spent carrying out outputs) on the caller's
+    /// monotonic clock. Exact for the last input's time until [`Node::input_handled`].
+    pub fn caller_time(&self, at: Timestamp) -> Timestamp {
+        self.clock.to_caller(at)
+    }
+
     /// The caller finished carrying out the outputs of the last input (sending, storing) at
     /// `done` on its monotonic clock: the requests that input made went out only then, so
     /// the time it took is not counted against them (nor against any other timer: nothing

@@ -993,6 +993,35 @@ fn going_offline_while_the_chainlocks_quorum_is_out_in_parts_loses_nothing() {
     assert!(net.run_until(|net| net.node.progress().state == SyncState::Synced));
 }
 
+/// The node's timestamps leave out the time the caller spent carrying out outputs (storing,
+/// verifying); `caller_time` puts them back on the caller's clock: the first QRInfo arrived
+/// when the caller handed it over, not seconds earlier (the browser's "QRInfo received →
+/// first ChainLock" figure once counted the header sync's storing in).
+#[test]
+fn the_first_qrinfo_arrival_reads_on_the_callers_clock_after_busy_inputs() {
+    let chain = Headers::load();
+    let mut net = Net::new(vec![ReplayPeer::honest(&chain, QRINFO_TIP)]);
+    net.open(0);
+    assert!(net.run_until(|net| net.peers[0].qrinfo_requests == 1));
+    net.now = net.now + Millis::from_secs(5);
+    net.node.input_handled(net.now);
+    let handed_over = net.now;
+    assert!(net.run_until(|net| {
+        net.node
+            .progress()
+            .masternodes
+            .first_qrinfo_received
+            .is_some()
+    }));
+    let received = net.node.progress().masternodes.first_qrinfo_received;
+    let received = received.expect("the QRInfo arrived");
+    assert!(
+        received < handed_over,
+        "the node's clock left the busy time out"
+    );
+    assert_eq!(net.node.caller_time(received), handed_over);
+}
+
 #[test]
 fn a_chainlock_held_before_the_qrinfo_is_verified_before_the_lists_its_quorums_need() {
     let chain = Headers::load();
