@@ -341,7 +341,7 @@ pub fn check_jobs(
 pub fn split_jobs(jobs: Vec<CheckJob>, parts: usize) -> Vec<Vec<CheckJob>> {
     let parts = parts.max(1);
     let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&i| (core::cmp::Reverse(jobs[i].weight()), i));
+    order.sort_unstable_by_key(|&i| (core::cmp::Reverse(jobs[i].weight()), i));
     let mut loads = vec![0usize; parts];
     let mut share_of = vec![0usize; jobs.len()];
     for i in order {

@@ -893,7 +893,7 @@ impl MasternodeManager {
             AfterVerifying::Finish { left_unverified } => {
                 let mut all = left_unverified;
                 all.extend(engine.quorum_check().unverifiable);
-                all.sort();
+                all.sort_unstable();
                 all.dedup();
                 self.unverifiable = all;
                 self.set_state(SyncState::Synced, out);

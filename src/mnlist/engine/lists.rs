@@ -109,20 +109,22 @@ impl MasternodeEngine {
             parts.push((format!("qrinfo list[{i}]"), diff, Some(snapshot)));
         }
         let mut located = Vec::with_capacity(parts.len());
-        for (name, diff, snapshot) in parts {
+        for (place, (name, diff, snapshot)) in parts.into_iter().enumerate() {
             let height = headers
                 .height_of(&diff.block_hash)
                 .ok_or_else(|| diff_error(&name, diff, None, DiffError::UnknownBlock))?;
-            located.push((height, name, diff, snapshot));
+            located.push((height, place, name, diff, snapshot));
         }
-        located.sort_by_key(|(height, ..)| *height);
+        // By height, then the message's order: a total order, so an unstable sort (the
+        // package carries one sort algorithm, not two) keeps it as a stable one would.
+        located.sort_unstable_by_key(|(height, place, ..)| (*height, *place));
 
         let mut staged: BTreeMap<u32, Arc<MasternodeList>> = BTreeMap::new();
         let mut report = QrInfoReport::default();
         let mut applied = Vec::with_capacity(located.len());
         let mut memo = core::mem::take(&mut self.parent_memo);
         let mut rejected = None;
-        for (height, name, diff, snapshot) in located {
+        for (height, _, name, diff, snapshot) in located {
             match self.build_list(&name, diff, headers, &staged, &mut memo) {
                 Ok((list, diff_report)) => {
                     staged.insert(list.height, Arc::new(list));

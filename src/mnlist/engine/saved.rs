@@ -204,10 +204,14 @@ impl MasternodeEngine {
                 }
                 entries.insert(i);
             }
-            let quorums: BTreeSet<u32> = list
-                .quorums()
-                .map(|q| commitment_index(q, &mut commitment_bytes, &mut commitment_count))
-                .collect();
+            let mut quorums = BTreeSet::new();
+            for quorum in list.quorums() {
+                quorums.insert(commitment_index(
+                    quorum,
+                    &mut commitment_bytes,
+                    &mut commitment_count,
+                ));
+            }
             list.height.encode(&mut lists);
             list.block_hash.encode(&mut lists);
             write_delta(&mut lists, &previous_entries, &entries);
@@ -216,7 +220,7 @@ impl MasternodeEngine {
             previous_quorums = quorums;
         }
         let mut loose_keys: Vec<&QuorumKey> = self.loose_commitments.keys().collect();
-        loose_keys.sort();
+        loose_keys.sort_unstable();
         let loose: Vec<u32> = loose_keys
             .into_iter()
             .filter_map(|key| self.loose_commitments.get(key))
@@ -233,8 +237,11 @@ impl MasternodeEngine {
             height.encode(&mut out);
             snapshot.encode(&mut out);
         }
-        let chainlocks: BTreeMap<&u32, &Option<[u8; 96]>> =
+        // By height (heights are unique keys: the unstable sort, the package's only one,
+        // gives the one order).
+        let mut chainlocks: Vec<(&u32, &Option<[u8; 96]>)> =
             self.coinbase_chainlocks.iter().collect();
+        chainlocks.sort_unstable_by_key(|(height, _)| **height);
         write_compact_size(&mut out, chainlocks.len() as u64);
         for (height, signature) in chainlocks {
             height.encode(&mut out);

@@ -80,7 +80,7 @@ impl MasternodeEngine {
             .filter(|(_, r)| !r.status.is_final())
             .map(|(k, _)| (*k, self.quorum_priority(k)))
             .collect();
-        pending.sort_by_key(|(k, p)| (*p, *k));
+        pending.sort_unstable_by_key(|(k, p)| (*p, *k));
         pending
     }
 
