@@ -397,7 +397,10 @@ export class DashlightClient extends EventTarget {
    * storage; the client then waits for it to close and takes over (`storagelock` events).
    */
   start(): Promise<void>;
-  /** Disconnects and stops syncing (or waiting to take over); stored data is kept. */
+  /**
+   * Disconnects and stops syncing (or waiting to take over); stored data is kept. Called while
+   * `start()` is under way, it resolves once that start has finished and stops what it started.
+   */
   stop(): Promise<void>;
   /** The current status. */
   status(): Promise<Status>;
@@ -434,7 +437,8 @@ export class DashlightClient extends EventTarget {
   dropConnections(): Promise<void>;
   /**
    * Stops and deletes everything stored for this client, holding the storage's Web Lock; rejects
-   * with `storage_locked` (deleting nothing) while another tab or worker syncs it.
+   * with `storage_locked` (deleting nothing) while another tab or worker syncs it. Called while
+   * this client's own `start()` is under way, it lets that start finish, then stops and clears.
    */
   clearStorage(): Promise<void>;
   /** Stops the client and ends its worker. */

@@ -26,6 +26,7 @@ use crate::proof::TransactionProof;
 use crate::protocol::bloom::BloomFilter;
 use crate::protocol::chainlock::ClSig;
 use crate::protocol::isdlock::InstantLock;
+use gloo_timers::future::TimeoutFuture;
 use serde::Deserialize;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -215,6 +216,14 @@ impl Inner {
                 *state = Lifecycle::Idle;
                 Err(error)
             }
+        }
+    }
+
+    /// Waits while this client's own `start` is under way (taking the lock,
+    /// opening storage): `stop` and `clearStorage` act on what it started.
+    async fn start_settled(&self) {
+        while matches!(*self.state.borrow(), Lifecycle::Starting) {
+            TimeoutFuture::new(START_POLL_MS).await;
         }
     }
 
@@ -433,19 +442,24 @@ impl WasmClient {
 
     /// Closes every connection and stops syncing; stored data stays (and
     /// the storage stays locked for this client). Ends a wait for the lock.
+    /// Called while `start` is under way, it stops what that start starts.
     pub fn stop(&self) -> js_sys::Promise {
-        let mut state = self.inner.state.borrow_mut();
-        match &*state {
-            Lifecycle::Running(running) => {
-                running.handle.send(Command::Stop);
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            inner.start_settled().await;
+            let mut state = inner.state.borrow_mut();
+            match &*state {
+                Lifecycle::Running(running) => {
+                    running.handle.send(Command::Stop);
+                }
+                Lifecycle::WaitingForLock(cancel) => {
+                    cancel.cancel();
+                    *state = Lifecycle::Idle;
+                }
+                Lifecycle::Idle | Lifecycle::Starting => {}
             }
-            Lifecycle::WaitingForLock(cancel) => {
-                cancel.cancel();
-                *state = Lifecycle::Idle;
-            }
-            Lifecycle::Idle | Lifecycle::Starting => {}
-        }
-        js_sys::Promise::resolve(&JsValue::UNDEFINED)
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// The status of every manager.
@@ -770,12 +784,14 @@ impl WasmClient {
     /// Stops the client and deletes everything stored for it, holding the
     /// storage's sync lock meanwhile. Rejects with `storage_locked` (and
     /// deletes nothing) while another tab or worker syncs it: waiting could
-    /// last as long as that tab stays open.
+    /// last as long as that tab stays open. Called while this client's own
+    /// `start` is under way, it lets that start finish, then stops and clears.
     #[wasm_bindgen(js_name = clearStorage)]
     pub fn clear_storage(&self) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
             let name = inner.options.storage_name.clone();
+            inner.start_settled().await;
             let previous = std::mem::replace(&mut *inner.state.borrow_mut(), Lifecycle::Idle);
             let lock = match previous {
                 Lifecycle::Running(running) => Some(running.shut_down().await),
@@ -821,6 +837,10 @@ fn worker_answers(batch: f64, answers: js_sys::Array) -> Option<(u64, Vec<Vec<u8
 const MAX_CHECK_WORKERS: usize = 8;
 
 /// The largest integer a JavaScript number holds exactly.
+/// How often `stop` and `clearStorage` look whether a `start` under way has
+/// finished, ms.
+const START_POLL_MS: u32 = 10;
+
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 /// Decoded operator keys a checking worker keeps; past this it starts over (a list holds a

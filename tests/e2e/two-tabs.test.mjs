@@ -1,7 +1,11 @@
 // Two tabs, one storage: the Web Lock makes one tab the only writer. While
 // tab A syncs, tab B's clearStorage is refused (`storage_locked`) and deletes
 // nothing; B's start is refused too, and B waits for the lock: when A closes,
-// B takes over from what A stored (the replay peer serves B no header).
+// B takes over from what A stored (the replay peer serves B no header). And in
+// one tab: clearStorage called while that tab's own start is under way waits
+// for the start, then stops the client and clears (it used to be refused as
+// if another tab held the lock); `stop` likewise stops what that start
+// started (it used to be ignored).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BASE_HEIGHT, MANUAL_TIP, eventually, withStack } from './harness.mjs';
@@ -14,12 +18,8 @@ function shownError(dev) {
   });
 }
 
-/**
- * Tab A synced to the replay peer's first tip with its headers stored, and
- * tab B open on the same storage in the same browser context (same origin
- * storage and Web Locks), not started.
- */
-async function twoTabs(s, name) {
+/** Tab A synced to the replay peer's first tip with its headers stored. */
+async function syncedTab(s, name) {
   const peer = await s.replayPeer(MANUAL_TIP);
   const bridge = await s.bridge([peer.p2p]);
   const server = await s.page();
@@ -29,8 +29,26 @@ async function twoTabs(s, name) {
   const synced = await a.waitForStatus((st) => st.headers.state === 'Synced' && st.headers.currentHeight > BASE_HEIGHT, 'tab A: headers Synced', 120_000);
   const tip = synced.headers.currentHeight;
   await a.waitForStatus((st) => st.storage?.state === 'ok' && st.storage.storedHeight === tip, `tab A: headers stored up to ${tip}`, 30_000);
+  return { peer, a, tip, params };
+}
+
+/**
+ * Tab A as `syncedTab`, and tab B open on the same storage in the same
+ * browser context (same origin storage and Web Locks), not started.
+ */
+async function twoTabs(s, name) {
+  const { peer, a, tip, params } = await syncedTab(s, name);
   const b = await s.secondTab(a, params);
   return { peer, a, b, tip };
+}
+
+/** Reloads `dev` without autostart and starts it; its status right after `start`. */
+async function restart(dev, overrides = {}) {
+  await dev.page.goto(dev.url({ autostart: undefined, ...overrides }));
+  await dev.page.waitForFunction(() => window.dashlightReady === true);
+  await dev.page.click('#start');
+  await dev.page.waitForFunction(() => window.dashlight !== undefined && document.getElementById('stop').disabled === false, null, { timeout: 30_000 });
+  return dev.liveStatus();
 }
 
 test('clearStorage in a second tab is refused while the first syncs, and deletes nothing', { timeout: 180_000 }, () => withStack('two-tabs-clear', async (s) => {
@@ -41,12 +59,27 @@ test('clearStorage in a second tab is refused while the first syncs, and deletes
   assert.doesNotMatch(await b.log(), /storage cleared/);
 
   // A reload of tab A restores the whole chain at start.
+  const atStart = await restart(a);
+  assert.equal(atStart.headers.currentHeight, tip, 'the stored headers are gone');
+}));
+
+test('clearStorage while this tab is starting waits for the start, then stops the client and clears', { timeout: 180_000 }, () => withStack('clear-while-starting', async (s) => {
+  const { a, tip } = await syncedTab(s, 'clear-while-starting');
   await a.page.goto(a.url({ autostart: undefined }));
   await a.page.waitForFunction(() => window.dashlightReady === true);
-  await a.page.click('#start');
-  await a.page.waitForFunction(() => window.dashlight !== undefined && document.getElementById('stop').disabled === false, null, { timeout: 30_000 });
-  const atStart = await a.liveStatus();
-  assert.equal(atStart.headers.currentHeight, tip, 'the stored headers are gone');
+  // The start button creates the client and calls `start`; `clearStorage` follows in the next
+  // task, while that start is still taking the lock and restoring the stored chain.
+  const outcome = await a.page.evaluate(async () => {
+    document.getElementById('start').click();
+    while (!window.dashlight) await new Promise((resolve) => setTimeout(resolve, 0));
+    return window.dashlight.clearStorage().then(() => 'cleared', (error) => `${error.code}: ${error.message}`);
+  });
+  assert.equal(outcome, 'cleared');
+  await eventually(async () => /\binfo\s+started\b/.test(await a.log()), { timeoutMs: 30_000, describe: async () => `the start did not finish; log:\n${await a.log()}` });
+  assert.equal(await a.page.evaluate(() => window.dashlight.status().then(() => 'running', () => 'stopped')), 'stopped', 'the client still runs after clearStorage');
+  // Nothing is restored at the next start (no bridge to sync from meanwhile).
+  const atStart = await restart(a, { bridges: 'ws://127.0.0.1:9' });
+  assert.equal(atStart.headers.currentHeight, BASE_HEIGHT, `the headers to ${tip} are still stored`);
 }));
 
 test('a second tab refused the lock takes over when the first closes', { timeout: 180_000 }, () => withStack('two-tabs-takeover', async (s) => {
@@ -69,4 +102,20 @@ test('a second tab refused the lock takes over when the first closes', { timeout
   console.log(`tip ${tip}; tab B after taking over: headers ${resumed.headers.state} at ${resumed.headers.currentHeight}; headers served ${before.headers_served} → ${after.headers_served}`);
   assert.ok(after.connections_total > before.connections_total, 'tab B never connected');
   assert.equal(after.headers_served, before.headers_served, 'tab B fetched headers again: the storage was not kept');
+}));
+
+test('stop while this tab is starting stops what the start started', { timeout: 180_000 }, () => withStack('stop-while-starting', async (s) => {
+  const { a } = await syncedTab(s, 'stop-while-starting');
+  await a.page.goto(a.url({ autostart: undefined }));
+  await a.page.waitForFunction(() => window.dashlightReady === true);
+  await a.page.evaluate(async () => {
+    document.getElementById('start').click();
+    while (!window.dashlight) await new Promise((resolve) => setTimeout(resolve, 0));
+    await window.dashlight.stop();
+  });
+  await eventually(async () => /\binfo\s+started\b/.test(await a.log()), { timeoutMs: 30_000, describe: async () => `the start did not finish; log:\n${await a.log()}` });
+  // Long enough for a running client to have connected to the bridge.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const status = await a.liveStatus();
+  assert.equal(status.peers, 0, `the client syncs after stop: ${JSON.stringify(status.peers)} peers`);
 }));
