@@ -204,7 +204,8 @@ export class DashlightClient extends EventTarget {
   dropConnections() { return this.#call('dropConnections'); }
   /**
    * Stops and deletes everything stored for this client; rejects with
-   * `storage_locked` (deleting nothing) while another tab syncs it.
+   * `storage_locked` (deleting nothing) while another tab syncs it. Called
+   * while `start()` is under way, it lets that start finish first.
    */
   clearStorage() { return this.#call('clearStorage'); }
 

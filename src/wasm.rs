@@ -220,10 +220,16 @@ impl Inner {
     }
 
     /// Waits while this client's own `start` is under way (taking the lock,
-    /// opening storage): `stop` and `clearStorage` act on what it started.
+    /// opening storage), so that `stop` and `clearStorage` act on what it
+    /// started; at most [`START_SETTLE_LIMIT_MS`] (a start held up longer, by
+    /// blocked storage, is left to finish: `stop` then does nothing and
+    /// `clearStorage` finds the lock taken, as before this wait).
     async fn start_settled(&self) {
-        while matches!(*self.state.borrow(), Lifecycle::Starting) {
+        let mut waited = 0;
+        while matches!(*self.state.borrow(), Lifecycle::Starting) && waited < START_SETTLE_LIMIT_MS
+        {
             TimeoutFuture::new(START_POLL_MS).await;
+            waited += START_POLL_MS;
         }
     }
 
@@ -840,6 +846,10 @@ const MAX_CHECK_WORKERS: usize = 8;
 /// How often `stop` and `clearStorage` look whether a `start` under way has
 /// finished, ms.
 const START_POLL_MS: u32 = 10;
+
+/// How long `stop` and `clearStorage` wait for a `start` under way, at most, ms
+/// (a start restores the stored chain in well under a second).
+const START_SETTLE_LIMIT_MS: u32 = 10_000;
 
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
