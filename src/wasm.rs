@@ -842,7 +842,6 @@ fn worker_answers(batch: f64, answers: js_sys::Array) -> Option<(u64, Vec<Vec<u8
 /// The most checking workers a client runs.
 const MAX_CHECK_WORKERS: usize = 8;
 
-/// The largest integer a JavaScript number holds exactly.
 /// How often `stop` and `clearStorage` look whether a `start` under way has
 /// finished, ms.
 const START_POLL_MS: u32 = 10;
@@ -851,6 +850,7 @@ const START_POLL_MS: u32 = 10;
 /// (a start restores the stored chain in well under a second).
 const START_SETTLE_LIMIT_MS: u32 = 10_000;
 
+/// The largest integer a JavaScript number holds exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 /// Decoded operator keys a checking worker keeps; past this it starts over (a list holds a
