@@ -1,5 +1,6 @@
 // The dashlight worker: hosts the wasm client and answers the page's calls.
 import init, { WasmClient } from '../pkg/dashlight.js';
+import { AwakeDeadline } from './watchdog.js';
 
 let client = null;
 const ready = init();
@@ -30,11 +31,14 @@ function announceBlocks(height) {
 // (`checkquorums` events) and the headers of long batches to hash
 // (`hashheaders`), one share per worker, each worker running the client's own
 // wasm module (check-worker.js). Started at the first batch; a worker that
-// fails, or leaves a share unanswered for SHARE_TIMEOUT_MS (it hangs), breaks
-// the pool: every worker is terminated and from then on the client does the
-// work in this worker (a share without an answer is done here too, as is one
-// past the client's own deadline).
+// fails, or leaves a share unanswered for SHARE_TIMEOUT_MS of awake time (it
+// hangs; a sleep or a frozen tab meanwhile counts as one check, see
+// watchdog.js), breaks the pool: every worker is terminated and from then on
+// the client does the work in this worker (a share without an answer is done
+// here too, as is one past the client's own deadline).
 const SHARE_TIMEOUT_MS = 8_000;
+/** How often an unanswered share's awake time is counted. */
+const SHARE_CHECK_EVERY_MS = 1_000;
 
 class CheckPool {
   #size;
@@ -80,8 +84,11 @@ class CheckPool {
     return Promise.all(shares.map((share, i) => new Promise((resolve) => {
       const { worker, pending } = this.#workers[i % this.#workers.length];
       const id = this.#nextId++;
-      const timer = setTimeout(() => { if (pending.has(id)) this.#breakDown(); }, SHARE_TIMEOUT_MS);
-      pending.set(id, (answer) => { clearTimeout(timer); resolve(answer); });
+      const deadline = new AwakeDeadline(SHARE_TIMEOUT_MS, SHARE_CHECK_EVERY_MS, performance.now());
+      const timer = setInterval(() => {
+        if (deadline.passed(performance.now()) && pending.has(id)) this.#breakDown();
+      }, SHARE_CHECK_EVERY_MS);
+      pending.set(id, (answer) => { clearInterval(timer); resolve(answer); });
       try {
         const copy = Uint8Array.from(share);
         worker.postMessage({ id, task, share: copy.buffer }, [copy.buffer]);

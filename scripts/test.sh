@@ -7,6 +7,9 @@ bash scripts/setup.sh
 echo "== native tests"
 cargo test --workspace
 
+echo "== JavaScript unit tests (pure logic)"
+node --test tests/js/
+
 echo "== wasm tests in headless Chromium"
 export DASHLIGHT_WS_TEST_PORT=${DASHLIGHT_WS_TEST_PORT:-18546}
 node tests/support/ws-test-server.mjs "$DASHLIGHT_WS_TEST_PORT" &
