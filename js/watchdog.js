@@ -8,6 +8,7 @@
 /** How many steps one call may count, at most. */
 const MAX_STEPS_PER_CALL = 1.5;
 
+/** A deadline on awake time, checked by calling `passed` every `stepMs` or so. */
 export class AwakeDeadline {
   #limitMs;
   #stepMs;
