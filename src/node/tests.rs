@@ -905,6 +905,39 @@ fn clsig_905768(chain: &Headers) -> ClSig {
     coinbase_clsig(chain, 905_768, "92828e7a5178ace1f3863d0a697ed436dcb3d6579d23bcb0fd7b5bbee9262192d4dd2346576196282ae62b14d9295d710af6a65020021b94dbf090180e9bbc9fe84a877cd3e7dc3a9fabf3560ec26b1215f323e95609db638e3c6bbe715c1502")
 }
 
+/// A net with `workers` whose node applied the QRInfo and the signing list's diff, and is
+/// verifying the diff's quorums when its peer sends 905768's ChainLock (not delivered yet).
+fn chainlock_905768_sent_while_verifying(workers: Workers) -> Net {
+    let chain = Headers::load();
+    let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
+    peer.relays_clsig_after_diff = false;
+    let mut net = Net::with_workers(vec![peer], workers);
+    net.open(0);
+    assert!(net.run_until(|net| net.node.progress().masternodes.diffs_processed == 1));
+    assert!(
+        verifying(&net),
+        "{workers:?}: the diff's quorums are being verified"
+    );
+    net.peers[0].send(&NetworkMessage::ClSig(clsig_905768(&chain)));
+    net
+}
+
+/// 905768's ChainLock is the one verified, with its signing quorum verified and its
+/// signature checked once.
+fn assert_905768_verified_once(net: &Net, what: &str) {
+    let [(target, signer)] = net.chainlocks[..] else {
+        panic!("{what}: one ChainLock verified: {:?}", net.chainlocks);
+    };
+    assert_eq!(target.height, 905_768, "{what}");
+    assert!(signer.quorum_verified, "{what}: {signer:?}");
+    let engine = net.node.sync().engine().inner();
+    assert_eq!(
+        engine.chainlock_signature_checks(),
+        1,
+        "{what}: checked once"
+    );
+}
+
 /// A ChainLock that comes while the quorums of a new list are being verified waits for its
 /// signing quorum, which the masternode manager checks first, its key aggregation split
 /// over the checking workers; the ChainLock is then verified with that quorum verified,
@@ -913,33 +946,13 @@ fn clsig_905768(chain: &Headers) -> ClSig {
 #[test]
 fn a_chainlock_waits_for_its_signing_quorum_checked_in_parts_by_the_workers() {
     for workers in [Workers::Checking(2), Workers::Garbage, Workers::Silent] {
-        let chain = Headers::load();
-        let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
-        peer.relays_clsig_after_diff = false;
-        let mut net = Net::with_workers(vec![peer], workers);
-        net.open(0);
-        assert!(net.run_until(|net| net.node.progress().masternodes.diffs_processed == 1));
-        assert!(
-            verifying(&net),
-            "{workers:?}: the diff's quorums are being verified"
-        );
-        net.peers[0].send(&NetworkMessage::ClSig(clsig_905768(&chain)));
+        let mut net = chainlock_905768_sent_while_verifying(workers);
         assert!(
             net.run_until(|net| !net.chainlocks.is_empty()),
             "{workers:?}"
         );
-        let [(target, signer)] = net.chainlocks[..] else {
-            panic!("{workers:?}: one ChainLock verified: {:?}", net.chainlocks);
-        };
-        assert_eq!(target.height, 905_768, "{workers:?}");
-        assert!(signer.quorum_verified, "{workers:?}: {signer:?}");
+        assert_905768_verified_once(&net, &format!("{workers:?}"));
         assert_eq!(net.split_batches, 1, "{workers:?}");
-        let engine = net.node.sync().engine().inner();
-        assert_eq!(
-            engine.chainlock_signature_checks(),
-            1,
-            "{workers:?}: checked once"
-        );
         assert!(net.gone.is_empty(), "{workers:?}: {:?}", net.gone);
         assert!(net.run_until(|net| net.node.progress().state == SyncState::Synced));
     }
@@ -951,14 +964,7 @@ fn a_chainlock_waits_for_its_signing_quorum_checked_in_parts_by_the_workers() {
 /// verified, its signature still checked once.
 #[test]
 fn going_offline_while_the_chainlocks_quorum_is_out_in_parts_loses_nothing() {
-    let chain = Headers::load();
-    let mut peer = ReplayPeer::honest(&chain, QRINFO_TIP);
-    peer.relays_clsig_after_diff = false;
-    let mut net = Net::with_workers(vec![peer], Workers::Checking(2));
-    net.open(0);
-    assert!(net.run_until(|net| net.node.progress().masternodes.diffs_processed == 1));
-    assert!(verifying(&net), "the diff's quorums are being verified");
-    net.peers[0].send(&NetworkMessage::ClSig(clsig_905768(&chain)));
+    let mut net = chainlock_905768_sent_while_verifying(Workers::Checking(2));
     assert!(net.run_until(|net| net.split_batches == 1));
     assert!(
         net.chainlocks.is_empty(),
@@ -978,13 +984,7 @@ fn going_offline_while_the_chainlocks_quorum_is_out_in_parts_loses_nothing() {
     assert!(net.run_until(|net| net.dials.contains_key(&net.urls[0])));
     net.open(0);
     assert!(net.run_until(|net| !net.chainlocks.is_empty()));
-    let [(target, signer)] = net.chainlocks[..] else {
-        panic!("one ChainLock verified: {:?}", net.chainlocks);
-    };
-    assert_eq!(target.height, 905_768);
-    assert!(signer.quorum_verified, "{signer:?}");
-    let engine = net.node.sync().engine().inner();
-    assert_eq!(engine.chainlock_signature_checks(), 1, "checked once");
+    assert_905768_verified_once(&net, "back online");
     assert!(
         net.gone.iter().all(|(_, _, penalty)| penalty.is_none()),
         "no one punished: {:?}",
