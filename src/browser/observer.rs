@@ -194,8 +194,9 @@ impl<S: EventSink> Observer<HeaderChain, ClientEngine> for JsObserver<S> {
         if self.first_qrinfo_ms.is_none() {
             // Read while the QRInfo's input is being carried out (applying it notifies).
             self.first_qrinfo_ms = node
+                .sync()
+                .masternodes()
                 .progress()
-                .masternodes
                 .first_qrinfo_received
                 .map(|at| node.caller_time(at).as_millis());
         }
